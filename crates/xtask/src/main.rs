@@ -1,0 +1,281 @@
+//! Build tasks of the labelmint workspace (`cargo xtask <task>`).
+//!
+//! - `wasm [--measure]`: builds every contract for `wasm32-unknown-unknown`
+//!   in release, re-encodes it for Nitro, validates it, brotli-compresses it,
+//!   writes `target/stylus/<contract>.wasm` and prints the size table. Fails if
+//!   a contract passes the 24,576-byte code or 128 KiB wasm limit. `--measure`
+//!   builds each contract at every opt-level and prints the comparison.
+//! - `abi [--check]`: writes `abi/<Contract>.sol` and `abi/<Contract>.json`
+//!   (functions, events, errors, constructor); `--check` fails if the
+//!   committed files differ from what the code yields.
+
+use std::{
+    fmt::Write as _,
+    path::{Path, PathBuf},
+    process::Command,
+};
+
+use alloy_json_abi::{Constructor, Function, JsonAbi};
+use anyhow::{bail, ensure, Context, Result};
+use labelmint_wasm::{MAX_CODE_SIZE, MAX_WASM_SIZE};
+
+/// A contract crate of the workspace.
+struct Contract {
+    /// Cargo package name.
+    package: &'static str,
+    /// Library (wasm file) name.
+    lib: &'static str,
+    /// Name in `abi/`.
+    abi_name: &'static str,
+    /// Functions as `cargo stylus export-abi` prints them.
+    functions_sol: fn() -> String,
+    /// Constructor signature as `cargo stylus export-abi constructor` prints it.
+    constructor_sol: fn() -> String,
+    /// Events and errors declared by the contract.
+    events_and_errors: fn() -> JsonAbi,
+}
+
+/// Every contract, in deployment order.
+const CONTRACTS: &[Contract] = &[Contract {
+    package: "reward-token",
+    lib: "reward_token",
+    abi_name: "RewardToken",
+    functions_sol: reward_token::functions_sol,
+    constructor_sol: reward_token::constructor_sol,
+    events_and_errors: reward_token::events_and_errors_abi,
+}];
+
+/// Opt-levels compared by `wasm --measure`.
+const OPT_LEVELS: &[&str] = &["s", "z", "2", "3"];
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let flags: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
+    match args.first().map(String::as_str) {
+        Some("wasm") if flags.is_empty() => wasm(),
+        Some("wasm") if flags == ["--measure"] => measure(),
+        Some("abi") if flags.is_empty() => abi(false),
+        Some("abi") if flags == ["--check"] => abi(true),
+        _ => bail!("usage: cargo xtask wasm [--measure] | cargo xtask abi [--check]"),
+    }
+}
+
+/// The workspace root.
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("xtask lives two levels below the root")
+        .to_path_buf()
+}
+
+/// The cargo target directory.
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from)
+}
+
+/// Builds one contract to wasm32 release and returns the raw wasm.
+fn build(contract: &Contract, opt_level: Option<&str>, target: &Path) -> Result<Vec<u8>> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(root())
+        .args(["build", "--lib", "--release", "--locked", "--target", "wasm32-unknown-unknown"])
+        .args(["-p", contract.package])
+        .arg("--target-dir")
+        .arg(target);
+    if let Some(level) = opt_level {
+        let value = if level.parse::<u8>().is_ok() {
+            level.to_string()
+        } else {
+            format!("\"{level}\"")
+        };
+        cmd.arg("--config").arg(format!(
+            "profile.release.package.{}.opt-level={value}",
+            contract.package
+        ));
+    }
+    let status = cmd.status().context("running cargo build")?;
+    ensure!(status.success(), "cargo build of {} failed", contract.package);
+    let path = target
+        .join("wasm32-unknown-unknown/release")
+        .join(format!("{}.wasm", contract.lib));
+    std::fs::read(&path).with_context(|| format!("reading {}", path.display()))
+}
+
+/// Sizes of one processed contract.
+struct Sizes {
+    /// As rustc wrote it.
+    raw: usize,
+    /// After the Nitro re-encoding.
+    processed: usize,
+    /// Deployed code: prefix, dictionary byte and brotli stream.
+    code: usize,
+}
+
+/// Re-encodes, validates and compresses; returns the processed wasm.
+fn process(raw: &[u8]) -> Result<(Vec<u8>, Sizes)> {
+    let processed = labelmint_wasm::reencode(raw)?;
+    labelmint_wasm::validate(&processed)?;
+    let code = labelmint_wasm::to_stylus_code(&processed);
+    let sizes = Sizes {
+        raw: raw.len(),
+        processed: processed.len(),
+        code: code.len(),
+    };
+    Ok((processed, sizes))
+}
+
+/// Percentage of `limit` used by `size`, for the table.
+fn percent(size: usize, limit: usize) -> String {
+    #[allow(clippy::cast_precision_loss)]
+    let pct = size as f64 * 100.0 / limit as f64;
+    format!("{pct:.1}%")
+}
+
+/// `cargo xtask wasm`.
+fn wasm() -> Result<()> {
+    let out_dir = target_dir().join("stylus");
+    std::fs::create_dir_all(&out_dir)?;
+    let mut table = String::new();
+    writeln!(
+        table,
+        "| contract | raw wasm | processed wasm | deployed code (brotli) | of 24,576 B | of 128 KiB |"
+    )?;
+    writeln!(table, "|---|---:|---:|---:|---:|---:|")?;
+    let mut failures = Vec::new();
+    for contract in CONTRACTS {
+        let raw = build(contract, None, &target_dir())?;
+        let (processed, s) = process(&raw)?;
+        std::fs::write(out_dir.join(format!("{}.wasm", contract.lib)), &processed)?;
+        writeln!(
+            table,
+            "| {} | {} | {} | {} | {} | {} |",
+            contract.abi_name,
+            s.raw,
+            s.processed,
+            s.code,
+            percent(s.code, MAX_CODE_SIZE),
+            percent(s.processed, MAX_WASM_SIZE)
+        )?;
+        if s.code > MAX_CODE_SIZE {
+            failures.push(format!("{}: code {} B > {MAX_CODE_SIZE} B", contract.abi_name, s.code));
+        }
+        if s.processed > MAX_WASM_SIZE {
+            failures.push(format!("{}: wasm {} B > {MAX_WASM_SIZE} B", contract.abi_name, s.processed));
+        }
+    }
+    println!("{table}");
+    println!("processed programs written to {}", out_dir.display());
+    ensure!(failures.is_empty(), "size gate failed: {}", failures.join("; "));
+    Ok(())
+}
+
+/// `cargo xtask wasm --measure`.
+fn measure() -> Result<()> {
+    let mut table = String::from("| contract | opt-level | processed wasm | deployed code |\n|---|---|---:|---:|\n");
+    for contract in CONTRACTS {
+        for level in OPT_LEVELS {
+            let target = target_dir().join(format!("measure-{level}"));
+            let raw = build(contract, Some(level), &target)?;
+            let (_, s) = process(&raw)?;
+            writeln!(table, "| {} | {level} | {} | {} |", contract.abi_name, s.processed, s.code)?;
+        }
+    }
+    println!("{table}");
+    Ok(())
+}
+
+/// The complete JSON ABI of a contract.
+fn json_abi(contract: &Contract) -> Result<JsonAbi> {
+    let mut abi = (contract.events_and_errors)();
+    for line in (contract.functions_sol)().lines() {
+        let line = line.trim();
+        if let Some(decl) = line.strip_prefix("function ") {
+            let function = Function::parse(decl.trim_end_matches(';'))
+                .with_context(|| format!("parsing exported `{line}`"))?;
+            abi.functions.entry(function.name.clone()).or_default().push(function);
+        } else if let Some(decl) = line.strip_prefix("error ") {
+            let name = decl.split('(').next().unwrap_or_default();
+            ensure!(
+                abi.errors.contains_key(name),
+                "{} returns error {name}, which its sol! interface does not declare",
+                contract.abi_name
+            );
+        }
+    }
+    let ctor = (contract.constructor_sol)();
+    let ctor = ctor.trim();
+    if !ctor.is_empty() {
+        abi.constructor = Some(Constructor::parse(ctor).with_context(|| format!("parsing `{ctor}`"))?);
+    }
+    Ok(abi)
+}
+
+/// Solidity source for `abi/<Contract>.sol`: the interface plus an abstract
+/// contract that carries the constructor (interfaces cannot declare one).
+fn solidity(contract: &Contract, abi: &JsonAbi) -> String {
+    let mut interface = abi.clone();
+    interface.constructor = None;
+    let mut out = format!(
+        "// SPDX-License-Identifier: MIT OR Apache-2.0\n\
+         // Generated by `cargo xtask abi` from contracts/{}: do not edit.\n\
+         pragma solidity ^0.8.23;\n\n",
+        contract.package
+    );
+    out.push_str(&interface.to_sol(&format!("I{}", contract.abi_name), None));
+    if let Some(ctor) = &abi.constructor {
+        let params: Vec<String> = ctor
+            .inputs
+            .iter()
+            .map(|p| {
+                let location = if p.ty == "string" || p.ty == "bytes" || p.ty.ends_with(']') {
+                    " memory"
+                } else {
+                    ""
+                };
+                format!("{}{location} {}", p.ty, p.name)
+            })
+            .collect();
+        let _ = write!(
+            out,
+            "\n\n/// Constructor of the deployed {name}; Stylus runs it through the StylusDeployer.\n\
+             abstract contract {name}Constructor {{\n    constructor({}) {{}}\n}}\n",
+            params.join(", "),
+            name = contract.abi_name
+        );
+    }
+    out
+}
+
+/// `cargo xtask abi [--check]`.
+fn abi(check: bool) -> Result<()> {
+    let dir = root().join("abi");
+    std::fs::create_dir_all(&dir)?;
+    let mut stale = Vec::new();
+    for contract in CONTRACTS {
+        let abi = json_abi(contract)?;
+        let json = serde_json::to_string_pretty(&abi)? + "\n";
+        let sol = solidity(contract, &abi);
+        for (ext, content) in [("json", json), ("sol", sol)] {
+            let path = dir.join(format!("{}.{ext}", contract.abi_name));
+            if check {
+                let committed = std::fs::read_to_string(&path).unwrap_or_default();
+                if committed != content {
+                    stale.push(path.display().to_string());
+                }
+            } else {
+                std::fs::write(&path, content)?;
+                println!("wrote {}", path.display());
+            }
+        }
+    }
+    ensure!(
+        stale.is_empty(),
+        "abi/ is out of date with the contracts (run `cargo xtask abi`): {}",
+        stale.join(", ")
+    );
+    if check {
+        println!("abi/ matches the contracts");
+    }
+    Ok(())
+}
