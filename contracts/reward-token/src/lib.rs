@@ -49,20 +49,27 @@ pub const PAUSER_ROLE: B256 = B256::new(Keccak256::new().update(b"PAUSER_ROLE").
 /// EIP-2612 `Permit` struct type hash.
 pub const PERMIT_TYPEHASH: B256 = B256::new(
     Keccak256::new()
-        .update(b"Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)")
+        .update(
+            b"Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)",
+        )
         .finalize(),
 );
 /// EIP-712 domain type hash (name, version, chainId, verifyingContract).
 pub const EIP712_DOMAIN_TYPEHASH: B256 = B256::new(
     Keccak256::new()
-        .update(b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
+        .update(
+            b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)",
+        )
         .finalize(),
 );
 /// The EIP-712 domain version of this token.
 pub const EIP712_VERSION: &str = "1";
 /// `keccak256("1")`, the hashed EIP-712 version.
-pub const EIP712_VERSION_HASH: B256 =
-    B256::new(Keccak256::new().update(EIP712_VERSION.as_bytes()).finalize());
+pub const EIP712_VERSION_HASH: B256 = B256::new(
+    Keccak256::new()
+        .update(EIP712_VERSION.as_bytes())
+        .finalize(),
+);
 
 /// Address of the `ecrecover` precompile.
 pub const ECRECOVER: Address = address!("0000000000000000000000000000000000000001");
@@ -117,7 +124,8 @@ fn word_address(a: Address) -> [u8; 32] {
 
 /// Revert data: `selector ‖ words`.
 fn revert_data(selector: [u8; 4], words: &[[u8; 32]]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(4 + 32 * words.len());
+    // At most 3 words: the capacity is a small constant.
+    let mut out = Vec::with_capacity(100);
     out.extend_from_slice(&selector);
     for w in words {
         out.extend_from_slice(w);
@@ -138,7 +146,9 @@ impl From<RewardTokenError> for Vec<u8> {
                 ERC20InsufficientBalance::SELECTOR,
                 &[word_address(e.sender), u(e.balance), u(e.needed)],
             ),
-            E::InvalidSender(e) => revert_data(ERC20InvalidSender::SELECTOR, &[word_address(e.sender)]),
+            E::InvalidSender(e) => {
+                revert_data(ERC20InvalidSender::SELECTOR, &[word_address(e.sender)])
+            }
             E::InvalidReceiver(e) => {
                 revert_data(ERC20InvalidReceiver::SELECTOR, &[word_address(e.receiver)])
             }
@@ -149,10 +159,13 @@ impl From<RewardTokenError> for Vec<u8> {
             E::InvalidApprover(e) => {
                 revert_data(ERC20InvalidApprover::SELECTOR, &[word_address(e.approver)])
             }
-            E::InvalidSpender(e) => revert_data(ERC20InvalidSpender::SELECTOR, &[word_address(e.spender)]),
-            E::ExceededCap(e) => {
-                revert_data(ERC20ExceededCap::SELECTOR, &[u(e.increasedSupply), u(e.cap)])
+            E::InvalidSpender(e) => {
+                revert_data(ERC20InvalidSpender::SELECTOR, &[word_address(e.spender)])
             }
+            E::ExceededCap(e) => revert_data(
+                ERC20ExceededCap::SELECTOR,
+                &[u(e.increasedSupply), u(e.cap)],
+            ),
             E::EnforcedPause(_) => revert_data(EnforcedPause::SELECTOR, &[]),
             E::ExpectedPause(_) => revert_data(ExpectedPause::SELECTOR, &[]),
             E::Unauthorized(e) => revert_data(
@@ -160,14 +173,18 @@ impl From<RewardTokenError> for Vec<u8> {
                 &[word_address(e.account), e.neededRole.0],
             ),
             E::BadConfirmation(_) => revert_data(AccessControlBadConfirmation::SELECTOR, &[]),
-            E::ExpiredSignature(e) => revert_data(ERC2612ExpiredSignature::SELECTOR, &[u(e.deadline)]),
+            E::ExpiredSignature(e) => {
+                revert_data(ERC2612ExpiredSignature::SELECTOR, &[u(e.deadline)])
+            }
             E::InvalidSigner(e) => revert_data(
                 ERC2612InvalidSigner::SELECTOR,
                 &[word_address(e.signer), word_address(e.owner)],
             ),
             E::InvalidSignature(_) => revert_data(ECDSAInvalidSignature::SELECTOR, &[]),
             E::InvalidSignatureS(e) => revert_data(ECDSAInvalidSignatureS::SELECTOR, &[e.s.0]),
-            E::InvalidAdmin(e) => revert_data(RewardTokenInvalidAdmin::SELECTOR, &[word_address(e.admin)]),
+            E::InvalidAdmin(e) => {
+                revert_data(RewardTokenInvalidAdmin::SELECTOR, &[word_address(e.admin)])
+            }
         }
     }
 }
@@ -178,5 +195,3 @@ impl stylus_sdk::abi::export::internal::InnerTypes for RewardTokenError {}
 
 /// Shorthand for results of this contract.
 pub type Result<T, E = RewardTokenError> = core::result::Result<T, E>;
-
-

@@ -13,7 +13,16 @@ use stylus_sdk::{
     stylus_core::calls::Call,
 };
 
-use crate::*;
+use crate::{
+    AccessControlBadConfirmation, AccessControlUnauthorizedAccount, Approval,
+    ECDSAInvalidSignature, ECDSAInvalidSignatureS, ERC20ExceededCap, ERC20InsufficientAllowance,
+    ERC20InsufficientBalance, ERC20InvalidApprover, ERC20InvalidReceiver, ERC20InvalidSender,
+    ERC20InvalidSpender, ERC2612ExpiredSignature, ERC2612InvalidSigner, EnforcedPause,
+    ExpectedPause, Paused, Result, RewardTokenError, RewardTokenInvalidAdmin, RoleGranted,
+    RoleRevoked, Transfer, Unpaused, DEFAULT_ADMIN_ROLE, ECRECOVER, EIP712_DOMAIN_TYPEHASH,
+    EIP712_VERSION, EIP712_VERSION_HASH, MINTER_ROLE, PAUSER_ROLE, PERMIT_TYPEHASH,
+    SECP256K1_HALF_N,
+};
 
 /// Storage of the RewardToken. Fields are private; read them through the
 /// public view functions.
@@ -161,8 +170,9 @@ impl RewardToken {
     /// * `Transfer(from, to, value)`.
     pub fn transfer_from(&mut self, from: Address, to: Address, value: U256) -> Result<bool> {
         let spender = self.vm().msg_sender();
-        self.spend_allowance(from, spender, value)?;
+        let remaining = self.allowance_after_spending(from, spender, value)?;
         self.transfer_internal(from, to, value)?;
+        self.set_remaining_allowance(from, spender, remaining);
         Ok(true)
     }
 
@@ -206,13 +216,15 @@ impl RewardToken {
     /// * `Transfer(account, 0, value)`.
     pub fn burn_from(&mut self, account: Address, value: U256) -> Result<()> {
         let spender = self.vm().msg_sender();
-        self.spend_allowance(account, spender, value)?;
+        let remaining = self.allowance_after_spending(account, spender, value)?;
         if account.is_zero() {
             return Err(RewardTokenError::InvalidSender(ERC20InvalidSender {
                 sender: account,
             }));
         }
-        self.update(account, Address::ZERO, value)
+        self.update(account, Address::ZERO, value)?;
+        self.set_remaining_allowance(account, spender, remaining);
+        Ok(())
     }
 
     /// Whether transfers, mints and burns are blocked.
@@ -397,15 +409,11 @@ impl RewardToken {
         s: B256,
     ) -> Result<()> {
         if U256::from(self.vm().block_timestamp()) > deadline {
-            return Err(RewardTokenError::ExpiredSignature(ERC2612ExpiredSignature {
-                deadline,
-            }));
+            return Err(RewardTokenError::ExpiredSignature(
+                ERC2612ExpiredSignature { deadline },
+            ));
         }
         let nonce = self.nonces.get(owner);
-        // A nonce is a counter of signatures: 2^256 of them cannot exist.
-        self.nonces
-            .setter(owner)
-            .set(nonce.saturating_add(U256::from(1)));
 
         let mut encoded = [0u8; 192];
         encoded[..32].copy_from_slice(PERMIT_TYPEHASH.as_slice());
@@ -429,7 +437,12 @@ impl RewardToken {
                 owner,
             }));
         }
-        self.approve_internal(owner, spender, value)
+        self.approve_internal(owner, spender, value)?;
+        // A nonce counts signatures: 2^256 of them cannot exist.
+        self.nonces
+            .setter(owner)
+            .set(nonce.saturating_add(U256::from(1)));
+        Ok(())
     }
 }
 
@@ -608,26 +621,41 @@ impl RewardToken {
         Ok(())
     }
 
-    /// Uses `value` of `spender`'s allowance over `owner`'s tokens. An
-    /// infinite (`U256::MAX`) allowance is left untouched.
-    fn spend_allowance(&mut self, owner: Address, spender: Address, value: U256) -> Result<()> {
-        let mut by_owner = self.allowances.setter(owner);
-        let mut allowance = by_owner.setter(spender);
-        let current = allowance.get();
+    /// What `spender`'s allowance over `owner`'s tokens becomes after spending
+    /// `value`: `None` for an infinite (`U256::MAX`) allowance, which is never
+    /// decremented. Reads only; the caller writes after the move succeeded.
+    fn allowance_after_spending(
+        &self,
+        owner: Address,
+        spender: Address,
+        value: U256,
+    ) -> Result<Option<U256>> {
+        let current = self.allowances.getter(owner).get(spender);
         if current == U256::MAX {
-            return Ok(());
+            return Ok(None);
         }
-        let Some(rest) = current.checked_sub(value) else {
-            return Err(RewardTokenError::InsufficientAllowance(
+        match current.checked_sub(value) {
+            Some(rest) => Ok(Some(rest)),
+            None => Err(RewardTokenError::InsufficientAllowance(
                 ERC20InsufficientAllowance {
                     spender,
                     allowance: current,
                     needed: value,
                 },
-            ));
-        };
-        allowance.set(rest);
-        Ok(())
+            )),
+        }
+    }
+
+    /// Stores the allowance computed by `allowance_after_spending`.
+    fn set_remaining_allowance(
+        &mut self,
+        owner: Address,
+        spender: Address,
+        remaining: Option<U256>,
+    ) {
+        if let Some(rest) = remaining {
+            self.allowances.setter(owner).setter(spender).set(rest);
+        }
     }
 
     /// Recovers the signer of `digest` through the `ecrecover` precompile,
@@ -635,9 +663,9 @@ impl RewardToken {
     #[allow(clippy::many_single_char_names)]
     fn recover(&self, digest: B256, v: u8, r: B256, s: B256) -> Result<Address> {
         if s > SECP256K1_HALF_N {
-            return Err(RewardTokenError::InvalidSignatureS(ECDSAInvalidSignatureS {
-                s,
-            }));
+            return Err(RewardTokenError::InvalidSignatureS(
+                ECDSAInvalidSignatureS { s },
+            ));
         }
         let invalid = || RewardTokenError::InvalidSignature(ECDSAInvalidSignature {});
         if v != 27 && v != 28 {
@@ -648,7 +676,8 @@ impl RewardToken {
         input[63] = v;
         input[64..96].copy_from_slice(r.as_slice());
         input[96..].copy_from_slice(s.as_slice());
-        let output = static_call(self.vm(), Call::new(), ECRECOVER, &input).map_err(|_| invalid())?;
+        let output =
+            static_call(self.vm(), Call::new(), ECRECOVER, &input).map_err(|_| invalid())?;
         if output.len() != 32 {
             return Err(invalid());
         }

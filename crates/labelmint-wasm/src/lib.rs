@@ -15,9 +15,7 @@
 
 use std::io::{Read, Write};
 
-use wasmparser::{
-    ExternalKind, Operator, Parser, Payload, TypeRef, Validator, WasmFeatures,
-};
+use wasmparser::{ExternalKind, Operator, Parser, Payload, TypeRef, Validator, WasmFeatures};
 
 /// Largest deployable code (EIP-170), which bounds the compressed program.
 pub const MAX_CODE_SIZE: usize = 24_576;
@@ -102,7 +100,8 @@ pub fn stylus_features() -> WasmFeatures {
 /// them and they cost deployment bytes.
 pub fn reencode(wasm: &[u8]) -> Result<Vec<u8>, WasmError> {
     let stripped = strip_custom_sections(wasm)?;
-    let text = wasmprinter::print_bytes(stripped).map_err(|e| WasmError::Reencode(e.to_string()))?;
+    let text =
+        wasmprinter::print_bytes(stripped).map_err(|e| WasmError::Reencode(e.to_string()))?;
     wat::parse_str(text).map_err(|e| WasmError::Reencode(e.to_string()))
 }
 
@@ -113,8 +112,8 @@ pub fn strip_custom_sections(wasm: &[u8]) -> Result<Vec<u8>, WasmError> {
         let payload = payload.map_err(|e| WasmError::Invalid(e.to_string()))?;
         match payload {
             Payload::Version { range, .. } => out.extend_from_slice(&wasm[to_usize(range)]),
-            Payload::CustomSection(_) | Payload::End(_) => {}
-            Payload::CodeSectionEntry(_) => {}
+            // Code entries are copied with the code section as a whole.
+            Payload::CustomSection(_) | Payload::End(_) | Payload::CodeSectionEntry(_) => {}
             other => {
                 if let Some((id, range)) = other.as_section() {
                     let range = to_usize(range);
@@ -259,7 +258,8 @@ fn forbidden_operator(op: &Operator<'_>) -> Option<&'static str> {
 pub fn compress(wasm: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(wasm.len() / 3);
     {
-        let mut writer = brotli::CompressorWriter::new(&mut out, 4096, BROTLI_QUALITY, BROTLI_WINDOW);
+        let mut writer =
+            brotli::CompressorWriter::new(&mut out, 4096, BROTLI_QUALITY, BROTLI_WINDOW);
         // Writing into a Vec cannot fail.
         writer.write_all(wasm).expect("in-memory brotli write");
     }
@@ -292,7 +292,9 @@ pub fn from_stylus_code(code: &[u8]) -> Result<Vec<u8>, WasmError> {
         Some(&other) => return Err(WasmError::UnknownDictionary(other)),
         None => return Err(WasmError::Decompress("missing dictionary byte".into())),
     }
-    let limit = u64::try_from(MAX_WASM_SIZE).unwrap_or(u64::MAX).saturating_add(1);
+    let limit = u64::try_from(MAX_WASM_SIZE)
+        .unwrap_or(u64::MAX)
+        .saturating_add(1);
     let mut wasm = Vec::new();
     brotli::Decompressor::new(&code[4..], 4096)
         .take(limit)
@@ -343,7 +345,10 @@ mod tests {
     #[test]
     fn validate_rejects_start_function() {
         let wasm = module("(func $s) (start $s)");
-        assert_eq!(validate(&wasm), Err(WasmError::Forbidden("start function".into())));
+        assert_eq!(
+            validate(&wasm),
+            Err(WasmError::Forbidden("start function".into()))
+        );
     }
 
     #[test]
@@ -401,7 +406,10 @@ mod tests {
     #[test]
     fn from_stylus_code_stops_compression_bombs() {
         let bomb = to_stylus_code(&vec![0u8; MAX_WASM_SIZE + 10]);
-        assert!(matches!(from_stylus_code(&bomb), Err(WasmError::TooLarge { .. })));
+        assert!(matches!(
+            from_stylus_code(&bomb),
+            Err(WasmError::TooLarge { .. })
+        ));
     }
 
     #[test]

@@ -79,7 +79,14 @@ fn build(contract: &Contract, opt_level: Option<&str>, target: &Path) -> Result<
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(root())
-        .args(["build", "--lib", "--release", "--locked", "--target", "wasm32-unknown-unknown"])
+        .args([
+            "build",
+            "--lib",
+            "--release",
+            "--locked",
+            "--target",
+            "wasm32-unknown-unknown",
+        ])
         .args(["-p", contract.package])
         .arg("--target-dir")
         .arg(target);
@@ -95,7 +102,11 @@ fn build(contract: &Contract, opt_level: Option<&str>, target: &Path) -> Result<
         ));
     }
     let status = cmd.status().context("running cargo build")?;
-    ensure!(status.success(), "cargo build of {} failed", contract.package);
+    ensure!(
+        status.success(),
+        "cargo build of {} failed",
+        contract.package
+    );
     let path = target
         .join("wasm32-unknown-unknown/release")
         .join(format!("{}.wasm", contract.lib));
@@ -158,27 +169,43 @@ fn wasm() -> Result<()> {
             percent(s.processed, MAX_WASM_SIZE)
         )?;
         if s.code > MAX_CODE_SIZE {
-            failures.push(format!("{}: code {} B > {MAX_CODE_SIZE} B", contract.abi_name, s.code));
+            failures.push(format!(
+                "{}: code {} B > {MAX_CODE_SIZE} B",
+                contract.abi_name, s.code
+            ));
         }
         if s.processed > MAX_WASM_SIZE {
-            failures.push(format!("{}: wasm {} B > {MAX_WASM_SIZE} B", contract.abi_name, s.processed));
+            failures.push(format!(
+                "{}: wasm {} B > {MAX_WASM_SIZE} B",
+                contract.abi_name, s.processed
+            ));
         }
     }
     println!("{table}");
     println!("processed programs written to {}", out_dir.display());
-    ensure!(failures.is_empty(), "size gate failed: {}", failures.join("; "));
+    ensure!(
+        failures.is_empty(),
+        "size gate failed: {}",
+        failures.join("; ")
+    );
     Ok(())
 }
 
 /// `cargo xtask wasm --measure`.
 fn measure() -> Result<()> {
-    let mut table = String::from("| contract | opt-level | processed wasm | deployed code |\n|---|---|---:|---:|\n");
+    let mut table = String::from(
+        "| contract | opt-level | processed wasm | deployed code |\n|---|---|---:|---:|\n",
+    );
     for contract in CONTRACTS {
         for level in OPT_LEVELS {
             let target = target_dir().join(format!("measure-{level}"));
             let raw = build(contract, Some(level), &target)?;
             let (_, s) = process(&raw)?;
-            writeln!(table, "| {} | {level} | {} | {} |", contract.abi_name, s.processed, s.code)?;
+            writeln!(
+                table,
+                "| {} | {level} | {} | {} |",
+                contract.abi_name, s.processed, s.code
+            )?;
         }
     }
     println!("{table}");
@@ -193,7 +220,10 @@ fn json_abi(contract: &Contract) -> Result<JsonAbi> {
         if let Some(decl) = line.strip_prefix("function ") {
             let function = Function::parse(decl.trim_end_matches(';'))
                 .with_context(|| format!("parsing exported `{line}`"))?;
-            abi.functions.entry(function.name.clone()).or_default().push(function);
+            abi.functions
+                .entry(function.name.clone())
+                .or_default()
+                .push(function);
         } else if let Some(decl) = line.strip_prefix("error ") {
             let name = decl.split('(').next().unwrap_or_default();
             ensure!(
@@ -206,13 +236,14 @@ fn json_abi(contract: &Contract) -> Result<JsonAbi> {
     let ctor = (contract.constructor_sol)();
     let ctor = ctor.trim();
     if !ctor.is_empty() {
-        abi.constructor = Some(Constructor::parse(ctor).with_context(|| format!("parsing `{ctor}`"))?);
+        abi.constructor =
+            Some(Constructor::parse(ctor).with_context(|| format!("parsing `{ctor}`"))?);
     }
     Ok(abi)
 }
 
 /// Solidity source for `abi/<Contract>.sol`: the interface plus an abstract
-/// contract that carries the constructor (interfaces cannot declare one).
+/// empty contract that carries the constructor (interfaces cannot declare one).
 fn solidity(contract: &Contract, abi: &JsonAbi) -> String {
     let mut interface = abi.clone();
     interface.constructor = None;
@@ -238,8 +269,10 @@ fn solidity(contract: &Contract, abi: &JsonAbi) -> String {
             .collect();
         let _ = write!(
             out,
-            "\n\n/// Constructor of the deployed {name}; Stylus runs it through the StylusDeployer.\n\
-             abstract contract {name}Constructor {{\n    constructor({}) {{}}\n}}\n",
+            "\n\n/// Constructor signature of the deployed {name} (Stylus runs it through the\n\
+             /// StylusDeployer). Interfaces cannot declare constructors; this empty contract\n\
+             /// carries it so that solc and ABI tools see it.\n\
+             contract {name}Constructor {{\n    constructor({}) {{}}\n}}\n",
             params.join(", "),
             name = contract.abi_name
         );
