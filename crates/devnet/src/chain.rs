@@ -1,0 +1,591 @@
+//! The chain as a library: funded dev accounts, transactions and calls,
+//! deployment and activation of Stylus programs, time travel and snapshots.
+
+use alloy_sol_types::{SolCall, SolError};
+use revm::{
+    bytecode::Bytecode,
+    context::{BlockEnv, CfgEnv, Context, TxEnv},
+    context_interface::result::{ExecutionResult, Output},
+    database::{CacheDB, EmptyDB},
+    primitives::{keccak256, Address, Bytes, Log, TxKind, B256, U256},
+    state::AccountInfo,
+    ExecuteCommitEvm, ExecuteEvm,
+};
+
+use crate::{
+    evm::{build, Ctx, Db, DevError, SPEC},
+    precompiles::{ArbWasm, StylusPrecompiles, ARB_WASM},
+};
+
+/// Default chain id (Nitro's dev chain).
+pub const DEFAULT_CHAIN_ID: u64 = 412_346;
+/// Balance of every dev account at genesis: 10,000 ETH.
+pub const DEV_BALANCE_WEI: u128 = 10_000 * 10u128.pow(18);
+/// Gas limit of a block.
+pub const BLOCK_GAS_LIMIT: u64 = 1_125_899_906_842_624;
+/// Gas limit used when a caller does not give one.
+pub const DEFAULT_TX_GAS: u64 = 30_000_000;
+/// First block's timestamp.
+const GENESIS_TIMESTAMP: u64 = 1_767_225_600;
+
+/// Private keys of the first ten accounts of the well-known test mnemonic
+/// ("test test test test test test test test test test test junk").
+pub const DEV_KEYS: [&str; 10] = [
+    "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
+    "59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+    "5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
+    "7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
+    "47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a",
+    "8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba",
+    "92db14e403b83dfe3df233f83dfa3a0d7096f21ca9b0d6d6b8d88b2b4ec1564e",
+    "4bbbf85ce3377467afe5d46f804f221813b2bb87f24d81f60f1fcdbf7cbf4356",
+    "dbda1821b80551c9d65939329250298aa3472ba22feea921c0cf5d620ea67b97",
+    "2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6",
+];
+
+/// A funded account whose key is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DevAccount {
+    /// Its address.
+    pub address: Address,
+    /// Its secp256k1 private key.
+    pub key: B256,
+}
+
+/// The address of a secp256k1 private key.
+pub fn address_of_key(key: &B256) -> Address {
+    let signing = k256::ecdsa::SigningKey::from_slice(key.as_slice()).expect("valid dev key");
+    let point = signing.verifying_key().to_encoded_point(false);
+    Address::from_slice(&keccak256(&point.as_bytes()[1..])[12..])
+}
+
+/// What a transaction did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    /// Hash identifying the transaction on this chain.
+    pub tx_hash: B256,
+    /// Block it was mined in.
+    pub block_number: u64,
+    /// Sender.
+    pub from: Address,
+    /// Recipient (`None` for a creation).
+    pub to: Option<Address>,
+    /// Whether it succeeded.
+    pub success: bool,
+    /// Gas used, as a receipt reports it (after refunds).
+    pub gas_used: u64,
+    /// Logs emitted (empty when it failed).
+    pub logs: Vec<Log>,
+    /// Return data, or revert data.
+    pub output: Bytes,
+    /// Created contract, for a successful creation.
+    pub contract_address: Option<Address>,
+    /// Why it halted, when it halted without revert data.
+    pub halt: Option<String>,
+}
+
+impl Receipt {
+    /// Fails with the revert data decoded as `E`, or a description.
+    pub fn expect_success(&self) -> &Self {
+        assert!(
+            self.success,
+            "transaction failed: halt={:?} output=0x{}",
+            self.halt,
+            hex(&self.output)
+        );
+        self
+    }
+
+    /// Whether it reverted with exactly the error `e` (selector and arguments).
+    pub fn reverted_with<E: SolError>(&self, e: &E) -> bool {
+        !self.success && self.output[..] == e.abi_encode()[..]
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    use std::fmt::Write as _;
+    b.iter().fold(String::new(), |mut s, x| {
+        let _ = write!(s, "{x:02x}");
+        s
+    })
+}
+
+/// Why a chain operation failed before producing a receipt.
+#[derive(Debug, thiserror::Error)]
+pub enum ChainError {
+    /// revm rejected the transaction (nonce, balance, gas limit, …).
+    #[error("transaction rejected: {0}")]
+    Rejected(String),
+    /// A transaction the helper sent failed.
+    #[error("transaction failed: {0:?}")]
+    Failed(Box<Receipt>),
+    /// Return data did not decode.
+    #[error("cannot decode return data: {0}")]
+    Decode(String),
+    /// Unknown snapshot id.
+    #[error("unknown snapshot {0}")]
+    UnknownSnapshot(u64),
+}
+
+/// A saved state.
+struct Snapshot {
+    db: Db,
+    block: BlockEnv,
+    receipts: usize,
+}
+
+/// A local Stylus chain.
+pub struct Devnet {
+    ctx: Option<Ctx>,
+    precompiles: StylusPrecompiles,
+    accounts: Vec<DevAccount>,
+    receipts: Vec<Receipt>,
+    snapshots: Vec<Option<Snapshot>>,
+    tx_counter: u64,
+}
+
+impl Default for Devnet {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Devnet {
+    /// A chain with id 412346 and ten funded dev accounts.
+    pub fn new() -> Self {
+        Self::with_chain_id(DEFAULT_CHAIN_ID)
+    }
+
+    /// A chain with `chain_id` and ten funded dev accounts.
+    pub fn with_chain_id(chain_id: u64) -> Self {
+        let mut db = CacheDB::new(EmptyDB::new());
+        let accounts: Vec<DevAccount> = DEV_KEYS
+            .iter()
+            .map(|k| {
+                let key: B256 = k.parse().expect("dev key hex");
+                DevAccount {
+                    address: address_of_key(&key),
+                    key,
+                }
+            })
+            .collect();
+        for a in &accounts {
+            db.insert_account_info(
+                a.address,
+                AccountInfo {
+                    balance: U256::from(DEV_BALANCE_WEI),
+                    ..AccountInfo::default()
+                },
+            );
+        }
+        // Precompile accounts carry a one-byte code so they are never "empty".
+        db.insert_account_info(
+            ARB_WASM,
+            AccountInfo {
+                code: Some(Bytecode::new_raw(Bytes::from_static(&[0xfe]))),
+                code_hash: keccak256([0xfe]),
+                ..AccountInfo::default()
+            },
+        );
+        let mut cfg = CfgEnv::new_with_spec(SPEC);
+        cfg.chain_id = chain_id;
+        cfg.disable_eip3541 = true;
+        cfg.limit_contract_code_size = Some(labelmint_wasm::MAX_CODE_SIZE);
+        let block = BlockEnv {
+            number: U256::from(1),
+            timestamp: U256::from(GENESIS_TIMESTAMP),
+            gas_limit: BLOCK_GAS_LIMIT,
+            basefee: 0,
+            ..BlockEnv::default()
+        };
+        let mut ctx: Ctx = Context::new(db, SPEC);
+        ctx.cfg = cfg;
+        ctx.block = block;
+        Self {
+            ctx: Some(ctx),
+            precompiles: StylusPrecompiles::new(SPEC),
+            accounts,
+            receipts: Vec::new(),
+            snapshots: Vec::new(),
+            tx_counter: 0,
+        }
+    }
+
+    fn ctx(&self) -> &Ctx {
+        self.ctx.as_ref().expect("context present between calls")
+    }
+
+    fn ctx_mut(&mut self) -> &mut Ctx {
+        self.ctx.as_mut().expect("context present between calls")
+    }
+
+    fn db(&self) -> &Db {
+        &self.ctx().journaled_state.database
+    }
+
+    /// The funded dev accounts.
+    pub fn accounts(&self) -> &[DevAccount] {
+        &self.accounts
+    }
+
+    /// Address of dev account `i`.
+    pub fn account(&self, i: usize) -> Address {
+        self.accounts[i].address
+    }
+
+    /// Lets Stylus programs run without activation (development only).
+    pub fn set_auto_activate(&self, on: bool) {
+        self.precompiles.set_auto_activate(on);
+    }
+
+    /// The chain id.
+    pub fn chain_id(&self) -> u64 {
+        self.ctx().cfg.chain_id
+    }
+
+    /// Number of the block the next transaction goes into.
+    pub fn block_number(&self) -> u64 {
+        self.ctx().block.number.saturating_to()
+    }
+
+    /// Timestamp of the block the next transaction goes into.
+    pub fn timestamp(&self) -> u64 {
+        self.ctx().block.timestamp.saturating_to()
+    }
+
+    /// Balance of `address`.
+    pub fn balance(&self, address: Address) -> U256 {
+        self.db()
+            .cache
+            .accounts
+            .get(&address)
+            .map_or(U256::ZERO, |a| a.info.balance)
+    }
+
+    /// Nonce of `address`.
+    pub fn nonce(&self, address: Address) -> u64 {
+        self.db()
+            .cache
+            .accounts
+            .get(&address)
+            .map_or(0, |a| a.info.nonce)
+    }
+
+    /// Code of `address`.
+    pub fn code(&self, address: Address) -> Bytes {
+        self.db()
+            .cache
+            .accounts
+            .get(&address)
+            .and_then(|a| a.info.code.as_ref())
+            .map_or_else(Bytes::new, Bytecode::original_bytes)
+    }
+
+    /// Storage slot of `address`.
+    pub fn storage(&self, address: Address, slot: U256) -> U256 {
+        self.db()
+            .cache
+            .accounts
+            .get(&address)
+            .and_then(|a| a.storage.get(&slot).copied())
+            .unwrap_or_default()
+    }
+
+    /// Sets the balance of `address`.
+    pub fn set_balance(&mut self, address: Address, balance: U256) {
+        let db = &mut self.ctx_mut().journaled_state.database;
+        let mut info = db
+            .cache
+            .accounts
+            .get(&address)
+            .map(|a| a.info.clone())
+            .unwrap_or_default();
+        info.balance = balance;
+        db.insert_account_info(address, info);
+    }
+
+    /// Moves time forward by `seconds` (takes effect for the next block).
+    pub fn warp(&mut self, seconds: u64) {
+        let t = self.timestamp().saturating_add(seconds);
+        self.set_timestamp(t);
+    }
+
+    /// Sets the next block's timestamp.
+    pub fn set_timestamp(&mut self, timestamp: u64) {
+        self.ctx_mut().block.timestamp = U256::from(timestamp);
+    }
+
+    /// Mines an empty block.
+    pub fn mine(&mut self) {
+        let block = &mut self.ctx_mut().block;
+        block.number += U256::from(1);
+        block.timestamp += U256::from(1);
+        self.precompiles.new_block();
+    }
+
+    /// Saves the state; returns an id for [`Devnet::revert`].
+    pub fn snapshot(&mut self) -> u64 {
+        let snap = Snapshot {
+            db: self.db().clone(),
+            block: self.ctx().block.clone(),
+            receipts: self.receipts.len(),
+        };
+        self.snapshots.push(Some(snap));
+        (self.snapshots.len() - 1) as u64
+    }
+
+    /// Restores the state saved as `id` (and forgets later snapshots).
+    pub fn revert(&mut self, id: u64) -> Result<(), ChainError> {
+        let snap = usize::try_from(id)
+            .ok()
+            .and_then(|i| self.snapshots.get_mut(i))
+            .and_then(Option::take)
+            .ok_or(ChainError::UnknownSnapshot(id))?;
+        self.snapshots
+            .truncate(usize::try_from(id).unwrap_or(usize::MAX));
+        let ctx = self.ctx_mut();
+        ctx.journaled_state.database = snap.db;
+        ctx.block = snap.block;
+        self.receipts.truncate(snap.receipts);
+        self.precompiles.new_block();
+        Ok(())
+    }
+
+    /// Every receipt so far.
+    pub fn receipts(&self) -> &[Receipt] {
+        &self.receipts
+    }
+
+    fn tx_env(
+        &self,
+        from: Address,
+        to: Option<Address>,
+        value: U256,
+        data: Bytes,
+        gas_limit: u64,
+    ) -> TxEnv {
+        TxEnv {
+            caller: from,
+            kind: to.map_or(TxKind::Create, TxKind::Call),
+            value,
+            data,
+            gas_limit,
+            gas_price: 0,
+            nonce: self.nonce(from),
+            chain_id: Some(self.chain_id()),
+            ..TxEnv::default()
+        }
+    }
+
+    /// Sends a transaction from `from` (any address: dev mode) and mines it in
+    /// a block of its own.
+    pub fn send(
+        &mut self,
+        from: Address,
+        to: Option<Address>,
+        value: U256,
+        data: impl Into<Bytes>,
+        gas_limit: u64,
+    ) -> Result<Receipt, ChainError> {
+        let tx = self.tx_env(from, to, value, data.into(), gas_limit);
+        let mut evm = build(self.ctx.take().expect("context"), self.precompiles.clone());
+        let result = evm.transact_commit(tx);
+        self.ctx = Some(evm.ctx);
+        let result = result.map_err(|e: DevError| ChainError::Rejected(format!("{e:?}")))?;
+        self.tx_counter += 1;
+        let mut preimage = self.chain_id().to_be_bytes().to_vec();
+        preimage.extend_from_slice(&self.tx_counter.to_be_bytes());
+        let receipt = receipt(keccak256(preimage), self.block_number(), from, to, &result);
+        self.receipts.push(receipt.clone());
+        self.mine();
+        Ok(receipt)
+    }
+
+    /// Executes a call without committing anything (`eth_call`).
+    pub fn call(
+        &mut self,
+        from: Address,
+        to: Address,
+        data: impl Into<Bytes>,
+    ) -> Result<Receipt, ChainError> {
+        let tx = self.tx_env(from, Some(to), U256::ZERO, data.into(), DEFAULT_TX_GAS);
+        let mut evm = build(self.ctx.take().expect("context"), self.precompiles.clone());
+        let result = evm.transact(tx);
+        self.ctx = Some(evm.ctx);
+        let result = result.map_err(|e: DevError| ChainError::Rejected(format!("{e:?}")))?;
+        Ok(receipt(
+            B256::ZERO,
+            self.block_number(),
+            from,
+            Some(to),
+            &result.result,
+        ))
+    }
+
+    /// Sends a typed call to `to`.
+    pub fn send_call<C: SolCall>(
+        &mut self,
+        from: Address,
+        to: Address,
+        call: &C,
+    ) -> Result<Receipt, ChainError> {
+        self.send(
+            from,
+            Some(to),
+            U256::ZERO,
+            call.abi_encode(),
+            DEFAULT_TX_GAS,
+        )
+    }
+
+    /// Reads with a typed call; fails with the receipt when it reverts.
+    pub fn read<C: SolCall>(&mut self, to: Address, call: &C) -> Result<C::Return, ChainError> {
+        let from = self.account(0);
+        let r = self.call(from, to, call.abi_encode())?;
+        if !r.success {
+            return Err(ChainError::Failed(Box::new(r)));
+        }
+        C::abi_decode_returns(&r.output).map_err(|e| ChainError::Decode(e.to_string()))
+    }
+
+    /// Deploys `wasm` as a Stylus program with plain CREATE (init code that
+    /// returns `0xEFF000 ‖ 0x00 ‖ brotli(wasm)`). Not activated yet.
+    pub fn deploy_program(&mut self, from: Address, wasm: &[u8]) -> Result<Receipt, ChainError> {
+        let code = labelmint_wasm::to_stylus_code(wasm);
+        let r = self.send(
+            from,
+            None,
+            U256::ZERO,
+            init_code_returning(&code),
+            DEFAULT_TX_GAS,
+        )?;
+        if !r.success {
+            return Err(ChainError::Failed(Box::new(r)));
+        }
+        Ok(r)
+    }
+
+    /// Activates the program at `program` through ArbWasm, paying its data fee.
+    pub fn activate(&mut self, from: Address, program: Address) -> Result<Receipt, ChainError> {
+        let call = ArbWasm::activateProgramCall { program };
+        // Learn the fee with a call first, as cargo-stylus does.
+        let probe = self.call(from, ARB_WASM, call.abi_encode())?;
+        let fee = if probe.success {
+            ArbWasm::activateProgramCall::abi_decode_returns(&probe.output)
+                .map_err(|e| ChainError::Decode(e.to_string()))?
+                .dataFee
+        } else if let Ok(e) = ArbWasm::ProgramInsufficientValue::abi_decode(&probe.output) {
+            e.want
+        } else {
+            return Err(ChainError::Failed(Box::new(probe)));
+        };
+        let r = self.send(from, Some(ARB_WASM), fee, call.abi_encode(), DEFAULT_TX_GAS)?;
+        if !r.success {
+            return Err(ChainError::Failed(Box::new(r)));
+        }
+        Ok(r)
+    }
+
+    /// Deploys, activates and (if `constructor` is given) constructs a
+    /// program; `constructor` is the ABI-encoded constructor arguments.
+    /// Returns the address and the three receipts.
+    pub fn deploy_wasm(
+        &mut self,
+        from: Address,
+        wasm: &[u8],
+        constructor: Option<&[u8]>,
+    ) -> Result<(Address, Vec<Receipt>), ChainError> {
+        let deployed = self.deploy_program(from, wasm)?;
+        let address = deployed
+            .contract_address
+            .expect("creation receipt has an address");
+        let activated = self.activate(from, address)?;
+        let mut receipts = vec![deployed, activated];
+        if let Some(args) = constructor {
+            let r = self.send(
+                from,
+                Some(address),
+                U256::ZERO,
+                constructor_calldata(args),
+                DEFAULT_TX_GAS,
+            )?;
+            if !r.success {
+                return Err(ChainError::Failed(Box::new(r)));
+            }
+            receipts.push(r);
+        }
+        Ok((address, receipts))
+    }
+}
+
+/// Calldata that runs a stylus-sdk constructor: the selector of
+/// `stylus_constructor()` followed by the ABI-encoded arguments.
+pub fn constructor_calldata(args: &[u8]) -> Vec<u8> {
+    let mut data = keccak256("stylus_constructor()")[..4].to_vec();
+    data.extend_from_slice(args);
+    data
+}
+
+/// EVM init code that returns `code`: `PUSH2 len DUP1 PUSH1 off PUSH1 0
+/// CODECOPY PUSH1 0 RETURN ‖ code`.
+pub fn init_code_returning(code: &[u8]) -> Vec<u8> {
+    let len = u16::try_from(code.len()).expect("code under 64 KiB");
+    let [hi, lo] = len.to_be_bytes();
+    let prelude = [
+        0x61, hi, lo, 0x80, 0x60, 0x0c, 0x60, 0x00, 0x39, 0x60, 0x00, 0xf3,
+    ];
+    let mut init = prelude.to_vec();
+    init.extend_from_slice(code);
+    init
+}
+
+fn receipt(
+    tx_hash: B256,
+    block_number: u64,
+    from: Address,
+    to: Option<Address>,
+    result: &ExecutionResult,
+) -> Receipt {
+    let gas_used = result.gas().tx_gas_used();
+    match result {
+        ExecutionResult::Success { logs, output, .. } => Receipt {
+            tx_hash,
+            block_number,
+            from,
+            to,
+            success: true,
+            gas_used,
+            logs: logs.clone(),
+            output: output.data().clone(),
+            contract_address: match output {
+                Output::Create(_, address) => *address,
+                Output::Call(_) => None,
+            },
+            halt: None,
+        },
+        ExecutionResult::Revert { output, .. } => Receipt {
+            tx_hash,
+            block_number,
+            from,
+            to,
+            success: false,
+            gas_used,
+            logs: Vec::new(),
+            output: output.clone(),
+            contract_address: None,
+            halt: None,
+        },
+        ExecutionResult::Halt { reason, .. } => Receipt {
+            tx_hash,
+            block_number,
+            from,
+            to,
+            success: false,
+            gas_used,
+            logs: Vec::new(),
+            output: Bytes::new(),
+            contract_address: None,
+            halt: Some(format!("{reason:?}")),
+        },
+    }
+}

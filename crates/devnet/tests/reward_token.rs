@@ -1,0 +1,377 @@
+//! The real RewardToken wasm (`cargo xtask wasm` output) on the devnet:
+//! deployment, activation, construction, ERC-20 flows, permit through the
+//! real ecrecover precompile, reverts with their named errors, and gas.
+#![allow(missing_docs, clippy::unreadable_literal)]
+
+use alloy_sol_types::{sol, SolCall, SolConstructor, SolError, SolEvent};
+use labelmint_devnet::{precompiles::ArbWasm, Devnet};
+use revm::primitives::{keccak256, Address, B256, U256};
+
+sol!("../../abi/RewardToken.sol");
+
+fn wasm() -> Vec<u8> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let target: std::path::PathBuf =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), Into::into);
+    let path = target.join("stylus/reward_token.wasm");
+    std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}; run `cargo xtask wasm` first", path.display()))
+}
+
+struct Token {
+    chain: Devnet,
+    address: Address,
+    admin: Address,
+}
+
+fn deployed() -> Token {
+    let mut chain = Devnet::new();
+    let admin = chain.account(0);
+    let args = RewardTokenConstructor::constructorCall {
+        name: "labelmint Reward".into(),
+        symbol: "LMR".into(),
+        decimals: 18,
+        cap: U256::ZERO,
+        admin,
+    }
+    .abi_encode();
+    let (token, receipts) = chain.deploy_wasm(admin, &wasm(), Some(&args)).unwrap();
+    assert!(receipts.iter().all(|r| r.success));
+    Token {
+        chain,
+        address: token,
+        admin,
+    }
+}
+
+#[test]
+fn deploys_activates_and_constructs_the_real_wasm() {
+    let mut t = deployed();
+    let name = t.chain.read(t.address, &IRewardToken::nameCall {}).unwrap();
+    assert_eq!(name, "labelmint Reward");
+    assert_eq!(
+        t.chain
+            .read(t.address, &IRewardToken::symbolCall {})
+            .unwrap(),
+        "LMR"
+    );
+    assert_eq!(
+        t.chain
+            .read(t.address, &IRewardToken::decimalsCall {})
+            .unwrap(),
+        18
+    );
+    let minter = t
+        .chain
+        .read(t.address, &IRewardToken::MINTER_ROLECall {})
+        .unwrap();
+    assert!(t
+        .chain
+        .read(
+            t.address,
+            &IRewardToken::hasRoleCall {
+                role: minter,
+                account: t.admin
+            }
+        )
+        .unwrap());
+}
+
+#[test]
+fn constructor_cannot_run_twice() {
+    let mut t = deployed();
+    let args = RewardTokenConstructor::constructorCall {
+        name: "x".into(),
+        symbol: "y".into(),
+        decimals: 1,
+        cap: U256::ZERO,
+        admin: t.admin,
+    }
+    .abi_encode();
+    let data = labelmint_devnet::chain::constructor_calldata(&args);
+    let r = t
+        .chain
+        .send(t.admin, Some(t.address), U256::ZERO, data, 5_000_000)
+        .unwrap();
+    assert!(!r.success);
+    assert_eq!(
+        t.chain.read(t.address, &IRewardToken::nameCall {}).unwrap(),
+        "labelmint Reward"
+    );
+}
+
+#[test]
+fn mint_and_transfer_move_balances_and_emit_events() {
+    let mut t = deployed();
+    let (alice, bob) = (t.chain.account(1), t.chain.account(2));
+    let r = t
+        .chain
+        .send_call(
+            t.admin,
+            t.address,
+            &IRewardToken::mintCall {
+                to: alice,
+                value: U256::from(1000),
+            },
+        )
+        .unwrap();
+    r.expect_success();
+    let log = IRewardToken::Transfer::decode_log_data(&r.logs[0].data).unwrap();
+    assert_eq!(
+        (log.from, log.to, log.value),
+        (Address::ZERO, alice, U256::from(1000))
+    );
+
+    let r = t
+        .chain
+        .send_call(
+            alice,
+            t.address,
+            &IRewardToken::transferCall {
+                to: bob,
+                value: U256::from(300),
+            },
+        )
+        .unwrap();
+    r.expect_success();
+    assert_eq!(
+        t.chain
+            .read(t.address, &IRewardToken::balanceOfCall { account: alice })
+            .unwrap(),
+        U256::from(700)
+    );
+    assert_eq!(
+        t.chain
+            .read(t.address, &IRewardToken::balanceOfCall { account: bob })
+            .unwrap(),
+        U256::from(300)
+    );
+    assert!(r.gas_used > 21_000, "gas {}", r.gas_used);
+}
+
+#[test]
+fn failing_transfer_reverts_with_named_error_and_changes_nothing() {
+    let mut t = deployed();
+    let (alice, bob) = (t.chain.account(1), t.chain.account(2));
+    let r = t
+        .chain
+        .send_call(
+            alice,
+            t.address,
+            &IRewardToken::transferCall {
+                to: bob,
+                value: U256::from(1),
+            },
+        )
+        .unwrap();
+    assert!(r.reverted_with(&IRewardToken::ERC20InsufficientBalance {
+        sender: alice,
+        balance: U256::ZERO,
+        needed: U256::from(1)
+    }));
+    assert!(r.logs.is_empty());
+    let r = t
+        .chain
+        .send_call(
+            alice,
+            t.address,
+            &IRewardToken::mintCall {
+                to: alice,
+                value: U256::from(1),
+            },
+        )
+        .unwrap();
+    let minter = keccak256("MINTER_ROLE");
+    assert!(
+        r.reverted_with(&IRewardToken::AccessControlUnauthorizedAccount {
+            account: alice,
+            neededRole: minter
+        })
+    );
+    assert_eq!(
+        t.chain
+            .read(t.address, &IRewardToken::totalSupplyCall {})
+            .unwrap(),
+        U256::ZERO
+    );
+}
+
+sol! {
+    struct Permit { address owner; address spender; uint256 value; uint256 nonce; uint256 deadline; }
+}
+
+#[test]
+fn permit_verifies_a_real_signature_through_ecrecover() {
+    let mut t = deployed();
+    let owner_acc = t.chain.accounts()[3];
+    let spender = t.chain.account(4);
+    let deadline = U256::from(t.chain.timestamp() + 3_600);
+    let domain = alloy_sol_types::eip712_domain! {
+        name: "labelmint Reward",
+        version: "1",
+        chain_id: t.chain.chain_id(),
+        verifying_contract: t.address,
+    };
+    let separator = t
+        .chain
+        .read(t.address, &IRewardToken::DOMAIN_SEPARATORCall {})
+        .unwrap();
+    assert_eq!(separator, domain.separator());
+    let digest = alloy_sol_types::SolStruct::eip712_signing_hash(
+        &Permit {
+            owner: owner_acc.address,
+            spender,
+            value: U256::from(55),
+            nonce: U256::ZERO,
+            deadline,
+        },
+        &domain,
+    );
+    let key = k256::ecdsa::SigningKey::from_slice(owner_acc.key.as_slice()).unwrap();
+    let (sig, recid) = key.sign_prehash_recoverable(digest.as_slice()).unwrap();
+    let bytes = sig.to_bytes();
+    let call = IRewardToken::permitCall {
+        owner: owner_acc.address,
+        spender,
+        value: U256::from(55),
+        deadline,
+        v: 27 + recid.to_byte(),
+        r: B256::from_slice(&bytes[..32]),
+        s: B256::from_slice(&bytes[32..]),
+    };
+    let relayer = t.chain.account(5);
+    t.chain
+        .send_call(relayer, t.address, &call)
+        .unwrap()
+        .expect_success();
+    assert_eq!(
+        t.chain
+            .read(
+                t.address,
+                &IRewardToken::allowanceCall {
+                    owner: owner_acc.address,
+                    spender
+                }
+            )
+            .unwrap(),
+        U256::from(55)
+    );
+    // Replaying the same signature fails: the nonce moved on.
+    let replay = t.chain.send_call(relayer, t.address, &call).unwrap();
+    assert!(!replay.success);
+    assert_eq!(
+        &replay.output[..4],
+        IRewardToken::ERC2612InvalidSigner::SELECTOR.as_slice()
+    );
+}
+
+#[test]
+fn calling_an_unactivated_program_reverts_with_program_not_activated() {
+    let mut chain = Devnet::new();
+    let from = chain.account(0);
+    let r = chain.deploy_program(from, &wasm()).unwrap();
+    let address = r.contract_address.unwrap();
+    let r = chain
+        .send_call(from, address, &IRewardToken::nameCall {})
+        .unwrap();
+    assert!(r.reverted_with(&ArbWasm::ProgramNotActivated {}));
+    assert_eq!(
+        &r.output[..],
+        &[0x6f, 0x80, 0x9c, 0x4e],
+        "selector cargo-stylus expects"
+    );
+}
+
+#[test]
+fn activation_twice_reverts_program_up_to_date() {
+    let mut t = deployed();
+    let call = ArbWasm::activateProgramCall { program: t.address };
+    let r = t
+        .chain
+        .send(
+            t.admin,
+            Some(labelmint_devnet::precompiles::ARB_WASM),
+            U256::from(10).pow(U256::from(18)),
+            call.abi_encode(),
+            30_000_000,
+        )
+        .unwrap();
+    assert!(r.reverted_with(&ArbWasm::ProgramUpToDate {}));
+}
+
+#[test]
+fn snapshot_and_revert_restore_balances() {
+    let mut t = deployed();
+    let alice = t.chain.account(1);
+    let id = t.chain.snapshot();
+    t.chain
+        .send_call(
+            t.admin,
+            t.address,
+            &IRewardToken::mintCall {
+                to: alice,
+                value: U256::from(5),
+            },
+        )
+        .unwrap()
+        .expect_success();
+    assert_eq!(
+        t.chain
+            .read(t.address, &IRewardToken::balanceOfCall { account: alice })
+            .unwrap(),
+        U256::from(5)
+    );
+    t.chain.revert(id).unwrap();
+    assert_eq!(
+        t.chain
+            .read(t.address, &IRewardToken::balanceOfCall { account: alice })
+            .unwrap(),
+        U256::ZERO
+    );
+}
+
+#[test]
+fn gas_figures_for_the_token() {
+    let mut t = deployed();
+    let (alice, bob) = (t.chain.account(1), t.chain.account(2));
+    t.chain
+        .send_call(
+            t.admin,
+            t.address,
+            &IRewardToken::mintCall {
+                to: alice,
+                value: U256::from(1000),
+            },
+        )
+        .unwrap()
+        .expect_success();
+    let first = t
+        .chain
+        .send_call(
+            alice,
+            t.address,
+            &IRewardToken::transferCall {
+                to: bob,
+                value: U256::from(1),
+            },
+        )
+        .unwrap();
+    let repeat = t
+        .chain
+        .send_call(
+            alice,
+            t.address,
+            &IRewardToken::transferCall {
+                to: bob,
+                value: U256::from(1),
+            },
+        )
+        .unwrap();
+    println!(
+        "transfer to new holder: {} gas; repeat: {} gas",
+        first.gas_used, repeat.gas_used
+    );
+    // Crediting a fresh balance slot costs a 20,000-gas SSTORE more.
+    assert!(first.gas_used > repeat.gas_used + 15_000);
+    assert!(repeat.gas_used > 21_000 + 5_000);
+}
