@@ -921,6 +921,9 @@ pub fn linker(engine: &wasmi::Engine) -> Linker<HostState> {
         let pages = u16::try_from(pages).unwrap_or(u16::MAX);
         let before = c.data().pages;
         let after = before.saturating_add(pages);
+        if after > crate::program::PAGE_LIMIT {
+            return Err(fault("memory past the page limit"));
+        }
         let free = crate::program::FREE_PAGES;
         let paid = after
             .saturating_sub(free)
