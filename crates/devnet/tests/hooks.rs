@@ -7,51 +7,11 @@
     clippy::needless_raw_string_hashes
 )]
 
+mod common;
+
+use common::{call_data, caller_program, deploy, module, returning, send, CALLS, STORAGE};
 use labelmint_devnet::{precompiles::ArbWasm, Devnet, Receipt};
 use revm::primitives::{keccak256, Address, Bytes, B256, U256};
-
-/// The imports every test program has, plus the test's own.
-fn module(imports: &str, body: &str) -> Vec<u8> {
-    let text = format!(
-        r#"(module
-            (import "vm_hooks" "read_args" (func $read_args (param i32)))
-            (import "vm_hooks" "write_result" (func $write_result (param i32 i32)))
-            (import "vm_hooks" "pay_for_memory_grow" (func $pay (param i32)))
-            {imports}
-            (memory (export "memory") 1)
-            (func (export "user_entrypoint") (param $len i32) (result i32)
-                (local $status i32) (local $size i32)
-                (call $read_args (i32.const 0))
-                {body}))"#
-    );
-    wat::parse_str(text).expect("test program assembles")
-}
-
-fn deploy(chain: &mut Devnet, wasm: &[u8]) -> Address {
-    let from = chain.account(0);
-    chain.deploy_wasm(from, wasm, None).expect("deploys").0
-}
-
-fn send(chain: &mut Devnet, to: Address, data: &[u8]) -> Receipt {
-    let from = chain.account(0);
-    chain
-        .send(
-            from,
-            Some(to),
-            U256::ZERO,
-            Bytes::copy_from_slice(data),
-            5_000_000,
-        )
-        .unwrap()
-}
-
-/// A program that returns `len` bytes at `ptr` after running `body`.
-fn returning(imports: &str, body: &str, ptr: u32, len: u32) -> Vec<u8> {
-    module(
-        imports,
-        &format!("{body} (call $write_result (i32.const {ptr}) (i32.const {len})) (i32.const 0)"),
-    )
-}
 
 #[test]
 fn read_args_and_write_result_echo_calldata() {
@@ -122,10 +82,6 @@ fn block_hooks_report_the_block() {
         10_000
     );
 }
-
-const STORAGE: &str = r#"(import "vm_hooks" "storage_load_bytes32" (func $load (param i32 i32)))
-    (import "vm_hooks" "storage_cache_bytes32" (func $cache (param i32 i32)))
-    (import "vm_hooks" "storage_flush_cache" (func $flush (param i32)))"#;
 
 /// calldata: key(32) ‖ value(32). Non-empty value: store; always return the
 /// value read back before the write.
@@ -345,40 +301,6 @@ fn exit_early_returns_status_and_result() {
     let failed = send(&mut chain, p, &[1, 43]);
     assert!(!failed.success);
     assert_eq!(&failed.output[..], &[1, 43]);
-}
-
-const CALLS: &str = r#"(import "vm_hooks" "call_contract" (func $call (param i32 i32 i32 i32 i64 i32) (result i32)))
-    (import "vm_hooks" "static_call_contract" (func $static (param i32 i32 i32 i64 i32) (result i32)))
-    (import "vm_hooks" "delegate_call_contract" (func $delegate (param i32 i32 i32 i64 i32) (result i32)))
-    (import "vm_hooks" "read_return_data" (func $rrd (param i32 i32 i32) (result i32)))
-    (import "vm_hooks" "return_data_size" (func $rds (result i32)))
-    (import "vm_hooks" "msg_reentrant" (func $reentrant (result i32)))"#;
-
-/// calldata: kind(1) ‖ target(20) ‖ inner calldata. kind 0 = call, 1 =
-/// static, 2 = delegate. Returns status(4) ‖ return data, and reverts when
-/// the inner call failed.
-fn caller_program() -> Vec<u8> {
-    module(
-        &format!("{CALLS} {STORAGE}"),
-        "(local.set $status
-            (if (result i32) (i32.eqz (i32.load8_u (i32.const 0)))
-              (then (call $call (i32.const 1) (i32.const 21) (i32.sub (local.get $len) (i32.const 21)) (i32.const 8000) (i64.const 1000000) (i32.const 9000)))
-              (else (if (result i32) (i32.eq (i32.load8_u (i32.const 0)) (i32.const 1))
-                (then (call $static (i32.const 1) (i32.const 21) (i32.sub (local.get $len) (i32.const 21)) (i64.const 1000000) (i32.const 9000)))
-                (else (call $delegate (i32.const 1) (i32.const 21) (i32.sub (local.get $len) (i32.const 21)) (i64.const 1000000) (i32.const 9000)))))))
-         (local.set $size (call $rds))
-         (i32.store (i32.const 10000) (local.get $status))
-         (drop (call $rrd (i32.const 10004) (i32.const 0) (local.get $size)))
-         (call $write_result (i32.const 10000) (i32.add (local.get $size) (i32.const 4)))
-         (local.get $status)",
-    )
-}
-
-fn call_data(kind: u8, target: Address, inner: &[u8]) -> Vec<u8> {
-    let mut d = vec![kind];
-    d.extend_from_slice(target.as_slice());
-    d.extend_from_slice(inner);
-    d
 }
 
 #[test]

@@ -7,16 +7,11 @@ use alloy_sol_types::{sol, SolCall, SolConstructor, SolError, SolEvent};
 use labelmint_devnet::{precompiles::ArbWasm, Devnet};
 use revm::primitives::{keccak256, Address, B256, U256};
 
-sol!("../../abi/RewardToken.sol");
+mod common;
 
-fn wasm() -> Vec<u8> {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let target: std::path::PathBuf =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), Into::into);
-    let path = target.join("stylus/reward_token.wasm");
-    std::fs::read(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}; run `cargo xtask wasm` first", path.display()))
-}
+use common::reward_token_wasm as wasm;
+
+sol!("../../abi/RewardToken.sol");
 
 struct Token {
     chain: Devnet,
