@@ -637,3 +637,36 @@ fn arbwasm_views_describe_the_program() {
     );
     assert!(unknown.is_err());
 }
+
+#[test]
+fn oversized_programs_are_refused() {
+    let mut chain = Devnet::new();
+    let from = chain.account(0);
+    // 130 KiB of data: compresses to almost nothing, but is over 128 KiB uncompressed.
+    let big = format!(
+        r#"(module (memory (export "memory") 3) (data (i32.const 0) "{}")
+            (func (export "user_entrypoint") (param i32) (result i32) i32.const 0))"#,
+        "\\00".repeat(130 * 1024)
+    );
+    let r = activation_error(&big);
+    assert!(r.reverted_with(&ArbWasm::ProgramNotWasm {}), "{r:?}");
+    // Deployed code over 24,576 bytes is refused at creation (EIP-170).
+    let code: Vec<u8> = (0..30_000u32).map(|i| (i * 7919 % 251) as u8).collect();
+    let r = chain
+        .send(
+            from,
+            None,
+            U256::ZERO,
+            labelmint_devnet::chain::init_code_returning(&code),
+            30_000_000,
+        )
+        .unwrap();
+    assert!(!r.success);
+    assert!(
+        r.halt
+            .as_deref()
+            .unwrap_or_default()
+            .contains("CreateContractSizeLimit"),
+        "{r:?}"
+    );
+}

@@ -370,4 +370,3 @@ fn gas_figures_for_the_token() {
     assert!(first.gas_used > repeat.gas_used + 15_000);
     assert!(repeat.gas_used > 21_000 + 5_000);
 }
-
