@@ -1,7 +1,7 @@
 //! The chain as a library: funded dev accounts, transactions and calls,
 //! deployment and activation of Stylus programs, time travel and snapshots.
 
-use alloy_sol_types::{SolCall, SolError};
+use alloy_sol_types::{SolCall, SolError, SolEvent};
 use revm::{
     bytecode::Bytecode,
     context::{BlockEnv, CfgEnv, Context, TxEnv},
@@ -13,6 +13,7 @@ use revm::{
 };
 
 use crate::{
+    deployer::{IStylusDeployer, STYLUS_DEPLOYER},
     evm::{build, Ctx, Db, DevError, SPEC},
     precompiles::{ArbWasm, StylusPrecompiles, ARB_WASM},
 };
@@ -178,15 +179,19 @@ impl Devnet {
                 },
             );
         }
-        // Precompile accounts carry a one-byte code so they are never "empty".
-        db.insert_account_info(
-            ARB_WASM,
-            AccountInfo {
-                code: Some(Bytecode::new_raw(Bytes::from_static(&[0xfe]))),
-                code_hash: keccak256([0xfe]),
-                ..AccountInfo::default()
-            },
-        );
+        // System accounts carry a one-byte code so they are never "empty";
+        // the deployer's nonce starts at 1 like any contract's.
+        for (address, nonce) in [(ARB_WASM, 0), (STYLUS_DEPLOYER, 1)] {
+            db.insert_account_info(
+                address,
+                AccountInfo {
+                    nonce,
+                    code: Some(Bytecode::new_raw(Bytes::from_static(&[0xfe]))),
+                    code_hash: keccak256([0xfe]),
+                    ..AccountInfo::default()
+                },
+            );
+        }
         let mut cfg = CfgEnv::new_with_spec(SPEC);
         cfg.chain_id = chain_id;
         cfg.disable_eip3541 = true;
@@ -515,6 +520,47 @@ impl Devnet {
             receipts.push(r);
         }
         Ok((address, receipts))
+    }
+}
+
+impl Devnet {
+    /// Deploys `wasm` the way `cargo stylus deploy` does for a program with a
+    /// constructor: one transaction to the StylusDeployer that creates,
+    /// activates (paid from `value - init_value`) and constructs it. Returns
+    /// the program's address (from `ContractDeployed`) and the receipt.
+    pub fn deploy_via_deployer(
+        &mut self,
+        from: Address,
+        wasm: &[u8],
+        constructor_args: &[u8],
+        init_value: U256,
+        salt: B256,
+        value: U256,
+    ) -> Result<(Address, Receipt), ChainError> {
+        let code = labelmint_wasm::to_stylus_code(wasm);
+        let call = IStylusDeployer::deployCall {
+            bytecode: init_code_returning(&code).into(),
+            initData: constructor_calldata(constructor_args).into(),
+            initValue: init_value,
+            salt,
+        };
+        let r = self.send(
+            from,
+            Some(STYLUS_DEPLOYER),
+            value,
+            call.abi_encode(),
+            DEFAULT_TX_GAS,
+        )?;
+        let address = r
+            .logs
+            .iter()
+            .filter(|l| l.address == STYLUS_DEPLOYER)
+            .find_map(|l| IStylusDeployer::ContractDeployed::decode_log_data(&l.data).ok())
+            .map(|e| e.deployedContract);
+        match address {
+            Some(a) if r.success => Ok((a, r)),
+            _ => Err(ChainError::Failed(Box::new(r))),
+        }
     }
 }
 

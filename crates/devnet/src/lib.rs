@@ -8,6 +8,7 @@
 //! precompile ([`precompiles`]).
 
 pub mod chain;
+pub mod deployer;
 pub mod evm;
 pub mod host;
 pub mod meter;

@@ -157,6 +157,9 @@ impl PrecompileProvider<Ctx> for StylusPrecompiles {
         if inputs.bytecode_address == ARB_WASM {
             return Ok(Some(self.arb_wasm(ctx, inputs)));
         }
+        if inputs.bytecode_address == crate::deployer::STYLUS_DEPLOYER {
+            return crate::deployer::run(ctx, self, inputs).map(Some);
+        }
         if self.eth.contains(&inputs.bytecode_address) {
             return self.eth.run(ctx, inputs);
         }

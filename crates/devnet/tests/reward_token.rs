@@ -370,3 +370,102 @@ fn gas_figures_for_the_token() {
     assert!(first.gas_used > repeat.gas_used + 15_000);
     assert!(repeat.gas_used > 21_000 + 5_000);
 }
+
+#[test]
+fn stylus_deployer_creates_activates_and_constructs_in_one_transaction() {
+    let mut chain = Devnet::new();
+    let admin = chain.account(0);
+    let args = RewardTokenConstructor::constructorCall {
+        name: "Deployed".into(),
+        symbol: "DPL".into(),
+        decimals: 6,
+        cap: U256::from(1_000_000),
+        admin,
+    }
+    .abi_encode();
+    let before = chain.balance(admin);
+    let value = U256::from(10).pow(U256::from(18));
+    let (token, r) = chain
+        .deploy_via_deployer(
+            admin,
+            &wasm(),
+            &args,
+            U256::ZERO,
+            B256::repeat_byte(1),
+            value,
+        )
+        .unwrap();
+    assert_eq!(
+        chain.read(token, &IRewardToken::nameCall {}).unwrap(),
+        "Deployed"
+    );
+    assert_eq!(
+        chain.read(token, &IRewardToken::capCall {}).unwrap(),
+        U256::from(1_000_000)
+    );
+    let arb = labelmint_devnet::precompiles::ARB_WASM;
+    assert_eq!(
+        chain
+            .read(arb, &ArbWasm::programVersionCall { program: token })
+            .unwrap(),
+        2
+    );
+    // Only the data fee was kept; the rest of the value came back.
+    let spent = before - chain.balance(admin);
+    assert!(spent < value, "excess refunded");
+    assert!(
+        r.logs.iter().any(|l| l.address == token),
+        "constructor events are in the receipt"
+    );
+    // A second deployment of the same code skips activation.
+    let (again, r2) = chain
+        .deploy_via_deployer(
+            admin,
+            &wasm(),
+            &args,
+            U256::ZERO,
+            B256::repeat_byte(2),
+            U256::ZERO,
+        )
+        .unwrap();
+    assert_ne!(again, token);
+    assert!(r2.gas_used < r.gas_used, "no activation the second time");
+}
+
+#[test]
+fn stylus_deployer_reports_a_failing_constructor() {
+    let mut chain = Devnet::new();
+    let admin = chain.account(0);
+    let args = RewardTokenConstructor::constructorCall {
+        name: "Bad".into(),
+        symbol: "BAD".into(),
+        decimals: 6,
+        cap: U256::ZERO,
+        admin: Address::ZERO,
+    }
+    .abi_encode();
+    let err = chain
+        .deploy_via_deployer(
+            admin,
+            &wasm(),
+            &args,
+            U256::ZERO,
+            B256::ZERO,
+            U256::from(10).pow(U256::from(18)),
+        )
+        .unwrap_err();
+    let labelmint_devnet::ChainError::Failed(r) = err else {
+        panic!("{err:?}")
+    };
+    let e = labelmint_devnet::deployer::IStylusDeployer::ContractInitializationError::abi_decode(
+        &r.output,
+    )
+    .unwrap();
+    assert_eq!(
+        &e.data[..],
+        &IRewardToken::RewardTokenInvalidAdmin {
+            admin: Address::ZERO
+        }
+        .abi_encode()[..]
+    );
+}
