@@ -110,6 +110,7 @@ fn call_inputs(
 }
 
 /// Runs a call to the StylusDeployer: one linear script, kept in one place.
+#[allow(clippy::too_many_lines)]
 pub fn run(
     ctx: &mut Ctx,
     precompiles: &StylusPrecompiles,
