@@ -1,0 +1,63 @@
+//! `labelmint` command line.
+//!
+//! - `labelmint demo`: the whole lifecycle that exists so far, on the embedded
+//!   local Stylus chain (no external services).
+//! - `labelmint gas-snapshot [--check]`: writes `.gas-snapshot` (gasUsed per
+//!   contract function), or fails when it differs from the committed file.
+
+use anyhow::{bail, Result};
+
+const USAGE: &str = "usage: labelmint demo | labelmint gas-snapshot [--check]";
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        ["demo"] => {
+            print!("{}", labelmint::demo::run()?);
+            Ok(())
+        }
+        ["gas-snapshot"] => {
+            let text = labelmint::gas::render(&labelmint::gas::measure()?);
+            let path = labelmint::artifacts::workspace_root().join(".gas-snapshot");
+            std::fs::write(&path, &text)?;
+            print!("{text}");
+            println!("wrote {}", path.display());
+            Ok(())
+        }
+        ["gas-snapshot", "--check"] => {
+            let text = labelmint::gas::render(&labelmint::gas::measure()?);
+            let path = labelmint::artifacts::workspace_root().join(".gas-snapshot");
+            let committed = std::fs::read_to_string(&path).unwrap_or_default();
+            if committed == text {
+                println!(
+                    ".gas-snapshot is current ({} entries)",
+                    text.lines().count()
+                );
+                return Ok(());
+            }
+            let old: std::collections::BTreeMap<&str, &str> = committed
+                .lines()
+                .filter_map(|l| l.rsplit_once(" (gas: "))
+                .collect();
+            for line in text.lines() {
+                if let Some((name, gas)) = line.rsplit_once(" (gas: ") {
+                    let before = old.get(name).copied().unwrap_or("-)");
+                    if before != gas {
+                        eprintln!(
+                            "{name}: {} -> {}",
+                            before.trim_end_matches(')'),
+                            gas.trim_end_matches(')')
+                        );
+                    }
+                }
+            }
+            bail!(".gas-snapshot is out of date: run `cargo run --release -p labelmint -- gas-snapshot` and commit it")
+        }
+        ["--help" | "-h" | "help"] => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => bail!("{USAGE}"),
+    }
+}
