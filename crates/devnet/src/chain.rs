@@ -111,6 +111,24 @@ fn hex(b: &[u8]) -> String {
     })
 }
 
+/// A mined block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockRecord {
+    /// Its number.
+    pub number: u64,
+    /// Its hash: keccak256 over number, parent hash, timestamp and the
+    /// transaction hashes (consistent on this chain; not an RLP header hash).
+    pub hash: B256,
+    /// The previous block's hash.
+    pub parent_hash: B256,
+    /// Its timestamp.
+    pub timestamp: u64,
+    /// Gas used by its transactions.
+    pub gas_used: u64,
+    /// Its transactions, in order.
+    pub transactions: Vec<B256>,
+}
+
 /// Why a chain operation failed before producing a receipt.
 #[derive(Debug, thiserror::Error)]
 pub enum ChainError {
@@ -128,11 +146,30 @@ pub enum ChainError {
     UnknownSnapshot(u64),
 }
 
+/// State changes applied to a copy of the state for one call
+/// (`eth_call` state overrides).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountOverride {
+    /// The account.
+    pub address: Address,
+    /// Replacement balance.
+    pub balance: Option<U256>,
+    /// Replacement nonce.
+    pub nonce: Option<u64>,
+    /// Replacement code.
+    pub code: Option<Bytes>,
+    /// Replacement of the whole storage.
+    pub state: Option<Vec<(U256, U256)>>,
+    /// Individual storage slots to set.
+    pub state_diff: Vec<(U256, U256)>,
+}
+
 /// A saved state.
 struct Snapshot {
     db: Db,
     block: BlockEnv,
     receipts: usize,
+    blocks: usize,
 }
 
 /// A local Stylus chain.
@@ -141,6 +178,8 @@ pub struct Devnet {
     precompiles: StylusPrecompiles,
     accounts: Vec<DevAccount>,
     receipts: Vec<Receipt>,
+    blocks: Vec<BlockRecord>,
+    current: Vec<B256>,
     snapshots: Vec<Option<Snapshot>>,
     tx_counter: u64,
 }
@@ -211,6 +250,15 @@ impl Devnet {
             precompiles: StylusPrecompiles::new(SPEC),
             accounts,
             receipts: Vec::new(),
+            blocks: vec![BlockRecord {
+                number: 0,
+                hash: keccak256(b"labelmint devnet genesis"),
+                parent_hash: B256::ZERO,
+                timestamp: GENESIS_TIMESTAMP - 1,
+                gas_used: 0,
+                transactions: Vec::new(),
+            }],
+            current: Vec::new(),
             snapshots: Vec::new(),
             tx_counter: 0,
         }
@@ -320,12 +368,43 @@ impl Devnet {
         self.ctx_mut().block.timestamp = U256::from(timestamp);
     }
 
-    /// Mines an empty block.
+    /// Mines the current block (with the transactions sent since the last
+    /// one; empty if none) and opens the next.
     pub fn mine(&mut self) {
+        let number = self.block_number();
+        let timestamp = self.timestamp();
+        let parent_hash = self.blocks.last().map_or(B256::ZERO, |b| b.hash);
+        let transactions = std::mem::take(&mut self.current);
+        let gas_used = self
+            .receipts
+            .iter()
+            .rev()
+            .take(transactions.len())
+            .map(|r| r.gas_used)
+            .sum();
+        let mut preimage = number.to_be_bytes().to_vec();
+        preimage.extend_from_slice(parent_hash.as_slice());
+        preimage.extend_from_slice(&timestamp.to_be_bytes());
+        for t in &transactions {
+            preimage.extend_from_slice(t.as_slice());
+        }
+        self.blocks.push(BlockRecord {
+            number,
+            hash: keccak256(preimage),
+            parent_hash,
+            timestamp,
+            gas_used,
+            transactions,
+        });
         let block = &mut self.ctx_mut().block;
         block.number += U256::from(1);
         block.timestamp += U256::from(1);
         self.precompiles.new_block();
+    }
+
+    /// Every mined block, genesis first.
+    pub fn blocks(&self) -> &[BlockRecord] {
+        &self.blocks
     }
 
     /// Saves the state; returns an id for [`Devnet::revert`].
@@ -334,6 +413,7 @@ impl Devnet {
             db: self.db().clone(),
             block: self.ctx().block.clone(),
             receipts: self.receipts.len(),
+            blocks: self.blocks.len(),
         };
         self.snapshots.push(Some(snap));
         (self.snapshots.len() - 1) as u64
@@ -352,6 +432,8 @@ impl Devnet {
         ctx.journaled_state.database = snap.db;
         ctx.block = snap.block;
         self.receipts.truncate(snap.receipts);
+        self.blocks.truncate(snap.blocks);
+        self.current.clear();
         self.precompiles.new_block();
         Ok(())
     }
@@ -393,17 +475,128 @@ impl Devnet {
         gas_limit: u64,
     ) -> Result<Receipt, ChainError> {
         let tx = self.tx_env(from, to, value, data.into(), gas_limit);
+        self.send_env(tx, None)
+    }
+
+    /// Executes `tx` as given (nonce, fees and chain id are checked by revm),
+    /// records it under `hash` (a synthetic hash when `None`) and mines it in
+    /// a block of its own.
+    pub fn send_env(&mut self, tx: TxEnv, hash: Option<B256>) -> Result<Receipt, ChainError> {
+        let (from, to) = (tx.caller, tx.kind.to().copied());
         let mut evm = build(self.ctx.take().expect("context"), self.precompiles.clone());
         let result = evm.transact_commit(tx);
         self.ctx = Some(evm.ctx);
         let result = result.map_err(|e: DevError| ChainError::Rejected(format!("{e:?}")))?;
         self.tx_counter += 1;
-        let mut preimage = self.chain_id().to_be_bytes().to_vec();
-        preimage.extend_from_slice(&self.tx_counter.to_be_bytes());
-        let receipt = receipt(keccak256(preimage), self.block_number(), from, to, &result);
+        let hash = hash.unwrap_or_else(|| {
+            let mut preimage = self.chain_id().to_be_bytes().to_vec();
+            preimage.extend_from_slice(&self.tx_counter.to_be_bytes());
+            keccak256(preimage)
+        });
+        let receipt = receipt(hash, self.block_number(), from, to, &result);
         self.receipts.push(receipt.clone());
+        self.current.push(hash);
         self.mine();
         Ok(receipt)
+    }
+
+    /// Executes `tx` without committing (`eth_call`, `eth_estimateGas`), on
+    /// the current state or on a copy with `overrides` applied.
+    pub fn call_env(
+        &mut self,
+        tx: TxEnv,
+        overrides: &[AccountOverride],
+    ) -> Result<Receipt, ChainError> {
+        let (from, to) = (tx.caller, tx.kind.to().copied());
+        let mut ctx = self.ctx.take().expect("context");
+        let saved = if overrides.is_empty() {
+            None
+        } else {
+            let copy = ctx.journaled_state.database.clone();
+            let db = &mut ctx.journaled_state.database;
+            for o in overrides {
+                let mut info = db
+                    .cache
+                    .accounts
+                    .get(&o.address)
+                    .map(|a| a.info.clone())
+                    .unwrap_or_default();
+                if let Some(b) = o.balance {
+                    info.balance = b;
+                }
+                if let Some(n) = o.nonce {
+                    info.nonce = n;
+                }
+                if let Some(code) = &o.code {
+                    let code = Bytecode::new_raw(code.clone());
+                    info.code_hash = code.hash_slow();
+                    info.code = Some(code);
+                }
+                db.insert_account_info(o.address, info);
+                if let Some(state) = &o.state {
+                    let _ = db.replace_account_storage(
+                        o.address,
+                        state.iter().map(|(k, v)| (*k, *v)).collect(),
+                    );
+                }
+                for (k, v) in &o.state_diff {
+                    let _ = db.insert_account_storage(o.address, *k, *v);
+                }
+            }
+            Some(copy)
+        };
+        // Calls may carry a stale or future nonce (tools estimate pending txs).
+        ctx.cfg.disable_nonce_check = true;
+        let mut evm = build(ctx, self.precompiles.clone());
+        let result = evm.transact(tx);
+        let mut ctx = evm.ctx;
+        ctx.cfg.disable_nonce_check = false;
+        if let Some(copy) = saved {
+            ctx.journaled_state.database = copy;
+        }
+        self.ctx = Some(ctx);
+        let result = result.map_err(|e: DevError| ChainError::Rejected(format!("{e:?}")))?;
+        Ok(receipt(
+            B256::ZERO,
+            self.block_number(),
+            from,
+            to,
+            &result.result,
+        ))
+    }
+
+    /// The smallest gas limit with which `tx` succeeds (binary search over
+    /// `call_env`), or the failing receipt at the full limit.
+    pub fn estimate_gas(&mut self, mut tx: TxEnv) -> Result<Result<u64, Receipt>, ChainError> {
+        let cap = tx.gas_limit;
+        let first = self.call_env(tx.clone(), &[])?;
+        if !first.success {
+            return Ok(Err(first));
+        }
+        let (mut lo, mut hi) = (first.gas_used.saturating_sub(1), cap);
+        while lo + 1 < hi {
+            let mid = lo + (hi - lo) / 2;
+            tx.gas_limit = mid;
+            let ok = self.call_env(tx.clone(), &[]).is_ok_and(|r| r.success);
+            if ok {
+                hi = mid;
+            } else {
+                lo = mid;
+            }
+        }
+        Ok(Ok(hi))
+    }
+
+    /// A transaction environment for `from` with its current nonce.
+    pub fn tx_env_for(
+        &self,
+        from: Address,
+        to: Option<Address>,
+        value: U256,
+        data: Bytes,
+        gas_limit: u64,
+    ) -> TxEnv {
+        self.tx_env(from, to, value, data, gas_limit)
     }
 
     /// Executes a call without committing anything (`eth_call`).
@@ -414,17 +607,7 @@ impl Devnet {
         data: impl Into<Bytes>,
     ) -> Result<Receipt, ChainError> {
         let tx = self.tx_env(from, Some(to), U256::ZERO, data.into(), DEFAULT_TX_GAS);
-        let mut evm = build(self.ctx.take().expect("context"), self.precompiles.clone());
-        let result = evm.transact(tx);
-        self.ctx = Some(evm.ctx);
-        let result = result.map_err(|e: DevError| ChainError::Rejected(format!("{e:?}")))?;
-        Ok(receipt(
-            B256::ZERO,
-            self.block_number(),
-            from,
-            Some(to),
-            &result.result,
-        ))
+        self.call_env(tx, &[])
     }
 
     /// Sends a typed call to `to`.

@@ -1,0 +1,67 @@
+//! `labelmint-devnet [--host H] [--port P] [--chain-id N] [--log-methods] [--auto-activate]`
+//!
+//! Serves the embedded Stylus chain over JSON-RPC (HTTP and WebSocket on the
+//! same port, 127.0.0.1:8547 by default) and prints its dev accounts and keys
+//! as anvil does. Blocks are mined instantly, one per transaction.
+
+use std::net::{IpAddr, SocketAddr};
+
+use anyhow::{bail, Context, Result};
+use labelmint_node::Config;
+
+const USAGE: &str =
+    "usage: labelmint-devnet [--host 127.0.0.1] [--port 8547] [--chain-id 412346] [--log-methods] [--auto-activate]";
+
+fn parse(args: &[String]) -> Result<Config> {
+    let mut config = Config::default();
+    let mut host: IpAddr = config.addr.ip();
+    let mut port = config.addr.port();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut value = |name: &str| {
+            it.next()
+                .cloned()
+                .with_context(|| format!("{name} needs a value"))
+        };
+        match a.as_str() {
+            "--host" => host = value("--host")?.parse().context("--host")?,
+            "--port" => port = value("--port")?.parse().context("--port")?,
+            "--chain-id" => config.chain_id = value("--chain-id")?.parse().context("--chain-id")?,
+            "--log-methods" => config.log_methods = true,
+            "--auto-activate" => config.auto_activate = true,
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
+            other => bail!("unknown argument {other}\n{USAGE}"),
+        }
+    }
+    config.addr = SocketAddr::new(host, port);
+    Ok(config)
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let config = parse(&args)?;
+    let chain_id = config.chain_id;
+    let node = labelmint_node::start(config).await?;
+    println!("labelmint-devnet: Stylus chain {chain_id}, instant mining");
+    println!();
+    println!("Available accounts (10,000 ETH each)");
+    for (i, a) in node.accounts.iter().enumerate() {
+        println!("({i}) {} ", a.address);
+    }
+    println!();
+    println!("Private keys");
+    for (i, a) in node.accounts.iter().enumerate() {
+        println!("({i}) {}", a.key);
+    }
+    println!();
+    println!("Listening on {} and {}", node.http_url(), node.ws_url());
+    tokio::select! {
+        () = node.stopped() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    Ok(())
+}
