@@ -87,8 +87,16 @@ impl Default for Config {
     }
 }
 
+/// What the chain thread is asked to do.
+enum Work {
+    /// A JSON-RPC method with its parameters.
+    Call(String, Value),
+    /// A raw transaction already decoded and recovered by the server.
+    Raw(alloy_consensus::TxEnvelope, alloy_primitives::Address),
+}
+
 /// A request for the chain thread.
-type Job = (String, Value, oneshot::Sender<Result<Value, RpcError>>);
+type Job = (Work, oneshot::Sender<Result<Value, RpcError>>);
 
 /// What the RPC handlers share.
 struct Shared {
@@ -102,12 +110,22 @@ impl Shared {
         if self.log_methods {
             eprintln!("{method}");
         }
+        // Signature recovery is the costly part of a raw transaction: do it
+        // here, on the server's threads, not on the single chain thread.
+        let work = if method == "eth_sendRawTransaction" {
+            match rpc::decode_raw(&params) {
+                Ok((envelope, from)) => Work::Raw(envelope, from),
+                Err(e) => return Err(ErrorObjectOwned::owned(e.code, e.message, e.data)),
+            }
+        } else {
+            Work::Call(method.to_string(), params)
+        };
         let (tx, rx) = oneshot::channel();
         let sent = self
             .jobs
             .lock()
             .map_err(|_| internal("chain thread lock poisoned"))?
-            .send((method.to_string(), params, tx));
+            .send((work, tx));
         if sent.is_err() {
             return Err(internal("chain thread stopped"));
         }
@@ -169,11 +187,17 @@ pub async fn start(config: Config) -> anyhow::Result<NodeHandle> {
             chain.set_auto_activate(auto_activate);
             let _ = ready_tx.send(chain.accounts().to_vec());
             let mut node = Node::new(chain);
-            while let Ok((method, params, reply)) = jobs_rx.recv() {
-                let (result, event) = node.dispatch(&method, &params);
+            while let Ok((work, reply)) = jobs_rx.recv() {
+                let (result, event) = match work {
+                    Work::Call(method, params) => node.dispatch(&method, &params),
+                    Work::Raw(envelope, from) => node.send_decoded(envelope, from),
+                };
                 let _ = reply.send(result);
-                if let Some(event) = event {
-                    let _ = chain_events.send(event);
+                // Build the block event only when someone listens.
+                if let Some(n) = event {
+                    if chain_events.receiver_count() > 0 {
+                        let _ = chain_events.send(node.event_for(n));
+                    }
                 }
             }
         })?;

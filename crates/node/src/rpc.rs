@@ -117,6 +117,15 @@ fn opt_arg<T: serde::de::DeserializeOwned>(
     }
 }
 
+/// Decodes an `eth_sendRawTransaction` parameter and recovers its signer.
+pub fn decode_raw(params: &Value) -> Result<(TxEnvelope, Address), RpcError> {
+    let raw: Bytes = arg(params, 0)?;
+    let envelope = TxEnvelope::decode_2718(&mut raw.as_ref()).map_err(RpcError::invalid_params)?;
+    let from = alloy_consensus::transaction::SignerRecoverable::recover_signer(&envelope)
+        .map_err(|e| RpcError::invalid_params(format!("bad signature: {e}")))?;
+    Ok((envelope, from))
+}
+
 fn quantity(n: u64) -> Value {
     json!(format!("{n:#x}"))
 }
@@ -158,9 +167,10 @@ impl Node {
         }
     }
 
-    /// Answers one JSON-RPC call.
+    /// Answers one JSON-RPC call; also returns the number of a block it
+    /// mined, if any (subscribers are told about it).
     #[allow(clippy::too_many_lines)]
-    pub fn dispatch(&mut self, method: &str, params: &Value) -> (R, Option<BlockEvent>) {
+    pub fn dispatch(&mut self, method: &str, params: &Value) -> (R, Option<u64>) {
         let mut event = None;
         let result = match method {
             "web3_clientVersion" => Ok(json!(format!(
@@ -251,7 +261,7 @@ impl Node {
             })(),
             "evm_mine" => {
                 self.chain.mine();
-                event = Some(self.event_for(self.latest()));
+                event = Some(self.latest());
                 Ok(json!("0x0"))
             }
             "evm_snapshot" => Ok(quantity(self.chain.snapshot())),
@@ -393,12 +403,7 @@ impl Node {
     }
 
     /// Executes a decoded, signed transaction.
-    fn execute(
-        &mut self,
-        envelope: TxEnvelope,
-        from: Address,
-        event: &mut Option<BlockEvent>,
-    ) -> R {
+    fn execute(&mut self, envelope: TxEnvelope, from: Address, event: &mut Option<u64>) -> R {
         let hash = *envelope.tx_hash();
         if self.txs.contains_key(&hash) {
             return Err(RpcError::server("already known"));
@@ -432,22 +437,26 @@ impl Node {
             },
         );
         self.receipts.insert(hash, self.chain.receipts().len() - 1);
-        *event = Some(self.event_for(block));
+        *event = Some(block);
         Ok(json!(hash))
     }
 
-    fn send_raw(&mut self, params: &Value, event: &mut Option<BlockEvent>) -> R {
-        let raw: Bytes = arg(params, 0)?;
-        let envelope =
-            TxEnvelope::decode_2718(&mut raw.as_ref()).map_err(RpcError::invalid_params)?;
-        let from = alloy_consensus::transaction::SignerRecoverable::recover_signer(&envelope)
-            .map_err(|e| RpcError::invalid_params(format!("bad signature: {e}")))?;
+    fn send_raw(&mut self, params: &Value, event: &mut Option<u64>) -> R {
+        let (envelope, from) = decode_raw(params)?;
         self.execute(envelope, from, event)
+    }
+
+    /// `eth_sendRawTransaction` for a transaction already decoded and
+    /// recovered (the server does that off the chain thread).
+    pub fn send_decoded(&mut self, envelope: TxEnvelope, from: Address) -> (R, Option<u64>) {
+        let mut event = None;
+        let r = self.execute(envelope, from, &mut event);
+        (r, event)
     }
 
     /// `eth_sendTransaction` for the dev accounts: fills in the fields, signs
     /// an EIP-1559 transaction with the account's key, executes it.
-    fn send_unsigned(&mut self, params: &Value, event: &mut Option<BlockEvent>) -> R {
+    fn send_unsigned(&mut self, params: &Value, event: &mut Option<u64>) -> R {
         let req: TransactionRequest = arg(params, 0)?;
         let from = req
             .from
