@@ -92,7 +92,7 @@ enum Work {
     /// A JSON-RPC method with its parameters.
     Call(String, Value),
     /// A raw transaction already decoded and recovered by the server.
-    Raw(alloy_consensus::TxEnvelope, alloy_primitives::Address),
+    Raw(Box<alloy_consensus::TxEnvelope>, alloy_primitives::Address),
 }
 
 /// A request for the chain thread.
@@ -114,7 +114,7 @@ impl Shared {
         // here, on the server's threads, not on the single chain thread.
         let work = if method == "eth_sendRawTransaction" {
             match rpc::decode_raw(&params) {
-                Ok((envelope, from)) => Work::Raw(envelope, from),
+                Ok((envelope, from)) => Work::Raw(Box::new(envelope), from),
                 Err(e) => return Err(ErrorObjectOwned::owned(e.code, e.message, e.data)),
             }
         } else {
@@ -190,7 +190,7 @@ pub async fn start(config: Config) -> anyhow::Result<NodeHandle> {
             while let Ok((work, reply)) = jobs_rx.recv() {
                 let (result, event) = match work {
                     Work::Call(method, params) => node.dispatch(&method, &params),
-                    Work::Raw(envelope, from) => node.send_decoded(envelope, from),
+                    Work::Raw(envelope, from) => node.send_decoded(*envelope, from),
                 };
                 let _ = reply.send(result);
                 // Build the block event only when someone listens.
