@@ -1,0 +1,397 @@
+//! # labelmint-deploy
+//!
+//! Deploys every labelmint contract to any Stylus chain the way real deployers
+//! do (one StylusDeployer transaction per program: create, activate, run the
+//! constructor), waits for receipts, and writes `deployments/<chainId>.json`
+//! (addresses, code hashes, transaction hashes, blocks). Re-running is
+//! idempotent: a contract recorded in the manifest whose on-chain code hash
+//! still matches is reused, not redeployed.
+
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use alloy_network::{EthereumWallet, TransactionBuilder};
+use alloy_primitives::{address, keccak256, Address, Bytes, B256, U256};
+use alloy_provider::{Provider, ProviderBuilder};
+use alloy_rpc_types_eth::TransactionRequest;
+use alloy_signer_local::PrivateKeySigner;
+use alloy_sol_types::{sol, SolCall, SolEvent, SolValue};
+use serde::{Deserialize, Serialize};
+
+/// Canonical address of the StylusDeployer on Arbitrum chains (and the devnet).
+pub const STYLUS_DEPLOYER: Address = address!("cEcba2F1DC234f70Dd89F2041029807F8D03A990");
+/// Value sent along for activation; the deployer refunds what is not needed.
+pub const ACTIVATION_BUDGET_WEI: u128 = 10_000_000_000_000_000;
+
+sol! {
+    /// Constructor arguments of the RewardToken.
+    struct RewardTokenArgs { string name; string symbol; uint8 decimals; uint256 cap; address admin; }
+
+    interface IStylusDeployer {
+        function deploy(bytes bytecode, bytes initData, uint256 initValue, bytes32 salt) external payable returns (address);
+        event ContractDeployed(address deployedContract);
+    }
+}
+
+/// Why a deployment failed, in words a deployer can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum DeployError {
+    /// The RPC endpoint does not answer.
+    #[error("RPC endpoint {url} is unreachable: {reason}")]
+    Unreachable {
+        /// The URL tried.
+        url: String,
+        /// What the transport said.
+        reason: String,
+    },
+    /// The endpoint serves another chain than the one asked for.
+    #[error("wrong chain: the endpoint serves chain {actual}, expected {expected}")]
+    WrongChain {
+        /// Chain id asked for.
+        expected: u64,
+        /// Chain id served.
+        actual: u64,
+    },
+    /// The deployer account cannot pay.
+    #[error("insufficient funds: {address} holds {balance} wei, the deployment needs about {needed} wei")]
+    InsufficientFunds {
+        /// The deployer.
+        address: Address,
+        /// Its balance.
+        balance: U256,
+        /// Estimated need.
+        needed: U256,
+    },
+    /// A program is over the Stylus size limits.
+    #[error("{contract} is too large: {source}")]
+    Oversize {
+        /// Contract name.
+        contract: String,
+        /// The size error.
+        #[source]
+        source: labelmint_wasm::WasmError,
+    },
+    /// No private key was given.
+    #[error("no key: set LABELMINT_PRIVATE_KEY or pass --keystore FILE (password in LABELMINT_KEYSTORE_PASSWORD)")]
+    NoKey,
+    /// The key could not be read.
+    #[error("cannot read the key: {0}")]
+    BadKey(String),
+    /// A transaction failed or its result is unusable.
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// One contract to deploy.
+#[derive(Debug, Clone)]
+pub struct ContractSpec {
+    /// Name in the manifest (`RewardToken`).
+    pub name: String,
+    /// Processed wasm (as `cargo xtask wasm` writes it).
+    pub wasm: Vec<u8>,
+    /// ABI-encoded constructor arguments, if the contract has a constructor.
+    pub constructor_args: Option<Vec<u8>>,
+}
+
+/// A deployed contract in the manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deployed {
+    /// Its address.
+    pub address: Address,
+    /// keccak256 of its deployed code.
+    pub code_hash: B256,
+    /// The transaction that deployed it.
+    pub tx_hash: B256,
+    /// The block it was deployed in.
+    pub block: u64,
+    /// Gas the deployment used.
+    pub gas_used: u64,
+}
+
+/// `deployments/<chainId>.json`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Chain id.
+    pub chain_id: u64,
+    /// Deployer account.
+    pub deployer: Address,
+    /// Contracts by name.
+    pub contracts: BTreeMap<String, Deployed>,
+}
+
+/// What happened to each contract.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Deployed now.
+    Deployed(Deployed),
+    /// Already deployed with the same code hash.
+    Reused(Deployed),
+    /// Dry run: estimated gas and cost.
+    Estimated {
+        /// Estimated gas.
+        gas: u64,
+        /// gas × gas price, in wei.
+        cost: U256,
+    },
+}
+
+/// Options of a run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// RPC URL.
+    pub rpc: String,
+    /// Expected chain id (checked against the endpoint when given).
+    pub chain_id: Option<u64>,
+    /// Where manifests go.
+    pub out_dir: PathBuf,
+    /// Estimate only.
+    pub dry_run: bool,
+}
+
+/// Reads the signing key from `LABELMINT_PRIVATE_KEY`, or from a keystore file
+/// with its password in `LABELMINT_KEYSTORE_PASSWORD`. The key is never printed.
+pub fn load_signer(keystore: Option<&Path>) -> Result<PrivateKeySigner, DeployError> {
+    if let Some(path) = keystore {
+        let password = std::env::var("LABELMINT_KEYSTORE_PASSWORD").unwrap_or_default();
+        return PrivateKeySigner::decrypt_keystore(path, password)
+            .map_err(|e| DeployError::BadKey(e.to_string()));
+    }
+    let hex = std::env::var("LABELMINT_PRIVATE_KEY").map_err(|_| DeployError::NoKey)?;
+    hex.trim()
+        .parse::<PrivateKeySigner>()
+        .map_err(|_| DeployError::BadKey("LABELMINT_PRIVATE_KEY is not a 32-byte hex key".into()))
+}
+
+/// Init code that returns `code` (`PUSH2 len DUP1 PUSH1 0x0c PUSH1 0 CODECOPY PUSH1 0 RETURN`).
+pub fn init_code(code: &[u8]) -> Vec<u8> {
+    let [hi, lo] = u16::try_from(code.len()).unwrap_or(u16::MAX).to_be_bytes();
+    let mut init = vec![
+        0x61, hi, lo, 0x80, 0x60, 0x0c, 0x60, 0x00, 0x39, 0x60, 0x00, 0xf3,
+    ];
+    init.extend_from_slice(code);
+    init
+}
+
+fn manifest_path(dir: &Path, chain_id: u64) -> PathBuf {
+    dir.join(format!("{chain_id}.json"))
+}
+
+/// Reads the manifest of `chain_id`, or an empty one.
+pub fn read_manifest(dir: &Path, chain_id: u64) -> Manifest {
+    std::fs::read_to_string(manifest_path(dir, chain_id))
+        .ok()
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or(Manifest {
+            chain_id,
+            ..Manifest::default()
+        })
+}
+
+/// Deploys `contracts` in order; returns the outcome per contract and the
+/// manifest (written unless dry-running).
+pub async fn deploy(
+    options: &Options,
+    signer: PrivateKeySigner,
+    contracts: &[ContractSpec],
+) -> Result<(Vec<(String, Outcome)>, Manifest), DeployError> {
+    let url: url::Url = options.rpc.parse().map_err(|e| DeployError::Unreachable {
+        url: options.rpc.clone(),
+        reason: format!("bad URL: {e}"),
+    })?;
+    let from = signer.address();
+    let provider = ProviderBuilder::new()
+        .wallet(EthereumWallet::from(signer))
+        .connect_http(url);
+    let unreachable = |e: &dyn std::fmt::Display| DeployError::Unreachable {
+        url: options.rpc.clone(),
+        reason: e.to_string(),
+    };
+    let chain_id = tokio::time::timeout(Duration::from_secs(15), provider.get_chain_id())
+        .await
+        .map_err(|_| unreachable(&"no answer within 15 s"))?
+        .map_err(|e| unreachable(&e))?;
+    if let Some(expected) = options.chain_id {
+        if expected != chain_id {
+            return Err(DeployError::WrongChain {
+                expected,
+                actual: chain_id,
+            });
+        }
+    }
+    let deployer_code = provider
+        .get_code_at(STYLUS_DEPLOYER)
+        .await
+        .map_err(|e| unreachable(&e))?;
+    if deployer_code.is_empty() {
+        return Err(DeployError::Failed(format!(
+            "chain {chain_id} has no StylusDeployer at {STYLUS_DEPLOYER}: not a Stylus chain, or an old one"
+        )));
+    }
+    let mut manifest = read_manifest(&options.out_dir, chain_id);
+    manifest.chain_id = chain_id;
+    manifest.deployer = from;
+    let gas_price = provider
+        .get_gas_price()
+        .await
+        .map_err(|e| unreachable(&e))?;
+    let mut outcomes = Vec::new();
+
+    for spec in contracts {
+        labelmint_wasm::validate(&spec.wasm).map_err(|source| DeployError::Oversize {
+            contract: spec.name.clone(),
+            source,
+        })?;
+        let code = labelmint_wasm::to_stylus_code(&spec.wasm);
+        if code.len() > labelmint_wasm::MAX_CODE_SIZE {
+            return Err(DeployError::Oversize {
+                contract: spec.name.clone(),
+                source: labelmint_wasm::WasmError::TooLarge {
+                    size: code.len(),
+                    limit: labelmint_wasm::MAX_CODE_SIZE,
+                },
+            });
+        }
+        let code_hash = keccak256(&code);
+
+        // Idempotence: the recorded contract is still there with this code.
+        if let Some(previous) = manifest.contracts.get(&spec.name) {
+            let on_chain = provider
+                .get_code_at(previous.address)
+                .await
+                .map_err(|e| unreachable(&e))?;
+            if previous.code_hash == code_hash && keccak256(&on_chain) == code_hash {
+                outcomes.push((spec.name.clone(), Outcome::Reused(previous.clone())));
+                continue;
+            }
+        }
+
+        let init_data = spec
+            .constructor_args
+            .as_ref()
+            .map_or_else(Vec::new, |args| {
+                let mut data = keccak256("stylus_constructor()")[..4].to_vec();
+                data.extend_from_slice(args);
+                data
+            });
+        let salt = keccak256((spec.name.as_str(), code_hash, from).abi_encode());
+        let call = IStylusDeployer::deployCall {
+            bytecode: Bytes::from(init_code(&code)),
+            initData: init_data.into(),
+            initValue: U256::ZERO,
+            salt,
+        };
+        let value = U256::from(ACTIVATION_BUDGET_WEI);
+        let request = TransactionRequest::default()
+            .with_from(from)
+            .with_to(STYLUS_DEPLOYER)
+            .with_value(value)
+            .with_input(call.abi_encode());
+        let value_balance = provider
+            .get_balance(from)
+            .await
+            .map_err(|e| unreachable(&e))?;
+        if value_balance < value {
+            return Err(DeployError::InsufficientFunds {
+                address: from,
+                balance: value_balance,
+                needed: value,
+            });
+        }
+        let gas = provider.estimate_gas(request.clone()).await.map_err(|e| {
+            DeployError::Failed(format!(
+                "{}: estimating the deployment failed: {e}",
+                spec.name
+            ))
+        })?;
+        let cost = U256::from(gas) * U256::from(gas_price);
+        if options.dry_run {
+            outcomes.push((spec.name.clone(), Outcome::Estimated { gas, cost }));
+            continue;
+        }
+        let balance = provider
+            .get_balance(from)
+            .await
+            .map_err(|e| unreachable(&e))?;
+        if balance < cost + value {
+            return Err(DeployError::InsufficientFunds {
+                address: from,
+                balance,
+                needed: cost + value,
+            });
+        }
+        let receipt = provider
+            .send_transaction(request.with_gas_limit(gas + gas / 5))
+            .await
+            .map_err(|e| DeployError::Failed(format!("{}: sending failed: {e}", spec.name)))?
+            .with_timeout(Some(Duration::from_secs(120)))
+            .get_receipt()
+            .await
+            .map_err(|e| DeployError::Failed(format!("{}: no receipt: {e}", spec.name)))?;
+        if !receipt.status() {
+            return Err(DeployError::Failed(format!(
+                "{}: deployment transaction {} reverted",
+                spec.name, receipt.transaction_hash
+            )));
+        }
+        let address = receipt
+            .inner
+            .logs()
+            .iter()
+            .filter(|l| l.address() == STYLUS_DEPLOYER)
+            .find_map(|l| IStylusDeployer::ContractDeployed::decode_log_data(l.data()).ok())
+            .map(|e| e.deployedContract)
+            .ok_or_else(|| {
+                DeployError::Failed(format!("{}: no ContractDeployed event", spec.name))
+            })?;
+        let deployed = Deployed {
+            address,
+            code_hash,
+            tx_hash: receipt.transaction_hash,
+            block: receipt.block_number.unwrap_or_default(),
+            gas_used: receipt.gas_used,
+        };
+        manifest
+            .contracts
+            .insert(spec.name.clone(), deployed.clone());
+        outcomes.push((spec.name.clone(), Outcome::Deployed(deployed)));
+    }
+    if !options.dry_run {
+        std::fs::create_dir_all(&options.out_dir)
+            .map_err(|e| DeployError::Failed(e.to_string()))?;
+        let text = serde_json::to_string_pretty(&manifest)
+            .map_err(|e| DeployError::Failed(e.to_string()))?
+            + "\n";
+        std::fs::write(manifest_path(&options.out_dir, chain_id), text)
+            .map_err(|e| DeployError::Failed(e.to_string()))?;
+    }
+    Ok((outcomes, manifest))
+}
+
+/// The labelmint contracts, read from `dir` (`target/stylus`), with their
+/// constructor arguments for `admin`.
+pub fn labelmint_contracts(dir: &Path, admin: Address) -> Result<Vec<ContractSpec>, DeployError> {
+    let read = |lib: &str| {
+        std::fs::read(dir.join(format!("{lib}.wasm"))).map_err(|e| {
+            DeployError::Failed(format!(
+                "{}/{lib}.wasm: {e} (run `cargo xtask wasm`)",
+                dir.display()
+            ))
+        })
+    };
+    let token_args = RewardTokenArgs {
+        name: "labelmint Reward".into(),
+        symbol: "LMR".into(),
+        decimals: 18,
+        cap: U256::ZERO,
+        admin,
+    }
+    .abi_encode_params();
+    Ok(vec![ContractSpec {
+        name: "RewardToken".into(),
+        wasm: read("reward_token")?,
+        constructor_args: Some(token_args),
+    }])
+}
