@@ -240,123 +240,11 @@ pub async fn deploy(
     let mut outcomes = Vec::new();
 
     for spec in contracts {
-        labelmint_wasm::validate(&spec.wasm).map_err(|source| DeployError::Oversize {
-            contract: spec.name.clone(),
-            source,
-        })?;
-        let code = labelmint_wasm::to_stylus_code(&spec.wasm);
-        if code.len() > labelmint_wasm::MAX_CODE_SIZE {
-            return Err(DeployError::Oversize {
-                contract: spec.name.clone(),
-                source: labelmint_wasm::WasmError::TooLarge {
-                    size: code.len(),
-                    limit: labelmint_wasm::MAX_CODE_SIZE,
-                },
-            });
+        let outcome = deploy_one(&provider, from, spec, gas_price, &manifest, options).await?;
+        if let Outcome::Deployed(d) = &outcome {
+            manifest.contracts.insert(spec.name.clone(), d.clone());
         }
-        let code_hash = keccak256(&code);
-
-        // Idempotence: the recorded contract is still there with this code.
-        if let Some(previous) = manifest.contracts.get(&spec.name) {
-            let on_chain = provider
-                .get_code_at(previous.address)
-                .await
-                .map_err(|e| unreachable(&e))?;
-            if previous.code_hash == code_hash && keccak256(&on_chain) == code_hash {
-                outcomes.push((spec.name.clone(), Outcome::Reused(previous.clone())));
-                continue;
-            }
-        }
-
-        let init_data = spec
-            .constructor_args
-            .as_ref()
-            .map_or_else(Vec::new, |args| {
-                let mut data = keccak256("stylus_constructor()")[..4].to_vec();
-                data.extend_from_slice(args);
-                data
-            });
-        let salt = keccak256((spec.name.as_str(), code_hash, from).abi_encode());
-        let call = IStylusDeployer::deployCall {
-            bytecode: Bytes::from(init_code(&code)),
-            initData: init_data.into(),
-            initValue: U256::ZERO,
-            salt,
-        };
-        let value = U256::from(ACTIVATION_BUDGET_WEI);
-        let request = TransactionRequest::default()
-            .with_from(from)
-            .with_to(STYLUS_DEPLOYER)
-            .with_value(value)
-            .with_input(call.abi_encode());
-        let value_balance = provider
-            .get_balance(from)
-            .await
-            .map_err(|e| unreachable(&e))?;
-        if value_balance < value {
-            return Err(DeployError::InsufficientFunds {
-                address: from,
-                balance: value_balance,
-                needed: value,
-            });
-        }
-        let gas = provider.estimate_gas(request.clone()).await.map_err(|e| {
-            DeployError::Failed(format!(
-                "{}: estimating the deployment failed: {e}",
-                spec.name
-            ))
-        })?;
-        let cost = U256::from(gas) * U256::from(gas_price);
-        if options.dry_run {
-            outcomes.push((spec.name.clone(), Outcome::Estimated { gas, cost }));
-            continue;
-        }
-        let balance = provider
-            .get_balance(from)
-            .await
-            .map_err(|e| unreachable(&e))?;
-        if balance < cost + value {
-            return Err(DeployError::InsufficientFunds {
-                address: from,
-                balance,
-                needed: cost + value,
-            });
-        }
-        let receipt = provider
-            .send_transaction(request.with_gas_limit(gas + gas / 5))
-            .await
-            .map_err(|e| DeployError::Failed(format!("{}: sending failed: {e}", spec.name)))?
-            .with_timeout(Some(Duration::from_secs(120)))
-            .get_receipt()
-            .await
-            .map_err(|e| DeployError::Failed(format!("{}: no receipt: {e}", spec.name)))?;
-        if !receipt.status() {
-            return Err(DeployError::Failed(format!(
-                "{}: deployment transaction {} reverted",
-                spec.name, receipt.transaction_hash
-            )));
-        }
-        let address = receipt
-            .inner
-            .logs()
-            .iter()
-            .filter(|l| l.address() == STYLUS_DEPLOYER)
-            .find_map(|l| IStylusDeployer::ContractDeployed::decode_log_data(l.data()).ok())
-            .map(|e| e.deployedContract)
-            .ok_or_else(|| {
-                DeployError::Failed(format!("{}: no ContractDeployed event", spec.name))
-            })?;
-        let deployed = Deployed {
-            address,
-            code_hash,
-            tx_hash: receipt.transaction_hash,
-            block: receipt.block_number.unwrap_or_default(),
-            gas_used: receipt.gas_used,
-        };
-        manifest
-            .contracts
-            .insert(spec.name.clone(), deployed.clone());
-        outcomes.push((spec.name.clone(), Outcome::Deployed(deployed)));
+        outcomes.push((spec.name.clone(), outcome));
     }
     if !options.dry_run {
         std::fs::create_dir_all(&options.out_dir)
@@ -368,6 +256,133 @@ pub async fn deploy(
             .map_err(|e| DeployError::Failed(e.to_string()))?;
     }
     Ok((outcomes, manifest))
+}
+
+/// Deploys (or reuses, or estimates) one contract: validate, reuse, estimate,
+/// check funds, send, read the event. One linear sequence, kept together.
+#[allow(clippy::too_many_lines)]
+async fn deploy_one<P: Provider>(
+    provider: &P,
+    from: Address,
+    spec: &ContractSpec,
+    gas_price: u128,
+    manifest: &Manifest,
+    options: &Options,
+) -> Result<Outcome, DeployError> {
+    let unreachable = |e: &dyn std::fmt::Display| DeployError::Unreachable {
+        url: options.rpc.clone(),
+        reason: e.to_string(),
+    };
+    labelmint_wasm::validate(&spec.wasm).map_err(|source| DeployError::Oversize {
+        contract: spec.name.clone(),
+        source,
+    })?;
+    let code = labelmint_wasm::to_stylus_code(&spec.wasm);
+    if code.len() > labelmint_wasm::MAX_CODE_SIZE {
+        return Err(DeployError::Oversize {
+            contract: spec.name.clone(),
+            source: labelmint_wasm::WasmError::TooLarge {
+                size: code.len(),
+                limit: labelmint_wasm::MAX_CODE_SIZE,
+            },
+        });
+    }
+    let code_hash = keccak256(&code);
+
+    // Idempotence: the recorded contract is still there with this code.
+    if let Some(previous) = manifest.contracts.get(&spec.name) {
+        let on_chain = provider
+            .get_code_at(previous.address)
+            .await
+            .map_err(|e| unreachable(&e))?;
+        if previous.code_hash == code_hash && keccak256(&on_chain) == code_hash {
+            return Ok(Outcome::Reused(previous.clone()));
+        }
+    }
+
+    let init_data = spec
+        .constructor_args
+        .as_ref()
+        .map_or_else(Vec::new, |args| {
+            let mut data = keccak256("stylus_constructor()")[..4].to_vec();
+            data.extend_from_slice(args);
+            data
+        });
+    let salt = keccak256((spec.name.as_str(), code_hash, from).abi_encode());
+    let call = IStylusDeployer::deployCall {
+        bytecode: Bytes::from(init_code(&code)),
+        initData: init_data.into(),
+        initValue: U256::ZERO,
+        salt,
+    };
+    let value = U256::from(ACTIVATION_BUDGET_WEI);
+    let request = TransactionRequest::default()
+        .with_from(from)
+        .with_to(STYLUS_DEPLOYER)
+        .with_value(value)
+        .with_input(call.abi_encode());
+    let value_balance = provider
+        .get_balance(from)
+        .await
+        .map_err(|e| unreachable(&e))?;
+    if value_balance < value {
+        return Err(DeployError::InsufficientFunds {
+            address: from,
+            balance: value_balance,
+            needed: value,
+        });
+    }
+    let gas = provider.estimate_gas(request.clone()).await.map_err(|e| {
+        DeployError::Failed(format!(
+            "{}: estimating the deployment failed: {e}",
+            spec.name
+        ))
+    })?;
+    let cost = U256::from(gas) * U256::from(gas_price);
+    if options.dry_run {
+        return Ok(Outcome::Estimated { gas, cost });
+    }
+    let balance = provider
+        .get_balance(from)
+        .await
+        .map_err(|e| unreachable(&e))?;
+    if balance < cost + value {
+        return Err(DeployError::InsufficientFunds {
+            address: from,
+            balance,
+            needed: cost + value,
+        });
+    }
+    let receipt = provider
+        .send_transaction(request.with_gas_limit(gas + gas / 5))
+        .await
+        .map_err(|e| DeployError::Failed(format!("{}: sending failed: {e}", spec.name)))?
+        .with_timeout(Some(Duration::from_mins(2)))
+        .get_receipt()
+        .await
+        .map_err(|e| DeployError::Failed(format!("{}: no receipt: {e}", spec.name)))?;
+    if !receipt.status() {
+        return Err(DeployError::Failed(format!(
+            "{}: deployment transaction {} reverted",
+            spec.name, receipt.transaction_hash
+        )));
+    }
+    let address = receipt
+        .inner
+        .logs()
+        .iter()
+        .filter(|l| l.address() == STYLUS_DEPLOYER)
+        .find_map(|l| IStylusDeployer::ContractDeployed::decode_log_data(l.data()).ok())
+        .map(|e| e.deployedContract)
+        .ok_or_else(|| DeployError::Failed(format!("{}: no ContractDeployed event", spec.name)))?;
+    let deployed = Deployed {
+        address,
+        code_hash,
+        tx_hash: receipt.transaction_hash,
+        block: receipt.block_number.unwrap_or_default(),
+        gas_used: receipt.gas_used,
+    };
+    Ok(Outcome::Deployed(deployed))
 }
 
 /// The labelmint contracts, read from `dir` (`target/stylus`), with their
