@@ -41,7 +41,7 @@ async fn run() -> Result<()> {
         match a.as_str() {
             "--rpc" => options.rpc = value("--rpc")?,
             "--chain-id" => {
-                options.chain_id = Some(value("--chain-id")?.parse().context("--chain-id")?)
+                options.chain_id = Some(value("--chain-id")?.parse().context("--chain-id")?);
             }
             "--keystore" => keystore = Some(PathBuf::from(value("--keystore")?)),
             "--out" => options.out_dir = PathBuf::from(value("--out")?),
