@@ -74,6 +74,10 @@ pub struct Config {
     pub log_methods: bool,
     /// Run Stylus programs without activation.
     pub auto_activate: bool,
+    /// Also mine an (empty) block every this many seconds, so block numbers
+    /// and timestamps advance while idle. Transactions are always mined on
+    /// arrival.
+    pub block_time: Option<std::time::Duration>,
 }
 
 impl Default for Config {
@@ -83,6 +87,7 @@ impl Default for Config {
             chain_id: labelmint_devnet::chain::DEFAULT_CHAIN_ID,
             log_methods: false,
             auto_activate: false,
+            block_time: None,
         }
     }
 }
@@ -208,7 +213,25 @@ pub async fn start(config: Config) -> anyhow::Result<NodeHandle> {
         events,
         log_methods: config.log_methods,
     };
-    let mut module = RpcModule::new(shared);
+    let shared = std::sync::Arc::new(shared);
+    if let Some(interval) = config.block_time {
+        let miner = std::sync::Arc::clone(&shared);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(interval);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                if miner
+                    .call("evm_mine", Value::Array(Vec::new()))
+                    .await
+                    .is_err()
+                {
+                    break;
+                }
+            }
+        });
+    }
+    let mut module = RpcModule::from_arc(shared);
     for &name in METHODS {
         module.register_async_method(name, move |params, shared, _| async move {
             let value: Value = params

@@ -10,7 +10,7 @@ use anyhow::{bail, Context, Result};
 use labelmint_node::Config;
 
 const USAGE: &str =
-    "usage: labelmint-devnet [--host 127.0.0.1] [--port 8547] [--chain-id 412346] [--log-methods] [--auto-activate]";
+    "usage: labelmint-devnet [--host 127.0.0.1] [--port 8547] [--chain-id 412346] [--log-methods] [--auto-activate] [--block-time SECS]";
 
 fn parse(args: &[String]) -> Result<Config> {
     let mut config = Config::default();
@@ -29,6 +29,10 @@ fn parse(args: &[String]) -> Result<Config> {
             "--chain-id" => config.chain_id = value("--chain-id")?.parse().context("--chain-id")?,
             "--log-methods" => config.log_methods = true,
             "--auto-activate" => config.auto_activate = true,
+            "--block-time" => {
+                let secs: f64 = value("--block-time")?.parse().context("--block-time")?;
+                config.block_time = Some(std::time::Duration::from_secs_f64(secs));
+            }
             "-h" | "--help" => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -45,8 +49,12 @@ async fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let config = parse(&args)?;
     let chain_id = config.chain_id;
+    let config_block_time = config.block_time;
     let node = labelmint_node::start(config).await?;
-    println!("labelmint-devnet: Stylus chain {chain_id}, instant mining");
+    match config_block_time {
+        Some(t) => println!("labelmint-devnet: Stylus chain {chain_id}, instant mining, plus an empty block every {t:?}"),
+        None => println!("labelmint-devnet: Stylus chain {chain_id}, instant mining"),
+    }
     println!();
     println!("Available accounts (10,000 ETH each)");
     for (i, a) in node.accounts.iter().enumerate() {
