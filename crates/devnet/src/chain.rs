@@ -443,7 +443,9 @@ impl Devnet {
         &self.receipts
     }
 
-    fn tx_env(
+    /// A transaction environment for `from` with its current nonce, zero
+    /// gas price and this chain's id.
+    pub fn tx_env(
         &self,
         from: Address,
         to: Option<Address>,
@@ -585,18 +587,6 @@ impl Devnet {
             }
         }
         Ok(Ok(hi))
-    }
-
-    /// A transaction environment for `from` with its current nonce.
-    pub fn tx_env_for(
-        &self,
-        from: Address,
-        to: Option<Address>,
-        value: U256,
-        data: Bytes,
-        gas_limit: u64,
-    ) -> TxEnv {
-        self.tx_env(from, to, value, data, gas_limit)
     }
 
     /// Executes a call without committing anything (`eth_call`).

@@ -10,7 +10,7 @@
 //! `msg.value - initValue`; `initData` is then called with `initValue`;
 //! whatever value is left is refunded to the caller.
 
-use alloy_sol_types::{sol, SolCall, SolError, SolEvent};
+use alloy_sol_types::{sol, SolCall, SolEvent};
 use revm::{
     context::{ContextTr, JournalTr},
     handler::FrameResult,
@@ -23,7 +23,7 @@ use revm::{
 
 use crate::{
     evm::{infallible, run_frame, Ctx},
-    precompiles::{activated_version, ArbWasm, StylusPrecompiles, ARB_WASM},
+    precompiles::{activated_version, result, revert, ArbWasm, StylusPrecompiles, ARB_WASM},
     program::STYLUS_VERSION,
 };
 
@@ -41,18 +41,6 @@ sol! {
         error EmptyBytecode();
         error InitValueButNotInitData();
     }
-}
-
-fn out(result: InstructionResult, output: Vec<u8>, gas: Gas) -> InterpreterResult {
-    InterpreterResult {
-        result,
-        output: Bytes::from(output),
-        gas,
-    }
-}
-
-fn revert<E: SolError>(e: &E, gas: Gas) -> InterpreterResult {
-    out(InstructionResult::Revert, e.abi_encode(), gas)
 }
 
 /// Result of one nested frame run by the deployer.
@@ -119,10 +107,10 @@ pub fn run(
     let mut gas = Gas::new(inputs.gas_limit);
     let data = inputs.input.bytes(ctx);
     let Ok(call) = IStylusDeployer::deployCall::abi_decode(&data) else {
-        return Ok(out(InstructionResult::Revert, Vec::new(), gas));
+        return Ok(result(InstructionResult::Revert, Vec::new(), gas));
     };
     if inputs.is_static {
-        return Ok(out(InstructionResult::Revert, Vec::new(), gas));
+        return Ok(result(InstructionResult::Revert, Vec::new(), gas));
     }
     if call.bytecode.is_empty() {
         return Ok(revert(&IStylusDeployer::EmptyBytecode {}, gas));
@@ -181,7 +169,7 @@ pub fn run(
         let activated = step(ctx, precompiles, FrameInput::Call(Box::new(inputs)))?;
         let _ = gas.record_regular_cost(budget - activated.gas_left);
         if !activated.ok {
-            return Ok(out(
+            return Ok(result(
                 InstructionResult::Revert,
                 activated.output.to_vec(),
                 gas,
@@ -232,7 +220,7 @@ pub fn run(
         }
         .encode_log_data(),
     });
-    Ok(out(
+    Ok(result(
         InstructionResult::Return,
         IStylusDeployer::deployCall::abi_encode_returns(&program),
         gas,

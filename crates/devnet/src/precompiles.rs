@@ -130,7 +130,8 @@ pub fn activated_version(ctx: &mut Ctx, codehash: B256) -> Option<u16> {
     (!v.is_zero()).then(|| v.saturating_to::<u16>())
 }
 
-fn result(result: InstructionResult, output: Vec<u8>, gas: Gas) -> InterpreterResult {
+/// An interpreter result with `output`.
+pub(crate) fn result(result: InstructionResult, output: Vec<u8>, gas: Gas) -> InterpreterResult {
     InterpreterResult {
         result,
         output: Bytes::from(output),
@@ -138,7 +139,8 @@ fn result(result: InstructionResult, output: Vec<u8>, gas: Gas) -> InterpreterRe
     }
 }
 
-fn revert<E: SolError>(error: &E, gas: Gas) -> InterpreterResult {
+/// A revert with the ABI encoding of `error`.
+pub(crate) fn revert<E: SolError>(error: &E, gas: Gas) -> InterpreterResult {
     result(InstructionResult::Revert, error.abi_encode(), gas)
 }
 

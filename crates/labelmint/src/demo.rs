@@ -11,15 +11,11 @@
 use std::fmt::Write as _;
 
 use alloy_primitives::{Address, B256, U256};
-use alloy_sol_types::{eip712_domain, sol, SolCall, SolConstructor, SolStruct};
+use alloy_sol_types::{SolCall, SolConstructor};
 use anyhow::{anyhow, Result};
 use labelmint_devnet::{Devnet, Receipt};
 
-use crate::{artifacts, IRewardToken, RewardTokenConstructor};
-
-sol! {
-    struct Permit { address owner; address spender; uint256 value; uint256 nonce; uint256 deadline; }
-}
+use crate::{artifacts, sign_permit, IRewardToken, Permit, RewardTokenConstructor};
 
 /// One line of the report.
 struct Step {
@@ -171,39 +167,25 @@ pub fn run() -> Result<String> {
     // 4. Gasless approval: annotator 1 signs a permit, the relayer submits it.
     let owner_key = chain.accounts()[2].key;
     let deadline = U256::from(chain.timestamp() + 3_600);
-    let domain = eip712_domain! {
-        name: "labelmint Reward",
-        version: "1",
-        chain_id: chain.chain_id(),
-        verifying_contract: token,
-    };
     let value = unit * U256::from(50u64);
-    let digest = Permit {
-        owner: annotators[0],
-        spender: market_stand_in,
-        value,
-        nonce: U256::ZERO,
-        deadline,
-    }
-    .eip712_signing_hash(&domain);
-    let key = k256::ecdsa::SigningKey::from_slice(owner_key.as_slice())?;
-    let (sig, recid) = key.sign_prehash_recoverable(digest.as_slice())?;
-    let rs = sig.to_bytes();
+    let permit = sign_permit(
+        &owner_key,
+        token,
+        chain.chain_id(),
+        Permit {
+            owner: annotators[0],
+            spender: market_stand_in,
+            value,
+            nonce: U256::ZERO,
+            deadline,
+        },
+    )?;
     send(
         &mut chain,
         &mut steps,
         relayer,
         "relayer submits annotator 1's signed permit (50 LMR to a spender)".into(),
-        IRewardToken::permitCall {
-            owner: annotators[0],
-            spender: market_stand_in,
-            value,
-            deadline,
-            v: 27 + recid.to_byte(),
-            r: B256::from_slice(&rs[..32]),
-            s: B256::from_slice(&rs[32..]),
-        }
-        .abi_encode(),
+        permit.abi_encode(),
     )?;
     send(
         &mut chain,

@@ -5,15 +5,11 @@
 use std::collections::BTreeMap;
 
 use alloy_primitives::{Address, B256, U256};
-use alloy_sol_types::{eip712_domain, sol, SolCall, SolConstructor, SolStruct};
+use alloy_sol_types::{SolCall, SolConstructor};
 use anyhow::{anyhow, Result};
 use labelmint_devnet::{chain::DEFAULT_TX_GAS, Devnet, Receipt};
 
-use crate::{artifacts, IRewardToken, RewardTokenConstructor};
-
-sol! {
-    struct Permit { address owner; address spender; uint256 value; uint256 nonce; uint256 deadline; }
-}
+use crate::{artifacts, sign_permit, IRewardToken, Permit, RewardTokenConstructor};
 
 /// Named measurements, sorted by name.
 pub type Snapshot = BTreeMap<String, u64>;
@@ -201,33 +197,19 @@ pub fn measure() -> Result<Snapshot> {
 
     let owner = rec.chain.accounts()[2];
     let deadline = U256::from(rec.chain.timestamp() + 3_600);
-    let domain = eip712_domain! { name: "labelmint Reward", version: "1", chain_id: rec.chain.chain_id(), verifying_contract: token, };
-    let digest = Permit {
-        owner: owner.address,
-        spender: carol,
-        value: v(5),
-        nonce: U256::ZERO,
-        deadline,
-    }
-    .eip712_signing_hash(&domain);
-    let key = k256::ecdsa::SigningKey::from_slice(owner.key.as_slice())?;
-    let (sig, recid) = key.sign_prehash_recoverable(digest.as_slice())?;
-    let rs = sig.to_bytes();
-    rec.tx(
-        "permit",
-        carol,
-        IRewardToken::permitCall {
+    let permit = sign_permit(
+        &owner.key,
+        token,
+        rec.chain.chain_id(),
+        Permit {
             owner: owner.address,
             spender: carol,
             value: v(5),
+            nonce: U256::ZERO,
             deadline,
-            v: 27 + recid.to_byte(),
-            r: B256::from_slice(&rs[..32]),
-            s: B256::from_slice(&rs[32..]),
-        }
-        .abi_encode(),
-        true,
+        },
     )?;
+    rec.tx("permit", carol, permit.abi_encode(), true)?;
     let role = alloy_primitives::keccak256("MINTER_ROLE");
     rec.tx(
         "grantRole",

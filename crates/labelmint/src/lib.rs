@@ -8,9 +8,44 @@ pub mod artifacts;
 pub mod demo;
 pub mod gas;
 
-use alloy_sol_types::sol;
+use alloy_primitives::{Address, B256};
+use alloy_sol_types::{eip712_domain, sol, SolStruct};
 
 sol!(
     #[sol(all_derives)]
     "../../abi/RewardToken.sol"
 );
+
+sol! {
+    /// The EIP-2612 permit struct.
+    struct Permit { address owner; address spender; uint256 value; uint256 nonce; uint256 deadline; }
+}
+
+/// Signs an EIP-2612 permit for the RewardToken named `labelmint Reward`
+/// at `token` on `chain_id` with `key`, returning the `permit` call.
+pub fn sign_permit(
+    key: &B256,
+    token: Address,
+    chain_id: u64,
+    permit: Permit,
+) -> anyhow::Result<IRewardToken::permitCall> {
+    let domain = eip712_domain! {
+        name: "labelmint Reward",
+        version: "1",
+        chain_id: chain_id,
+        verifying_contract: token,
+    };
+    let digest = permit.eip712_signing_hash(&domain);
+    let signing = k256::ecdsa::SigningKey::from_slice(key.as_slice())?;
+    let (sig, recid) = signing.sign_prehash_recoverable(digest.as_slice())?;
+    let rs = sig.to_bytes();
+    Ok(IRewardToken::permitCall {
+        owner: permit.owner,
+        spender: permit.spender,
+        value: permit.value,
+        deadline: permit.deadline,
+        v: 27 + recid.to_byte(),
+        r: B256::from_slice(&rs[..32]),
+        s: B256::from_slice(&rs[32..]),
+    })
+}

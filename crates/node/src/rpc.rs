@@ -337,7 +337,7 @@ impl Node {
         let gas = req.gas.unwrap_or(DEFAULT_TX_GAS).min(DEFAULT_TX_GAS * 10);
         let mut env = self
             .chain
-            .tx_env_for(from, to, req.value.unwrap_or_default(), data, gas);
+            .tx_env(from, to, req.value.unwrap_or_default(), data, gas);
         if let Some(n) = req.nonce {
             env.nonce = n;
         }
