@@ -7,6 +7,8 @@
 //! idempotent: a contract recorded in the manifest whose on-chain code hash
 //! still matches is reused, not redeployed.
 
+pub mod harness;
+
 use std::{
     collections::BTreeMap,
     path::{Path, PathBuf},

@@ -76,6 +76,27 @@ async fn deploys_writes_manifest_and_reuses_on_rerun() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn harness_gives_a_chain_with_the_token_deployed() {
+    let out = std::env::temp_dir().join("labelmint-harness-test");
+    let chain = labelmint_deploy::harness::local_chain(&artifacts(), &out)
+        .await
+        .unwrap();
+    let token = chain.manifest.contracts["RewardToken"].address;
+    let provider =
+        alloy_provider::ProviderBuilder::new().connect_http(chain.url().parse().unwrap());
+    let code = alloy_provider::Provider::get_code_at(&provider, token)
+        .await
+        .unwrap();
+    assert_eq!(
+        &code[..3],
+        &[0xEF, 0xF0, 0x00],
+        "a Stylus program is deployed there"
+    );
+    let _ = std::fs::remove_dir_all(&out);
+    chain.node.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refuses_wrong_chain_unreachable_rpc_and_empty_accounts() {
     let node = node().await;
     let out = std::env::temp_dir().join(format!("labelmint-deploy-{}", node.addr.port()));
