@@ -549,10 +549,13 @@ impl Devnet {
         };
         // Calls may carry a stale or future nonce (tools estimate pending txs).
         ctx.cfg.disable_nonce_check = true;
+        // A call leaves no trace, not even in the "entered this block" cache.
+        let recent = self.precompiles.recent_programs();
         let mut evm = build(ctx, self.precompiles.clone());
         let result = evm.transact(tx);
         let mut ctx = evm.ctx;
         ctx.cfg.disable_nonce_check = false;
+        self.precompiles.restore_recent_programs(recent);
         if let Some(copy) = saved {
             ctx.journaled_state.database = copy;
         }

@@ -108,6 +108,17 @@ impl StylusPrecompiles {
         self.shared.auto_activate.set(on);
     }
 
+    /// Which programs ran in the current block (saved around `eth_call`s, so
+    /// a call cannot make a later transaction's program entry cheaper).
+    pub fn recent_programs(&self) -> HashSet<B256> {
+        self.shared.recent.borrow().clone()
+    }
+
+    /// Restores what [`Self::recent_programs`] saved.
+    pub fn restore_recent_programs(&self, recent: HashSet<B256>) {
+        *self.shared.recent.borrow_mut() = recent;
+    }
+
     /// Forgets which programs ran in the current block (a new block starts).
     pub fn new_block(&self) {
         self.shared.recent.borrow_mut().clear();

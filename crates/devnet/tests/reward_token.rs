@@ -469,3 +469,30 @@ fn stylus_deployer_reports_a_failing_constructor() {
         .abi_encode()[..]
     );
 }
+
+#[test]
+fn eth_call_does_not_make_the_next_transaction_cheaper() {
+    let mut t = deployed();
+    let alice = t.chain.account(1);
+    let mint = IRewardToken::mintCall {
+        to: alice,
+        value: U256::from(1),
+    };
+    let plain = {
+        let id = t.chain.snapshot();
+        let r = t.chain.send_call(t.admin, t.address, &mint).unwrap();
+        t.chain.revert(id).unwrap();
+        r.gas_used
+    };
+    // Reading first (same block) must not change the price of the write.
+    let _ = t
+        .chain
+        .read(t.address, &IRewardToken::totalSupplyCall {})
+        .unwrap();
+    let after_read = t
+        .chain
+        .send_call(t.admin, t.address, &mint)
+        .unwrap()
+        .gas_used;
+    assert_eq!(after_read, plain);
+}
