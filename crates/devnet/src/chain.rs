@@ -768,46 +768,37 @@ fn receipt(
     to: Option<Address>,
     result: &ExecutionResult,
 ) -> Receipt {
-    let gas_used = result.gas().tx_gas_used();
+    // A failed transaction keeps no logs and creates nothing.
+    let failed = Receipt {
+        tx_hash,
+        block_number,
+        from,
+        to,
+        success: false,
+        gas_used: result.gas().tx_gas_used(),
+        logs: Vec::new(),
+        output: Bytes::new(),
+        contract_address: None,
+        halt: None,
+    };
     match result {
         ExecutionResult::Success { logs, output, .. } => Receipt {
-            tx_hash,
-            block_number,
-            from,
-            to,
             success: true,
-            gas_used,
             logs: logs.clone(),
             output: output.data().clone(),
             contract_address: match output {
                 Output::Create(_, address) => *address,
                 Output::Call(_) => None,
             },
-            halt: None,
+            ..failed
         },
         ExecutionResult::Revert { output, .. } => Receipt {
-            tx_hash,
-            block_number,
-            from,
-            to,
-            success: false,
-            gas_used,
-            logs: Vec::new(),
             output: output.clone(),
-            contract_address: None,
-            halt: None,
+            ..failed
         },
         ExecutionResult::Halt { reason, .. } => Receipt {
-            tx_hash,
-            block_number,
-            from,
-            to,
-            success: false,
-            gas_used,
-            logs: Vec::new(),
-            output: Bytes::new(),
-            contract_address: None,
             halt: Some(format!("{reason:?}")),
+            ..failed
         },
     }
 }

@@ -545,6 +545,37 @@ fn put_u256(caller: &mut Ctl<'_>, ptr: u32, value: U256) -> R<()> {
     write(caller, ptr, &value.to_be_bytes::<32>())
 }
 
+/// `value = op(value, operand)` on two 32-byte words in memory, charging
+/// `hostios` host entries.
+fn math2(
+    c: &mut Ctl<'_>,
+    value: u32,
+    operand: u32,
+    hostios: u64,
+    op: impl Fn(U256, U256) -> U256,
+) -> R<()> {
+    charge(c, HOSTIO_INK * hostios)?;
+    let (a, b) = (u256_word(c, value)?, u256_word(c, operand)?);
+    put_u256(c, value, op(a, b))
+}
+
+/// `value = op(value, operand, modulus)`, zero for a zero modulus.
+fn math3(
+    c: &mut Ctl<'_>,
+    value: u32,
+    operand: u32,
+    modulus: u32,
+    op: impl Fn(U256, U256, U256) -> U256,
+) -> R<()> {
+    charge(c, HOSTIO_INK * 3)?;
+    let (a, b, n) = (
+        u256_word(c, value)?,
+        u256_word(c, operand)?,
+        u256_word(c, modulus)?,
+    );
+    put_u256(c, value, if n.is_zero() { U256::ZERO } else { op(a, b, n) })
+}
+
 /// Builds the linker with every `vm_hooks` import.
 #[allow(clippy::too_many_lines, clippy::many_single_char_names)]
 pub fn linker(engine: &wasmi::Engine) -> Linker<HostState> {
@@ -938,67 +969,37 @@ pub fn linker(engine: &wasmi::Engine) -> Linker<HostState> {
                       value: u32,
                       divisor: u32|
      -> R<()> {
-        charge(&mut c, HOSTIO_INK * 3)?;
-        let (a, b) = (u256_word(&c, value)?, u256_word(&c, divisor)?);
-        put_u256(&mut c, value, a.checked_div(b).unwrap_or_default())
+        math2(&mut c, value, divisor, 3, |a, b| {
+            a.checked_div(b).unwrap_or_default()
+        })
     });
     def!("math_mod", |mut c: Ctl<'_>,
                       value: u32,
                       modulus: u32|
      -> R<()> {
-        charge(&mut c, HOSTIO_INK * 3)?;
-        let (a, b) = (u256_word(&c, value)?, u256_word(&c, modulus)?);
-        put_u256(&mut c, value, a.checked_rem(b).unwrap_or_default())
+        math2(&mut c, value, modulus, 3, |a, b| {
+            a.checked_rem(b).unwrap_or_default()
+        })
     });
     def!("math_pow", |mut c: Ctl<'_>,
                       value: u32,
                       exponent: u32|
      -> R<()> {
-        charge(&mut c, HOSTIO_INK * 4)?;
-        let (a, b) = (u256_word(&c, value)?, u256_word(&c, exponent)?);
-        put_u256(&mut c, value, a.wrapping_pow(b))
+        math2(&mut c, value, exponent, 4, U256::wrapping_pow)
     });
     def!("math_add_mod", |mut c: Ctl<'_>,
                           value: u32,
                           addend: u32,
                           modulus: u32|
      -> R<()> {
-        charge(&mut c, HOSTIO_INK * 3)?;
-        let (a, b, n) = (
-            u256_word(&c, value)?,
-            u256_word(&c, addend)?,
-            u256_word(&c, modulus)?,
-        );
-        put_u256(
-            &mut c,
-            value,
-            if n.is_zero() {
-                U256::ZERO
-            } else {
-                a.add_mod(b, n)
-            },
-        )
+        math3(&mut c, value, addend, modulus, U256::add_mod)
     });
     def!("math_mul_mod", |mut c: Ctl<'_>,
                           value: u32,
                           multiplier: u32,
                           modulus: u32|
      -> R<()> {
-        charge(&mut c, HOSTIO_INK * 3)?;
-        let (a, b, n) = (
-            u256_word(&c, value)?,
-            u256_word(&c, multiplier)?,
-            u256_word(&c, modulus)?,
-        );
-        put_u256(
-            &mut c,
-            value,
-            if n.is_zero() {
-                U256::ZERO
-            } else {
-                a.mul_mod(b, n)
-            },
-        )
+        math3(&mut c, value, multiplier, modulus, U256::mul_mod)
     });
     l
 }
