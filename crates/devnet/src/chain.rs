@@ -667,6 +667,28 @@ impl Devnet {
         Ok(r)
     }
 
+    /// Puts the program at `program` into the ArbWasmCache (what a winning
+    /// CacheManager bid does on Arbitrum One): every later call pays the
+    /// cached entry cost.
+    pub fn cache_program(
+        &mut self,
+        from: Address,
+        program: Address,
+    ) -> Result<Receipt, ChainError> {
+        let call = crate::precompiles::ArbWasmCache::cacheProgramCall { addr: program };
+        let r = self.send(
+            from,
+            Some(crate::precompiles::ARB_WASM_CACHE),
+            U256::ZERO,
+            call.abi_encode(),
+            DEFAULT_TX_GAS,
+        )?;
+        if !r.success {
+            return Err(ChainError::Failed(Box::new(r)));
+        }
+        Ok(r)
+    }
+
     /// Deploys, activates and (if `constructor` is given) constructs a
     /// program; `constructor` is the ABI-encoded constructor arguments.
     /// Returns the address and the three receipts.

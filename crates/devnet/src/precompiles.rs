@@ -27,6 +27,8 @@ use crate::{
 
 /// Address of the ArbWasm precompile.
 pub const ARB_WASM: Address = address!("0000000000000000000000000000000000000071");
+/// Address of the ArbWasmCache precompile.
+pub const ARB_WASM_CACHE: Address = address!("0000000000000000000000000000000000000072");
 
 sol! {
     /// ArbWasm, as Nitro exposes it (the subset a deployer and tools use).
@@ -52,6 +54,39 @@ sol! {
         error ProgramKeepaliveTooSoon(uint64 ageInSeconds);
         error ProgramInsufficientValue(uint256 have, uint256 want);
     }
+}
+
+sol! {
+    /// ArbWasmCache, as Nitro exposes it: programs in the cache pay the cached
+    /// entry cost on every call. On Arbitrum One the CacheManager contract
+    /// (bids) is the cache manager; on this devnet every account may cache
+    /// and evict (dev mode).
+    interface ArbWasmCache {
+        function isCacheManager(address manager) external view returns (bool);
+        function allCacheManagers() external view returns (address[] memory managers);
+        function cacheProgram(address addr) external;
+        function evictCodehash(bytes32 codehash) external;
+        function codehashIsCached(bytes32 codehash) external view returns (bool);
+
+        event UpdateProgramCache(address indexed manager, bytes32 indexed codehash, bool cached);
+    }
+}
+
+/// ArbWasm storage key of the "cached" flag of a code hash.
+fn cache_key(codehash: B256) -> U256 {
+    let mut preimage = b"labelmint-devnet:cached".to_vec();
+    preimage.extend_from_slice(codehash.as_slice());
+    revm::primitives::keccak256(preimage).into()
+}
+
+/// Whether `codehash` is in the program cache (chain state, so snapshots and
+/// reverts keep it consistent).
+pub fn is_cached(ctx: &mut Ctx, codehash: B256) -> bool {
+    let journal = ctx.journal_mut();
+    infallible(journal.load_account(ARB_WASM));
+    !infallible(journal.sload(ARB_WASM, cache_key(codehash)))
+        .data
+        .is_zero()
 }
 
 /// State shared by every copy of the provider (nested frames get copies).
@@ -89,6 +124,7 @@ impl StylusPrecompiles {
         let eth = EthPrecompiles::new(spec);
         let mut warm = eth.warm_addresses().clone();
         warm.insert(ARB_WASM);
+        warm.insert(ARB_WASM_CACHE);
         Self {
             eth,
             warm,
@@ -170,6 +206,9 @@ impl PrecompileProvider<Ctx> for StylusPrecompiles {
         if inputs.bytecode_address == ARB_WASM {
             return Ok(Some(self.arb_wasm(ctx, inputs)));
         }
+        if inputs.bytecode_address == ARB_WASM_CACHE {
+            return Ok(Some(arb_wasm_cache(ctx, inputs)));
+        }
         if inputs.bytecode_address == crate::deployer::STYLUS_DEPLOYER {
             return crate::deployer::run(ctx, self, inputs).map(Some);
         }
@@ -200,7 +239,8 @@ impl StylusPrecompiles {
         let Ok(program) = self.program(*codehash, bytecode.original_byte_slice()) else {
             return revert(&ArbWasm::ProgramNotWasm {}, gas);
         };
-        let cached = !self.shared.recent.borrow_mut().insert(*codehash);
+        let recent = !self.shared.recent.borrow_mut().insert(*codehash);
+        let cached = recent || is_cached(ctx, *codehash);
         let entry = if cached {
             program.cached_init_gas
         } else {
@@ -413,5 +453,70 @@ impl StylusPrecompiles {
             }),
             gas,
         )
+    }
+}
+
+/// The ArbWasmCache precompile.
+fn arb_wasm_cache(ctx: &mut Ctx, inputs: &CallInputs) -> InterpreterResult {
+    use ArbWasmCache::ArbWasmCacheCalls as C;
+    let mut gas = Gas::new(inputs.gas_limit);
+    if !gas.record_regular_cost(crate::host::gas::WARM) {
+        gas.spend_all();
+        return result(InstructionResult::OutOfGas, Vec::new(), gas);
+    }
+    let input = inputs.input.bytes(ctx);
+    let Ok(call) = C::abi_decode(&input) else {
+        return result(InstructionResult::Revert, Vec::new(), gas);
+    };
+    let ok = |data: Vec<u8>, gas: Gas| result(InstructionResult::Return, data, gas);
+    let set = |ctx: &mut Ctx, codehash: B256, cached: bool, mut gas: Gas| {
+        if inputs.is_static {
+            return result(InstructionResult::Revert, Vec::new(), gas);
+        }
+        // Priced like a storage write.
+        if !gas.record_regular_cost(crate::host::gas::SSTORE_SET) {
+            gas.spend_all();
+            return result(InstructionResult::OutOfGas, Vec::new(), gas);
+        }
+        let journal = ctx.journal_mut();
+        infallible(journal.load_account(ARB_WASM));
+        let _ =
+            infallible(journal.sstore(ARB_WASM, cache_key(codehash), U256::from(u8::from(cached))));
+        journal.log(Log {
+            address: ARB_WASM_CACHE,
+            data: ArbWasmCache::UpdateProgramCache {
+                manager: inputs.caller,
+                codehash,
+                cached,
+            }
+            .encode_log_data(),
+        });
+        ok(Vec::new(), gas)
+    };
+    match call {
+        C::isCacheManager(_) => ok(
+            ArbWasmCache::isCacheManagerCall::abi_encode_returns(&true),
+            gas,
+        ),
+        C::allCacheManagers(_) => ok(
+            ArbWasmCache::allCacheManagersCall::abi_encode_returns(&Vec::new()),
+            gas,
+        ),
+        C::codehashIsCached(c) => {
+            let cached = is_cached(ctx, c.codehash);
+            ok(
+                ArbWasmCache::codehashIsCachedCall::abi_encode_returns(&cached),
+                gas,
+            )
+        }
+        C::cacheProgram(c) => {
+            let acc = infallible(ctx.journal_mut().load_account_with_code(c.addr));
+            let codehash = acc.info.code_hash;
+            if activated_version(ctx, codehash).is_none() {
+                return revert(&ArbWasm::ProgramNotActivated {}, gas);
+            }
+            set(ctx, codehash, true, gas)
+        }
+        C::evictCodehash(c) => set(ctx, c.codehash, false, gas),
     }
 }

@@ -7,6 +7,7 @@
 pub mod artifacts;
 pub mod demo;
 pub mod gas;
+pub mod market;
 
 use alloy_primitives::{Address, B256};
 use alloy_sol_types::{eip712_domain, sol, SolStruct};

@@ -21,29 +21,27 @@ use labelmint_wasm::{MAX_CODE_SIZE, MAX_WASM_SIZE};
 
 /// A contract crate of the workspace.
 struct Contract {
-    /// Cargo package name.
+    /// Cargo package name (also the name of its export-abi binary).
     package: &'static str,
     /// Library (wasm file) name.
     lib: &'static str,
     /// Name in `abi/`.
     abi_name: &'static str,
-    /// Functions as `cargo stylus export-abi` prints them.
-    functions_sol: fn() -> String,
-    /// Constructor signature as `cargo stylus export-abi constructor` prints it.
-    constructor_sol: fn() -> String,
-    /// Events and errors declared by the contract.
-    events_and_errors: fn() -> JsonAbi,
 }
 
 /// Every contract, in deployment order.
-const CONTRACTS: &[Contract] = &[Contract {
-    package: "reward-token",
-    lib: "reward_token",
-    abi_name: "RewardToken",
-    functions_sol: reward_token::functions_sol,
-    constructor_sol: reward_token::constructor_sol,
-    events_and_errors: reward_token::events_and_errors_abi,
-}];
+const CONTRACTS: &[Contract] = &[
+    Contract {
+        package: "reward-token",
+        lib: "reward_token",
+        abi_name: "RewardToken",
+    },
+    Contract {
+        package: "annotation-market",
+        lib: "annotation_market",
+        abi_name: "AnnotationMarket",
+    },
+];
 
 /// Opt-levels compared by `wasm --measure`.
 const OPT_LEVELS: &[&str] = &["s", "z", "2", "3"];
@@ -212,10 +210,41 @@ fn measure() -> Result<()> {
     Ok(())
 }
 
+/// What a contract's export-abi binary reports with `--labelmint-abi`:
+/// functions as `cargo stylus export-abi` prints them, the constructor
+/// signature, and the JSON ABI of its events and errors. Each contract defines
+/// `user_entrypoint`, so they cannot be linked into one binary; each runs as
+/// its own process.
+#[derive(serde::Deserialize)]
+struct AbiPieces {
+    functions: String,
+    constructor: String,
+    events_and_errors: JsonAbi,
+}
+
+fn abi_pieces(contract: &Contract) -> Result<AbiPieces> {
+    let output = Command::new(env!("CARGO"))
+        .current_dir(root())
+        .args(["run", "--quiet", "--locked", "-p", contract.package])
+        .args(["--features", "export-abi", "--bin", contract.package])
+        .args(["--", "--labelmint-abi"])
+        .output()
+        .with_context(|| format!("running the export-abi binary of {}", contract.package))?;
+    ensure!(
+        output.status.success(),
+        "export-abi of {} failed:\n{}",
+        contract.package,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout)
+        .with_context(|| format!("parsing the ABI pieces of {}", contract.package))
+}
+
 /// The complete JSON ABI of a contract.
 fn json_abi(contract: &Contract) -> Result<JsonAbi> {
-    let mut abi = (contract.events_and_errors)();
-    for line in (contract.functions_sol)().lines() {
+    let pieces = abi_pieces(contract)?;
+    let mut abi = pieces.events_and_errors;
+    for line in pieces.functions.lines() {
         let line = line.trim();
         if let Some(decl) = line.strip_prefix("function ") {
             let function = Function::parse(decl.trim_end_matches(';'))
@@ -233,8 +262,7 @@ fn json_abi(contract: &Contract) -> Result<JsonAbi> {
             );
         }
     }
-    let ctor = (contract.constructor_sol)();
-    let ctor = ctor.trim();
+    let ctor = pieces.constructor.trim();
     if !ctor.is_empty() {
         abi.constructor =
             Some(Constructor::parse(ctor).with_context(|| format!("parsing `{ctor}`"))?);

@@ -88,10 +88,20 @@ pub fn call_data(kind: u8, target: Address, inner: &[u8]) -> Vec<u8> {
 
 /// The RewardToken program built by `cargo xtask wasm`.
 pub fn reward_token_wasm() -> Vec<u8> {
+    stylus_wasm("reward_token")
+}
+
+/// The AnnotationMarket wasm built by `cargo xtask wasm`.
+pub fn annotation_market_wasm() -> Vec<u8> {
+    stylus_wasm("annotation_market")
+}
+
+/// `target/stylus/<name>.wasm`.
+pub fn stylus_wasm(name: &str) -> Vec<u8> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let target: std::path::PathBuf =
         std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), Into::into);
-    let path = target.join("stylus/reward_token.wasm");
+    let path = target.join(format!("stylus/{name}.wasm"));
     std::fs::read(&path)
         .unwrap_or_else(|e| panic!("{}: {e}; run `cargo xtask wasm` first", path.display()))
 }
