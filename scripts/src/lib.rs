@@ -31,6 +31,8 @@ pub const ACTIVATION_BUDGET_WEI: u128 = 10_000_000_000_000_000;
 sol! {
     /// Constructor arguments of the RewardToken.
     struct RewardTokenArgs { string name; string symbol; uint8 decimals; uint256 cap; address admin; }
+    /// Constructor arguments of the AnnotationMarket.
+    struct AnnotationMarketArgs { address admin; }
 
     interface IStylusDeployer {
         function deploy(bytes bytecode, bytes initData, uint256 initValue, bytes32 salt) external payable returns (address);
@@ -406,9 +408,17 @@ pub fn labelmint_contracts(dir: &Path, admin: Address) -> Result<Vec<ContractSpe
         admin,
     }
     .abi_encode_params();
-    Ok(vec![ContractSpec {
-        name: "RewardToken".into(),
-        wasm: read("reward_token")?,
-        constructor_args: Some(token_args),
-    }])
+    let market_args = AnnotationMarketArgs { admin }.abi_encode_params();
+    Ok(vec![
+        ContractSpec {
+            name: "RewardToken".into(),
+            wasm: read("reward_token")?,
+            constructor_args: Some(token_args),
+        },
+        ContractSpec {
+            name: "AnnotationMarket".into(),
+            wasm: read("annotation_market")?,
+            constructor_args: Some(market_args),
+        },
+    ])
 }

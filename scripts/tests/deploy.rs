@@ -66,32 +66,44 @@ async fn deploys_writes_manifest_and_reuses_on_rerun() {
     };
     assert_eq!(read_manifest(&out, 412_346), manifest);
     assert_eq!(manifest.contracts["RewardToken"].address, first.address);
+    assert_eq!(outcomes.len(), 2, "RewardToken and AnnotationMarket");
+    let Outcome::Deployed(market) = &outcomes[1].1 else {
+        panic!("{outcomes:?}")
+    };
+    assert_eq!(
+        manifest.contracts["AnnotationMarket"].address,
+        market.address
+    );
+    assert_ne!(market.address, first.address);
 
     let (outcomes, _) = deploy(&options(node.http_url(), &out), signer, &contracts)
         .await
         .unwrap();
     assert_eq!(outcomes[0].1, Outcome::Reused(first.clone()));
+    assert_eq!(outcomes[1].1, Outcome::Reused(market.clone()));
     let _ = std::fs::remove_dir_all(&out);
     node.stop();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn harness_gives_a_chain_with_the_token_deployed() {
+async fn harness_gives_a_chain_with_every_contract_deployed() {
     let out = std::env::temp_dir().join("labelmint-harness-test");
     let chain = labelmint_deploy::harness::local_chain(&artifacts(), &out)
         .await
         .unwrap();
-    let token = chain.manifest.contracts["RewardToken"].address;
     let provider =
         alloy_provider::ProviderBuilder::new().connect_http(chain.url().parse().unwrap());
-    let code = alloy_provider::Provider::get_code_at(&provider, token)
-        .await
-        .unwrap();
-    assert_eq!(
-        &code[..3],
-        &[0xEF, 0xF0, 0x00],
-        "a Stylus program is deployed there"
-    );
+    for name in ["RewardToken", "AnnotationMarket"] {
+        let address = chain.manifest.contracts[name].address;
+        let code = alloy_provider::Provider::get_code_at(&provider, address)
+            .await
+            .unwrap();
+        assert_eq!(
+            &code[..3],
+            &[0xEF, 0xF0, 0x00],
+            "a Stylus program is deployed at {name}"
+        );
+    }
     let _ = std::fs::remove_dir_all(&out);
     chain.node.stop();
 }

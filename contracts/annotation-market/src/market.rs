@@ -835,6 +835,15 @@ impl AnnotationMarket {
             return Err(err::<I::StakingUnavailable>(&[min_stake]));
         }
         let escrow = job.reward_for(total);
+        let value = self.vm().msg_value();
+        let expected_value = if job.token.is_zero() {
+            escrow
+        } else {
+            U256::ZERO
+        };
+        if value != expected_value {
+            return Err(err::<I::WrongEscrow>(&[expected_value, value]));
+        }
 
         let job_id = self.job_count.get().saturating_add(U256::from(1));
         self.job_count.set(job_id);
@@ -857,15 +866,8 @@ impl AnnotationMarket {
             ],
         );
 
-        let value = self.vm().msg_value();
         if job.token.is_zero() {
-            if value != escrow {
-                return Err(err::<I::WrongEscrow>(&[escrow, value]));
-            }
             return Ok(job_id);
-        }
-        if !value.is_zero() {
-            return Err(err::<I::WrongEscrow>(&[U256::ZERO, value]));
         }
         let token = job.token;
         let this = self.vm().contract_address();

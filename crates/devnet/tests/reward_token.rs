@@ -496,3 +496,62 @@ fn eth_call_does_not_make_the_next_transaction_cheaper() {
         .gas_used;
     assert_eq!(after_read, plain);
 }
+
+/// ArbWasmCache: a cached program pays the cached entry cost on every call
+/// (not only after a call earlier in the same block); eviction restores the
+/// full cost; the flag is visible through `codehashIsCached`.
+#[test]
+fn cached_program_pays_the_cached_entry_cost() {
+    use labelmint_devnet::precompiles::{ArbWasmCache, ARB_WASM, ARB_WASM_CACHE};
+    let mut t = deployed();
+    let init = t
+        .chain
+        .read(
+            ARB_WASM,
+            &ArbWasm::programInitGasCall { program: t.address },
+        )
+        .unwrap();
+    let call = IRewardToken::balanceOfCall { account: t.admin };
+    let gas_of_read = |t: &mut Token| {
+        t.chain
+            .send_call(t.admin, t.address, &call)
+            .unwrap()
+            .gas_used
+    };
+    let uncached = gas_of_read(&mut t);
+    let codehash = keccak256(t.chain.code(t.address));
+    let is_cached = |t: &mut Token| {
+        t.chain
+            .read(
+                ARB_WASM_CACHE,
+                &ArbWasmCache::codehashIsCachedCall { codehash },
+            )
+            .unwrap()
+    };
+    assert!(!is_cached(&mut t));
+    let admin = t.admin;
+    let r = t.chain.cache_program(admin, t.address).unwrap();
+    assert_eq!(r.logs.len(), 1, "UpdateProgramCache");
+    assert!(is_cached(&mut t));
+    let cached = gas_of_read(&mut t);
+    assert_eq!(uncached - cached, init.gas - init.gasWhenCached);
+    let evict = ArbWasmCache::evictCodehashCall { codehash };
+    assert!(
+        t.chain
+            .send_call(admin, ARB_WASM_CACHE, &evict)
+            .unwrap()
+            .success
+    );
+    assert!(!is_cached(&mut t));
+    assert_eq!(gas_of_read(&mut t), uncached);
+    // Caching an address without an activated program is refused.
+    let r = t
+        .chain
+        .send_call(
+            admin,
+            ARB_WASM_CACHE,
+            &ArbWasmCache::cacheProgramCall { addr: admin },
+        )
+        .unwrap();
+    assert!(r.reverted_with(&ArbWasm::ProgramNotActivated {}));
+}

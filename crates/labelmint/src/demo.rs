@@ -1,12 +1,15 @@
 //! `labelmint demo`: the lifecycle that exists so far, on the embedded chain.
 //!
-//! Today that is the reward currency: the RewardToken is deployed the way
-//! `cargo stylus deploy` does it (one StylusDeployer transaction that creates,
-//! activates and constructs), a job creator is funded, annotators are paid,
-//! an annotator approves a spender with a gasless EIP-2612 permit that a
-//! relayer submits, and an incident pause blocks transfers until lifted. The
-//! AnnotationMarket, quality and registry steps join as those contracts land;
-//! nothing here pretends they exist.
+//! The RewardToken and the AnnotationMarket are deployed the way
+//! `cargo stylus deploy` does it (one StylusDeployer transaction each that
+//! creates, activates and constructs). A creator escrows a 12-task labeling
+//! job in RewardToken with a permit in the same call; one annotator claims
+//! and submits, another signs a batch that a relayer submits (no gas for the
+//! annotator); the creator approves with one rejection, paying at once; a
+//! third annotator redoes the rejected task; after the review window anyone
+//! settles the rest; the job completes with its escrow fully paid out. An
+//! incident pause of the token ends it. Quality, staking and the dataset
+//! registry join as those contracts land; nothing here pretends they exist.
 
 use std::fmt::Write as _;
 
@@ -15,7 +18,14 @@ use alloy_sol_types::{SolCall, SolConstructor};
 use anyhow::{anyhow, Result};
 use labelmint_devnet::{Devnet, Receipt};
 
-use crate::{artifacts, sign_permit, IRewardToken, Permit, RewardTokenConstructor};
+use crate::{
+    artifacts,
+    market::{
+        approve_batches_call, sign_batch, AnnotationMarketConstructor, Batch, IMarket, JobSpec,
+        SubmitBatch,
+    },
+    sign_permit, IRewardToken, Permit, RewardTokenConstructor,
+};
 
 /// One line of the report.
 struct Step {
@@ -41,12 +51,12 @@ fn short(a: Address) -> String {
 pub fn run() -> Result<String> {
     let mut out = String::new();
     let (wasm, rebuilt) = artifacts::program("reward_token")?;
+    let (market_wasm, _) = artifacts::program("annotation_market")?;
     let mut chain = Devnet::new();
     let admin = chain.account(0);
     let creator = chain.account(1);
     let annotators = [chain.account(2), chain.account(3), chain.account(4)];
     let relayer = chain.account(5);
-    let market_stand_in = chain.account(6);
 
     writeln!(
         out,
@@ -63,6 +73,12 @@ pub fn run() -> Result<String> {
             "reused from target/stylus"
         },
         labelmint_wasm::to_stylus_code(&wasm).len()
+    )?;
+    writeln!(
+        out,
+        "AnnotationMarket program: {} bytes of wasm, {} bytes deployed (brotli)",
+        market_wasm.len(),
+        labelmint_wasm::to_stylus_code(&market_wasm).len()
     )?;
     writeln!(out)?;
     writeln!(
@@ -146,61 +162,219 @@ pub fn run() -> Result<String> {
         .abi_encode(),
     )?;
 
-    // 3. Pay annotators (direct payouts until the AnnotationMarket lands).
-    for (i, (who, amount)) in annotators.iter().zip([120u64, 80, 40]).enumerate() {
-        send(
-            &mut chain,
-            &mut steps,
-            creator,
-            format!(
-                "creator pays annotator {} {amount} LMR for approved labels",
-                i + 1
-            ),
-            IRewardToken::transferCall {
-                to: *who,
-                value: unit * U256::from(amount),
-            }
-            .abi_encode(),
-        )?;
-    }
+    // 3. The market, deployed the same way.
+    let market_args = AnnotationMarketConstructor::constructorCall { admin }.abi_encode();
+    let (market, receipt) = chain
+        .deploy_via_deployer(
+            admin,
+            &market_wasm,
+            &market_args,
+            U256::ZERO,
+            B256::ZERO,
+            unit,
+        )
+        .map_err(|e| anyhow!("deploy market: {e}"))?;
+    steps.push(Step {
+        what: format!(
+            "deploy + activate + construct AnnotationMarket at {market} (StylusDeployer)"
+        ),
+        receipt,
+    });
+    let to_market = |chain: &mut Devnet,
+                     steps: &mut Vec<Step>,
+                     from: Address,
+                     what: String,
+                     data: Vec<u8>|
+     -> Result<Receipt> {
+        let receipt = chain
+            .send(
+                from,
+                Some(market),
+                U256::ZERO,
+                data,
+                labelmint_devnet::chain::DEFAULT_TX_GAS,
+            )
+            .map_err(|e| anyhow!("{what}: {e}"))?;
+        steps.push(Step {
+            what,
+            receipt: receipt.clone(),
+        });
+        if !receipt.success {
+            return Err(anyhow!(
+                "market step reverted: 0x{}",
+                alloy_primitives::hex::encode(&receipt.output)
+            ));
+        }
+        Ok(receipt)
+    };
 
-    // 4. Gasless approval: annotator 1 signs a permit, the relayer submits it.
-    let owner_key = chain.accounts()[2].key;
+    // 4. A 12-task categorical job paid in LMR, escrow pulled with a permit.
+    let spec = JobSpec {
+        token,
+        reward: 10 * 10u128.pow(18),
+        tasks: 12,
+        review_window: 24 * 3600,
+        ..JobSpec::default()
+    };
+    let creator_key = chain.accounts()[1].key;
     let deadline = U256::from(chain.timestamp() + 3_600);
-    let value = unit * U256::from(50u64);
     let permit = sign_permit(
-        &owner_key,
+        &creator_key,
         token,
         chain.chain_id(),
         Permit {
-            owner: annotators[0],
-            spender: market_stand_in,
-            value,
+            owner: creator,
+            spender: market,
+            value: spec.escrow(),
             nonce: U256::ZERO,
             deadline,
         },
     )?;
-    send(
+    let c = spec.call(chain.timestamp());
+    let blob = [
+        deadline.to_be_bytes::<32>().to_vec(),
+        U256::from(permit.v).to_be_bytes::<32>().to_vec(),
+        permit.r.to_vec(),
+        permit.s.to_vec(),
+    ]
+    .concat();
+    let create = IMarket::createJobWithPermitCall {
+        dataRoot: c.dataRoot,
+        metadataHash: c.metadataHash,
+        token: c.token,
+        rewardPerTask: c.rewardPerTask,
+        taskCount: c.taskCount,
+        replication: c.replication,
+        schema: c.schema,
+        numClasses: c.numClasses,
+        claimDuration: c.claimDuration,
+        submitDeadline: c.submitDeadline,
+        reviewWindow: c.reviewWindow,
+        maxClaim: c.maxClaim,
+        consensus: 0,
+        minStake: U256::ZERO,
+        permit: blob.into(),
+    };
+    let r = to_market(
+        &mut chain,
+        &mut steps,
+        creator,
+        "creator escrows a 12-task job, 10 LMR per task (permit + transferFrom in one call)".into(),
+        create.abi_encode(),
+    )?;
+    let job = IMarket::createJobCall::abi_decode_returns(&r.output)?;
+
+    // 5. Annotator 1 claims six tasks and submits their labels.
+    let first: Vec<u32> = (0..6).collect();
+    to_market(
+        &mut chain,
+        &mut steps,
+        annotators[0],
+        "annotator 1 claims tasks 0-5 (30-minute reservation)".into(),
+        IMarket::claimTasksCall {
+            jobId: job,
+            taskIds: first.clone(),
+        }
+        .abi_encode(),
+    )?;
+    let r = to_market(
+        &mut chain,
+        &mut steps,
+        annotators[0],
+        "annotator 1 submits 6 labels in one batch".into(),
+        IMarket::submitBatchCall {
+            jobId: job,
+            taskIds: first,
+            payload: vec![0u8, 1, 2, 3, 0, 1].into(),
+        }
+        .abi_encode(),
+    )?;
+    let batch1 = Batch::from_receipt(&r).ok_or_else(|| anyhow!("no batch"))?;
+
+    // 6. Annotator 2 signs a batch; the relayer pays the gas.
+    let second: Vec<u32> = (6..12).collect();
+    let labels = vec![3u8, 2, 1, 0, 3, 2];
+    let sig_deadline = U256::from(chain.timestamp() + 600);
+    let signed = SubmitBatch {
+        annotator: annotators[1],
+        jobId: job,
+        taskIds: second.clone(),
+        payload: labels.clone().into(),
+        nonce: U256::ZERO,
+        deadline: sig_deadline,
+    };
+    let key2 = chain.accounts()[3].key;
+    let signature = sign_batch(&key2, market, chain.chain_id(), &signed)?;
+    let r = to_market(
         &mut chain,
         &mut steps,
         relayer,
-        "relayer submits annotator 1's signed permit (50 LMR to a spender)".into(),
-        permit.abi_encode(),
+        "relayer submits annotator 2's signed batch of 6 (annotator pays no gas)".into(),
+        IMarket::submitBatchBySigCall {
+            annotator: annotators[1],
+            jobId: job,
+            taskIds: second,
+            payload: labels.into(),
+            deadline: sig_deadline,
+            signature,
+        }
+        .abi_encode(),
     )?;
-    send(
+    let batch2 = Batch::from_receipt(&r).ok_or_else(|| anyhow!("no batch"))?;
+
+    // 7. The creator reviews batch 1: task 3 rejected, five approved and paid.
+    to_market(
         &mut chain,
         &mut steps,
-        market_stand_in,
-        "spender pulls 50 LMR from annotator 1 (transferFrom)".into(),
-        IRewardToken::transferFromCall {
-            from: annotators[0],
-            to: annotators[2],
-            value,
+        creator,
+        "creator approves 5 of annotator 1's labels, rejects task 3 (reason 2): 50 LMR paid at once".into(),
+        IMarket::reviewBatchCall {
+            jobId: job,
+            batchId: batch1.id,
+            annotator: batch1.annotator,
+            submittedAt: batch1.submitted_at,
+            taskIds: batch1.tasks.clone(),
+            verdicts: vec![0u8, 0, 0, 2, 0, 0].into(),
         }
         .abi_encode(),
     )?;
 
-    // 5. Incident: pause blocks transfers (named revert), unpause restores.
+    // 8. Task 3 reopened: annotator 3 labels it directly.
+    let r = to_market(
+        &mut chain,
+        &mut steps,
+        annotators[2],
+        "annotator 3 labels the reopened task 3 (claim and submit in one call)".into(),
+        IMarket::submitBatchCall {
+            jobId: job,
+            taskIds: vec![3],
+            payload: vec![3u8].into(),
+        }
+        .abi_encode(),
+    )?;
+    let batch3 = Batch::from_receipt(&r).ok_or_else(|| anyhow!("no batch"))?;
+
+    // 9. The creator goes quiet; after the review window anyone settles.
+    chain.warp(24 * 3600 + 1);
+    to_market(
+        &mut chain,
+        &mut steps,
+        relayer,
+        "after the 24 h review window, anyone approves the 2 pending batches: paid, job complete"
+            .into(),
+        approve_batches_call(&[batch2, batch3]).abi_encode(),
+    )?;
+    let info = chain
+        .read(market, &IMarket::jobInfoCall { jobId: job })
+        .map_err(|e| anyhow!("jobInfo: {e}"))?;
+    let progress = chain
+        .read(market, &IMarket::jobProgressCall { jobId: job })
+        .map_err(|e| anyhow!("jobProgress: {e}"))?;
+    if info.status != 2 || !progress.escrow.is_zero() {
+        return Err(anyhow!("the demo job did not complete"));
+    }
+
+    // 10. Incident: pause blocks transfers (named revert), unpause restores.
     send(
         &mut chain,
         &mut steps,
@@ -267,7 +441,15 @@ pub fn run() -> Result<String> {
         "total supply {} LMR; every step above is a real transaction on the embedded chain.",
         tokens(supply)
     )?;
-    writeln!(out, "Not yet on chain (open issues): AnnotationMarket (#4), quality and staking (#5), DatasetRegistry (#6).")?;
+    writeln!(
+        out,
+        "job {job}: status completed, {} replicas approved in {} batches, escrow left 0.",
+        progress.approved, progress.batches
+    )?;
+    writeln!(
+        out,
+        "Not yet on chain (open issues): quality and staking (#5), DatasetRegistry (#6)."
+    )?;
     if steps.iter().filter(|s| !s.receipt.success).count() != 1 {
         return Err(anyhow!("unexpected failures in the demo:\n{out}"));
     }

@@ -41,7 +41,7 @@ impl Recorder<'_> {
     }
 }
 
-/// Measures every RewardToken function.
+/// Measures every RewardToken and AnnotationMarket function.
 #[allow(clippy::too_many_lines)]
 pub fn measure() -> Result<Snapshot> {
     let (wasm, _) = artifacts::program("reward_token")?;
@@ -285,7 +285,9 @@ pub fn measure() -> Result<Snapshot> {
         IRewardToken::nameCall {}.abi_encode(),
         true,
     )?;
-    Ok(rec.snapshot)
+    let mut snapshot = rec.snapshot;
+    crate::market::measure_gas(&mut snapshot)?;
+    Ok(snapshot)
 }
 
 /// The snapshot file's text.

@@ -4,10 +4,13 @@
 //!   local Stylus chain (no external services).
 //! - `labelmint gas-snapshot [--check]`: writes `.gas-snapshot` (gasUsed per
 //!   contract function), or fails when it differs from the committed file.
+//! - `labelmint bench-market`: gas of a whole 100-task job lifecycle per flow,
+//!   replication and batch size (Markdown table).
 
 use anyhow::{bail, Result};
 
-const USAGE: &str = "usage: labelmint demo | labelmint gas-snapshot [--check]";
+const USAGE: &str =
+    "usage: labelmint demo | labelmint gas-snapshot [--check] | labelmint bench-market";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -53,6 +56,10 @@ fn main() -> Result<()> {
                 }
             }
             bail!(".gas-snapshot is out of date: run `cargo run --release -p labelmint -- gas-snapshot` and commit it")
+        }
+        ["bench-market"] => {
+            print!("{}", labelmint::market::bench_table()?);
+            Ok(())
         }
         ["--help" | "-h" | "help"] => {
             println!("{USAGE}");

@@ -514,3 +514,286 @@ pub fn lifecycle(
         steps,
     })
 }
+
+/// Adds one entry per AnnotationMarket function (and notable paths) to
+/// `snapshot`: `AnnotationMarket::function(scenario)`, gasUsed of the whole
+/// transaction, the program not cached (every call pays the full entry cost)
+/// unless the scenario says `cached`.
+#[allow(
+    clippy::too_many_lines,
+    clippy::many_single_char_names,
+    clippy::similar_names
+)]
+pub fn measure_gas(snapshot: &mut std::collections::BTreeMap<String, u64>) -> Result<()> {
+    let (token_wasm, _) = artifacts::program("reward_token")?;
+    let (market_wasm, _) = artifacts::program("annotation_market")?;
+    let mut put = |name: &str, r: &Receipt, success: bool| -> Result<()> {
+        if r.success != success {
+            bail!(
+                "{name}: unexpected outcome: 0x{}",
+                alloy_primitives::hex::encode(&r.output)
+            );
+        }
+        snapshot.insert(format!("AnnotationMarket::{name}"), r.gas_used);
+        Ok(())
+    };
+
+    // Deployment through the StylusDeployer, as `cargo stylus deploy` does.
+    {
+        let mut chain = Devnet::new();
+        let admin = chain.account(0);
+        let args = AnnotationMarketConstructor::constructorCall { admin }.abi_encode();
+        let unit = U256::from(10u64).pow(U256::from(18));
+        let (_, r) = chain
+            .deploy_via_deployer(admin, &market_wasm, &args, U256::ZERO, B256::ZERO, unit)
+            .map_err(|e| anyhow!("deploy: {e}"))?;
+        put("deploy(StylusDeployer, first activation)", &r, true)?;
+    }
+
+    let mut m = Market::deploy_wasm(&token_wasm, &market_wasm, false)?;
+    let creator = m.chain.account(1);
+    let (a, b, c) = (m.chain.account(2), m.chain.account(3), m.chain.account(4));
+    let spec = JobSpec::default();
+    let (_, r) = m.create_job(creator, &spec)?;
+    put("createJob(ETH, first job)", &r, true)?;
+    let (job, r) = m.create_job(creator, &spec)?;
+    put("createJob(ETH)", &r, true)?;
+    let now = m.chain.timestamp();
+    let r = m.send(creator, &spec.call(now), U256::from(1))?;
+    put("createJob(reverts: wrong escrow)", &r, false)?;
+
+    // Token jobs: transferFrom, and permit + transferFrom in one call.
+    let token_spec = JobSpec {
+        token: m.token,
+        ..JobSpec::default()
+    };
+    m.mint(creator, token_spec.escrow() * U256::from(2))?;
+    let approve = IRewardToken::approveCall {
+        spender: m.market,
+        value: token_spec.escrow(),
+    };
+    let r = m
+        .chain
+        .send_call(creator, m.token, &approve)
+        .map_err(|e| anyhow!("approve: {e}"))?;
+    if !r.success {
+        bail!("approve reverted");
+    }
+    let (_, r) = m.create_job(creator, &token_spec)?;
+    put("createJob(RewardToken, transferFrom)", &r, true)?;
+    let key = m.chain.accounts()[1].key;
+    let deadline = U256::from(now + 3600);
+    let permit = crate::sign_permit(
+        &key,
+        m.token,
+        m.chain.chain_id(),
+        crate::Permit {
+            owner: creator,
+            spender: m.market,
+            value: token_spec.escrow(),
+            nonce: U256::from(0),
+            deadline,
+        },
+    )?;
+    let call = token_spec.call(now);
+    let blob = [
+        deadline.to_be_bytes::<32>().to_vec(),
+        U256::from(permit.v).to_be_bytes::<32>().to_vec(),
+        permit.r.to_vec(),
+        permit.s.to_vec(),
+    ]
+    .concat();
+    let with_permit = IMarket::createJobWithPermitCall {
+        dataRoot: call.dataRoot,
+        metadataHash: call.metadataHash,
+        token: call.token,
+        rewardPerTask: call.rewardPerTask,
+        taskCount: call.taskCount,
+        replication: call.replication,
+        schema: call.schema,
+        numClasses: call.numClasses,
+        claimDuration: call.claimDuration,
+        submitDeadline: call.submitDeadline,
+        reviewWindow: call.reviewWindow,
+        maxClaim: call.maxClaim,
+        consensus: 0,
+        minStake: U256::ZERO,
+        permit: blob.into(),
+    };
+    let r = m.send(creator, &with_permit, U256::ZERO)?;
+    put("createJobWithPermit(RewardToken)", &r, true)?;
+
+    // Claims and submissions.
+    let tasks = |from: u32, n: u32| -> Vec<u32> { (from..from + n).collect() };
+    let r = m.claim(a, job, &tasks(0, 1))?;
+    put("claimTasks(1 task, first claim)", &r, true)?;
+    let (r, b1) = m.submit(a, job, &tasks(0, 1), &[1])?;
+    put("submitBatch(1 claimed task)", &r, true)?;
+    let r = m.claim(a, job, &tasks(1, 32))?;
+    put("claimTasks(32 tasks)", &r, true)?;
+    let r = m.claim(b, job, &tasks(1, 1))?;
+    put("claimTasks(reverts: task full)", &r, false)?;
+    let (r, b32) = m.submit(a, job, &tasks(1, 32), &[2; 32])?;
+    put("submitBatch(32 claimed tasks)", &r, true)?;
+    let (r, direct) = m.submit(b, job, &tasks(33, 32), &[3; 32])?;
+    put("submitBatch(32 free tasks, direct)", &r, true)?;
+    let sig_tasks = tasks(65, 32);
+    let batch = SubmitBatch {
+        annotator: c,
+        jobId: job,
+        taskIds: sig_tasks.clone(),
+        payload: vec![1u8; 32].into(),
+        nonce: U256::ZERO,
+        deadline,
+    };
+    let c_key = m.chain.accounts()[4].key;
+    let signature = sign_batch(&c_key, m.market, m.chain.chain_id(), &batch)?;
+    let relayed = IMarket::submitBatchBySigCall {
+        annotator: c,
+        jobId: job,
+        taskIds: sig_tasks,
+        payload: vec![1u8; 32].into(),
+        deadline,
+        signature,
+    };
+    let relayer = m.chain.account(9);
+    let r = m.send(relayer, &relayed, U256::ZERO)?;
+    put("submitBatchBySig(32 tasks, relayed)", &r, true)?;
+    let signed = Batch::from_receipt(&r).ok_or_else(|| anyhow!("no batch"))?;
+
+    // Reviews and payouts.
+    let (b1, b32, direct) = (
+        b1.ok_or_else(|| anyhow!("no batch"))?,
+        b32.ok_or_else(|| anyhow!("no batch"))?,
+        direct.ok_or_else(|| anyhow!("no batch"))?,
+    );
+    let r = m.review(creator, &b1, &[])?;
+    put("reviewBatch(1 task, ETH paid)", &r, true)?;
+    let r = m.review(creator, &b32, &[])?;
+    put("reviewBatch(32 tasks, ETH paid)", &r, true)?;
+    let mut verdicts = vec![0u8; 32];
+    verdicts[0] = 1;
+    let r = m.review(creator, &direct, &verdicts)?;
+    put("reviewBatch(32 tasks, 1 rejected)", &r, true)?;
+    let r = m.review(creator, &direct, &[])?;
+    put("reviewBatch(reverts: unknown batch)", &r, false)?;
+    m.chain.warp(spec.review_window.into());
+    m.chain.warp(1);
+    let r = m.approve_batches(relayer, std::slice::from_ref(&signed))?;
+    put(
+        "approveBatches(1 batch of 32, after window, by anyone)",
+        &r,
+        true,
+    )?;
+
+    // approveBatches of several batches by one annotator (fresh job).
+    let (job2, _) = m.create_job(creator, &spec)?;
+    let mut group = Vec::new();
+    for i in 0..3 {
+        let (r, bt) = m.submit(a, job2, &tasks(i * 32, 32), &[0; 32])?;
+        if !r.success {
+            bail!("submit reverted");
+        }
+        group.extend(bt);
+    }
+    let r = m.approve_batches(creator, &group)?;
+    put("approveBatches(3 batches of 32, one annotator)", &r, true)?;
+
+    // Claim release, cancellation, withdrawal.
+    let r = m.claim(b, job2, &tasks(96, 4))?;
+    put("claimTasks(4 tasks)", &r, true)?;
+    m.chain.warp(1801);
+    let release = IMarket::releaseClaimCall {
+        jobId: job2,
+        annotator: b,
+        taskIds: tasks(96, 4),
+    };
+    let r = m.send(c, &release, U256::ZERO)?;
+    put("releaseClaim(4 tasks, expired, by anyone)", &r, true)?;
+    let r = m.send(creator, &IMarket::cancelJobCall { jobId: job2 }, U256::ZERO)?;
+    put("cancelJob(refund 4 open replicas)", &r, true)?;
+    let r = m.send(
+        a,
+        &IMarket::withdrawCall {
+            token: Address::ZERO,
+            to: a,
+        },
+        U256::ZERO,
+    )?;
+    put("withdraw(reverts: nothing to withdraw)", &r, false)?;
+
+    // Admin.
+    let admin = m.admin;
+    let r = m.send(admin, &IMarket::pauseCall {}, U256::ZERO)?;
+    put("pause", &r, true)?;
+    let r = m.send(admin, &IMarket::unpauseCall {}, U256::ZERO)?;
+    put("unpause", &r, true)?;
+    let r = m.send(
+        admin,
+        &IMarket::setPauserCall {
+            account: b,
+            enabled: true,
+        },
+        U256::ZERO,
+    )?;
+    put("setPauser", &r, true)?;
+    let r = m.send(
+        admin,
+        &IMarket::transferAdminCall { newAdmin: b },
+        U256::ZERO,
+    )?;
+    put("transferAdmin", &r, true)?;
+    let r = m.send(b, &IMarket::acceptAdminCall {}, U256::ZERO)?;
+    put("acceptAdmin", &r, true)?;
+    let r = m.send(a, &IMarket::jobInfoCall { jobId: job }, U256::ZERO)?;
+    put("jobInfo(as transaction)", &r, true)?;
+
+    // The same hot paths with the program in the ArbWasmCache.
+    let mut m = Market::deploy_wasm(&token_wasm, &market_wasm, true)?;
+    m.create_job(creator, &spec)?;
+    let (job, r) = m.create_job(creator, &spec)?;
+    put("createJob(ETH, cached)", &r, true)?;
+    let (r, bt) = m.submit(a, job, &tasks(0, 32), &[1; 32])?;
+    put(
+        "submitBatch(32 free tasks, direct, first work on the job, cached)",
+        &r,
+        true,
+    )?;
+    let r = m.review(creator, &bt.ok_or_else(|| anyhow!("no batch"))?, &[])?;
+    put("reviewBatch(32 tasks, ETH paid, cached)", &r, true)?;
+    Ok(())
+}
+
+/// The lifecycle benchmark (`labelmint bench-market`): a 100-task
+/// categorical ETH job for batches of 1, 10 and 32 and k = 1 and 3, in three
+/// flows, with the market uncached and in the ArbWasmCache. Returns a
+/// Markdown table.
+pub fn bench_table() -> Result<String> {
+    use std::fmt::Write as _;
+    let mut out = String::from(
+        "| flow | k | batch | txs | total gas (uncached) | per approved task (uncached) | total gas (cached) | per approved task (cached) |\n|---|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    let flows = [
+        ("claim → submit → reviewBatch each", true, false),
+        ("claim → submit → one approveBatches", true, true),
+        ("direct submit → one approveBatches", false, true),
+    ];
+    for (name, claims, at_end) in flows {
+        for k in [1u8, 3] {
+            for batch in [1u32, 10, 32] {
+                let cold = lifecycle(100, k, batch, false, claims, at_end)?;
+                let warm = lifecycle(100, k, batch, true, claims, at_end)?;
+                let _ = writeln!(
+                    out,
+                    "| {name} | {k} | {batch} | {} | {} | {} | {} | {} |",
+                    cold.steps.len(),
+                    cold.total(),
+                    cold.per_task(),
+                    warm.total(),
+                    warm.per_task()
+                );
+            }
+        }
+    }
+    Ok(out)
+}

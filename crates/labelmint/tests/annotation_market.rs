@@ -20,7 +20,6 @@ use labelmint::{
 };
 use labelmint_devnet::{chain::DEFAULT_TX_GAS, Receipt};
 
-
 fn setup() -> (Market, Address, Vec<Address>) {
     let m = Market::deploy(false).expect("deploys");
     let creator = m.chain.account(1);
@@ -1749,4 +1748,29 @@ fn failed_token_payment_is_credited_and_withdrawn_later() {
         .read(m.token, &IRewardToken::balanceOfCall { account: ann[0] })
         .unwrap();
     assert_eq!(balance, owed);
+}
+
+/// The benchmark's flows complete every job and pay every replica once; the
+/// direct flow with one approval stays within the 8,000 gas per
+/// approved task at k = 1, batch 32 (a regression guard on a measured
+/// figure, not a timing).
+#[test]
+fn lifecycle_completes_and_direct_flow_meets_the_gas_target() {
+    let l = labelmint::market::lifecycle(100, 1, 32, false, false, true).unwrap();
+    assert_eq!(l.approved(), 100);
+    assert!(
+        l.per_task() <= 8_000,
+        "{} gas per approved task",
+        l.per_task()
+    );
+    let l = labelmint::market::lifecycle(20, 3, 10, true, true, false).unwrap();
+    assert_eq!(l.approved(), 60);
+    assert_eq!(
+        l.of_kind("claimTasks"),
+        l.steps
+            .iter()
+            .filter(|s| s.label.starts_with("claimTasks"))
+            .map(|s| s.gas)
+            .sum::<u64>()
+    );
 }
