@@ -66,11 +66,9 @@ interface IAnnotationMarket {
     function createJob(bytes32 dataRoot, bytes32 metadataHash, address token, uint128 rewardPerTask, uint32 taskCount, uint8 replication, uint8 schema, uint16 numClasses, uint32 claimDuration, uint64 submitDeadline, uint32 reviewWindow, uint16 maxClaim, uint8 consensus, uint256 minStake) external payable returns (uint256 jobId);
     function createJobWithPermit(bytes32 dataRoot, bytes32 metadataHash, address token, uint128 rewardPerTask, uint32 taskCount, uint8 replication, uint8 schema, uint16 numClasses, uint32 claimDuration, uint64 submitDeadline, uint32 reviewWindow, uint16 maxClaim, uint8 consensus, uint256 minStake, bytes memory permit) external returns (uint256 jobId);
     function creditOf(address token, address account) external view returns (uint256 amount);
+    function getJob(uint256 jobId) external view returns (address creator, address token, uint128 rewardPerTask, uint32 taskCount, uint8 replication, uint8 schema, uint16 numClasses, uint8 status, bytes32 dataRoot, bytes32 metadataHash, uint32 claimDuration, uint64 submitDeadline, uint32 reviewWindow, uint16 maxClaim, uint8 consensus, uint32 reserved, uint32 approved, uint32 batches, uint256 escrow);
     function isPauser(address account) external view returns (bool enabled);
     function jobCount() external view returns (uint256);
-    function jobInfo(uint256 jobId) external view returns (address creator, address token, uint128 rewardPerTask, uint32 taskCount, uint8 replication, uint8 schema, uint16 numClasses, uint8 status);
-    function jobProgress(uint256 jobId) external view returns (uint32 reserved, uint32 approved, uint32 batches, uint256 escrow);
-    function jobTerms(uint256 jobId) external view returns (bytes32 dataRoot, bytes32 metadataHash, uint32 claimDuration, uint64 submitDeadline, uint32 reviewWindow, uint16 maxClaim, uint8 consensus);
     function nonces(address annotator) external view returns (uint256 nonce);
     function pause() external;
     function paused() external view returns (bool isPaused);
@@ -80,8 +78,7 @@ interface IAnnotationMarket {
     function setPauser(address account, bool enabled) external;
     function submitBatch(uint256 jobId, uint32[] memory taskIds, bytes memory payload) external returns (uint256 batchId);
     function submitBatchBySig(address annotator, uint256 jobId, uint32[] memory taskIds, bytes memory payload, uint256 deadline, bytes memory signature) external returns (uint256 batchId);
-    function taskHolders(uint256 jobId, uint32 taskId) external view returns (uint8 holders);
-    function taskState(uint256 jobId, address annotator, uint32 taskId) external view returns (uint8 state);
+    function taskInfo(uint256 jobId, address annotator, uint32 taskId) external view returns (uint8 holders, uint8 state);
     function transferAdmin(address newAdmin) external;
     function unpause() external;
     function withdraw(address token, address to) external returns (uint256 amount);

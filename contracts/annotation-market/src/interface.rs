@@ -42,18 +42,14 @@ macro_rules! declare_interface {
                 function withdraw(address token, address to) external returns (uint256 amount);
                 /// Number of jobs; ids run from 1.
                 function jobCount() external view returns (uint256);
-                /// Who, what and how much.
-                function jobInfo(uint256 jobId) external view returns (address creator, address token, uint128 rewardPerTask, uint32 taskCount, uint8 replication, uint8 schema, uint16 numClasses, uint8 status);
-                /// The job's terms.
-                function jobTerms(uint256 jobId) external view returns (bytes32 dataRoot, bytes32 metadataHash, uint32 claimDuration, uint64 submitDeadline, uint32 reviewWindow, uint16 maxClaim, uint8 consensus);
-                /// Replicas reserved and approved, batches submitted, escrow still held.
-                function jobProgress(uint256 jobId) external view returns (uint32 reserved, uint32 approved, uint32 batches, uint256 escrow);
+                /// Everything about a job: who, what and how much, its terms, and its progress
+                /// (replicas reserved and approved, batches submitted, escrow still held). Status 0 = no such job.
+                function getJob(uint256 jobId) external view returns (address creator, address token, uint128 rewardPerTask, uint32 taskCount, uint8 replication, uint8 schema, uint16 numClasses, uint8 status, bytes32 dataRoot, bytes32 metadataHash, uint32 claimDuration, uint64 submitDeadline, uint32 reviewWindow, uint16 maxClaim, uint8 consensus, uint32 reserved, uint32 approved, uint32 batches, uint256 escrow);
                 /// An annotator's counters on a job and the expiry of their claim.
                 function annotatorRecord(uint256 jobId, address annotator) external view returns (uint32 open, uint32 pending, uint32 approved, uint32 rejected, uint32 released, uint64 claimExpiry);
-                /// Annotators holding the task (claimed, pending or approved).
-                function taskHolders(uint256 jobId, uint32 taskId) external view returns (uint8 holders);
-                /// An annotator's state on a task: 0 none, 1 claimed, 2 submitted, 3 released.
-                function taskState(uint256 jobId, address annotator, uint32 taskId) external view returns (uint8 state);
+                /// How many annotators hold the task (claimed, pending or approved), and `annotator`'s state on it
+                /// (0 none, 1 claimed, 2 submitted, 3 released).
+                function taskInfo(uint256 jobId, address annotator, uint32 taskId) external view returns (uint8 holders, uint8 state);
                 /// Commitment of a pending batch (zero once settled).
                 function batchCommitment(uint256 jobId, uint256 batchId) external view returns (bytes32 commitment);
                 /// Withdrawable balance of `account` in `token` (zero: ETH).

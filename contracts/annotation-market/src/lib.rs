@@ -109,7 +109,7 @@ pub const TASK_RELEASED: u8 = 3;
 pub mod field {
     /// `taskCount` is zero, or `taskCount × replication` overflows `uint32`.
     pub const TASK_COUNT: u8 = 1;
-    /// `rewardPerTask` is zero.
+    /// `rewardPerTask` is zero, or the escrow does not fit 128 bits.
     pub const REWARD: u8 = 2;
     /// `replication` is not in `1..=16`.
     pub const REPLICATION: u8 = 3;
@@ -166,22 +166,7 @@ pub const ECRECOVER: Address = address!("000000000000000000000000000000000000000
 pub const SECP256K1_HALF_N: B256 =
     b256!("7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0");
 
-/// Revert data: `selector ‖ words`. Every error argument of the market is a
-/// static word, so this equals `SolError::abi_encode` (unit-tested) at a
-/// fraction of the code size of one generic encoder per error.
-pub fn revert(selector: [u8; 4], words: &[U256]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(words.len().saturating_mul(32).saturating_add(4));
-    out.extend_from_slice(&selector);
-    for w in words {
-        out.extend_from_slice(&w.to_be_bytes::<32>());
-    }
-    out
-}
-
-/// An address as an ABI word.
-pub fn word(a: Address) -> U256 {
-    U256::from_be_slice(a.as_slice())
-}
+pub use stylus_kit::{revert, word};
 
 /// Task ids packed as big-endian `uint32`s (the `bytes tasks` of events and
 /// the task part of a batch commitment).

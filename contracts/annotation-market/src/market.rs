@@ -18,9 +18,12 @@
 use alloc::{vec, vec::Vec};
 
 use alloy_primitives::{Address, B256, U256};
-use alloy_sol_types::{SolCall, SolError, SolEvent};
+use alloy_sol_types::{SolCall, SolEvent};
+use stylus_kit::{
+    b, bad_calldata, err, not_payable, split_selector, u, unknown_function, word, Arg, Args, Result,
+};
 use stylus_sdk::{
-    call::{call, static_call},
+    call::static_call,
     prelude::*,
     storage::{StorageAddress, StorageBool, StorageU256},
     stylus_core::calls::Call,
@@ -28,7 +31,7 @@ use stylus_sdk::{
 };
 
 use crate::{
-    batch_preimage, field, pack_tasks, revert, word, AnnotatorRecord, IAnnotationMarket as I,
+    batch_preimage, field, pack_tasks, AnnotatorRecord, IAnnotationMarket as I,
     CONSENSUS_CREATOR_REVIEW, DEFAULT_CLAIM_DURATION, ECRECOVER, EIP1271_MAGIC,
     EIP712_DOMAIN_TYPEHASH, EIP712_NAME_HASH, EIP712_VERSION_HASH, ETH_PUSH_GAS, MAX_BATCH,
     MAX_BATCHES, MAX_CLAIM_DURATION, MAX_CLASSES, MAX_REPLICATION, MAX_REVIEW_WINDOW,
@@ -36,9 +39,6 @@ use crate::{
     STATUS_OPEN, SUBMIT_BATCH_TYPEHASH, TASK_CLAIMED, TASK_NONE, TASK_RELEASED, TASK_SUBMITTED,
     TOKEN_PUSH_GAS,
 };
-
-/// Result of a market call: revert data is a named custom error.
-type Result<T, E = Vec<u8>> = core::result::Result<T, E>;
 
 /// Raw-slot tags (first word of the slot preimage).
 const TAG_ANNOTATOR: u8 = 1;
@@ -49,12 +49,6 @@ const TAG_JOB: u8 = 5;
 const TAG_CREDIT: u8 = 6;
 const TAG_NONCE: u8 = 7;
 const TAG_PAUSER: u8 = 8;
-
-/// ERC-20 selectors.
-const SEL_TRANSFER: [u8; 4] = [0xa9, 0x05, 0x9c, 0xbb];
-const SEL_TRANSFER_FROM: [u8; 4] = [0x23, 0xb8, 0x72, 0xdd];
-const SEL_BALANCE_OF: [u8; 4] = [0x70, 0xa0, 0x82, 0x31];
-const SEL_PERMIT: [u8; 4] = [0xd5, 0x05, 0xac, 0xcf];
 
 /// Storage of the AnnotationMarket: the admin fields are SDK-typed (slots
 /// 0–2); everything per job, annotator, batch and account lives in raw slots
@@ -167,109 +161,9 @@ impl Job {
     }
 
     fn reward_for(&self, replicas: u32) -> U256 {
-        // u128 × u32 < 2^160.
-        U256::from(self.reward).saturating_mul(u(replicas))
+        // reward × (taskCount × replication) < 2^128 is checked at creation.
+        U256::from(self.reward.saturating_mul(u128::from(replicas)))
     }
-}
-
-/// ABI arguments after the selector, decoded with Solidity's strictness.
-struct Args<'a>(&'a [u8]);
-
-fn bad_calldata() -> Vec<u8> {
-    err::<I::InvalidCalldata>(&[])
-}
-
-impl Args<'_> {
-    fn at(&self, offset: usize) -> Result<U256> {
-        let end = offset.checked_add(32).ok_or_else(bad_calldata)?;
-        self.0
-            .get(offset..end)
-            .map(U256::from_be_slice)
-            .ok_or_else(bad_calldata)
-    }
-
-    /// Argument `i` as an unsigned integer of at most `bits` bits.
-    fn uint(&self, i: usize, bits: usize) -> Result<U256> {
-        let w = self.at(i.saturating_mul(32))?;
-        if w.bit_len() > bits {
-            return Err(bad_calldata());
-        }
-        Ok(w)
-    }
-
-    fn word(&self, i: usize) -> Result<U256> {
-        self.at(i.saturating_mul(32))
-    }
-
-    fn u64(&self, i: usize, bits: usize) -> Result<u64> {
-        Ok(self.uint(i, bits)?.saturating_to())
-    }
-
-    fn address(&self, i: usize) -> Result<Address> {
-        let w = self.uint(i, 160)?;
-        Ok(Address::from_slice(&w.to_be_bytes::<32>()[12..]))
-    }
-
-    fn b256(&self, i: usize) -> Result<B256> {
-        Ok(B256::from(self.word(i)?))
-    }
-
-    fn boolean(&self, i: usize) -> Result<bool> {
-        Ok(!self.uint(i, 1)?.is_zero())
-    }
-
-    /// The `bytes` argument `i`: offset word, then length and content.
-    fn bytes(&self, i: usize) -> Result<&[u8]> {
-        let offset: usize = self.uint(i, 32)?.saturating_to();
-        let len: usize = {
-            let l = self.at(offset)?;
-            if l.bit_len() > 32 {
-                return Err(bad_calldata());
-            }
-            l.saturating_to()
-        };
-        let start = offset.saturating_add(32);
-        self.0
-            .get(start..start.saturating_add(len))
-            .ok_or_else(bad_calldata)
-    }
-
-    /// The `uintN[]` / `address[]` argument `i`, each element of at most
-    /// `bits` bits.
-    fn array(&self, i: usize, bits: usize) -> Result<Vec<U256>> {
-        let offset: usize = self.uint(i, 32)?.saturating_to();
-        let len = self.at(offset)?;
-        // Each element takes a word of calldata: longer arrays cannot be there.
-        if len > U256::from(self.0.len() / 32) {
-            return Err(bad_calldata());
-        }
-        let len: usize = len.saturating_to();
-        let mut out = Vec::with_capacity(len);
-        for j in 0..len {
-            let w = self.at(offset
-                .saturating_add(32)
-                .saturating_add(j.saturating_mul(32)))?;
-            if w.bit_len() > bits {
-                return Err(bad_calldata());
-            }
-            out.push(w);
-        }
-        Ok(out)
-    }
-
-    /// The `uint32[]` argument `i`.
-    fn tasks(&self, i: usize) -> Result<Vec<u32>> {
-        Ok(self.array(i, 32)?.iter().map(U256::saturating_to).collect())
-    }
-}
-
-/// ABI-encodes static return words.
-fn ret(words: &[U256]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(words.len().saturating_mul(32));
-    for w in words {
-        out.extend_from_slice(&w.to_be_bytes::<32>());
-    }
-    out
 }
 
 /// A cached storage word addressed by `(tag, job, a, index)`, so that runs of
@@ -399,59 +293,11 @@ impl Replicas {
     }
 }
 
-/// One ABI-encoded event argument.
-enum Arg<'a> {
-    /// A static word.
-    W(U256),
-    /// A dynamic `bytes`.
-    B(&'a [u8]),
-}
-
-/// ABI-encodes event data: heads (words or offsets), then each `bytes` as
-/// length ‖ zero-padded content.
-fn encode_args(args: &[Arg<'_>]) -> Vec<u8> {
-    let head = args.len().saturating_mul(32);
-    let mut out = Vec::with_capacity(head.saturating_add(128));
-    let mut tail: Vec<u8> = Vec::new();
-    for a in args {
-        match a {
-            Arg::W(w) => out.extend_from_slice(&w.to_be_bytes::<32>()),
-            Arg::B(b) => {
-                out.extend_from_slice(
-                    &U256::from(head.saturating_add(tail.len())).to_be_bytes::<32>(),
-                );
-                tail.extend_from_slice(&U256::from(b.len()).to_be_bytes::<32>());
-                tail.extend_from_slice(b);
-                tail.resize(tail.len().next_multiple_of(32), 0);
-            }
-        }
-    }
-    out.extend_from_slice(&tail);
-    out
-}
-
-fn err<E: SolError>(words: &[U256]) -> Vec<u8> {
-    revert(E::SELECTOR, words)
-}
-
-fn u(v: impl Into<u64>) -> U256 {
-    U256::from(v.into())
-}
-
-fn b(x: B256) -> U256 {
-    U256::from_be_bytes(x.0)
-}
-
 fn batch_size(n: usize, max: u32) -> Result<u32> {
     match u32::try_from(n) {
         Ok(n) if n >= 1 && n <= max => Ok(n),
         _ => Err(err::<I::BadBatchSize>(&[U256::from(n), u(max)])),
     }
-}
-
-/// An ERC-20 call succeeded: no return data, or a true word.
-fn erc20_ok(ret: &[u8]) -> bool {
-    ret.is_empty() || (ret.len() == 32 && U256::from_be_slice(ret) == U256::from(1))
 }
 
 #[public]
@@ -491,38 +337,39 @@ impl AnnotationMarket {
     #[payable]
     #[allow(clippy::too_many_lines)]
     pub fn route(&mut self, input: &[u8]) -> ArbResult {
-        let Some(selector) = input.get(..4) else {
-            return Err(err::<I::UnknownFunction>(&[U256::ZERO]));
-        };
-        let selector: [u8; 4] = [selector[0], selector[1], selector[2], selector[3]];
-        let a = Args(&input[4..]);
+        let (selector, a) = split_selector(input)?;
         if selector != I::createJobCall::SELECTOR && !self.vm().msg_value().is_zero() {
-            return Err(err::<I::NotPayable>(&[]));
+            return Err(not_payable());
         }
         match selector {
-            I::createJobCall::SELECTOR => Ok(ret(&[self.create(&a, false)?])),
-            I::createJobWithPermitCall::SELECTOR => Ok(ret(&[self.create(&a, true)?])),
+            I::createJobCall::SELECTOR => Ok(stylus_kit::ret(&[self.create(&a, false)?])),
+            I::createJobWithPermitCall::SELECTOR => Ok(stylus_kit::ret(&[self.create(&a, true)?])),
             I::cancelJobCall::SELECTOR => self.cancel_job(a.word(0)?).map(|()| vec![]),
             I::claimTasksCall::SELECTOR => {
-                let expiry = self.claim_tasks(a.word(0)?, &a.tasks(1)?)?;
-                Ok(ret(&[u(expiry)]))
+                let expiry = self.claim_tasks(a.word(0)?, &a.u32s(1)?)?;
+                Ok(stylus_kit::ret(&[u(expiry)]))
             }
             I::releaseClaimCall::SELECTOR => self
-                .release_claim(a.word(0)?, a.address(1)?, &a.tasks(2)?)
+                .release_claim(a.word(0)?, a.address(1)?, &a.u32s(2)?)
                 .map(|()| vec![]),
             I::submitBatchCall::SELECTOR => {
                 let annotator = self.vm().msg_sender();
-                let id = self.submit(annotator, a.word(0)?, &a.tasks(1)?, a.bytes(2)?)?;
-                Ok(ret(&[id]))
+                let id = self.submit(annotator, a.word(0)?, &a.u32s(1)?, a.bytes(2)?)?;
+                Ok(stylus_kit::ret(&[id]))
             }
-            I::submitBatchBySigCall::SELECTOR => Ok(ret(&[self.submit_by_sig(&a)?])),
+            I::submitBatchBySigCall::SELECTOR => Ok(stylus_kit::ret(&[self.submit_by_sig(&a)?])),
             I::reviewBatchCall::SELECTOR => self.review(&a).map(|()| vec![]),
             I::approveBatchesCall::SELECTOR => self.approve_batches(&a).map(|()| vec![]),
-            I::withdrawCall::SELECTOR => Ok(ret(&[self.withdraw(a.address(0)?, a.address(1)?)?])),
-            I::jobCountCall::SELECTOR => Ok(ret(&[self.job_count.get()])),
-            I::jobInfoCall::SELECTOR => {
-                let j = self.job(a.word(0)?);
-                Ok(ret(&[
+            I::withdrawCall::SELECTOR => Ok(stylus_kit::ret(&[
+                self.withdraw(a.address(0)?, a.address(1)?)?
+            ])),
+            I::jobCountCall::SELECTOR => Ok(stylus_kit::ret(&[self.job_count.get()])),
+            I::getJobCall::SELECTOR => {
+                let id = a.word(0)?;
+                let j = self.job(id);
+                let base = self.slot(TAG_JOB, id, U256::ZERO, U256::ZERO);
+                let held = j.reward_for(j.open().saturating_add(j.reserved));
+                Ok(stylus_kit::ret(&[
                     word(j.creator),
                     word(j.token),
                     U256::from(j.reward),
@@ -531,13 +378,6 @@ impl AnnotationMarket {
                     u(j.schema),
                     u(j.num_classes),
                     u(j.status),
-                ]))
-            }
-            I::jobTermsCall::SELECTOR => {
-                let id = a.word(0)?;
-                let j = self.job(id);
-                let base = self.slot(TAG_JOB, id, U256::ZERO, U256::ZERO);
-                Ok(ret(&[
                     self.sload(base.wrapping_add(U256::from(3))),
                     self.sload(base.wrapping_add(U256::from(4))),
                     u(j.claim_duration),
@@ -545,16 +385,15 @@ impl AnnotationMarket {
                     u(j.review_window),
                     u(j.max_claim),
                     u(j.consensus),
+                    u(j.reserved),
+                    u(j.approved),
+                    u(j.batches),
+                    held,
                 ]))
-            }
-            I::jobProgressCall::SELECTOR => {
-                let j = self.job(a.word(0)?);
-                let held = j.reward_for(j.open().saturating_add(j.reserved));
-                Ok(ret(&[u(j.reserved), u(j.approved), u(j.batches), held]))
             }
             I::annotatorRecordCall::SELECTOR => {
                 let r = self.record(a.word(0)?, a.address(1)?);
-                Ok(ret(&[
+                Ok(stylus_kit::ret(&[
                     u(r.open),
                     u(r.pending),
                     u(r.approved),
@@ -563,36 +402,32 @@ impl AnnotationMarket {
                     u(r.claim_expiry),
                 ]))
             }
-            I::taskHoldersCall::SELECTOR => {
-                let id = a.word(0)?;
-                let task = a.u64(1, 32)? as u32;
-                let j = self.job(id);
-                Ok(ret(&[
-                    u(Replicas::new(id, j.replication).count(self, task)),
-                ]))
-            }
-            I::taskStateCall::SELECTOR => {
+            I::taskInfoCall::SELECTOR => {
+                let (id, annotator) = (a.word(0)?, a.address(1)?);
                 let task = a.u64(2, 32)? as u32;
-                let mut states = Cursor::new(TAG_STATE, a.word(0)?, word(a.address(1)?));
-                Ok(ret(&[u(states.state(self, task))]))
+                let holders = Replicas::new(id, self.job(id).replication).count(self, task);
+                let state = Cursor::new(TAG_STATE, id, word(annotator)).state(self, task);
+                Ok(stylus_kit::ret(&[u(holders), u(state)]))
             }
             I::batchCommitmentCall::SELECTOR => {
                 let slot = self.slot(TAG_BATCH, a.word(0)?, a.word(1)?, U256::ZERO);
-                Ok(ret(&[self.sload(slot)]))
+                Ok(stylus_kit::ret(&[self.sload(slot)]))
             }
             I::creditOfCall::SELECTOR => {
                 let slot = self.credit_slot(a.address(0)?, a.address(1)?);
-                Ok(ret(&[self.sload(slot)]))
+                Ok(stylus_kit::ret(&[self.sload(slot)]))
             }
             I::noncesCall::SELECTOR => {
                 let slot = self.slot(TAG_NONCE, word(a.address(0)?), U256::ZERO, U256::ZERO);
-                Ok(ret(&[self.sload(slot)]))
+                Ok(stylus_kit::ret(&[self.sload(slot)]))
             }
-            I::DOMAIN_SEPARATORCall::SELECTOR => Ok(ret(&[b(self.domain_separator())])),
-            I::adminCall::SELECTOR => Ok(ret(&[word(self.admin.get())])),
-            I::pendingAdminCall::SELECTOR => Ok(ret(&[word(self.pending_admin.get())])),
-            I::isPauserCall::SELECTOR => Ok(ret(&[u(u8::from(self.is_pauser(a.address(0)?)))])),
-            I::pausedCall::SELECTOR => Ok(ret(&[u(u8::from(self.paused.get()))])),
+            I::DOMAIN_SEPARATORCall::SELECTOR => Ok(stylus_kit::ret(&[b(self.domain_separator())])),
+            I::adminCall::SELECTOR => Ok(stylus_kit::ret(&[word(self.admin.get())])),
+            I::pendingAdminCall::SELECTOR => Ok(stylus_kit::ret(&[word(self.pending_admin.get())])),
+            I::isPauserCall::SELECTOR => Ok(stylus_kit::ret(&[u(u8::from(
+                self.is_pauser(a.address(0)?),
+            ))])),
+            I::pausedCall::SELECTOR => Ok(stylus_kit::ret(&[u(u8::from(self.paused.get()))])),
             I::pauseCall::SELECTOR => self.set_paused(true).map(|()| vec![]),
             I::unpauseCall::SELECTOR => self.set_paused(false).map(|()| vec![]),
             I::setPauserCall::SELECTOR => self
@@ -624,9 +459,7 @@ impl AnnotationMarket {
                 );
                 Ok(vec![])
             }
-            _ => Err(err::<I::UnknownFunction>(&[
-                U256::from_be_slice(&selector).wrapping_shl(224)
-            ])),
+            _ => Err(unknown_function(selector)),
         }
     }
 }
@@ -634,34 +467,20 @@ impl AnnotationMarket {
 impl AnnotationMarket {
     // ------------------------------------------------------------- storage
 
-    /// Emits an event: `topic0 = signature`, then the indexed words.
     fn emit(&self, signature: B256, indexed: &[U256], args: &[Arg<'_>]) {
-        let mut topics = Vec::with_capacity(indexed.len().saturating_add(1));
-        topics.push(signature);
-        for t in indexed {
-            topics.push(B256::from(*t));
-        }
-        // Only fails for more than four topics, which no event here has.
-        let _ = self.vm().raw_log(&topics, &encode_args(args));
+        stylus_kit::emit(self.vm(), signature, indexed, args);
     }
 
     fn slot(&self, tag: u8, a: U256, b: U256, c: U256) -> U256 {
-        let mut buf = [0u8; 128];
-        buf[31] = tag;
-        buf[32..64].copy_from_slice(&a.to_be_bytes::<32>());
-        buf[64..96].copy_from_slice(&b.to_be_bytes::<32>());
-        buf[96..].copy_from_slice(&c.to_be_bytes::<32>());
-        U256::from_be_bytes(self.vm().native_keccak256(&buf).0)
+        stylus_kit::slot(self.vm(), tag, a, b, c)
     }
 
     fn sload(&self, slot: U256) -> U256 {
-        U256::from_be_bytes(self.vm().storage_load_bytes32(slot).0)
+        stylus_kit::sload(self.vm(), slot)
     }
 
     fn sstore(&self, slot: U256, value: U256) {
-        // SAFETY: raw slots are only touched through `sload`/`sstore`, and the
-        // SDK flushes its cache before any external call and at the end.
-        unsafe { self.vm().storage_cache_bytes32(slot, B256::from(value)) };
+        stylus_kit::sstore(self.vm(), slot, value);
     }
 
     fn record_slot(&self, job: U256, annotator: Address) -> U256 {
@@ -834,6 +653,9 @@ impl AnnotationMarket {
         if !min_stake.is_zero() {
             return Err(err::<I::StakingUnavailable>(&[min_stake]));
         }
+        if job.reward.checked_mul(u128::from(total)).is_none() {
+            return Err(bad(field::REWARD));
+        }
         let escrow = job.reward_for(total);
         let value = self.vm().msg_value();
         let expected_value = if job.token.is_zero() {
@@ -872,41 +694,19 @@ impl AnnotationMarket {
         let token = job.token;
         let this = self.vm().contract_address();
         if !permit.is_empty() {
-            let mut data = Vec::with_capacity(228);
-            data.extend_from_slice(&SEL_PERMIT);
-            data.extend_from_slice(&word(job.creator).to_be_bytes::<32>());
-            data.extend_from_slice(&word(this).to_be_bytes::<32>());
-            data.extend_from_slice(&escrow.to_be_bytes::<32>());
-            data.extend_from_slice(permit);
-            // Ignored on failure: the permit may have been front-run; the
-            // transferFrom below decides.
-            let _ = call(self.vm(), Call::new().value(U256::ZERO), token, &data);
+            stylus_kit::try_permit(self.vm(), token, job.creator, this, escrow, permit);
         }
-        let before = self.token_balance(token, this)?;
-        let mut data = Vec::with_capacity(100);
-        data.extend_from_slice(&SEL_TRANSFER_FROM);
-        data.extend_from_slice(&word(job.creator).to_be_bytes::<32>());
-        data.extend_from_slice(&word(this).to_be_bytes::<32>());
-        data.extend_from_slice(&escrow.to_be_bytes::<32>());
-        match call(self.vm(), Call::new().value(U256::ZERO), token, &data) {
-            Ok(ret) if erc20_ok(&ret) => {}
-            _ => return Err(err::<I::TokenCallFailed>(&[word(token)])),
+        let failed = || err::<I::TokenCallFailed>(&[word(token)]);
+        let before = stylus_kit::token_balance(self.vm(), token, this).ok_or_else(failed)?;
+        if !stylus_kit::transfer_from(self.vm(), token, job.creator, this, escrow) {
+            return Err(failed());
         }
-        let received = self.token_balance(token, this)?.saturating_sub(before);
+        let after = stylus_kit::token_balance(self.vm(), token, this).ok_or_else(failed)?;
+        let received = after.saturating_sub(before);
         if received != escrow {
             return Err(err::<I::UnsupportedToken>(&[word(token), escrow, received]));
         }
         Ok(job_id)
-    }
-
-    fn token_balance(&self, token: Address, account: Address) -> Result<U256> {
-        let mut data = [0u8; 36];
-        data[..4].copy_from_slice(&SEL_BALANCE_OF);
-        data[16..].copy_from_slice(account.as_slice());
-        match static_call(self.vm(), Call::new(), token, &data) {
-            Ok(ret) if ret.len() == 32 => Ok(U256::from_be_slice(&ret)),
-            _ => Err(err::<I::TokenCallFailed>(&[word(token)])),
-        }
     }
 
     fn cancel_job(&mut self, job_id: U256) -> Result<()> {
@@ -1023,7 +823,7 @@ impl AnnotationMarket {
     fn submit_by_sig(&mut self, a: &Args<'_>) -> Result<U256> {
         let annotator = a.address(0)?;
         let job_id = a.word(1)?;
-        let task_ids = a.tasks(2)?;
+        let task_ids = a.u32s(2)?;
         let payload = a.bytes(3)?;
         let deadline = a.word(4)?;
         let signature = a.bytes(5)?;
@@ -1260,7 +1060,7 @@ impl AnnotationMarket {
         let annotator = a.address(2)?;
         let batch = (a.word(1)?, annotator, a.u64(3, 64)?);
         let (approved, rejected) =
-            self.settle(job_id, &mut job, batch, &a.tasks(4)?, a.bytes(5)?, false)?;
+            self.settle(job_id, &mut job, batch, &a.u32s(4)?, a.bytes(5)?, false)?;
         self.finish_settlement(job_id, &mut job);
         self.refund_freed(job_id, &job, rejected);
         self.pay(job.token, annotator, job.reward_for(approved));
@@ -1336,7 +1136,7 @@ impl AnnotationMarket {
         } else {
             TOKEN_PUSH_GAS
         };
-        if self.transfer_out(token, to, amount, gas) {
+        if stylus_kit::transfer_out(self.vm(), token, to, amount, gas) {
             self.emit(
                 I::RewardPaid::SIGNATURE_HASH,
                 &[word(token), word(to)],
@@ -1370,23 +1170,10 @@ impl AnnotationMarket {
             &[word(token), word(to)],
             &[Arg::W(amount)],
         );
-        if !self.transfer_out(token, to, amount, u64::MAX) {
+        if !stylus_kit::transfer_out(self.vm(), token, to, amount, u64::MAX) {
             return Err(err::<I::WithdrawFailed>(&[word(token), word(to)]));
         }
         Ok(amount)
-    }
-
-    /// Sends ETH or tokens with at most `gas`; true on success.
-    fn transfer_out(&mut self, token: Address, to: Address, amount: U256, gas: u64) -> bool {
-        let ctx = Call::new().gas(gas);
-        if token.is_zero() {
-            return call(self.vm(), ctx.value(amount), to, &[]).is_ok();
-        }
-        let mut data = Vec::with_capacity(68);
-        data.extend_from_slice(&SEL_TRANSFER);
-        data.extend_from_slice(&word(to).to_be_bytes::<32>());
-        data.extend_from_slice(&amount.to_be_bytes::<32>());
-        matches!(call(self.vm(), ctx.value(U256::ZERO), token, &data), Ok(ret) if erc20_ok(&ret))
     }
 
     /// Whether `signature` authorises `digest` for `signer`: EIP-1271 for

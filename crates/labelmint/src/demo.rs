@@ -365,10 +365,10 @@ pub fn run() -> Result<String> {
         approve_batches_call(&[batch2, batch3]).abi_encode(),
     )?;
     let info = chain
-        .read(market, &IMarket::jobInfoCall { jobId: job })
+        .read(market, &IMarket::getJobCall { jobId: job })
         .map_err(|e| anyhow!("jobInfo: {e}"))?;
     let progress = chain
-        .read(market, &IMarket::jobProgressCall { jobId: job })
+        .read(market, &IMarket::getJobCall { jobId: job })
         .map_err(|e| anyhow!("jobProgress: {e}"))?;
     if info.status != 2 || !progress.escrow.is_zero() {
         return Err(anyhow!("the demo job did not complete"));

@@ -500,7 +500,7 @@ pub fn lifecycle(
             gas: r.gas_used,
         });
     }
-    let status = m.read(&IMarket::jobInfoCall { jobId: job })?.status;
+    let status = m.read(&IMarket::getJobCall { jobId: job })?.status;
     if status != 2 {
         bail!("job did not complete (status {status})");
     }
@@ -745,8 +745,8 @@ pub fn measure_gas(snapshot: &mut std::collections::BTreeMap<String, u64>) -> Re
     put("transferAdmin", &r, true)?;
     let r = m.send(b, &IMarket::acceptAdminCall {}, U256::ZERO)?;
     put("acceptAdmin", &r, true)?;
-    let r = m.send(a, &IMarket::jobInfoCall { jobId: job }, U256::ZERO)?;
-    put("jobInfo(as transaction)", &r, true)?;
+    let r = m.send(a, &IMarket::getJobCall { jobId: job }, U256::ZERO)?;
+    put("getJob(as transaction)", &r, true)?;
 
     // The same hot paths with the program in the ArbWasmCache.
     let mut m = Market::deploy_wasm(&token_wasm, &market_wasm, true)?;

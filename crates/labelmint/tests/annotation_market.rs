@@ -51,12 +51,12 @@ fn logs<E: SolEvent>(r: &Receipt) -> Vec<E> {
         .collect()
 }
 
-fn job_info(m: &mut Market, job: U256) -> IMarket::jobInfoReturn {
-    m.read(&IMarket::jobInfoCall { jobId: job }).unwrap()
+fn job_info(m: &mut Market, job: U256) -> IMarket::getJobReturn {
+    m.read(&IMarket::getJobCall { jobId: job }).unwrap()
 }
 
-fn progress(m: &mut Market, job: U256) -> IMarket::jobProgressReturn {
-    m.read(&IMarket::jobProgressCall { jobId: job }).unwrap()
+fn progress(m: &mut Market, job: U256) -> IMarket::getJobReturn {
+    m.read(&IMarket::getJobCall { jobId: job }).unwrap()
 }
 
 fn record(m: &mut Market, job: U256, a: Address) -> IMarket::annotatorRecordReturn {
@@ -68,11 +68,13 @@ fn record(m: &mut Market, job: U256, a: Address) -> IMarket::annotatorRecordRetu
 }
 
 fn holders(m: &mut Market, job: U256, task: u32) -> u8 {
-    m.read(&IMarket::taskHoldersCall {
+    m.read(&IMarket::taskInfoCall {
         jobId: job,
+        annotator: Address::ZERO,
         taskId: task,
     })
     .unwrap()
+    .holders
 }
 
 fn credit(m: &mut Market, token: Address, who: Address) -> U256 {
@@ -217,7 +219,7 @@ fn eth_job_lifecycle_pays_at_approval_and_completes() {
     assert_eq!(m.read(&IMarket::jobCountCall {}).unwrap(), U256::from(1));
     let info = job_info(&mut m, job);
     assert_eq!((info.taskCount, info.replication, info.status), (8, 1, 1));
-    let terms = m.read(&IMarket::jobTermsCall { jobId: job }).unwrap();
+    let terms = m.read(&IMarket::getJobCall { jobId: job }).unwrap();
     assert_eq!(terms.dataRoot, spec.data_root);
     assert_eq!(terms.metadataHash, spec.metadata_hash);
     assert_eq!(terms.claimDuration, 1800, "0 means the 30-minute default");
@@ -711,7 +713,7 @@ fn claims_end_at_the_submission_deadline() {
     };
     let (job, _) = m.create_job(creator, &spec).unwrap();
     let deadline = m
-        .read(&IMarket::jobTermsCall { jobId: job })
+        .read(&IMarket::getJobCall { jobId: job })
         .unwrap()
         .submitDeadline;
     let r = m.claim(ann[0], job, &[0]).unwrap();
@@ -1668,7 +1670,7 @@ mod solvency {
                     Op::Release { who, job } => {
                         if let Some(&(id, _)) = jobs.get(job) {
                             let claimed: Vec<u32> = (0..6).filter(|t| {
-                                m.read(&IMarket::taskStateCall { jobId: id, annotator: ann[who], taskId: *t }).unwrap() == 1
+                                m.read(&IMarket::taskInfoCall { jobId: id, annotator: ann[who], taskId: *t }).unwrap().state == 1
                             }).collect();
                             if !claimed.is_empty() {
                                 let call = IMarket::releaseClaimCall { jobId: id, annotator: ann[who], taskIds: claimed };

@@ -1,0 +1,400 @@
+//! # stylus-kit
+//!
+//! Small, code-size-conscious building blocks shared by the labelmint Stylus
+//! contracts (AnnotationMarket, DatasetRegistry). Each contract routes its
+//! calls itself (a `#[fallback]`) because the SDK's generic router and event
+//! encoders cost more code than the 24 KiB limit allows; this crate holds the
+//! pieces that makes possible:
+//!
+//! - [`Args`]: ABI argument decoding with Solidity's strictness (a value above
+//!   its type, an offset or a length outside the calldata is
+//!   `InvalidCalldata()`), and [`ret`] for static return words;
+//! - [`revert`] / [`err`]: custom-error revert data (`selector ‖ words`);
+//! - [`emit`]: events with static words and `bytes` arguments;
+//! - [`slot`], [`sload`], [`sstore`]: raw storage at
+//!   `keccak256(tag ‖ a ‖ b ‖ c)` (four words, so it never collides with the
+//!   SDK's 64-byte mapping preimages);
+//! - ERC-20 calls that tolerate tokens without return values:
+//!   [`token_balance`], [`transfer_from`], [`transfer_out`], [`try_permit`].
+#![cfg_attr(not(test), no_std)]
+#![warn(clippy::arithmetic_side_effects)]
+
+extern crate alloc;
+
+use alloc::vec::Vec;
+
+use alloy_primitives::{Address, B256, U256};
+use alloy_sol_types::{sol, SolError};
+use stylus_sdk::{
+    call::{call, static_call},
+    stylus_core::{calls::Call, Host},
+};
+
+sol! {
+    /// The calldata is too short, has an out-of-range value or a bad offset.
+    error InvalidCalldata();
+    /// No function has this selector (plain ETH transfers are refused too).
+    error UnknownFunction(bytes4 selector);
+    /// ETH was sent to a function that does not take it.
+    error NotPayable();
+}
+
+/// Result of a contract call: revert data is a named custom error.
+pub type Result<T, E = Vec<u8>> = core::result::Result<T, E>;
+
+/// Revert data: `selector ‖ words`. Every error argument of the labelmint
+/// contracts is a static word, so this equals `SolError::abi_encode`
+/// (unit-tested) at a fraction of the code of one generic encoder per error.
+pub fn revert(selector: [u8; 4], words: &[U256]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(words.len().saturating_mul(32).saturating_add(4));
+    out.extend_from_slice(&selector);
+    for w in words {
+        out.extend_from_slice(&w.to_be_bytes::<32>());
+    }
+    out
+}
+
+/// Revert data of error `E` with `words` as its arguments.
+pub fn err<E: SolError>(words: &[U256]) -> Vec<u8> {
+    revert(E::SELECTOR, words)
+}
+
+/// `InvalidCalldata()`.
+pub fn bad_calldata() -> Vec<u8> {
+    err::<InvalidCalldata>(&[])
+}
+
+/// An address as an ABI word.
+pub fn word(a: Address) -> U256 {
+    U256::from_be_slice(a.as_slice())
+}
+
+/// An unsigned integer as an ABI word.
+pub fn u(v: impl Into<u64>) -> U256 {
+    U256::from(v.into())
+}
+
+/// A `bytes32` as an ABI word.
+pub fn b(x: B256) -> U256 {
+    U256::from_be_bytes(x.0)
+}
+
+/// Splits calldata into its selector and arguments.
+pub fn split_selector(input: &[u8]) -> Result<([u8; 4], Args<'_>)> {
+    match input {
+        [a, b, c, d, rest @ ..] => Ok(([*a, *b, *c, *d], Args(rest))),
+        _ => Err(err::<UnknownFunction>(&[U256::ZERO])),
+    }
+}
+
+/// `UnknownFunction(selector)`.
+pub fn unknown_function(selector: [u8; 4]) -> Vec<u8> {
+    err::<UnknownFunction>(&[U256::from_be_slice(&selector).wrapping_shl(224)])
+}
+
+/// `NotPayable()`.
+pub fn not_payable() -> Vec<u8> {
+    err::<NotPayable>(&[])
+}
+
+/// ABI arguments after the selector, decoded with Solidity's strictness.
+pub struct Args<'a>(pub &'a [u8]);
+
+impl Args<'_> {
+    fn at(&self, offset: usize) -> Result<U256> {
+        let end = offset.checked_add(32).ok_or_else(bad_calldata)?;
+        self.0
+            .get(offset..end)
+            .map(U256::from_be_slice)
+            .ok_or_else(bad_calldata)
+    }
+
+    /// Argument `i` as an unsigned integer of at most `bits` bits.
+    pub fn uint(&self, i: usize, bits: usize) -> Result<U256> {
+        let w = self.at(i.saturating_mul(32))?;
+        if w.bit_len() > bits {
+            return Err(bad_calldata());
+        }
+        Ok(w)
+    }
+
+    /// Argument `i` as a raw word (`uint256`, `bytes32`).
+    pub fn word(&self, i: usize) -> Result<U256> {
+        self.at(i.saturating_mul(32))
+    }
+
+    /// Argument `i` as a `uint<bits>` with `bits <= 64`.
+    pub fn u64(&self, i: usize, bits: usize) -> Result<u64> {
+        Ok(self.uint(i, bits)?.saturating_to())
+    }
+
+    /// Argument `i` as an `address`.
+    pub fn address(&self, i: usize) -> Result<Address> {
+        let w = self.uint(i, 160)?;
+        Ok(Address::from_slice(&w.to_be_bytes::<32>()[12..]))
+    }
+
+    /// Argument `i` as a `bytes32`.
+    pub fn b256(&self, i: usize) -> Result<B256> {
+        Ok(B256::from(self.word(i)?))
+    }
+
+    /// Argument `i` as a `bool` (0 or 1 only).
+    pub fn boolean(&self, i: usize) -> Result<bool> {
+        Ok(!self.uint(i, 1)?.is_zero())
+    }
+
+    /// The `bytes` argument `i`: offset word, then length and content.
+    pub fn bytes(&self, i: usize) -> Result<&[u8]> {
+        let offset: usize = self.uint(i, 32)?.saturating_to();
+        let len = self.at(offset)?;
+        if len.bit_len() > 32 {
+            return Err(bad_calldata());
+        }
+        let start = offset.saturating_add(32);
+        self.0
+            .get(start..start.saturating_add(len.saturating_to()))
+            .ok_or_else(bad_calldata)
+    }
+
+    /// The `uintN[]` / `address[]` argument `i`, each element of at most
+    /// `bits` bits.
+    pub fn array(&self, i: usize, bits: usize) -> Result<Vec<U256>> {
+        let offset: usize = self.uint(i, 32)?.saturating_to();
+        let len = self.at(offset)?;
+        // Each element takes a word of calldata: longer arrays cannot be there.
+        if len > U256::from(self.0.len() / 32) {
+            return Err(bad_calldata());
+        }
+        let len: usize = len.saturating_to();
+        let mut out = Vec::with_capacity(len);
+        for j in 0..len {
+            let w = self.at(offset
+                .saturating_add(32)
+                .saturating_add(j.saturating_mul(32)))?;
+            if w.bit_len() > bits {
+                return Err(bad_calldata());
+            }
+            out.push(w);
+        }
+        Ok(out)
+    }
+
+    /// The `uint32[]` argument `i`.
+    pub fn u32s(&self, i: usize) -> Result<Vec<u32>> {
+        Ok(self.array(i, 32)?.iter().map(U256::saturating_to).collect())
+    }
+}
+
+/// ABI-encodes static return words.
+pub fn ret(words: &[U256]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(words.len().saturating_mul(32));
+    for w in words {
+        out.extend_from_slice(&w.to_be_bytes::<32>());
+    }
+    out
+}
+
+/// One ABI-encoded event argument.
+pub enum Arg<'a> {
+    /// A static word.
+    W(U256),
+    /// A dynamic `bytes`.
+    B(&'a [u8]),
+}
+
+/// ABI-encodes event data: heads (words or offsets), then each `bytes` as
+/// length ‖ zero-padded content.
+pub fn encode_args(args: &[Arg<'_>]) -> Vec<u8> {
+    let head = args.len().saturating_mul(32);
+    let mut out = Vec::with_capacity(head.saturating_add(128));
+    let mut tail: Vec<u8> = Vec::new();
+    for a in args {
+        match a {
+            Arg::W(w) => out.extend_from_slice(&w.to_be_bytes::<32>()),
+            Arg::B(b) => {
+                out.extend_from_slice(
+                    &U256::from(head.saturating_add(tail.len())).to_be_bytes::<32>(),
+                );
+                tail.extend_from_slice(&U256::from(b.len()).to_be_bytes::<32>());
+                tail.extend_from_slice(b);
+                tail.resize(tail.len().next_multiple_of(32), 0);
+            }
+        }
+    }
+    out.extend_from_slice(&tail);
+    out
+}
+
+/// Emits an event: `topic0 = signature`, then the indexed words.
+pub fn emit<H: Host + ?Sized>(vm: &H, signature: B256, indexed: &[U256], args: &[Arg<'_>]) {
+    let mut topics = Vec::with_capacity(indexed.len().saturating_add(1));
+    topics.push(signature);
+    for t in indexed {
+        topics.push(B256::from(*t));
+    }
+    // Only fails for more than four topics, which no event here has.
+    let _ = vm.raw_log(&topics, &encode_args(args));
+}
+
+/// The raw slot `keccak256(tag ‖ a ‖ b ‖ c)`.
+pub fn slot<H: Host + ?Sized>(vm: &H, tag: u8, a: U256, b: U256, c: U256) -> U256 {
+    let mut buf = [0u8; 128];
+    buf[31] = tag;
+    buf[32..64].copy_from_slice(&a.to_be_bytes::<32>());
+    buf[64..96].copy_from_slice(&b.to_be_bytes::<32>());
+    buf[96..].copy_from_slice(&c.to_be_bytes::<32>());
+    U256::from_be_bytes(vm.native_keccak256(&buf).0)
+}
+
+/// Reads a raw slot.
+pub fn sload<H: Host + ?Sized>(vm: &H, slot: U256) -> U256 {
+    U256::from_be_bytes(vm.storage_load_bytes32(slot).0)
+}
+
+/// Writes a raw slot (through the SDK's storage cache).
+pub fn sstore<H: Host + ?Sized>(vm: &H, slot: U256, value: U256) {
+    // SAFETY: raw slots are only touched through `sload`/`sstore`, and the
+    // SDK flushes its cache before any external call and at the end.
+    unsafe { vm.storage_cache_bytes32(slot, B256::from(value)) };
+}
+
+/// An ERC-20 call succeeded: no return data, or a true word.
+pub fn erc20_ok(ret: &[u8]) -> bool {
+    ret.is_empty() || (ret.len() == 32 && U256::from_be_slice(ret) == U256::from(1))
+}
+
+/// `token.balanceOf(account)`, `None` if the call fails or returns garbage
+/// (for example when `token` has no code).
+pub fn token_balance<H: Host + ?Sized>(vm: &H, token: Address, account: Address) -> Option<U256> {
+    let mut data = [0u8; 36];
+    data[..4].copy_from_slice(&[0x70, 0xa0, 0x82, 0x31]);
+    data[16..].copy_from_slice(account.as_slice());
+    match static_call(vm, Call::new(), token, &data) {
+        Ok(ret) if ret.len() == 32 => Some(U256::from_be_slice(&ret)),
+        _ => None,
+    }
+}
+
+fn three_words(selector: [u8; 4], a: U256, b: U256, c: U256) -> Vec<u8> {
+    let mut data = Vec::with_capacity(100);
+    data.extend_from_slice(&selector);
+    for w in [a, b, c] {
+        data.extend_from_slice(&w.to_be_bytes::<32>());
+    }
+    data
+}
+
+/// `token.transferFrom(from, to, amount)`; true on success.
+pub fn transfer_from<H: Host + ?Sized>(
+    vm: &H,
+    token: Address,
+    from: Address,
+    to: Address,
+    amount: U256,
+) -> bool {
+    let data = three_words([0x23, 0xb8, 0x72, 0xdd], word(from), word(to), amount);
+    matches!(call(vm, Call::new().value(U256::ZERO), token, &data), Ok(ret) if erc20_ok(&ret))
+}
+
+/// Sends `amount` of `token` (zero: ETH) to `to` forwarding at most `gas`;
+/// true on success.
+pub fn transfer_out<H: Host + ?Sized>(
+    vm: &H,
+    token: Address,
+    to: Address,
+    amount: U256,
+    gas: u64,
+) -> bool {
+    let ctx = Call::new().gas(gas);
+    if token.is_zero() {
+        return call(vm, ctx.value(amount), to, &[]).is_ok();
+    }
+    let mut data = Vec::with_capacity(68);
+    data.extend_from_slice(&[0xa9, 0x05, 0x9c, 0xbb]);
+    data.extend_from_slice(&word(to).to_be_bytes::<32>());
+    data.extend_from_slice(&amount.to_be_bytes::<32>());
+    matches!(call(vm, ctx.value(U256::ZERO), token, &data), Ok(ret) if erc20_ok(&ret))
+}
+
+/// `token.permit(owner, spender, value, deadline, v, r, s)` with
+/// `blob = abi.encode(deadline, v, r, s)`. The outcome is ignored: a permit
+/// may have been front-run, and the `transferFrom` that follows decides.
+pub fn try_permit<H: Host + ?Sized>(
+    vm: &H,
+    token: Address,
+    owner: Address,
+    spender: Address,
+    value: U256,
+    blob: &[u8],
+) {
+    let mut data = three_words([0xd5, 0x05, 0xac, 0xcf], word(owner), word(spender), value);
+    data.extend_from_slice(blob);
+    let _ = call(vm, Call::new().value(U256::ZERO), token, &data);
+}
+
+#[cfg(test)]
+mod tests {
+    use alloy_primitives::address;
+
+    use super::*;
+
+    sol! {
+        error Sample(address account, uint256 amount);
+        event Ev(uint256 indexed id, uint64 at, bytes tasks, bytes payload);
+    }
+
+    #[test]
+    fn revert_encoding_equals_sol_error_encoding() {
+        let a = address!("00000000000000000000000000000000000000aa");
+        assert_eq!(
+            err::<Sample>(&[word(a), U256::from(7)]),
+            Sample {
+                account: a,
+                amount: U256::from(7)
+            }
+            .abi_encode()
+        );
+        assert_eq!(bad_calldata(), InvalidCalldata {}.abi_encode());
+        assert_eq!(
+            unknown_function([1, 2, 3, 4]),
+            UnknownFunction {
+                selector: [1, 2, 3, 4].into()
+            }
+            .abi_encode()
+        );
+    }
+
+    #[test]
+    fn event_data_encoding_equals_alloy() {
+        use alloy_sol_types::SolEvent;
+        let e = Ev {
+            id: U256::from(1),
+            at: 9,
+            tasks: vec![1u8, 2, 3, 4, 5].into(),
+            payload: vec![7u8; 33].into(),
+        };
+        let data = encode_args(&[Arg::W(u(9u64)), Arg::B(&[1, 2, 3, 4, 5]), Arg::B(&[7; 33])]);
+        assert_eq!(data, e.encode_data());
+    }
+
+    #[test]
+    fn args_decode_strictly() {
+        use alloy_sol_types::SolValue;
+        let encoded = (
+            U256::from(5),
+            vec![1u32, 2],
+            alloy_primitives::Bytes::from(vec![9u8, 8]),
+        )
+            .abi_encode_params();
+        let a = Args(&encoded);
+        assert_eq!(a.u64(0, 8).unwrap(), 5);
+        assert_eq!(a.u32s(1).unwrap(), [1, 2]);
+        assert_eq!(a.bytes(2).unwrap(), [9, 8]);
+        assert_eq!(a.uint(0, 2), Err(bad_calldata()), "5 does not fit 2 bits");
+        assert_eq!(a.word(9), Err(bad_calldata()), "past the end");
+        let short = Args(&encoded[..encoded.len() - 31]);
+        assert_eq!(short.bytes(2), Err(bad_calldata()));
+        assert!(split_selector(&[1, 2, 3]).is_err());
+    }
+}
