@@ -33,6 +33,8 @@ sol! {
     struct RewardTokenArgs { string name; string symbol; uint8 decimals; uint256 cap; address admin; }
     /// Constructor arguments of the AnnotationMarket.
     struct AnnotationMarketArgs { address admin; }
+    /// Constructor arguments of the DatasetRegistry.
+    struct DatasetRegistryArgs { address admin; address market; }
 
     interface IStylusDeployer {
         function deploy(bytes bytecode, bytes initData, uint256 initValue, bytes32 salt) external payable returns (address);
@@ -98,6 +100,10 @@ pub struct ContractSpec {
     pub wasm: Vec<u8>,
     /// ABI-encoded constructor arguments, if the contract has a constructor.
     pub constructor_args: Option<Vec<u8>>,
+    /// Wiring: constructor argument words (index) that take the address of
+    /// a contract deployed earlier in the same run (name). In a dry run, where
+    /// nothing is deployed, a placeholder address stands in.
+    pub links: Vec<(usize, String)>,
 }
 
 /// A deployed contract in the manifest.
@@ -244,6 +250,24 @@ pub async fn deploy(
     let mut outcomes = Vec::new();
 
     for spec in contracts {
+        let mut spec = spec.clone();
+        if let Some(args) = spec.constructor_args.as_mut() {
+            for (index, name) in &spec.links {
+                let address = manifest
+                    .contracts
+                    .get(name)
+                    .map(|d| d.address)
+                    .or_else(|| options.dry_run.then_some(Address::repeat_byte(0x11)))
+                    .ok_or_else(|| {
+                        DeployError::Failed(format!("{} needs {name} deployed first", spec.name))
+                    })?;
+                let at = index * 32;
+                if let Some(word) = args.get_mut(at + 12..at + 32) {
+                    word.copy_from_slice(address.as_slice());
+                }
+            }
+        }
+        let spec = &spec;
         let outcome = deploy_one(&provider, from, spec, gas_price, &manifest, options).await?;
         if let Outcome::Deployed(d) = &outcome {
             manifest.contracts.insert(spec.name.clone(), d.clone());
@@ -409,16 +433,29 @@ pub fn labelmint_contracts(dir: &Path, admin: Address) -> Result<Vec<ContractSpe
     }
     .abi_encode_params();
     let market_args = AnnotationMarketArgs { admin }.abi_encode_params();
+    let registry_args = DatasetRegistryArgs {
+        admin,
+        market: Address::ZERO,
+    }
+    .abi_encode_params();
     Ok(vec![
         ContractSpec {
             name: "RewardToken".into(),
             wasm: read("reward_token")?,
             constructor_args: Some(token_args),
+            links: Vec::new(),
         },
         ContractSpec {
             name: "AnnotationMarket".into(),
             wasm: read("annotation_market")?,
             constructor_args: Some(market_args),
+            links: Vec::new(),
+        },
+        ContractSpec {
+            name: "DatasetRegistry".into(),
+            wasm: read("dataset_registry")?,
+            constructor_args: Some(registry_args),
+            links: vec![(1, "AnnotationMarket".into())],
         },
     ])
 }

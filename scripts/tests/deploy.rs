@@ -66,7 +66,11 @@ async fn deploys_writes_manifest_and_reuses_on_rerun() {
     };
     assert_eq!(read_manifest(&out, 412_346), manifest);
     assert_eq!(manifest.contracts["RewardToken"].address, first.address);
-    assert_eq!(outcomes.len(), 2, "RewardToken and AnnotationMarket");
+    assert_eq!(
+        outcomes.len(),
+        3,
+        "RewardToken, AnnotationMarket, DatasetRegistry"
+    );
     let Outcome::Deployed(market) = &outcomes[1].1 else {
         panic!("{outcomes:?}")
     };
@@ -81,6 +85,7 @@ async fn deploys_writes_manifest_and_reuses_on_rerun() {
         .unwrap();
     assert_eq!(outcomes[0].1, Outcome::Reused(first.clone()));
     assert_eq!(outcomes[1].1, Outcome::Reused(market.clone()));
+    assert!(matches!(outcomes[2].1, Outcome::Reused(_)));
     let _ = std::fs::remove_dir_all(&out);
     node.stop();
 }
@@ -93,7 +98,7 @@ async fn harness_gives_a_chain_with_every_contract_deployed() {
         .unwrap();
     let provider =
         alloy_provider::ProviderBuilder::new().connect_http(chain.url().parse().unwrap());
-    for name in ["RewardToken", "AnnotationMarket"] {
+    for name in ["RewardToken", "AnnotationMarket", "DatasetRegistry"] {
         let address = chain.manifest.contracts[name].address;
         let code = alloy_provider::Provider::get_code_at(&provider, address)
             .await

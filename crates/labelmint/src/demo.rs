@@ -7,9 +7,12 @@
 //! and submits, another signs a batch that a relayer submits (no gas for the
 //! annotator); the creator approves with one rejection, paying at once; a
 //! third annotator redoes the rejected task; after the review window anyone
-//! settles the rest; the job completes with its escrow fully paid out. An
-//! incident pause of the token ends it. Quality, staking and the dataset
-//! registry join as those contracts land; nothing here pretends they exist.
+//! settles the rest; the job completes with its escrow fully paid out. The
+//! creator publishes the dataset package in the DatasetRegistry (provenance
+//! read from the market), a buyer licenses it for a fine-tuning service, the
+//! annotators withdraw their royalties and the creator the proceeds. An
+//! incident pause of the token ends it. Quality and staking (#5) join when
+//! that contract lands; nothing here pretends it exists.
 
 use std::fmt::Write as _;
 
@@ -52,6 +55,7 @@ pub fn run() -> Result<String> {
     let mut out = String::new();
     let (wasm, rebuilt) = artifacts::program("reward_token")?;
     let (market_wasm, _) = artifacts::program("annotation_market")?;
+    let (registry_wasm, _) = artifacts::program("dataset_registry")?;
     let mut chain = Devnet::new();
     let admin = chain.account(0);
     let creator = chain.account(1);
@@ -374,7 +378,129 @@ pub fn run() -> Result<String> {
         return Err(anyhow!("the demo job did not complete"));
     }
 
-    // 10. Incident: pause blocks transfers (named revert), unpause restores.
+    // 10. The finished dataset: published with provenance, sold, royalties out.
+    let registry_args =
+        crate::registry::DatasetRegistryConstructor::constructorCall { admin, market }.abi_encode();
+    let (registry, receipt) = chain
+        .deploy_via_deployer(
+            admin,
+            &registry_wasm,
+            &registry_args,
+            U256::ZERO,
+            B256::ZERO,
+            unit,
+        )
+        .map_err(|e| anyhow!("deploy registry: {e}"))?;
+    steps.push(Step {
+        what: format!(
+            "deploy + activate + construct DatasetRegistry at {registry} (StylusDeployer)"
+        ),
+        receipt,
+    });
+    let to_registry = |chain: &mut Devnet,
+                       steps: &mut Vec<Step>,
+                       from: Address,
+                       value: U256,
+                       what: String,
+                       data: Vec<u8>|
+     -> Result<Receipt> {
+        let receipt = chain
+            .send(
+                from,
+                Some(registry),
+                value,
+                data,
+                labelmint_devnet::chain::DEFAULT_TX_GAS,
+            )
+            .map_err(|e| anyhow!("{what}: {e}"))?;
+        steps.push(Step {
+            what,
+            receipt: receipt.clone(),
+        });
+        if !receipt.success {
+            return Err(anyhow!(
+                "registry step reverted: 0x{}",
+                alloy_primitives::hex::encode(&receipt.output)
+            ));
+        }
+        Ok(receipt)
+    };
+    let publication = crate::registry::Publication {
+        job,
+        price: unit.saturating_to::<u128>() / 10,
+        ..crate::registry::Publication::default()
+    };
+    let r = to_registry(
+        &mut chain,
+        &mut steps,
+        creator,
+        U256::ZERO,
+        "creator publishes the COCO package (root hash) from job 1: provenance read from the market".into(),
+        publication.call().abi_encode(),
+    )?;
+    let dataset = crate::registry::IRegistry::publishCall::abi_decode_returns(&r.output)?;
+    let buyer = chain.account(7);
+    let trainer = chain.account(8);
+    to_registry(
+        &mut chain,
+        &mut steps,
+        buyer,
+        U256::from(publication.price),
+        "a buyer licenses it for a fine-tuning service (0.1 ETH; 20 % to the 3 annotators)".into(),
+        crate::registry::IRegistry::purchaseCall {
+            datasetId: dataset,
+            licensee: trainer,
+        }
+        .abi_encode(),
+    )?;
+    let eth_before: Vec<U256> = annotators.iter().map(|a| chain.balance(*a)).collect();
+    for (i, a) in annotators.iter().enumerate() {
+        to_registry(
+            &mut chain,
+            &mut steps,
+            *a,
+            U256::ZERO,
+            format!(
+                "annotator {} withdraws its royalty (pro rata to approved tasks)",
+                i + 1
+            ),
+            crate::registry::IRegistry::withdrawRoyaltiesCall {
+                jobId: job,
+                token: Address::ZERO,
+                to: *a,
+            }
+            .abi_encode(),
+        )?;
+    }
+    to_registry(
+        &mut chain,
+        &mut steps,
+        creator,
+        U256::ZERO,
+        "creator withdraws the sale proceeds".into(),
+        crate::registry::IRegistry::withdrawRoyaltiesCall {
+            jobId: job,
+            token: Address::ZERO,
+            to: creator,
+        }
+        .abi_encode(),
+    )?;
+    let royalties: Vec<U256> = annotators
+        .iter()
+        .zip(&eth_before)
+        .map(|(a, before)| chain.balance(*a).saturating_sub(*before))
+        .collect();
+    let licensed = chain
+        .read(
+            registry,
+            &crate::registry::IRegistry::hasLicenseCall {
+                datasetId: dataset,
+                account: trainer,
+            },
+        )
+        .map_err(|e| anyhow!("hasLicense: {e}"))?;
+
+    // 11. Incident: pause blocks transfers (named revert), unpause restores.
     send(
         &mut chain,
         &mut steps,
@@ -448,7 +574,12 @@ pub fn run() -> Result<String> {
     )?;
     writeln!(
         out,
-        "Not yet on chain (open issues): quality and staking (#5), DatasetRegistry (#6)."
+        "dataset {dataset}: licence held by the fine-tuning service: {licensed}; royalties paid to annotators 1-3 (wei): {}, {}, {}.",
+        royalties[0], royalties[1], royalties[2]
+    )?;
+    writeln!(
+        out,
+        "Not yet on chain (open issue #5): consensus modes, staking, slashing, reputation, disputes."
     )?;
     if steps.iter().filter(|s| !s.receipt.success).count() != 1 {
         return Err(anyhow!("unexpected failures in the demo:\n{out}"));

@@ -41,7 +41,7 @@ impl Recorder<'_> {
     }
 }
 
-/// Measures every RewardToken and AnnotationMarket function.
+/// Measures every RewardToken, AnnotationMarket and DatasetRegistry function.
 #[allow(clippy::too_many_lines)]
 pub fn measure() -> Result<Snapshot> {
     let (wasm, _) = artifacts::program("reward_token")?;
@@ -287,6 +287,7 @@ pub fn measure() -> Result<Snapshot> {
     )?;
     let mut snapshot = rec.snapshot;
     crate::market::measure_gas(&mut snapshot)?;
+    crate::registry::measure_gas(&mut snapshot)?;
     Ok(snapshot)
 }
 

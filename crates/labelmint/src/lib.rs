@@ -8,6 +8,7 @@ pub mod artifacts;
 pub mod demo;
 pub mod gas;
 pub mod market;
+pub mod registry;
 
 use alloy_primitives::{Address, B256};
 use alloy_sol_types::{eip712_domain, sol, SolStruct};

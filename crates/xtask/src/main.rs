@@ -41,6 +41,11 @@ const CONTRACTS: &[Contract] = &[
         lib: "annotation_market",
         abi_name: "AnnotationMarket",
     },
+    Contract {
+        package: "dataset-registry",
+        lib: "dataset_registry",
+        abi_name: "DatasetRegistry",
+    },
 ];
 
 /// Opt-levels compared by `wasm --measure`.

@@ -1,0 +1,889 @@
+//! The real DatasetRegistry wasm next to the real AnnotationMarket and
+//! RewardToken on the embedded chain: provenance, versions, licences,
+//! purchases in ETH and ERC-20, and royalties to the wei.
+#![allow(missing_docs, clippy::too_many_lines)]
+
+use alloy_primitives::{Address, B256, U256};
+use alloy_sol_types::{SolCall, SolError, SolEvent};
+use labelmint::{
+    market::{IMarket, JobSpec},
+    registry::{IRegistry, Marketplace, Publication},
+    sign_permit, IRewardToken, Permit,
+};
+use labelmint_devnet::{chain::DEFAULT_TX_GAS, Receipt};
+
+fn ok(r: &Receipt) {
+    assert!(
+        r.success,
+        "reverted: 0x{}",
+        alloy_primitives::hex::encode(&r.output)
+    );
+}
+
+fn assert_reverts<E: SolError + std::fmt::Debug>(r: &Receipt, e: &E) {
+    assert!(
+        r.reverted_with(e),
+        "expected {e:?}, got success={} output=0x{}",
+        r.success,
+        alloy_primitives::hex::encode(&r.output)
+    );
+}
+
+fn logs<E: SolEvent>(r: &Receipt) -> Vec<E> {
+    r.logs
+        .iter()
+        .filter_map(|l| E::decode_log_data(&l.data).ok())
+        .collect()
+}
+
+struct World {
+    p: Marketplace,
+    creator: Address,
+    annotators: Vec<Address>,
+    buyers: Vec<Address>,
+    job: U256,
+}
+
+/// A completed job of account 1 with annotators 2, 3, 4 approved for 1, 2
+/// and 3 tasks.
+fn world() -> World {
+    let mut p = Marketplace::deploy(false).unwrap();
+    let creator = p.m.chain.account(1);
+    let annotators: Vec<Address> = (2..5).map(|i| p.m.chain.account(i)).collect();
+    let approvals: Vec<(Address, u32)> = annotators
+        .iter()
+        .zip([1, 2, 3])
+        .map(|(a, n)| (*a, n))
+        .collect();
+    let job = p.settled_job(creator, &approvals).unwrap();
+    let buyers = (5..9).map(|i| p.m.chain.account(i)).collect();
+    World {
+        p,
+        creator,
+        annotators,
+        buyers,
+        job,
+    }
+}
+
+fn publish(w: &mut World, p: &Publication) -> U256 {
+    let creator = w.creator;
+    let (r, id) = w.p.publish(creator, p).unwrap();
+    ok(&r);
+    id.unwrap()
+}
+
+fn dataset(w: &mut World, id: U256) -> IRegistry::getDatasetReturn {
+    w.p.read(&IRegistry::getDatasetCall { datasetId: id })
+        .unwrap()
+}
+
+fn has_license(w: &mut World, id: U256, who: Address) -> bool {
+    w.p.read(&IRegistry::hasLicenseCall {
+        datasetId: id,
+        account: who,
+    })
+    .unwrap()
+}
+
+#[test]
+fn publish_links_the_settled_job_and_its_data_root() {
+    let mut w = world();
+    let job = w.job;
+    let id = publish(
+        &mut w,
+        &Publication {
+            job,
+            ..Publication::default()
+        },
+    );
+    let d = dataset(&mut w, id);
+    assert_eq!(d.publisher, w.creator);
+    assert_eq!(d.rootHash, Publication::default().root);
+    assert_eq!(d.dataRoot, B256::repeat_byte(0xd7), "the job's data root");
+    assert_eq!(d.sourceJobId, job);
+    assert_eq!((d.shares, d.royaltyBps, d.feeBps), (6, 2000, 0));
+    assert!(!d.isExternal && d.listed);
+    assert_eq!(
+        w.p.read(&IRegistry::datasetByRootCall {
+            rootHash: Publication::default().root
+        })
+        .unwrap(),
+        id
+    );
+    assert_eq!(
+        w.p.read(&IRegistry::datasetCountCall {}).unwrap(),
+        U256::from(1)
+    );
+}
+
+#[test]
+fn provenance_cannot_be_faked() {
+    let mut w = world();
+    let job = w.job;
+    let attacker = w.buyers[0];
+    // Claiming a foreign job.
+    let (r, _) =
+        w.p.publish(
+            attacker,
+            &Publication {
+                job,
+                ..Publication::default()
+            },
+        )
+        .unwrap();
+    assert_reverts(
+        &r,
+        &IRegistry::NotJobCreator {
+            jobId: job,
+            creator: w.creator,
+        },
+    );
+    // An unknown job has no creator.
+    let (r, _) =
+        w.p.publish(
+            attacker,
+            &Publication {
+                job: U256::from(99),
+                ..Publication::default()
+            },
+        )
+        .unwrap();
+    assert_reverts(
+        &r,
+        &IRegistry::NotJobCreator {
+            jobId: U256::from(99),
+            creator: Address::ZERO,
+        },
+    );
+    // Publishing before settlement: a job with work still pending.
+    let creator = w.creator;
+    let (open_job, _) =
+        w.p.m
+            .create_job(
+                creator,
+                &JobSpec {
+                    tasks: 4,
+                    ..JobSpec::default()
+                },
+            )
+            .unwrap();
+    let (r, _) = w.p.m.submit(w.annotators[0], open_job, &[0], &[1]).unwrap();
+    ok(&r);
+    let (r, _) =
+        w.p.publish(
+            creator,
+            &Publication {
+                job: open_job,
+                ..Publication::default()
+            },
+        )
+        .unwrap();
+    assert_reverts(&r, &IRegistry::JobNotSettled { jobId: open_job });
+    // Republishing someone's root, as anyone.
+    let id = publish(
+        &mut w,
+        &Publication {
+            job,
+            ..Publication::default()
+        },
+    );
+    let (r, _) = w.p.publish(attacker, &Publication::default()).unwrap();
+    assert_reverts(
+        &r,
+        &IRegistry::RootAlreadyPublished {
+            rootHash: Publication::default().root,
+            datasetId: id,
+        },
+    );
+    // Malformed publications.
+    let (r, _) =
+        w.p.publish(
+            creator,
+            &Publication {
+                root: B256::ZERO,
+                ..Publication::default()
+            },
+        )
+        .unwrap();
+    assert_reverts(&r, &IRegistry::InvalidParameter { field: 1 });
+    let (r, _) =
+        w.p.publish(
+            creator,
+            &Publication {
+                root: B256::repeat_byte(2),
+                format: 4,
+                ..Publication::default()
+            },
+        )
+        .unwrap();
+    assert_reverts(&r, &IRegistry::InvalidParameter { field: 2 });
+}
+
+#[test]
+fn a_cancelled_job_with_settled_work_can_be_published() {
+    let mut w = world();
+    let creator = w.creator;
+    let (job, _) =
+        w.p.m
+            .create_job(
+                creator,
+                &JobSpec {
+                    tasks: 4,
+                    ..JobSpec::default()
+                },
+            )
+            .unwrap();
+    let (r, b) =
+        w.p.m
+            .submit(w.annotators[0], job, &[0, 1], &[1, 1])
+            .unwrap();
+    ok(&r);
+    ok(&w.p.m.review(creator, &b.unwrap(), &[]).unwrap());
+    ok(&w
+        .p
+        .m
+        .send(creator, &IMarket::cancelJobCall { jobId: job }, U256::ZERO)
+        .unwrap());
+    let id = publish(
+        &mut w,
+        &Publication {
+            job,
+            ..Publication::default()
+        },
+    );
+    assert_eq!(dataset(&mut w, id).shares, 2);
+}
+
+#[test]
+fn external_datasets_are_marked_and_pay_the_publisher_only() {
+    let mut w = world();
+    let id = publish(&mut w, &Publication::default());
+    let d = dataset(&mut w, id);
+    assert!(d.isExternal);
+    assert_eq!(
+        (d.sourceJobId, d.shares, d.royaltyBps, d.dataRoot),
+        (U256::ZERO, 0, 0, B256::ZERO)
+    );
+    let price = U256::from(Publication::default().price);
+    let buyer = w.buyers[0];
+    let r = w.p.purchase(buyer, id, buyer, price).unwrap();
+    ok(&r);
+    assert_eq!(
+        logs::<IRegistry::LicensePurchased>(&r)[0].royalty,
+        U256::ZERO
+    );
+    let credit =
+        w.p.read(&IRegistry::creditOfCall {
+            token: Address::ZERO,
+            account: w.creator,
+        })
+        .unwrap();
+    assert_eq!(credit, price);
+}
+
+#[test]
+fn purchase_takes_the_exact_price_and_records_the_licence() {
+    let mut w = world();
+    let job = w.job;
+    let id = publish(
+        &mut w,
+        &Publication {
+            job,
+            ..Publication::default()
+        },
+    );
+    let price = U256::from(Publication::default().price);
+    let (buyer, service) = (w.buyers[0], w.buyers[1]);
+    assert_reverts(
+        &w.p.purchase(buyer, id, buyer, price - U256::from(1))
+            .unwrap(),
+        &IRegistry::InsufficientPayment {
+            price,
+            paid: price - U256::from(1),
+        },
+    );
+    assert_reverts(
+        &w.p.purchase(buyer, id, Address::ZERO, price).unwrap(),
+        &IRegistry::ZeroAddress {},
+    );
+    assert_reverts(
+        &w.p.purchase(buyer, U256::from(9), buyer, price).unwrap(),
+        &IRegistry::DatasetNotFound {
+            datasetId: U256::from(9),
+        },
+    );
+    // Overpay, buying for a training service.
+    let before = w.p.m.chain.balance(buyer);
+    let r =
+        w.p.purchase(buyer, id, service, price + U256::from(777))
+            .unwrap();
+    ok(&r);
+    let e = &logs::<IRegistry::LicensePurchased>(&r)[0];
+    assert_eq!((e.buyer, e.licensee, e.price), (buyer, service, price));
+    assert_eq!(before - w.p.m.chain.balance(buyer), price + U256::from(777));
+    assert!(has_license(&mut w, id, service));
+    assert!(!has_license(&mut w, id, buyer));
+    let l =
+        w.p.read(&IRegistry::licenseOfCall {
+            datasetId: id,
+            account: service,
+        })
+        .unwrap();
+    assert_eq!(l.purchasedVersion, id);
+    assert!(l.purchasedAt > 0);
+    // The excess is the buyer's, withdrawable.
+    let credit =
+        w.p.read(&IRegistry::creditOfCall {
+            token: Address::ZERO,
+            account: buyer,
+        })
+        .unwrap();
+    assert_eq!(credit, U256::from(777));
+    let r =
+        w.p.send(
+            buyer,
+            &IRegistry::withdrawCall {
+                token: Address::ZERO,
+                to: buyer,
+            },
+            U256::ZERO,
+        )
+        .unwrap();
+    ok(&r);
+    assert_reverts(
+        &w.p.send(
+            buyer,
+            &IRegistry::withdrawCall {
+                token: Address::ZERO,
+                to: buyer,
+            },
+            U256::ZERO,
+        )
+        .unwrap(),
+        &IRegistry::NothingToWithdraw {},
+    );
+    // One licence per licensee.
+    assert_reverts(
+        &w.p.purchase(buyer, id, service, price).unwrap(),
+        &IRegistry::AlreadyLicensed {
+            datasetId: id,
+            licensee: service,
+        },
+    );
+}
+
+#[test]
+fn versions_carry_licences_only_when_chosen() {
+    let mut w = world();
+    let job = w.job;
+    let v1 = publish(
+        &mut w,
+        &Publication {
+            job,
+            ..Publication::default()
+        },
+    );
+    let price = U256::from(Publication::default().price);
+    let buyer = w.buyers[0];
+    ok(&w.p.purchase(buyer, v1, buyer, price).unwrap());
+    let v2 = publish(
+        &mut w,
+        &Publication {
+            root: B256::repeat_byte(0xb2),
+            job,
+            previous: v1,
+            carry: true,
+            ..Publication::default()
+        },
+    );
+    let v3 = publish(
+        &mut w,
+        &Publication {
+            root: B256::repeat_byte(0xb3),
+            job,
+            previous: v2,
+            carry: false,
+            ..Publication::default()
+        },
+    );
+    assert_eq!(dataset(&mut w, v2).previousVersion, v1);
+    assert!(dataset(&mut w, v2).carryLicenses);
+    assert!(has_license(&mut w, v2, buyer), "carried over");
+    assert!(!has_license(&mut w, v3, buyer), "not carried");
+    assert_reverts(
+        &w.p.purchase(buyer, v2, buyer, price).unwrap(),
+        &IRegistry::AlreadyLicensed {
+            datasetId: v2,
+            licensee: buyer,
+        },
+    );
+    ok(&w.p.purchase(buyer, v3, buyer, price).unwrap());
+    // Another publisher cannot extend this line.
+    let other = w.buyers[3];
+    let (r, _) =
+        w.p.publish(
+            other,
+            &Publication {
+                root: B256::repeat_byte(0xb4),
+                previous: v3,
+                ..Publication::default()
+            },
+        )
+        .unwrap();
+    assert_reverts(&r, &IRegistry::InvalidParameter { field: 3 });
+}
+
+#[test]
+fn price_changes_and_delisting_keep_sold_licences() {
+    let mut w = world();
+    let job = w.job;
+    let id = publish(
+        &mut w,
+        &Publication {
+            job,
+            ..Publication::default()
+        },
+    );
+    let price = U256::from(Publication::default().price);
+    let (b0, b1) = (w.buyers[0], w.buyers[1]);
+    ok(&w.p.purchase(b0, id, b0, price).unwrap());
+    assert_reverts(
+        &w.p.send(
+            b0,
+            &IRegistry::setPriceCall {
+                datasetId: id,
+                price: 1,
+            },
+            U256::ZERO,
+        )
+        .unwrap(),
+        &IRegistry::Unauthorized { account: b0 },
+    );
+    let creator = w.creator;
+    let r =
+        w.p.send(
+            creator,
+            &IRegistry::setPriceCall {
+                datasetId: id,
+                price: 5,
+            },
+            U256::ZERO,
+        )
+        .unwrap();
+    ok(&r);
+    assert_eq!(logs::<IRegistry::PriceChanged>(&r)[0].price, 5);
+    ok(&w
+        .p
+        .send(
+            creator,
+            &IRegistry::setListedCall {
+                datasetId: id,
+                listed: false,
+            },
+            U256::ZERO,
+        )
+        .unwrap());
+    assert!(!dataset(&mut w, id).listed);
+    assert_reverts(
+        &w.p.purchase(b1, id, b1, U256::from(5)).unwrap(),
+        &IRegistry::DatasetDelisted { datasetId: id },
+    );
+    assert!(
+        has_license(&mut w, id, b0),
+        "sold licences survive delisting"
+    );
+    ok(&w
+        .p
+        .send(
+            creator,
+            &IRegistry::setListedCall {
+                datasetId: id,
+                listed: true,
+            },
+            U256::ZERO,
+        )
+        .unwrap());
+    ok(&w.p.purchase(b1, id, b1, U256::from(5)).unwrap());
+}
+
+#[test]
+fn token_purchase_with_permit_in_one_call() {
+    let mut w = world();
+    let job = w.job;
+    let token = w.p.m.token;
+    let price = 3_000_000_000_000_000_000u128;
+    let id = publish(
+        &mut w,
+        &Publication {
+            job,
+            token,
+            price,
+            ..Publication::default()
+        },
+    );
+    let buyer = w.buyers[0];
+    w.p.m.mint(buyer, U256::from(price)).unwrap();
+    assert_reverts(
+        &w.p.purchase(buyer, id, buyer, U256::from(1)).unwrap(),
+        &IRegistry::NotPayable {},
+    );
+    assert_reverts(
+        &w.p.purchase(buyer, id, buyer, U256::ZERO).unwrap(),
+        &IRegistry::TokenCallFailed { token },
+    );
+    let key = w.p.m.chain.accounts()[5].key;
+    let deadline = U256::from(w.p.m.chain.timestamp() + 600);
+    let registry = w.p.registry;
+    let permit = sign_permit(
+        &key,
+        token,
+        w.p.m.chain.chain_id(),
+        Permit {
+            owner: buyer,
+            spender: registry,
+            value: U256::from(price),
+            nonce: U256::ZERO,
+            deadline,
+        },
+    )
+    .unwrap();
+    let blob = [
+        deadline.to_be_bytes::<32>().to_vec(),
+        U256::from(permit.v).to_be_bytes::<32>().to_vec(),
+        permit.r.to_vec(),
+        permit.s.to_vec(),
+    ]
+    .concat();
+    let call = IRegistry::purchaseWithPermitCall {
+        datasetId: id,
+        licensee: buyer,
+        permit: blob.into(),
+    };
+    let r = w.p.send(buyer, &call, U256::ZERO).unwrap();
+    ok(&r);
+    assert!(has_license(&mut w, id, buyer));
+    let held =
+        w.p.m
+            .chain
+            .read(token, &IRewardToken::balanceOfCall { account: registry })
+            .unwrap();
+    assert_eq!(held, U256::from(price));
+    // Royalties and proceeds in tokens, withdrawn by their owners.
+    let a = w.annotators[2];
+    let r =
+        w.p.send(
+            a,
+            &IRegistry::withdrawRoyaltiesCall {
+                jobId: job,
+                token,
+                to: a,
+            },
+            U256::ZERO,
+        )
+        .unwrap();
+    ok(&r);
+    let got =
+        w.p.m
+            .chain
+            .read(token, &IRewardToken::balanceOfCall { account: a })
+            .unwrap();
+    // 20 % of the price over 6 shares, annotator 3 holds 3 of them.
+    assert_eq!(got, U256::from(price / 5 / 6 * 3));
+}
+
+/// Many sales, several annotators, a platform fee: every wei received is
+/// paid out or withdrawable, and the registry ends empty after everyone
+/// withdraws. Gas of a purchase does not grow with the number of annotators.
+#[test]
+fn royalties_add_up_to_the_wei() {
+    let mut p = Marketplace::deploy(false).unwrap();
+    let creator = p.m.chain.account(1);
+    let fee_to = p.m.chain.account(9);
+    let admin = p.m.admin;
+    assert_reverts(
+        &p.send(
+            admin,
+            &IRegistry::setFeeCall {
+                recipient: fee_to,
+                bps: 1001,
+            },
+            U256::ZERO,
+        )
+        .unwrap(),
+        &IRegistry::InvalidParameter { field: 4 },
+    );
+    assert_reverts(
+        &p.send(
+            creator,
+            &IRegistry::setFeeCall {
+                recipient: fee_to,
+                bps: 100,
+            },
+            U256::ZERO,
+        )
+        .unwrap(),
+        &IRegistry::Unauthorized { account: creator },
+    );
+    ok(&p
+        .send(
+            admin,
+            &IRegistry::setFeeCall {
+                recipient: fee_to,
+                bps: 250,
+            },
+            U256::ZERO,
+        )
+        .unwrap());
+    let annotators: Vec<(Address, u32)> = (2..7)
+        .map(|i| (p.m.chain.account(i), u32::try_from(i * 7 - 3).unwrap()))
+        .collect();
+    let job = p.settled_job(creator, &annotators).unwrap();
+    let (r, id) = p
+        .publish(
+            creator,
+            &Publication {
+                job,
+                ..Publication::default()
+            },
+        )
+        .unwrap();
+    ok(&r);
+    let id = id.unwrap();
+    let mut received = U256::ZERO;
+    let mut royalty_total = U256::ZERO;
+    let mut gas = Vec::new();
+    let prices = [
+        10_000_000_000_000_001u128,
+        3,
+        999_999_999_999_999_999,
+        123_456_789,
+        7,
+    ];
+    for (i, price) in prices.iter().enumerate() {
+        ok(&p
+            .send(
+                creator,
+                &IRegistry::setPriceCall {
+                    datasetId: id,
+                    price: *price,
+                },
+                U256::ZERO,
+            )
+            .unwrap());
+        let buyer = Address::repeat_byte(0x40 + u8::try_from(i).unwrap());
+        p.m.chain.set_balance(buyer, U256::from(10u128.pow(20)));
+        let r = p.purchase(buyer, id, buyer, U256::from(*price)).unwrap();
+        ok(&r);
+        gas.push(r.gas_used);
+        royalty_total += logs::<IRegistry::LicensePurchased>(&r)[0].royalty;
+        received += U256::from(*price);
+    }
+    let registry = p.registry;
+    assert_eq!(p.m.chain.balance(registry), received);
+    // Withdraw everything; count what leaves.
+    let mut paid = U256::ZERO;
+    let mut royalties_paid = U256::ZERO;
+    for &(a, _) in &annotators {
+        let owed = p
+            .read(&IRegistry::royaltyOfCall {
+                jobId: job,
+                token: Address::ZERO,
+                account: a,
+            })
+            .unwrap();
+        let before = p.m.chain.balance(a);
+        let r = p
+            .send(
+                a,
+                &IRegistry::withdrawRoyaltiesCall {
+                    jobId: job,
+                    token: Address::ZERO,
+                    to: a,
+                },
+                U256::ZERO,
+            )
+            .unwrap();
+        ok(&r);
+        assert_eq!(p.m.chain.balance(a) - before, owed);
+        paid += owed;
+        royalties_paid += owed;
+    }
+    assert_eq!(
+        royalties_paid, royalty_total,
+        "annotators got exactly the royalties"
+    );
+    let owed = p
+        .read(&IRegistry::royaltyOfCall {
+            jobId: job,
+            token: Address::ZERO,
+            account: creator,
+        })
+        .unwrap();
+    ok(&p
+        .send(
+            creator,
+            &IRegistry::withdrawRoyaltiesCall {
+                jobId: job,
+                token: Address::ZERO,
+                to: creator,
+            },
+            U256::ZERO,
+        )
+        .unwrap());
+    paid += owed;
+    let fee = p
+        .read(&IRegistry::creditOfCall {
+            token: Address::ZERO,
+            account: fee_to,
+        })
+        .unwrap();
+    ok(&p
+        .send(
+            fee_to,
+            &IRegistry::withdrawCall {
+                token: Address::ZERO,
+                to: fee_to,
+            },
+            U256::ZERO,
+        )
+        .unwrap());
+    paid += fee;
+    assert_eq!(paid, received, "paid out = received, to the wei");
+    assert_eq!(p.m.chain.balance(registry), U256::ZERO);
+    // Nothing left for anyone.
+    let a = annotators[0].0;
+    assert_reverts(
+        &p.send(
+            a,
+            &IRegistry::withdrawRoyaltiesCall {
+                jobId: job,
+                token: Address::ZERO,
+                to: a,
+            },
+            U256::ZERO,
+        )
+        .unwrap(),
+        &IRegistry::NothingToWithdraw {},
+    );
+    // The purchase path has no loop over annotators or sales: sales with
+    // the same shape (fresh licensee, warm pool; with or without a fee
+    // credit) cost exactly the same.
+    assert_eq!(gas[1], gas[4], "{gas:?}");
+    assert_eq!(gas[2], gas[3], "{gas:?}");
+}
+
+#[test]
+fn admin_settings_apply_to_later_datasets_only() {
+    let mut w = world();
+    let admin = w.p.m.admin;
+    let job = w.job;
+    let first = publish(
+        &mut w,
+        &Publication {
+            job,
+            ..Publication::default()
+        },
+    );
+    assert_reverts(
+        &w.p.send(
+            admin,
+            &IRegistry::setRoyaltyBpsCall { bps: 10_001 },
+            U256::ZERO,
+        )
+        .unwrap(),
+        &IRegistry::InvalidParameter { field: 5 },
+    );
+    ok(&w
+        .p
+        .send(
+            admin,
+            &IRegistry::setRoyaltyBpsCall { bps: 5000 },
+            U256::ZERO,
+        )
+        .unwrap());
+    assert_eq!(w.p.read(&IRegistry::royaltyBpsCall {}).unwrap(), 5000);
+    let second = publish(
+        &mut w,
+        &Publication {
+            root: B256::repeat_byte(0xc2),
+            job,
+            ..Publication::default()
+        },
+    );
+    assert_eq!(dataset(&mut w, first).royaltyBps, 2000);
+    assert_eq!(dataset(&mut w, second).royaltyBps, 5000);
+    let next = w.buyers[0];
+    assert_reverts(
+        &w.p.send(
+            next,
+            &IRegistry::setAdminCall { newAdmin: next },
+            U256::ZERO,
+        )
+        .unwrap(),
+        &IRegistry::Unauthorized { account: next },
+    );
+    ok(&w
+        .p
+        .send(
+            admin,
+            &IRegistry::setAdminCall { newAdmin: next },
+            U256::ZERO,
+        )
+        .unwrap());
+    assert_eq!(w.p.read(&IRegistry::adminCall {}).unwrap(), next);
+    assert_eq!(w.p.read(&IRegistry::marketCall {}).unwrap(), w.p.m.market);
+}
+
+#[test]
+fn malformed_calldata_gets_named_errors() {
+    let mut w = world();
+    let buyer = w.buyers[0];
+    let registry = w.p.registry;
+    let data = IRegistry::purchaseCall {
+        datasetId: U256::from(1),
+        licensee: buyer,
+    }
+    .abi_encode();
+    let r =
+        w.p.m
+            .chain
+            .send(
+                buyer,
+                Some(registry),
+                U256::ZERO,
+                data[..30].to_vec(),
+                DEFAULT_TX_GAS,
+            )
+            .unwrap();
+    assert_reverts(&r, &IRegistry::InvalidCalldata {});
+    let r =
+        w.p.m
+            .chain
+            .send(
+                buyer,
+                Some(registry),
+                U256::ZERO,
+                vec![1, 2, 3, 4],
+                DEFAULT_TX_GAS,
+            )
+            .unwrap();
+    assert_reverts(
+        &r,
+        &IRegistry::UnknownFunction {
+            selector: [1, 2, 3, 4].into(),
+        },
+    );
+    let r =
+        w.p.m
+            .chain
+            .send(
+                buyer,
+                Some(registry),
+                U256::from(1),
+                IRegistry::datasetCountCall {}.abi_encode(),
+                DEFAULT_TX_GAS,
+            )
+            .unwrap();
+    assert_reverts(&r, &IRegistry::NotPayable {});
+}
