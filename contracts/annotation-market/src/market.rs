@@ -20,7 +20,8 @@ use alloc::{vec, vec::Vec};
 use alloy_primitives::{Address, B256, U256};
 use alloy_sol_types::{SolCall, SolEvent};
 use stylus_kit::{
-    b, bad_calldata, err, not_payable, split_selector, u, unknown_function, word, Arg, Args, Result,
+    b, bad_calldata, err, not_payable, split_selector, u, unknown_function, word, Arg, Args,
+    RawAccess, Result,
 };
 use stylus_sdk::{
     call::static_call,
@@ -466,22 +467,6 @@ impl AnnotationMarket {
 
 impl AnnotationMarket {
     // ------------------------------------------------------------- storage
-
-    fn emit(&self, signature: B256, indexed: &[U256], args: &[Arg<'_>]) {
-        stylus_kit::emit(self.vm(), signature, indexed, args);
-    }
-
-    fn slot(&self, tag: u8, a: U256, b: U256, c: U256) -> U256 {
-        stylus_kit::slot(self.vm(), tag, a, b, c)
-    }
-
-    fn sload(&self, slot: U256) -> U256 {
-        stylus_kit::sload(self.vm(), slot)
-    }
-
-    fn sstore(&self, slot: U256, value: U256) {
-        stylus_kit::sstore(self.vm(), slot, value);
-    }
 
     fn record_slot(&self, job: U256, annotator: Address) -> U256 {
         self.slot(TAG_ANNOTATOR, job, word(annotator), U256::ZERO)

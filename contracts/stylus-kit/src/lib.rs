@@ -333,6 +333,32 @@ pub fn try_permit<H: Host + ?Sized>(
     let _ = call(vm, Call::new().value(U256::ZERO), token, &data);
 }
 
+/// Raw storage and events for any contract: `self.slot(..)`, `self.sload(..)`,
+/// `self.sstore(..)`, `self.emit(..)` on top of the free functions above.
+pub trait RawAccess: stylus_sdk::stylus_core::host::HostAccess {
+    /// See [`emit`].
+    fn emit(&self, signature: B256, indexed: &[U256], args: &[Arg<'_>]) {
+        emit(self.vm(), signature, indexed, args);
+    }
+
+    /// See [`slot`].
+    fn slot(&self, tag: u8, a: U256, b: U256, c: U256) -> U256 {
+        slot(self.vm(), tag, a, b, c)
+    }
+
+    /// See [`sload`].
+    fn sload(&self, at: U256) -> U256 {
+        sload(self.vm(), at)
+    }
+
+    /// See [`sstore`].
+    fn sstore(&self, at: U256, value: U256) {
+        sstore(self.vm(), at, value);
+    }
+}
+
+impl<T: stylus_sdk::stylus_core::host::HostAccess> RawAccess for T {}
+
 #[cfg(test)]
 mod tests {
     use alloy_primitives::address;

@@ -234,31 +234,7 @@ pub fn run() -> Result<String> {
             deadline,
         },
     )?;
-    let c = spec.call(chain.timestamp());
-    let blob = [
-        deadline.to_be_bytes::<32>().to_vec(),
-        U256::from(permit.v).to_be_bytes::<32>().to_vec(),
-        permit.r.to_vec(),
-        permit.s.to_vec(),
-    ]
-    .concat();
-    let create = IMarket::createJobWithPermitCall {
-        dataRoot: c.dataRoot,
-        metadataHash: c.metadataHash,
-        token: c.token,
-        rewardPerTask: c.rewardPerTask,
-        taskCount: c.taskCount,
-        replication: c.replication,
-        schema: c.schema,
-        numClasses: c.numClasses,
-        claimDuration: c.claimDuration,
-        submitDeadline: c.submitDeadline,
-        reviewWindow: c.reviewWindow,
-        maxClaim: c.maxClaim,
-        consensus: 0,
-        minStake: U256::ZERO,
-        permit: blob.into(),
-    };
+    let create = spec.call_with_permit(chain.timestamp(), &permit);
     let r = to_market(
         &mut chain,
         &mut steps,

@@ -23,6 +23,20 @@ sol! {
     struct Permit { address owner; address spender; uint256 value; uint256 nonce; uint256 deadline; }
 }
 
+/// The `permit` blob of `createJobWithPermit` / `purchaseWithPermit`:
+/// `abi.encode(uint256 deadline, uint8 v, bytes32 r, bytes32 s)`.
+pub fn permit_blob(permit: &IRewardToken::permitCall) -> Vec<u8> {
+    [
+        permit.deadline.to_be_bytes::<32>().to_vec(),
+        alloy_primitives::U256::from(permit.v)
+            .to_be_bytes::<32>()
+            .to_vec(),
+        permit.r.to_vec(),
+        permit.s.to_vec(),
+    ]
+    .concat()
+}
+
 /// Signs an EIP-2612 permit for the RewardToken named `labelmint Reward`
 /// at `token` on `chain_id` with `key`, returning the `permit` call.
 pub fn sign_permit(

@@ -188,6 +188,34 @@ impl JobSpec {
     }
 }
 
+impl JobSpec {
+    /// The `createJobWithPermit` call, with the deadline relative to `now`.
+    pub fn call_with_permit(
+        &self,
+        now: u64,
+        permit: &crate::IRewardToken::permitCall,
+    ) -> IMarket::createJobWithPermitCall {
+        let c = self.call(now);
+        IMarket::createJobWithPermitCall {
+            dataRoot: c.dataRoot,
+            metadataHash: c.metadataHash,
+            token: c.token,
+            rewardPerTask: c.rewardPerTask,
+            taskCount: c.taskCount,
+            replication: c.replication,
+            schema: c.schema,
+            numClasses: c.numClasses,
+            claimDuration: c.claimDuration,
+            submitDeadline: c.submitDeadline,
+            reviewWindow: c.reviewWindow,
+            maxClaim: c.maxClaim,
+            consensus: c.consensus,
+            minStake: c.minStake,
+            permit: crate::permit_blob(permit).into(),
+        }
+    }
+}
+
 /// The RewardToken and the AnnotationMarket deployed on an embedded chain.
 pub struct Market {
     /// The chain.
@@ -595,31 +623,7 @@ pub fn measure_gas(snapshot: &mut std::collections::BTreeMap<String, u64>) -> Re
             deadline,
         },
     )?;
-    let call = token_spec.call(now);
-    let blob = [
-        deadline.to_be_bytes::<32>().to_vec(),
-        U256::from(permit.v).to_be_bytes::<32>().to_vec(),
-        permit.r.to_vec(),
-        permit.s.to_vec(),
-    ]
-    .concat();
-    let with_permit = IMarket::createJobWithPermitCall {
-        dataRoot: call.dataRoot,
-        metadataHash: call.metadataHash,
-        token: call.token,
-        rewardPerTask: call.rewardPerTask,
-        taskCount: call.taskCount,
-        replication: call.replication,
-        schema: call.schema,
-        numClasses: call.numClasses,
-        claimDuration: call.claimDuration,
-        submitDeadline: call.submitDeadline,
-        reviewWindow: call.reviewWindow,
-        maxClaim: call.maxClaim,
-        consensus: 0,
-        minStake: U256::ZERO,
-        permit: blob.into(),
-    };
+    let with_permit = token_spec.call_with_permit(now, &permit);
     let r = m.send(creator, &with_permit, U256::ZERO)?;
     put("createJobWithPermit(RewardToken)", &r, true)?;
 

@@ -10,7 +10,7 @@
 )]
 
 use alloy_primitives::{Address, Bytes, B256, U256};
-use alloy_sol_types::{SolCall, SolError, SolEvent};
+use alloy_sol_types::SolCall;
 use labelmint::{
     market::{
         approve_batches_call, batch_digest, sign_batch, Batch, IMarket, JobSpec, Market,
@@ -20,35 +20,14 @@ use labelmint::{
 };
 use labelmint_devnet::{chain::DEFAULT_TX_GAS, Receipt};
 
+mod common;
+use common::{assert_reverts, logs, ok};
+
 fn setup() -> (Market, Address, Vec<Address>) {
     let m = Market::deploy(false).expect("deploys");
     let creator = m.chain.account(1);
     let annotators = (2..8).map(|i| m.chain.account(i)).collect();
     (m, creator, annotators)
-}
-
-fn assert_reverts<E: SolError + std::fmt::Debug>(r: &Receipt, e: &E) {
-    assert!(
-        r.reverted_with(e),
-        "expected {e:?}, got success={} output=0x{}",
-        r.success,
-        alloy_primitives::hex::encode(&r.output)
-    );
-}
-
-fn ok(r: &Receipt) {
-    assert!(
-        r.success,
-        "reverted: 0x{}",
-        alloy_primitives::hex::encode(&r.output)
-    );
-}
-
-fn logs<E: SolEvent>(r: &Receipt) -> Vec<E> {
-    r.logs
-        .iter()
-        .filter_map(|l| E::decode_log_data(&l.data).ok())
-        .collect()
 }
 
 fn job_info(m: &mut Market, job: U256) -> IMarket::getJobReturn {
@@ -510,31 +489,7 @@ fn token_job_with_permit_needs_one_transaction() {
         },
     )
     .unwrap();
-    let c = spec.call(m.chain.timestamp());
-    let blob = [
-        deadline.to_be_bytes::<32>().to_vec(),
-        U256::from(permit.v).to_be_bytes::<32>().to_vec(),
-        permit.r.to_vec(),
-        permit.s.to_vec(),
-    ]
-    .concat();
-    let call = IMarket::createJobWithPermitCall {
-        dataRoot: c.dataRoot,
-        metadataHash: c.metadataHash,
-        token: c.token,
-        rewardPerTask: c.rewardPerTask,
-        taskCount: c.taskCount,
-        replication: c.replication,
-        schema: c.schema,
-        numClasses: c.numClasses,
-        claimDuration: c.claimDuration,
-        submitDeadline: c.submitDeadline,
-        reviewWindow: c.reviewWindow,
-        maxClaim: c.maxClaim,
-        consensus: 0,
-        minStake: U256::ZERO,
-        permit: blob.clone().into(),
-    };
+    let call = spec.call_with_permit(m.chain.timestamp(), &permit);
     // A front-runner uses the permit first: the job is still created.
     ok(&m.chain.send_call(m.admin, m.token, &permit).unwrap());
     let r = m.send(creator, &call, U256::ZERO).unwrap();

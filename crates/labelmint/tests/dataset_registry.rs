@@ -4,37 +4,16 @@
 #![allow(missing_docs, clippy::too_many_lines)]
 
 use alloy_primitives::{Address, B256, U256};
-use alloy_sol_types::{SolCall, SolError, SolEvent};
+use alloy_sol_types::SolCall;
 use labelmint::{
     market::{IMarket, JobSpec},
     registry::{IRegistry, Marketplace, Publication},
     sign_permit, IRewardToken, Permit,
 };
-use labelmint_devnet::{chain::DEFAULT_TX_GAS, Receipt};
+use labelmint_devnet::chain::DEFAULT_TX_GAS;
 
-fn ok(r: &Receipt) {
-    assert!(
-        r.success,
-        "reverted: 0x{}",
-        alloy_primitives::hex::encode(&r.output)
-    );
-}
-
-fn assert_reverts<E: SolError + std::fmt::Debug>(r: &Receipt, e: &E) {
-    assert!(
-        r.reverted_with(e),
-        "expected {e:?}, got success={} output=0x{}",
-        r.success,
-        alloy_primitives::hex::encode(&r.output)
-    );
-}
-
-fn logs<E: SolEvent>(r: &Receipt) -> Vec<E> {
-    r.logs
-        .iter()
-        .filter_map(|l| E::decode_log_data(&l.data).ok())
-        .collect()
-}
+mod common;
+use common::{assert_reverts, logs, ok};
 
 struct World {
     p: Marketplace,
@@ -548,13 +527,7 @@ fn token_purchase_with_permit_in_one_call() {
         },
     )
     .unwrap();
-    let blob = [
-        deadline.to_be_bytes::<32>().to_vec(),
-        U256::from(permit.v).to_be_bytes::<32>().to_vec(),
-        permit.r.to_vec(),
-        permit.s.to_vec(),
-    ]
-    .concat();
+    let blob = labelmint::permit_blob(&permit);
     let call = IRegistry::purchaseWithPermitCall {
         datasetId: id,
         licensee: buyer,
