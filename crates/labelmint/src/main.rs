@@ -6,11 +6,24 @@
 //!   contract function), or fails when it differs from the committed file.
 //! - `labelmint bench-market`: gas of a whole 100-task job lifecycle per flow,
 //!   replication and batch size (Markdown table).
+//! - `labelmint storage root <file>`: the file's 0G Storage root hash
+//!   (streaming); `storage put <file>` / `storage get <root> <out>`: the local
+//!   content-addressed store (`--store DIR`, default `.labelmint/store`),
+//!   verified on every read.
 
 use anyhow::{bail, Result};
 
-const USAGE: &str =
-    "usage: labelmint demo | labelmint gas-snapshot [--check] | labelmint bench-market";
+const USAGE: &str = "usage: labelmint demo | labelmint gas-snapshot [--check] | labelmint bench-market\n       labelmint storage root <file> | storage put <file> [--store DIR] | storage get <root> <out> [--store DIR]";
+
+/// The local store from `--store DIR` (default `.labelmint/store`).
+fn store(rest: &[&str]) -> Result<labelmint_storage::LocalStore> {
+    let dir = match rest {
+        [] => ".labelmint/store",
+        ["--store", dir] => dir,
+        _ => bail!("{USAGE}"),
+    };
+    Ok(labelmint_storage::LocalStore::open(dir)?)
+}
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -56,6 +69,30 @@ fn main() -> Result<()> {
                 }
             }
             bail!(".gas-snapshot is out of date: run `cargo run --release -p labelmint -- gas-snapshot` and commit it")
+        }
+        ["storage", "root", file] => {
+            let started = std::time::Instant::now();
+            let root = labelmint_storage::root_of_file(std::path::Path::new(file))?;
+            let size = std::fs::metadata(file)?.len();
+            println!("{root}");
+            eprintln!(
+                "{size} bytes, {} segments, {:.2} s",
+                labelmint_storage::segments(size),
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        ["storage", "put", file, rest @ ..] => {
+            let root = store(rest)?.put_file(std::path::Path::new(file))?;
+            println!("{root}");
+            Ok(())
+        }
+        ["storage", "get", root, out, rest @ ..] => {
+            let root: alloy_primitives::B256 = root.parse()?;
+            let data = store(rest)?.get(&root)?;
+            std::fs::write(out, &data)?;
+            eprintln!("{} bytes verified against {root}", data.len());
+            Ok(())
         }
         ["bench-market"] => {
             print!("{}", labelmint::market::bench_table()?);
