@@ -6,6 +6,9 @@
 //!   contract function), or fails when it differs from the committed file.
 //! - `labelmint bench-market`: gas of a whole 100-task job lifecycle per flow,
 //!   replication and batch size (Markdown table).
+//! - `labelmint data add <folder>`: a folder of images or text becomes a task
+//!   manifest (item roots, sizes, image dimensions) in the local store; prints
+//!   the data root a job escrows against.
 //! - `labelmint storage root <file>`: the file's 0G Storage root hash
 //!   (streaming); `storage put <file>` / `storage get <root> <out>`: the local
 //!   content-addressed store (`--store DIR`, default `.labelmint/store`),
@@ -13,7 +16,7 @@
 
 use anyhow::{bail, Result};
 
-const USAGE: &str = "usage: labelmint demo | labelmint gas-snapshot [--check] | labelmint bench-market\n       labelmint storage root <file> | storage put <file> [--store DIR] | storage get <root> <out> [--store DIR]";
+const USAGE: &str = "usage: labelmint demo | labelmint gas-snapshot [--check] | labelmint bench-market\n       labelmint data add <folder> [--store DIR]\n       labelmint storage root <file> | storage put <file> [--store DIR] | storage get <root> <out> [--store DIR]";
 
 /// The local store from `--store DIR` (default `.labelmint/store`).
 fn store(rest: &[&str]) -> Result<labelmint_storage::LocalStore> {
@@ -69,6 +72,18 @@ fn main() -> Result<()> {
                 }
             }
             bail!(".gas-snapshot is out of date: run `cargo run --release -p labelmint -- gas-snapshot` and commit it")
+        }
+        ["data", "add", folder, rest @ ..] => {
+            let store = store(rest)?;
+            let (manifest, root) =
+                labelmint_storage::build_manifest(std::path::Path::new(folder), Some(&store))?;
+            println!("{root}");
+            eprintln!(
+                "{} {:?} tasks; manifest and every item stored and verifiable under their 0G roots; use the root as createJob's dataRoot",
+                manifest.tasks.len(),
+                manifest.kind
+            );
+            Ok(())
         }
         ["storage", "root", file] => {
             let started = std::time::Instant::now();

@@ -11,6 +11,9 @@
 //!   so a downloader can check any piece against the root alone.
 //! - [`LocalStore`]: the embedded default backend, a directory keyed by root
 //!   hash with atomic writes and verification on every read.
+//! - [`build_manifest`]: a folder of images or text becomes a task manifest
+//!   (task index → item root, size, image width/height) whose root is the
+//!   job's `dataRoot`.
 //!
 //! The 0G rules (design notes §5): chunks of 256 bytes, segments of 1,024
 //! chunks. `chunks = ceil(size / 256)`; unless that is a power of two it is
@@ -28,8 +31,12 @@ use std::{
 
 use alloy_primitives::{keccak256, B256};
 
+mod manifest;
 mod store;
 
+pub use manifest::{
+    build_manifest, DataKind, Manifest, ManifestError, TaskItem, IMAGE_EXTENSIONS, TEXT_EXTENSIONS,
+};
 pub use store::LocalStore;
 
 /// Bytes per chunk.
