@@ -6,6 +6,7 @@
 
 pub mod artifacts;
 pub mod demo;
+pub mod export;
 pub mod gas;
 pub mod market;
 pub mod registry;

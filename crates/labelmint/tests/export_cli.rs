@@ -1,0 +1,110 @@
+//! From a folder to training files: `data add` stores the manifest, `export`
+//! reads it back from the store and writes COCO or JSONL whose 0G root is
+//! what the registry would record; a round trip through the COCO file gives
+//! back every label.
+#![allow(missing_docs)]
+
+use labelmint_storage::{build_manifest, LocalStore};
+
+fn dir(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("labelmint-export-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn png(width: u32, height: u32) -> Vec<u8> {
+    let mut b = vec![0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13];
+    b.extend_from_slice(b"IHDR");
+    b.extend_from_slice(&width.to_be_bytes());
+    b.extend_from_slice(&height.to_be_bytes());
+    b.extend_from_slice(&[8, 6, 0, 0, 0, 0, 0, 0, 0]);
+    b
+}
+
+#[test]
+fn image_folder_to_coco_round_trip() {
+    let data = dir("img");
+    std::fs::write(data.join("a.png"), png(800, 600)).unwrap();
+    std::fs::write(data.join("b.png"), png(1024, 768)).unwrap();
+    let store = LocalStore::open(data.join(".store")).unwrap();
+    let (_, root) = build_manifest(&data, Some(&store)).unwrap();
+    let labels = serde_json::json!({
+        "categories": ["car", "person"],
+        "labels": [
+            {"task": 0, "category": 0, "bbox": [12.5, 30.0, 100.0, 50.0]},
+            {"task": 1, "category": 1, "polygon": [10.0, 10.0, 60.0, 10.0, 35.0, 80.0]}
+        ],
+        "info": {"description": "street", "version": "1", "date_created": "2026-11-22",
+                 "contributor": "creator", "license": "CC-BY-4.0", "license_url": "https://example.org"}
+    });
+    let labels_path = data.join("labels.json");
+    std::fs::write(&labels_path, labels.to_string()).unwrap();
+    let out = data.join("instances.json");
+    let file_root =
+        labelmint::export::run(&store, &format!("{root}"), &labels_path, "coco", &out).unwrap();
+    assert_eq!(file_root, labelmint_storage::root_of_file(&out).unwrap());
+    let coco: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(coco["images"][1]["width"], 1024);
+    assert_eq!(coco["images"][1]["height"], 768);
+    for (i, l) in labels["labels"].as_array().unwrap().iter().enumerate() {
+        let a = &coco["annotations"][i];
+        assert_eq!(
+            a["image_id"].as_u64().unwrap(),
+            l["task"].as_u64().unwrap() + 1
+        );
+        assert_eq!(
+            a["category_id"].as_u64().unwrap(),
+            l["category"].as_u64().unwrap() + 1
+        );
+        if let Some(b) = l.get("bbox") {
+            assert_eq!(&a["bbox"], b);
+        }
+        if let Some(p) = l.get("polygon") {
+            assert_eq!(&a["segmentation"][0], p);
+        }
+    }
+    // A text format for an image job is refused with a clear message.
+    let err = labelmint::export::run(&store, &format!("{root}"), &labels_path, "jsonl-chat", &out)
+        .unwrap_err();
+    assert!(err.to_string().contains("does not fit"), "{err}");
+    let _ = std::fs::remove_dir_all(&data);
+}
+
+#[test]
+fn text_folder_to_jsonl() {
+    let data = dir("txt");
+    std::fs::write(
+        data.join("items.jsonl"),
+        "\"I loved it\"\n\"Never again\"\n",
+    )
+    .unwrap();
+    let store = LocalStore::open(data.join(".store")).unwrap();
+    let (_, root) = build_manifest(&data, Some(&store)).unwrap();
+    let labels = serde_json::json!({
+        "classes": ["negative", "positive"],
+        "instruction": "Is this review positive or negative?",
+        "labels": [{"task": 0, "label": 1}, {"task": 1, "label": 0}]
+    });
+    let labels_path = data.join("labels.json");
+    std::fs::write(&labels_path, labels.to_string()).unwrap();
+    let out = data.join("train.jsonl");
+    labelmint::export::run(
+        &store,
+        &format!("{root}"),
+        &labels_path,
+        "jsonl-instruction",
+        &out,
+    )
+    .unwrap();
+    let text = std::fs::read_to_string(&out).unwrap();
+    let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(first["input"], "I loved it");
+    assert_eq!(first["output"], "positive");
+    let second: serde_json::Value = serde_json::from_str(text.lines().nth(1).unwrap()).unwrap();
+    assert_eq!(
+        (second["input"].as_str(), second["output"].as_str()),
+        (Some("Never again"), Some("negative"))
+    );
+    let _ = std::fs::remove_dir_all(&data);
+}
