@@ -49,6 +49,38 @@ fn short(a: Address) -> String {
     format!("{}…{}", &s[..6], &s[s.len() - 4..])
 }
 
+/// Sends one demo step to a contract, records it, fails on a revert.
+fn transact(
+    chain: &mut Devnet,
+    steps: &mut Vec<Step>,
+    to: Address,
+    from: Address,
+    value: U256,
+    what: String,
+    data: Vec<u8>,
+) -> Result<Receipt> {
+    let receipt = chain
+        .send(
+            from,
+            Some(to),
+            value,
+            data,
+            labelmint_devnet::chain::DEFAULT_TX_GAS,
+        )
+        .map_err(|e| anyhow!("{what}: {e}"))?;
+    steps.push(Step {
+        what,
+        receipt: receipt.clone(),
+    });
+    if !receipt.success {
+        return Err(anyhow!(
+            "step reverted: 0x{}",
+            alloy_primitives::hex::encode(&receipt.output)
+        ));
+    }
+    Ok(receipt)
+}
+
 /// Runs the demo and returns the report text.
 #[allow(clippy::too_many_lines)]
 pub fn run() -> Result<String> {
@@ -190,26 +222,7 @@ pub fn run() -> Result<String> {
                      what: String,
                      data: Vec<u8>|
      -> Result<Receipt> {
-        let receipt = chain
-            .send(
-                from,
-                Some(market),
-                U256::ZERO,
-                data,
-                labelmint_devnet::chain::DEFAULT_TX_GAS,
-            )
-            .map_err(|e| anyhow!("{what}: {e}"))?;
-        steps.push(Step {
-            what,
-            receipt: receipt.clone(),
-        });
-        if !receipt.success {
-            return Err(anyhow!(
-                "market step reverted: 0x{}",
-                alloy_primitives::hex::encode(&receipt.output)
-            ));
-        }
-        Ok(receipt)
+        transact(chain, steps, market, from, U256::ZERO, what, data)
     };
 
     // 4. A 12-task categorical job paid in LMR, escrow pulled with a permit.
@@ -373,34 +386,14 @@ pub fn run() -> Result<String> {
         ),
         receipt,
     });
-    let to_registry = |chain: &mut Devnet,
-                       steps: &mut Vec<Step>,
-                       from: Address,
-                       value: U256,
-                       what: String,
-                       data: Vec<u8>|
-     -> Result<Receipt> {
-        let receipt = chain
-            .send(
-                from,
-                Some(registry),
-                value,
-                data,
-                labelmint_devnet::chain::DEFAULT_TX_GAS,
-            )
-            .map_err(|e| anyhow!("{what}: {e}"))?;
-        steps.push(Step {
-            what,
-            receipt: receipt.clone(),
-        });
-        if !receipt.success {
-            return Err(anyhow!(
-                "registry step reverted: 0x{}",
-                alloy_primitives::hex::encode(&receipt.output)
-            ));
-        }
-        Ok(receipt)
-    };
+    let to_registry =
+        |chain: &mut Devnet,
+         steps: &mut Vec<Step>,
+         from: Address,
+         value: U256,
+         what: String,
+         data: Vec<u8>|
+         -> Result<Receipt> { transact(chain, steps, registry, from, value, what, data) };
     let publication = crate::registry::Publication {
         job,
         price: unit.saturating_to::<u128>() / 10,
