@@ -317,3 +317,75 @@ pub fn jsonl(
     }
     Ok(())
 }
+
+/// One file of a dataset package.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackageFile {
+    /// Path inside the ZIP.
+    pub path: String,
+    /// 0G root of its bytes.
+    pub root: alloy_primitives::B256,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+/// `manifest.json` of a dataset package: where the data came from and the
+/// root of every file in the package, so a buyer can check each one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackageManifest {
+    /// Format version (1).
+    pub version: u32,
+    /// Images or text.
+    pub kind: DataKind,
+    /// The job's data root (its task manifest).
+    pub source_data_root: alloy_primitives::B256,
+    /// Commitments of the annotator batches the labels come from.
+    pub batch_roots: Vec<alloy_primitives::B256>,
+    /// Every other file of the package, by path.
+    pub files: Vec<PackageFile>,
+}
+
+/// Writes a deterministic ZIP: `files` sorted by path, then `manifest.json`
+/// listing their roots; fixed timestamps (1980-01-01) and permissions, one
+/// compression level, so the same inputs give the same bytes and the same
+/// package root. Returns the manifest.
+pub fn package<W: Write + io::Seek>(
+    out: W,
+    kind: DataKind,
+    source_data_root: alloy_primitives::B256,
+    batch_roots: &[alloy_primitives::B256],
+    mut files: Vec<(String, Vec<u8>)>,
+) -> Result<PackageManifest> {
+    use zip::write::SimpleFileOptions;
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    let options = SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(6))
+        .last_modified_time(zip::DateTime::default())
+        .unix_permissions(0o644);
+    let mut zip = zip::ZipWriter::new(out);
+    let mut listed = Vec::with_capacity(files.len());
+    let zip_err = |e: zip::result::ZipError| ExportError::Io(io::Error::other(e));
+    for (path, bytes) in &files {
+        zip.start_file(path.as_str(), options).map_err(zip_err)?;
+        zip.write_all(bytes)?;
+        let root =
+            labelmint_storage::root_of_bytes(bytes).map_err(|e| io::Error::other(e.to_string()))?;
+        listed.push(PackageFile {
+            path: path.clone(),
+            root,
+            size: bytes.len() as u64,
+        });
+    }
+    let manifest = PackageManifest {
+        version: 1,
+        kind,
+        source_data_root,
+        batch_roots: batch_roots.to_vec(),
+        files: listed,
+    };
+    zip.start_file("manifest.json", options).map_err(zip_err)?;
+    serde_json::to_writer_pretty(&mut zip, &manifest).map_err(io::Error::from)?;
+    zip.finish().map_err(zip_err)?;
+    Ok(manifest)
+}

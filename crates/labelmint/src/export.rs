@@ -24,24 +24,29 @@ struct TextLabels {
     labels: Vec<TextLabel>,
 }
 
-/// Exports the job whose manifest is stored under `data_root` with the
-/// labels in `labels` to `out` in `format` (`coco`, `jsonl-chat`,
-/// `jsonl-instruction`, `jsonl-completion`); returns the file's 0G root.
-pub fn run(
+/// Batch commitments a labels file may list (any kind).
+#[derive(Deserialize, Default)]
+struct Batches {
+    #[serde(default)]
+    batch_roots: Vec<alloy_primitives::B256>,
+}
+
+/// The export of the job whose manifest is stored under `data_root` with
+/// the labels in `labels` in `format` (`coco`, `jsonl-chat`,
+/// `jsonl-instruction`, `jsonl-completion`): the manifest and the bytes.
+fn render(
     store: &LocalStore,
-    data_root: &str,
+    data_root: alloy_primitives::B256,
     labels: &Path,
     format: &str,
-    out: &Path,
-) -> Result<alloy_primitives::B256> {
-    let root: alloy_primitives::B256 = data_root.parse().context("data root")?;
-    let manifest: Manifest = serde_json::from_slice(&store.get(&root)?).context("manifest")?;
+) -> Result<(Manifest, Vec<u8>)> {
+    let manifest: Manifest = serde_json::from_slice(&store.get(&data_root)?).context("manifest")?;
     let text = std::fs::read(labels).with_context(|| format!("reading {}", labels.display()))?;
-    let mut file = std::io::BufWriter::new(std::fs::File::create(out)?);
+    let mut out = Vec::new();
     match (format, manifest.kind) {
         ("coco", DataKind::Image) => {
             let l: ImageLabels = serde_json::from_slice(&text).context("labels file")?;
-            coco(&mut file, &manifest, &l.categories, &l.labels, &l.info)?;
+            coco(&mut out, &manifest, &l.categories, &l.labels, &l.info)?;
         }
         (f, DataKind::Text) if f.starts_with("jsonl-") => {
             let schema = match f {
@@ -57,7 +62,7 @@ pub fn run(
                 .map(|t| Ok(item_text(&t.path, String::from_utf8(store.get(&t.root)?)?)))
                 .collect::<Result<Vec<String>>>()?;
             jsonl(
-                &mut file,
+                &mut out,
                 &manifest,
                 &texts,
                 &l.classes,
@@ -70,8 +75,53 @@ pub fn run(
             bail!("format {f} does not fit a {kind:?} job (coco for images, jsonl-* for text)")
         }
     }
+    Ok((manifest, out))
+}
+
+/// Exports the job whose manifest is stored under `data_root` with the
+/// labels in `labels` to `out` in `format`; returns the file's 0G root.
+pub fn run(
+    store: &LocalStore,
+    data_root: &str,
+    labels: &Path,
+    format: &str,
+    out: &Path,
+) -> Result<alloy_primitives::B256> {
+    let root: alloy_primitives::B256 = data_root.parse().context("data root")?;
+    let (_, bytes) = render(store, root, labels, format)?;
+    let mut file = std::io::BufWriter::new(std::fs::File::create(out)?);
+    file.write_all(&bytes)?;
     file.flush()?;
     drop(file);
+    Ok(labelmint_storage::root_of_file(out)?)
+}
+
+/// Builds the dataset package (ZIP): image jobs get `images/<path>` (every
+/// image from the store, verified) and `annotations/instances.json`; text
+/// jobs get `data.jsonl`; both get `manifest.json` with the source data root,
+/// the batch roots listed in the labels file, and every file's root. Returns
+/// the package's 0G root — what the registry records.
+pub fn package(
+    store: &LocalStore,
+    data_root: &str,
+    labels: &Path,
+    format: &str,
+    out: &Path,
+) -> Result<alloy_primitives::B256> {
+    let root: alloy_primitives::B256 = data_root.parse().context("data root")?;
+    let (manifest, bytes) = render(store, root, labels, format)?;
+    let batches: Batches = serde_json::from_slice(&std::fs::read(labels)?).unwrap_or_default();
+    let mut files = Vec::new();
+    if manifest.kind == DataKind::Image {
+        for t in &manifest.tasks {
+            files.push((format!("images/{}", t.path), store.get(&t.root)?));
+        }
+        files.push(("annotations/instances.json".to_string(), bytes));
+    } else {
+        files.push(("data.jsonl".to_string(), bytes));
+    }
+    let file = std::fs::File::create(out)?;
+    labelmint_export::package(file, manifest.kind, root, &batches.batch_roots, files)?;
     Ok(labelmint_storage::root_of_file(out)?)
 }
 

@@ -13,6 +13,9 @@
 //!   JSON (image jobs) or chat / instruction / completion JSONL (text jobs);
 //!   prints the file's 0G root. `labelmint bench-export --out FILE`: 50,000
 //!   images with 150,000 annotations exported as COCO, timed.
+//! - `labelmint package <dataRoot> --labels FILE --format F --out FILE.zip`:
+//!   the deterministic dataset ZIP (images or JSONL, annotations,
+//!   `manifest.json` of roots); prints the package root for the registry.
 //! - `labelmint storage root <file>`: the file's 0G Storage root hash
 //!   (streaming); `storage put <file>` / `storage get <root> <out>`: the local
 //!   content-addressed store (`--store DIR`, default `.labelmint/store`),
@@ -20,7 +23,7 @@
 
 use anyhow::{bail, Result};
 
-const USAGE: &str = "usage: labelmint demo | labelmint gas-snapshot [--check] | labelmint bench-market\n       labelmint data add <folder> [--store DIR]\n       labelmint export <dataRoot> --labels FILE --format coco|jsonl-chat|jsonl-instruction|jsonl-completion --out FILE [--store DIR]\n       labelmint bench-export --out FILE\n       labelmint storage root <file> | storage put <file> [--store DIR] | storage get <root> <out> [--store DIR]";
+const USAGE: &str = "usage: labelmint demo | labelmint gas-snapshot [--check] | labelmint bench-market\n       labelmint data add <folder> [--store DIR]\n       labelmint export <dataRoot> --labels FILE --format coco|jsonl-chat|jsonl-instruction|jsonl-completion --out FILE [--store DIR]\n       labelmint package <dataRoot> --labels FILE --format F --out FILE.zip [--store DIR]\n       labelmint bench-export --out FILE\n       labelmint storage root <file> | storage put <file> [--store DIR] | storage get <root> <out> [--store DIR]";
 
 /// The local store from `--store DIR` (default `.labelmint/store`).
 fn store(rest: &[&str]) -> Result<labelmint_storage::LocalStore> {
@@ -102,6 +105,23 @@ fn main() -> Result<()> {
             )?;
             println!("{file_root}");
             eprintln!("wrote {out} ({} bytes)", std::fs::metadata(out_path)?.len());
+            Ok(())
+        }
+        ["package", root, "--labels", labels, "--format", format, "--out", out, rest @ ..] => {
+            let store = store(rest)?;
+            let out_path = std::path::Path::new(out);
+            let package_root = labelmint::export::package(
+                &store,
+                root,
+                std::path::Path::new(labels),
+                format,
+                out_path,
+            )?;
+            println!("{package_root}");
+            eprintln!(
+                "wrote {out} ({} bytes); publish this root in the DatasetRegistry",
+                std::fs::metadata(out_path)?.len()
+            );
             Ok(())
         }
         ["bench-export", "--out", out] => {

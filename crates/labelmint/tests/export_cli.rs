@@ -108,3 +108,71 @@ fn text_folder_to_jsonl() {
     );
     let _ = std::fs::remove_dir_all(&data);
 }
+
+#[test]
+fn package_is_deterministic_and_lists_every_root() {
+    use std::io::Read;
+    let data = dir("pkg");
+    std::fs::write(data.join("a.png"), png(320, 200)).unwrap();
+    std::fs::write(data.join("b.png"), png(64, 64)).unwrap();
+    let store = LocalStore::open(data.join(".store")).unwrap();
+    let (_, root) = build_manifest(&data, Some(&store)).unwrap();
+    let batch = alloy_primitives::B256::repeat_byte(0xbb);
+    let labels = serde_json::json!({
+        "categories": ["thing"],
+        "labels": [{"task": 1, "category": 0, "bbox": [1.0, 2.0, 3.0, 4.0]}],
+        "info": {"description": "d", "version": "1", "date_created": "2026-11-22",
+                 "contributor": "c", "license": "CC0", "license_url": "https://example.org"},
+        "batch_roots": [format!("{batch}")]
+    });
+    let labels_path = data.join("labels.json");
+    std::fs::write(&labels_path, labels.to_string()).unwrap();
+    let (one, two) = (data.join("one.zip"), data.join("two.zip"));
+    let r1 =
+        labelmint::export::package(&store, &format!("{root}"), &labels_path, "coco", &one).unwrap();
+    let r2 =
+        labelmint::export::package(&store, &format!("{root}"), &labels_path, "coco", &two).unwrap();
+    assert_eq!(r1, r2, "same inputs, same package root");
+    assert_eq!(std::fs::read(&one).unwrap(), std::fs::read(&two).unwrap());
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(&one).unwrap()).unwrap();
+    let names: Vec<String> = (0..zip.len())
+        .map(|i| zip.by_index(i).unwrap().name().to_string())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "annotations/instances.json",
+            "images/a.png",
+            "images/b.png",
+            "manifest.json"
+        ]
+    );
+    let mut text = String::new();
+    zip.by_name("manifest.json")
+        .unwrap()
+        .read_to_string(&mut text)
+        .unwrap();
+    let manifest: labelmint_export::PackageManifest = serde_json::from_str(&text).unwrap();
+    assert_eq!(manifest.source_data_root, root);
+    assert_eq!(manifest.batch_roots, [batch]);
+    for f in &manifest.files {
+        let mut bytes = Vec::new();
+        zip.by_name(&f.path)
+            .unwrap()
+            .read_to_end(&mut bytes)
+            .unwrap();
+        assert_eq!(
+            labelmint_storage::root_of_bytes(&bytes).unwrap(),
+            f.root,
+            "{}",
+            f.path
+        );
+    }
+    let mut img = Vec::new();
+    zip.by_name("images/b.png")
+        .unwrap()
+        .read_to_end(&mut img)
+        .unwrap();
+    assert_eq!(img, png(64, 64));
+    let _ = std::fs::remove_dir_all(&data);
+}
