@@ -34,18 +34,18 @@ struct Batches {
 /// The export of the job whose manifest is stored under `data_root` with
 /// the labels in `labels` in `format` (`coco`, `jsonl-chat`,
 /// `jsonl-instruction`, `jsonl-completion`): the manifest and the bytes.
+/// `text` is the labels file's content.
 fn render(
     store: &LocalStore,
     data_root: alloy_primitives::B256,
-    labels: &Path,
+    text: &[u8],
     format: &str,
 ) -> Result<(Manifest, Vec<u8>)> {
     let manifest: Manifest = serde_json::from_slice(&store.get(&data_root)?).context("manifest")?;
-    let text = std::fs::read(labels).with_context(|| format!("reading {}", labels.display()))?;
     let mut out = Vec::new();
     match (format, manifest.kind) {
         ("coco", DataKind::Image) => {
-            let l: ImageLabels = serde_json::from_slice(&text).context("labels file")?;
+            let l: ImageLabels = serde_json::from_slice(text).context("labels file")?;
             coco(&mut out, &manifest, &l.categories, &l.labels, &l.info)?;
         }
         (f, DataKind::Text) if f.starts_with("jsonl-") => {
@@ -55,7 +55,7 @@ fn render(
                 "jsonl-completion" => JsonlSchema::Completion,
                 _ => bail!("unknown format {f}"),
             };
-            let l: TextLabels = serde_json::from_slice(&text).context("labels file")?;
+            let l: TextLabels = serde_json::from_slice(text).context("labels file")?;
             let texts = manifest
                 .tasks
                 .iter()
@@ -87,13 +87,17 @@ pub fn run(
     format: &str,
     out: &Path,
 ) -> Result<alloy_primitives::B256> {
-    let root: alloy_primitives::B256 = data_root.parse().context("data root")?;
-    let (_, bytes) = render(store, root, labels, format)?;
-    let mut file = std::io::BufWriter::new(std::fs::File::create(out)?);
-    file.write_all(&bytes)?;
-    file.flush()?;
-    drop(file);
-    Ok(labelmint_storage::root_of_file(out)?)
+    let (root, text) = inputs(data_root, labels)?;
+    let (_, bytes) = render(store, root, &text, format)?;
+    std::fs::write(out, &bytes)?;
+    Ok(labelmint_storage::root_of_bytes(&bytes)?)
+}
+
+/// The parsed data root and the labels file's bytes (read once).
+fn inputs(data_root: &str, labels: &Path) -> Result<(alloy_primitives::B256, Vec<u8>)> {
+    let root = data_root.parse().context("data root")?;
+    let text = std::fs::read(labels).with_context(|| format!("reading {}", labels.display()))?;
+    Ok((root, text))
 }
 
 /// Builds the dataset package (ZIP): image jobs get `images/<path>` (every
@@ -108,9 +112,9 @@ pub fn package(
     format: &str,
     out: &Path,
 ) -> Result<alloy_primitives::B256> {
-    let root: alloy_primitives::B256 = data_root.parse().context("data root")?;
-    let (manifest, bytes) = render(store, root, labels, format)?;
-    let batches: Batches = serde_json::from_slice(&std::fs::read(labels)?).unwrap_or_default();
+    let (root, text) = inputs(data_root, labels)?;
+    let (manifest, bytes) = render(store, root, &text, format)?;
+    let batches: Batches = serde_json::from_slice(&text).unwrap_or_default();
     let mut files = Vec::new();
     if manifest.kind == DataKind::Image {
         for t in &manifest.tasks {

@@ -93,33 +93,23 @@ fn main() -> Result<()> {
             );
             Ok(())
         }
-        ["export", root, "--labels", labels, "--format", format, "--out", out, rest @ ..] => {
+        [cmd @ ("export" | "package"), root, "--labels", labels, "--format", format, "--out", out, rest @ ..] =>
+        {
             let store = store(rest)?;
             let out_path = std::path::Path::new(out);
-            let file_root = labelmint::export::run(
-                &store,
-                root,
-                std::path::Path::new(labels),
-                format,
-                out_path,
-            )?;
+            let labels = std::path::Path::new(labels);
+            let (file_root, hint) = if *cmd == "export" {
+                (
+                    labelmint::export::run(&store, root, labels, format, out_path)?,
+                    "",
+                )
+            } else {
+                let r = labelmint::export::package(&store, root, labels, format, out_path)?;
+                (r, "; publish this root in the DatasetRegistry")
+            };
             println!("{file_root}");
-            eprintln!("wrote {out} ({} bytes)", std::fs::metadata(out_path)?.len());
-            Ok(())
-        }
-        ["package", root, "--labels", labels, "--format", format, "--out", out, rest @ ..] => {
-            let store = store(rest)?;
-            let out_path = std::path::Path::new(out);
-            let package_root = labelmint::export::package(
-                &store,
-                root,
-                std::path::Path::new(labels),
-                format,
-                out_path,
-            )?;
-            println!("{package_root}");
             eprintln!(
-                "wrote {out} ({} bytes); publish this root in the DatasetRegistry",
+                "wrote {out} ({} bytes){hint}",
                 std::fs::metadata(out_path)?.len()
             );
             Ok(())
