@@ -9,6 +9,7 @@ pub mod demo;
 pub mod export;
 pub mod gas;
 pub mod market;
+pub mod quality;
 pub mod registry;
 
 use alloy_primitives::{Address, B256};

@@ -23,7 +23,7 @@
 
 use anyhow::{bail, Result};
 
-const USAGE: &str = "usage: labelmint demo | labelmint gas-snapshot [--check] | labelmint bench-market\n       labelmint data add <folder> [--store DIR]\n       labelmint export <dataRoot> --labels FILE --format coco|jsonl-chat|jsonl-instruction|jsonl-completion --out FILE [--store DIR]\n       labelmint package <dataRoot> --labels FILE --format F --out FILE.zip [--store DIR]\n       labelmint bench-export --out FILE\n       labelmint storage root <file> | storage put <file> [--store DIR] | storage get <root> <out> [--store DIR]";
+const USAGE: &str = "usage: labelmint demo | labelmint gas-snapshot [--check] | labelmint bench-market\n       labelmint data add <folder> [--store DIR]\n       labelmint export <dataRoot> --labels FILE --format coco|jsonl-chat|jsonl-instruction|jsonl-completion --out FILE [--store DIR]\n       labelmint package <dataRoot> --labels FILE --format F --out FILE.zip [--store DIR]\n       labelmint bench-export --out FILE | labelmint bench-quality\n       labelmint storage root <file> | storage put <file> [--store DIR] | storage get <root> <out> [--store DIR]";
 
 /// The local store from `--store DIR` (default `.labelmint/store`).
 fn store(rest: &[&str]) -> Result<labelmint_storage::LocalStore> {
@@ -146,6 +146,14 @@ fn main() -> Result<()> {
             let data = store(rest)?.get(&root)?;
             std::fs::write(out, &data)?;
             eprintln!("{} bytes verified against {root}", data.len());
+            Ok(())
+        }
+        ["bench-quality"] => {
+            let b = labelmint::quality::bench_dawid_skene(100_000, 5, 10);
+            println!(
+                "Dawid-Skene: 100000 tasks x 5 annotators x 10 classes ({} answers): {} EM iterations (converged: {}) in {:.2} s; accuracy {:.4} (majority vote {:.4})",
+                b.answers, b.iterations, b.converged, b.seconds, b.ds_accuracy, b.mv_accuracy
+            );
             Ok(())
         }
         ["bench-market"] => {
