@@ -263,40 +263,75 @@ pub struct SegmentProof {
     pub path: Vec<(B256, bool)>,
 }
 
+/// The segment roots of a file: enough to prove any segment against the
+/// file root (32 bytes per 256 KiB segment).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentTree {
+    /// Root of every segment, in order.
+    pub roots: Vec<B256>,
+}
+
+impl SegmentTree {
+    /// Reads `size` bytes from `reader` once and keeps every segment root.
+    pub fn build(reader: &mut impl Read, size: u64) -> Result<Self> {
+        let mut roots = Vec::new();
+        for_each_segment(reader, size, |_, root| roots.push(root))?;
+        Ok(Self { roots })
+    }
+
+    /// The file root.
+    pub fn root(&self) -> B256 {
+        merkle_root(&self.roots).unwrap_or_default()
+    }
+
+    /// The proof for segment `index`.
+    pub fn proof(&self, index: u64) -> Result<SegmentProof> {
+        let segments = self.roots.len() as u64;
+        if index >= segments {
+            return Err(StorageError::SegmentOutOfRange { index, segments });
+        }
+        let mut path = Vec::new();
+        let mut level = self.roots.clone();
+        let mut i = usize::try_from(index).unwrap_or(usize::MAX);
+        while level.len() > 1 {
+            let sibling = i ^ 1;
+            if sibling < level.len() {
+                path.push((level[sibling], sibling < i));
+            }
+            level = level
+                .chunks(2)
+                .map(|p| {
+                    if p.len() == 2 {
+                        parent(&p[0], &p[1])
+                    } else {
+                        p[0]
+                    }
+                })
+                .collect();
+            i /= 2;
+        }
+        Ok(SegmentProof {
+            index,
+            segments,
+            path,
+        })
+    }
+}
+
 /// The proof for segment `index` of `size` bytes from `reader` (all segment
 /// roots are kept: 32 bytes per 256 KiB).
 pub fn segment_proof(reader: &mut impl Read, size: u64, index: u64) -> Result<SegmentProof> {
-    let mut roots = Vec::new();
-    for_each_segment(reader, size, |_, root| roots.push(root))?;
-    let segments = roots.len() as u64;
-    if index >= segments {
-        return Err(StorageError::SegmentOutOfRange { index, segments });
-    }
-    let mut path = Vec::new();
-    let mut level = roots;
-    let mut i = usize::try_from(index).unwrap_or(usize::MAX);
-    while level.len() > 1 {
-        let sibling = i ^ 1;
-        if sibling < level.len() {
-            path.push((level[sibling], sibling < i));
-        }
-        level = level
-            .chunks(2)
-            .map(|p| {
-                if p.len() == 2 {
-                    parent(&p[0], &p[1])
-                } else {
-                    p[0]
-                }
-            })
-            .collect();
-        i /= 2;
-    }
-    Ok(SegmentProof {
-        index,
-        segments,
-        path,
-    })
+    SegmentTree::build(reader, size)?.proof(index)
+}
+
+/// The root of segment `index` of a `size`-byte file whose bytes in that
+/// segment are `data` (unpadded): the leaf its proof starts from.
+pub fn segment_leaf(size: u64, index: u64, data: &[u8]) -> B256 {
+    let total_chunks = padded_chunks(size);
+    let chunks = total_chunks
+        .saturating_sub(index * SEGMENT_CHUNKS)
+        .min(SEGMENT_CHUNKS);
+    segment_root(data, chunks)
 }
 
 /// Whether `data` (the segment's bytes as stored: up to 256 KiB, the last
@@ -314,8 +349,7 @@ pub fn verify_segment(root: B256, size: u64, data: &[u8], proof: &SegmentProof) 
     if data.len() as u64 != expected_len {
         return false;
     }
-    let chunks = (total_chunks - proof.index * SEGMENT_CHUNKS).min(SEGMENT_CHUNKS);
-    let mut node = segment_root(data, chunks);
+    let mut node = segment_leaf(size, proof.index, data);
     for (sibling, left) in &proof.path {
         node = if *left {
             parent(sibling, &node)

@@ -1,0 +1,276 @@
+//! Upload and verified download of whole files.
+
+use std::time::{Duration, Instant};
+
+use alloy_primitives::B256;
+use labelmint_storage::{segment_leaf, verify_segment, SegmentTree, CHUNK_SIZE, SEGMENT_SIZE};
+
+use crate::{
+    http::Http,
+    node::{encode, Proof, SegmentWithProof, StorageNode},
+    Result, Retry, ZgError,
+};
+
+/// Upload behaviour.
+#[derive(Clone, Debug)]
+pub struct UploadOptions {
+    /// Segments per `zgs_uploadSegments` call.
+    pub batch: usize,
+    /// How long to wait for the node to see the Flow submission, and then
+    /// for finality.
+    pub wait: Duration,
+    /// Poll interval while waiting.
+    pub poll: Duration,
+}
+
+impl Default for UploadOptions {
+    fn default() -> Self {
+        Self {
+            batch: 10,
+            wait: Duration::from_mins(5),
+            poll: Duration::from_secs(2),
+        }
+    }
+}
+
+/// What an upload did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UploadReport {
+    /// The file root.
+    pub root: B256,
+    /// Segments in the file.
+    pub segments: u64,
+    /// Segments this call sent (less than `segments` when resuming).
+    pub sent: u64,
+    /// `zgs_uploadSegments` calls made.
+    pub calls: u64,
+}
+
+/// Segment `index` of `data` as 0G sends it: the last one zero-padded to
+/// whole chunks.
+fn wire_segment(data: &[u8], index: u64) -> (Vec<u8>, usize) {
+    let start = usize::try_from(index * SEGMENT_SIZE).unwrap_or(usize::MAX);
+    let end = (start + SEGMENT_SIZE as usize).min(data.len());
+    let raw = &data[start..end];
+    let padded = raw.len().div_ceil(CHUNK_SIZE as usize) * CHUNK_SIZE as usize;
+    let mut out = raw.to_vec();
+    out.resize(padded, 0);
+    (out, raw.len())
+}
+
+/// Uploads `data` to `node`. The file's Flow submission must be on chain:
+/// the node must report it (`zgs_getFileInfo`) within `options.wait`.
+/// Resumes after the segments the node already holds, sends the rest in
+/// batches (each call retried per the node's [`Retry`]), then waits for
+/// `finalized`. `progress(done, total)` reports segments.
+pub async fn upload(
+    node: &StorageNode,
+    data: &[u8],
+    options: &UploadOptions,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<UploadReport> {
+    let tree = SegmentTree::build(&mut &data[..], data.len() as u64)?;
+    let root = tree.root();
+    let segments = tree.roots.len() as u64;
+    let started = Instant::now();
+    let info = loop {
+        if let Some(info) = node.file_info(root, false).await? {
+            break info;
+        }
+        if started.elapsed() >= options.wait {
+            return Err(ZgError::NotFound(root));
+        }
+        tokio::time::sleep(options.poll).await;
+    };
+    if info.tx.size != data.len() as u64 {
+        return Err(ZgError::Decode {
+            what: "zgs_getFileInfo".into(),
+            detail: format!(
+                "node records {} bytes for {root}, the file has {}",
+                info.tx.size,
+                data.len()
+            ),
+        });
+    }
+    let mut report = UploadReport {
+        root,
+        segments,
+        sent: 0,
+        calls: 0,
+    };
+    let mut next = if info.finalized {
+        segments
+    } else {
+        info.uploaded_seg_num.min(segments)
+    };
+    progress(next, segments);
+    while next < segments {
+        let end = (next + options.batch.max(1) as u64).min(segments);
+        let mut batch = Vec::new();
+        for index in next..end {
+            let (wire, raw) = wire_segment(data, index);
+            let leaf = segment_leaf(data.len() as u64, index, &wire[..raw]);
+            batch.push(SegmentWithProof {
+                root,
+                data: encode(&wire),
+                index,
+                proof: Proof::from_segment(&tree.proof(index)?, leaf, root),
+                file_size: data.len() as u64,
+            });
+        }
+        report.calls += 1;
+        match node.upload_segments(&batch).await {
+            Ok(()) => {}
+            Err(ZgError::Rpc { message, .. }) if message.contains("already uploaded") => {}
+            Err(e) => {
+                // A partial upload: ask the node where it stands and resume
+                // from there once; a second failure at the same place is final.
+                let held = node
+                    .file_info(root, false)
+                    .await?
+                    .map_or(0, |i| i.uploaded_seg_num);
+                if held <= next {
+                    return Err(e);
+                }
+                report.sent += held - next;
+                next = held;
+                progress(next, segments);
+                continue;
+            }
+        }
+        report.sent += end - next;
+        next = end;
+        progress(next, segments);
+    }
+    let waiting = Instant::now();
+    loop {
+        if node
+            .file_info(root, false)
+            .await?
+            .is_some_and(|i| i.finalized)
+        {
+            return Ok(report);
+        }
+        if waiting.elapsed() >= options.wait {
+            return Err(ZgError::NotFinalized {
+                root,
+                waited: waiting.elapsed(),
+            });
+        }
+        tokio::time::sleep(options.poll).await;
+    }
+}
+
+/// Downloads file `root` from `node`, segment by segment with proofs; every
+/// segment is verified against `root` before it is kept, and a segment that
+/// fails is fetched again (up to the retry attempts) before giving up.
+/// `progress(done, total)` reports segments.
+pub async fn download(
+    node: &StorageNode,
+    root: B256,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<Vec<u8>> {
+    let info = node
+        .file_info(root, true)
+        .await?
+        .ok_or(ZgError::NotFound(root))?;
+    let size = info.tx.size;
+    let segments = labelmint_storage::segments(size);
+    let mut out = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    for index in 0..segments {
+        let mut last = None;
+        for _ in 0..3 {
+            match fetch_verified(node, root, size, index, segments).await {
+                Ok(bytes) => {
+                    out.extend_from_slice(&bytes);
+                    last = None;
+                    break;
+                }
+                Err(e @ ZgError::Verification { .. }) => last = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        if let Some(e) = last {
+            return Err(e);
+        }
+        progress(index + 1, segments);
+    }
+    Ok(out)
+}
+
+async fn fetch_verified(
+    node: &StorageNode,
+    root: B256,
+    size: u64,
+    index: u64,
+    segments: u64,
+) -> Result<Vec<u8>> {
+    let fail = |detail: String| ZgError::Verification {
+        root,
+        segment: index,
+        detail,
+    };
+    let seg = node
+        .download_segment_with_proof(root, index)
+        .await?
+        .ok_or_else(|| fail("the node does not hold this segment".into()))?;
+    let mut bytes = seg.bytes()?;
+    let expected = usize::try_from((size - index * SEGMENT_SIZE).min(SEGMENT_SIZE)).unwrap_or(0);
+    if bytes.len() < expected
+        || bytes.len() > expected.div_ceil(CHUNK_SIZE as usize) * CHUNK_SIZE as usize
+    {
+        return Err(fail(format!("{} bytes, expected {expected}", bytes.len())));
+    }
+    if bytes[expected..].iter().any(|&b| b != 0) {
+        return Err(fail("non-zero padding".into()));
+    }
+    bytes.truncate(expected);
+    let (proof, leaf, proof_root) = seg
+        .proof
+        .to_segment(index, segments)
+        .ok_or_else(|| fail("malformed proof".into()))?;
+    if proof_root != root || leaf != segment_leaf(size, index, &bytes) {
+        return Err(fail(
+            "proof does not start at this data or end at the root".into(),
+        ));
+    }
+    if !verify_segment(root, size, &bytes, &proof) {
+        return Err(fail("proof does not verify".into()));
+    }
+    Ok(bytes)
+}
+
+/// The indexer's REST gateway.
+#[derive(Clone, Debug)]
+pub struct Indexer {
+    http: Http,
+}
+
+impl Indexer {
+    /// The gateway at `url`.
+    pub fn new(url: &str, retry: Retry) -> Self {
+        Self {
+            http: Http::new(url, retry),
+        }
+    }
+
+    /// `GET /file?root=…`: the whole file, accepted only if it hashes to
+    /// `root`.
+    pub async fn file(&self, root: B256) -> Result<Vec<u8>> {
+        let bytes = self.http.get_bytes(&format!("/file?root={root}")).await?;
+        let actual =
+            labelmint_storage::root_of_bytes(&bytes).map_err(|e| ZgError::Verification {
+                root,
+                segment: u64::MAX,
+                detail: e.to_string(),
+            })?;
+        if actual != root {
+            return Err(ZgError::Verification {
+                root,
+                segment: u64::MAX,
+                detail: format!("the gateway served bytes with root {actual}"),
+            });
+        }
+        Ok(bytes)
+    }
+}

@@ -1,0 +1,451 @@
+//! Minimal HTTP/1.1 servers for the client tests: a fake 0G storage node
+//! (JSON-RPC + the indexer's `GET /file`) and a fake fine-tuning broker,
+//! each with switches for the failures a real network produces.
+
+#![allow(dead_code, unreachable_pub, clippy::too_many_lines)]
+
+use std::{
+    collections::HashMap,
+    fmt::Write as _,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use alloy_primitives::{keccak256, Address, B256, U256};
+use base64::Engine;
+use labelmint_storage::{segment_leaf, verify_segment, SegmentTree, CHUNK_SIZE, SEGMENT_SIZE};
+use labelmint_zg::node::Proof;
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// A parsed request.
+pub struct Request {
+    pub method: String,
+    pub path: String,
+    pub body: Vec<u8>,
+}
+
+/// What the server does with a request.
+pub enum Reply {
+    Json(u16, Value),
+    Bytes(u16, Vec<u8>),
+    /// Sleep, then answer 200 `{}` (the client should have timed out).
+    Stall(Duration),
+}
+
+type Handler = Arc<dyn Fn(Request) -> Reply + Send + Sync>;
+
+/// A running server on its own thread and runtime.
+pub struct Server {
+    pub url: String,
+}
+
+impl Server {
+    pub fn start(handler: Handler) -> Self {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                tx.send(listener.local_addr().unwrap()).unwrap();
+                loop {
+                    let (mut sock, _) = listener.accept().await.unwrap();
+                    let handler = handler.clone();
+                    tokio::spawn(async move {
+                        let Some(req) = Box::pin(read_request(&mut sock)).await else { return };
+                        let reply = handler(req);
+                        let (status, body) = match reply {
+                            Reply::Json(s, v) => (s, serde_json::to_vec(&v).unwrap()),
+                            Reply::Bytes(s, b) => (s, b),
+                            Reply::Stall(d) => {
+                                tokio::time::sleep(d).await;
+                                (200, b"{}".to_vec())
+                            }
+                        };
+                        let head = format!(
+                            "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n",
+                            body.len()
+                        );
+                        let _ = sock.write_all(head.as_bytes()).await;
+                        let _ = sock.write_all(&body).await;
+                        let _ = sock.shutdown().await;
+                    });
+                }
+            });
+        });
+        let addr = rx.recv().unwrap();
+        Self {
+            url: format!("http://{addr}"),
+        }
+    }
+}
+
+async fn read_request(sock: &mut tokio::net::TcpStream) -> Option<Request> {
+    let mut buf = Vec::new();
+    let mut tmp = vec![0u8; 65536];
+    let header_end = loop {
+        let n = sock.read(&mut tmp).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&tmp[..n]);
+        if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break p + 4;
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..header_end]).to_string();
+    let mut lines = head.lines();
+    let mut first = lines.next()?.split(' ');
+    let method = first.next()?.to_string();
+    let path = first.next()?.to_string();
+    let len: usize = lines
+        .filter_map(|l| l.split_once(':'))
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+        .map_or(0, |(_, v)| v.trim().parse().unwrap_or(0));
+    while buf.len() < header_end + len {
+        let n = sock.read(&mut tmp).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&tmp[..n]);
+    }
+    Some(Request {
+        method,
+        path,
+        body: buf[header_end..header_end + len].to_vec(),
+    })
+}
+
+/// A file the fake node knows from its Flow submission.
+pub struct File {
+    pub size: u64,
+    pub segments: Vec<Option<Vec<u8>>>,
+    pub finalized: bool,
+    pub seq: u64,
+}
+
+/// Switches and state of the fake 0G node.
+#[derive(Default)]
+pub struct ZgState {
+    pub files: HashMap<B256, File>,
+    /// Answer the next n requests with HTTP 503.
+    pub fail_next: u32,
+    /// Stall the next n requests past the client's timeout.
+    pub stall_next: u32,
+    /// Flip a byte in the next n served segments / files.
+    pub corrupt_next: u32,
+    /// Store at most this many segments of the next upload call, then fail it.
+    pub partial_next: Option<usize>,
+    /// Calls per JSON-RPC method.
+    pub calls: HashMap<String, u32>,
+}
+
+impl ZgState {
+    /// What the on-chain Flow submission does: the node learns the file.
+    pub fn submit(&mut self, root: B256, size: u64) {
+        let seq = self.files.len() as u64;
+        let n = labelmint_storage::segments(size) as usize;
+        self.files.insert(
+            root,
+            File {
+                size,
+                segments: vec![None; n],
+                finalized: false,
+                seq,
+            },
+        );
+    }
+}
+
+fn held(f: &File) -> u64 {
+    f.segments.iter().take_while(|s| s.is_some()).count() as u64
+}
+
+fn info(root: &B256, f: &File) -> Value {
+    json!({
+        "tx": {"streamIds": [], "data": null, "dataMerkleRoot": root, "startEntryIndex": 0, "size": f.size, "seq": f.seq},
+        "finalized": f.finalized, "isCached": false, "uploadedSegNum": held(f)
+    })
+}
+
+fn rpc_error(id: &Value, code: i64, message: &str) -> Reply {
+    Reply::Json(
+        200,
+        json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}}),
+    )
+}
+
+fn b64() -> base64::engine::GeneralPurpose {
+    base64::engine::general_purpose::STANDARD
+}
+
+/// Starts a fake storage node + indexer; returns its URL and state.
+pub fn zg_node() -> (Server, Arc<Mutex<ZgState>>) {
+    let state = Arc::new(Mutex::new(ZgState::default()));
+    let s = state.clone();
+    let server = Server::start(Arc::new(move |req: Request| {
+        let mut st = s.lock().unwrap();
+        if st.fail_next > 0 {
+            st.fail_next -= 1;
+            return Reply::Bytes(503, b"overloaded".to_vec());
+        }
+        if st.stall_next > 0 {
+            st.stall_next -= 1;
+            return Reply::Stall(Duration::from_millis(1500));
+        }
+        if req.method == "GET" {
+            return indexer(&mut st, &req.path);
+        }
+        let Ok(call) = serde_json::from_slice::<Value>(&req.body) else {
+            return Reply::Json(
+                200,
+                json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32700, "message": "parse error"}}),
+            );
+        };
+        let id = call["id"].clone();
+        let method = call["method"].as_str().unwrap_or_default().to_string();
+        *st.calls.entry(method.clone()).or_default() += 1;
+        let p = &call["params"];
+        let root: B256 = serde_json::from_value(p[0].clone()).unwrap_or_default();
+        let ok = |v: Value| Reply::Json(200, json!({"jsonrpc": "2.0", "id": id, "result": v}));
+        match method.as_str() {
+            "zgs_getFileInfo" => ok(st.files.get(&root).map_or(Value::Null, |f| info(&root, f))),
+            "zgs_uploadSegments" => {
+                let limit = st.partial_next.take();
+                let segs = p[0].as_array().cloned().unwrap_or_default();
+                for (n, seg) in segs.iter().enumerate() {
+                    if limit == Some(n) {
+                        return rpc_error(&id, -32603, "node busy: upload interrupted");
+                    }
+                    let root: B256 =
+                        serde_json::from_value(seg["root"].clone()).unwrap_or_default();
+                    let Some(f) = st.files.get_mut(&root) else {
+                        return rpc_error(&id, -32000, "file not found: no Flow submission");
+                    };
+                    if f.finalized {
+                        return rpc_error(&id, -32000, "already uploaded and finalized");
+                    }
+                    let index = seg["index"].as_u64().unwrap_or(u64::MAX);
+                    let data = b64()
+                        .decode(seg["data"].as_str().unwrap_or_default())
+                        .unwrap_or_default();
+                    let proof: Proof =
+                        serde_json::from_value(seg["proof"].clone()).unwrap_or_default();
+                    let segments = f.segments.len() as u64;
+                    if index >= segments {
+                        return rpc_error(&id, -32000, "segment index out of range");
+                    }
+                    let raw = ((f.size - index * SEGMENT_SIZE).min(SEGMENT_SIZE)) as usize;
+                    let padded = raw.div_ceil(CHUNK_SIZE as usize) * CHUNK_SIZE as usize;
+                    let valid = data.len() == padded
+                        && proof
+                            .to_segment(index, segments)
+                            .is_some_and(|(sp, leaf, r)| {
+                                r == root
+                                    && leaf == segment_leaf(f.size, index, &data[..raw])
+                                    && verify_segment(root, f.size, &data[..raw], &sp)
+                            });
+                    if !valid {
+                        return rpc_error(&id, -32000, "invalid segment proof");
+                    }
+                    f.segments[index as usize] = Some(data[..raw].to_vec());
+                    if f.segments.iter().all(Option::is_some) {
+                        f.finalized = true;
+                    }
+                }
+                ok(Value::Null)
+            }
+            "zgs_downloadSegmentWithProof" => {
+                let index = p[1].as_u64().unwrap_or(u64::MAX);
+                let corrupt = st.corrupt_next > 0;
+                let Some(f) = st.files.get(&root) else {
+                    return ok(Value::Null);
+                };
+                let Some(Some(raw)) = f.segments.get(index as usize) else {
+                    return ok(Value::Null);
+                };
+                let whole: Vec<u8> = f.segments.iter().flatten().flatten().copied().collect();
+                let tree = SegmentTree::build(&mut &whole[..], f.size).unwrap();
+                let mut data = raw.clone();
+                let leaf = segment_leaf(f.size, index, &data);
+                data.resize(
+                    data.len().div_ceil(CHUNK_SIZE as usize) * CHUNK_SIZE as usize,
+                    0,
+                );
+                if corrupt {
+                    data[0] ^= 1;
+                }
+                let proof = Proof::from_segment(&tree.proof(index).unwrap(), leaf, root);
+                let v = json!({"root": root, "data": b64().encode(&data), "index": index, "proof": proof, "fileSize": f.size});
+                if corrupt {
+                    st.corrupt_next -= 1;
+                }
+                ok(v)
+            }
+            "zgs_downloadSegment" => {
+                let Some(f) = st.files.get(&root) else {
+                    return ok(Value::Null);
+                };
+                let whole: Vec<u8> = f.segments.iter().flatten().flatten().copied().collect();
+                let (start, end) = (
+                    p[1].as_u64().unwrap_or(0) as usize * 256,
+                    p[2].as_u64().unwrap_or(0) as usize * 256,
+                );
+                let mut padded = whole;
+                padded.resize(padded.len().div_ceil(256) * 256, 0);
+                ok(json!(b64().encode(
+                    &padded[start.min(padded.len())..end.min(padded.len())]
+                )))
+            }
+            _ => rpc_error(&id, -32601, "method not found"),
+        }
+    }));
+    (server, state)
+}
+
+fn indexer(st: &mut ZgState, path: &str) -> Reply {
+    let Some(root) = path
+        .strip_prefix("/file?root=")
+        .and_then(|r| r.parse::<B256>().ok())
+    else {
+        return Reply::Bytes(400, b"bad request".to_vec());
+    };
+    let Some(f) = st.files.get(&root).filter(|f| f.finalized) else {
+        return Reply::Bytes(404, b"file not found".to_vec());
+    };
+    let mut whole: Vec<u8> = f.segments.iter().flatten().flatten().copied().collect();
+    if st.corrupt_next > 0 {
+        st.corrupt_next -= 1;
+        whole[0] ^= 1;
+    }
+    Reply::Bytes(200, whole)
+}
+
+/// Switches and state of the fake fine-tuning broker.
+#[derive(Default)]
+pub struct BrokerState {
+    /// Datasets the provider can fetch.
+    pub datasets: Vec<B256>,
+    /// Tasks: record, state index, state at which to fail.
+    pub tasks: Vec<(Value, usize, Option<usize>)>,
+    /// Last nonce per user.
+    pub nonces: HashMap<Address, U256>,
+    /// Report an earlier state after this one (a broken provider).
+    pub regress_at: Option<usize>,
+    /// Never advance (for timeouts).
+    pub frozen: bool,
+    /// Fail every new task at this state.
+    pub fail_at: Option<usize>,
+}
+
+pub const STATES: [&str; 9] = labelmint_zg::finetune::STATES;
+
+fn recover(digest: B256, sig: &str) -> Option<Address> {
+    let bytes = alloy_primitives::hex::decode(sig).ok()?;
+    if bytes.len() != 65 {
+        return None;
+    }
+    let mut msg = b"\x19Ethereum Signed Message:\n32".to_vec();
+    msg.extend_from_slice(digest.as_slice());
+    let hash = keccak256(msg);
+    let sig = k256::ecdsa::Signature::from_slice(&bytes[..64]).ok()?;
+    let rec = k256::ecdsa::RecoveryId::from_byte(bytes[64].checked_sub(27)?)?;
+    let key = k256::ecdsa::VerifyingKey::recover_from_prehash(hash.as_slice(), &sig, rec).ok()?;
+    Some(Address::from_public_key(&key))
+}
+
+/// Starts a fake broker.
+pub fn broker() -> (Server, Arc<Mutex<BrokerState>>) {
+    let state = Arc::new(Mutex::new(BrokerState::default()));
+    let s = state.clone();
+    let server = Server::start(Arc::new(move |req: Request| {
+        let mut st = s.lock().unwrap();
+        let parts: Vec<&str> = req.path.trim_start_matches('/').split('/').collect();
+        match (req.method.as_str(), parts.as_slice()) {
+            ("GET", ["v1", "model"]) => Reply::Json(
+                200,
+                json!([
+                    {"name": "Qwen2.5-0.5B-Instruct", "hash": B256::repeat_byte(0x51), "dataType": "text", "description": "instruct model"},
+                    {"name": "mobilenet_v2", "hash": B256::repeat_byte(0x52), "dataType": "image", "description": "image classifier"}
+                ]),
+            ),
+            ("GET", ["v1", "quote"]) => Reply::Json(
+                200,
+                json!({"quote": "0xabcdef", "provider_signer": Address::repeat_byte(0x77)}),
+            ),
+            ("POST", ["v1", "user", user, "task"]) => {
+                let Ok(body) = serde_json::from_slice::<Value>(&req.body) else {
+                    return Reply::Json(400, json!({"error": "bad json"}));
+                };
+                let user: Address = user.parse().unwrap_or_default();
+                let field = |k: &str| body[k].as_str().unwrap_or_default().to_string();
+                let r = labelmint_zg::finetune::TaskRequest {
+                    pre_trained_model_hash: field("preTrainedModelHash")
+                        .parse()
+                        .unwrap_or_default(),
+                    dataset_hash: field("datasetHash").parse().unwrap_or_default(),
+                    training_params: field("trainingParams"),
+                    fee: field("fee").parse().unwrap_or_default(),
+                    nonce: field("nonce").parse().unwrap_or_default(),
+                };
+                let digest = labelmint_zg::finetune::task_digest(user, &r);
+                if recover(digest, &field("signature")) != Some(user)
+                    || field("userAddress").parse::<Address>().ok() != Some(user)
+                {
+                    return Reply::Json(401, json!({"error": "invalid signature"}));
+                }
+                if st.nonces.get(&user).is_some_and(|n| r.nonce <= *n) {
+                    return Reply::Json(400, json!({"error": "nonce already used"}));
+                }
+                if !st.datasets.contains(&r.dataset_hash) {
+                    return Reply::Json(400, json!({"error": "dataset not found in storage"}));
+                }
+                st.nonces.insert(user, r.nonce);
+                let mut task = body.clone();
+                task["id"] = json!(format!("task-{}", st.tasks.len() + 1));
+                task["progress"] = json!("Init");
+                let fail = st.fail_at;
+                st.tasks.push((task.clone(), 0, fail));
+                Reply::Json(200, task)
+            }
+            ("GET", ["v1", "user", _, "task", id, rest @ ..]) => {
+                let (frozen, regress) = (st.frozen, st.regress_at);
+                let Some(t) = st.tasks.iter_mut().find(|t| t.0["id"] == *id) else {
+                    return Reply::Json(404, json!({"error": "task not found"}));
+                };
+                if rest == ["log"] {
+                    let mut log = String::new();
+                    for s in &STATES[..=t.1.min(8)] {
+                        let _ = writeln!(log, "state {s}");
+                    }
+                    if t.2.is_some() {
+                        log.push_str("training: CUDA out of memory\n");
+                    }
+                    return Reply::Bytes(200, log.into_bytes());
+                }
+                let state = if t.2 == Some(t.1) {
+                    "Failed".to_string()
+                } else if regress == Some(t.1) {
+                    STATES[t.1 - 2].to_string()
+                } else {
+                    STATES[t.1].to_string()
+                };
+                let mut v = t.0.clone();
+                v["progress"] = json!(state);
+                if t.1 >= 6 {
+                    v["outputRootHash"] = json!(B256::repeat_byte(0x0f));
+                }
+                if !frozen && t.2 != Some(t.1) && t.1 < 8 {
+                    t.1 += 1;
+                }
+                Reply::Json(200, v)
+            }
+            _ => Reply::Json(404, json!({"error": "no route"})),
+        }
+    }));
+    (server, state)
+}
