@@ -5,6 +5,7 @@
 //! per-function gas snapshot of the contracts.
 
 pub mod artifacts;
+pub mod cli;
 pub mod demo;
 pub mod export;
 pub mod gas;

@@ -20,6 +20,11 @@
 //!   (streaming); `storage put <file>` / `storage get <root> <out>`: the local
 //!   content-addressed store (`--store DIR`, default `.labelmint/store`),
 //!   verified on every read.
+//! - `labelmint bench-quality`: Dawid–Skene on 100,000 tasks × 5 annotators
+//!   × 10 classes, timed.
+//! - On-chain (see [`labelmint::cli`]): `job create|status`,
+//!   `task claim|submit|relay`, `review approve|reject`, `audit`,
+//!   `dataset publish|buy|download`, `finetune models|start|status`.
 
 use anyhow::{bail, Result};
 
@@ -160,10 +165,13 @@ fn main() -> Result<()> {
             print!("{}", labelmint::market::bench_table()?);
             Ok(())
         }
+        [cmd @ ("job" | "task" | "review" | "audit" | "dataset" | "finetune"), rest @ ..] => {
+            labelmint::cli::run(cmd, rest)
+        }
         ["--help" | "-h" | "help"] => {
-            println!("{USAGE}");
+            println!("{USAGE}\n{}", labelmint::cli::USAGE);
             Ok(())
         }
-        _ => bail!("{USAGE}"),
+        _ => bail!("{USAGE}\n{}", labelmint::cli::USAGE),
     }
 }

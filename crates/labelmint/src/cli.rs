@@ -1,0 +1,804 @@
+//! The on-chain subcommands of `labelmint`: what a creator, an annotator and
+//! a buyer run against a Stylus chain over JSON-RPC.
+//!
+//! Defaults: the local chain at `http://127.0.0.1:8547` (`labelmint-devnet`),
+//! contract addresses from `deployments/<chainId>.json` (written by
+//! `labelmint-deploy`), the local store `.labelmint/store`. The key comes from
+//! `LABELMINT_PRIVATE_KEY` or `--keystore FILE` (password in
+//! `LABELMINT_KEYSTORE_PASSWORD`). `--storage 0g --zg-node URL
+//! [--zg-indexer URL]` puts and gets payloads on 0G instead.
+
+use std::{collections::BTreeMap, path::Path, time::Duration};
+
+use alloy_network::EthereumWallet;
+use alloy_primitives::{Address, Bytes, B256, U256};
+use alloy_provider::{DynProvider, Provider, ProviderBuilder};
+use alloy_rpc_types_eth::{Filter, TransactionRequest};
+use alloy_signer_local::PrivateKeySigner;
+use alloy_sol_types::{SolCall, SolEvent, SolInterface};
+use anyhow::{anyhow, bail, Context, Result};
+use labelmint_quality::audit::{audit, AuditConfig, BatchFile, JobKind, OnChainBatch, TaskLabel};
+use labelmint_zg::Storage;
+
+use crate::{
+    market::{unpack_tasks, IMarket},
+    registry::IRegistry,
+};
+
+/// Usage of the on-chain subcommands.
+pub const USAGE: &str = "on-chain (options: --rpc URL, --keystore FILE, --deployments DIR, --market ADDR, --registry ADDR, --store DIR, --storage local|0g, --zg-node URL, --zg-indexer URL):
+       labelmint job create --data-root R --tasks N --reward WEI [--replication K] [--schema categorical|bbox|polygon|text] [--classes C] [--claim-secs S] [--deadline-secs S] [--review-secs S] [--max-claim M] [--metadata H]
+       labelmint job status <jobId>
+       labelmint task claim <jobId> <t1,t2,...>
+       labelmint task submit <jobId> --batch FILE [--sign-only OUT]     (one signature for all the batch's tasks)
+       labelmint task relay FILE                                        (submit someone's signed batch, paying the gas)
+       labelmint review approve <jobId> <batchId,...> | review reject <jobId> <batchId> --tasks t1,t2 [--reason N]
+       labelmint audit <jobId> [--json]
+       labelmint dataset publish --root R --job J --format coco|jsonl-chat|jsonl-instruction|jsonl-completion --price WEI [--metadata H]
+       labelmint dataset buy <datasetId> [--for ADDR] | dataset download <datasetId> --out FILE
+       labelmint finetune models|start|status --provider URL ... (start: --dataset <id> --model NAME --fee WEI [--params JSON] [--nonce N]; status: <taskId> [--wait])";
+
+/// Parsed `--flag value` options and positional arguments.
+pub struct Args {
+    positional: Vec<String>,
+    flags: BTreeMap<String, String>,
+}
+
+impl Args {
+    /// Splits `args`; flags without a value (`--json`, `--wait`) get "true".
+    pub fn parse(args: &[&str]) -> Self {
+        let mut positional = Vec::new();
+        let mut flags = BTreeMap::new();
+        let mut i = 0;
+        while i < args.len() {
+            if let Some(name) = args[i].strip_prefix("--") {
+                let value = args.get(i + 1).filter(|v| !v.starts_with("--"));
+                flags.insert(
+                    name.to_string(),
+                    value.map_or("true".to_string(), |v| (*v).to_string()),
+                );
+                i += if value.is_some() { 2 } else { 1 };
+            } else {
+                positional.push(args[i].to_string());
+                i += 1;
+            }
+        }
+        Self { positional, flags }
+    }
+
+    fn flag(&self, name: &str) -> Option<&str> {
+        self.flags.get(name).map(String::as_str)
+    }
+
+    fn need(&self, name: &str) -> Result<&str> {
+        self.flag(name)
+            .ok_or_else(|| anyhow!("missing --{name}\n{USAGE}"))
+    }
+
+    fn pos(&self, i: usize, what: &str) -> Result<&str> {
+        self.positional
+            .get(i)
+            .map(String::as_str)
+            .ok_or_else(|| anyhow!("missing {what}\n{USAGE}"))
+    }
+
+    fn num<T: std::str::FromStr>(&self, name: &str, default: T) -> Result<T> {
+        self.flag(name).map_or(Ok(default), |v| {
+            v.parse()
+                .map_err(|_| anyhow!("--{name}: not a number: {v}"))
+        })
+    }
+}
+
+/// Comma-separated task or batch ids.
+fn ids<T: std::str::FromStr>(text: &str) -> Result<Vec<T>> {
+    text.split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| s.trim().parse().map_err(|_| anyhow!("not an id: {s}")))
+        .collect()
+}
+
+/// A connection to the chain with a signer and the contract addresses.
+pub struct Chain {
+    provider: DynProvider,
+    /// The signer's address.
+    pub from: Address,
+    signer: PrivateKeySigner,
+    /// Chain id.
+    pub chain_id: u64,
+    /// AnnotationMarket address.
+    pub market: Address,
+    /// DatasetRegistry address.
+    pub registry: Address,
+    rt: tokio::runtime::Runtime,
+}
+
+impl Chain {
+    /// Connects with the options in `a`.
+    pub fn connect(a: &Args) -> Result<Self> {
+        let rpc = a.flag("rpc").unwrap_or("http://127.0.0.1:8547");
+        let signer = labelmint_deploy::load_signer(a.flag("keystore").map(Path::new))
+            .context("signing key (set LABELMINT_PRIVATE_KEY or pass --keystore)")?;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let url: url::Url = rpc.parse().with_context(|| format!("--rpc {rpc}"))?;
+        let provider = ProviderBuilder::new()
+            .wallet(EthereumWallet::from(signer.clone()))
+            .connect_http(url)
+            .erased();
+        let chain_id = rt
+            .block_on(async {
+                tokio::time::timeout(Duration::from_secs(10), provider.get_chain_id()).await
+            })
+            .map_err(|_| {
+                anyhow!("{rpc} did not answer within 10 s (is labelmint-devnet running?)")
+            })?
+            .with_context(|| format!("{rpc} is unreachable"))?;
+        let manifest = labelmint_deploy::read_manifest(
+            Path::new(a.flag("deployments").unwrap_or("deployments")),
+            chain_id,
+        );
+        let address = |flag: &str, name: &str| -> Result<Address> {
+            if let Some(v) = a.flag(flag) {
+                return v.parse().with_context(|| format!("--{flag}"));
+            }
+            manifest
+                .contracts
+                .get(name)
+                .map(|d| d.address)
+                .ok_or_else(|| {
+                    anyhow!("no {name} for chain {chain_id}: run labelmint-deploy or pass --{flag}")
+                })
+        };
+        Ok(Self {
+            from: signer.address(),
+            market: address("market", "AnnotationMarket")?,
+            registry: address("registry", "DatasetRegistry").unwrap_or(Address::ZERO),
+            provider,
+            signer,
+            chain_id,
+            rt,
+        })
+    }
+
+    /// Reads a view.
+    pub fn call<C: SolCall>(&self, to: Address, call: &C) -> Result<C::Return> {
+        let tx = TransactionRequest::default()
+            .to(to)
+            .input(call.abi_encode().into());
+        let out = self
+            .rt
+            .block_on(async { self.provider.call(tx).await })
+            .map_err(|e| {
+                anyhow!(explain(
+                    &e.to_string(),
+                    e.as_error_resp()
+                        .and_then(alloy_json_rpc::ErrorPayload::as_revert_data)
+                ))
+            })?;
+        C::abi_decode_returns(&out).map_err(|e| anyhow!("cannot decode {}: {e}", C::SIGNATURE))
+    }
+
+    /// Sends a transaction; fails with the decoded custom error on revert.
+    pub fn send<C: SolCall>(
+        &self,
+        to: Address,
+        call: &C,
+        value: U256,
+    ) -> Result<alloy_rpc_types_eth::TransactionReceipt> {
+        let tx = TransactionRequest::default()
+            .to(to)
+            .input(call.abi_encode().into())
+            .value(value);
+        let receipt = self.rt.block_on(async {
+            let pending = self.provider.send_transaction(tx).await.map_err(|e| {
+                anyhow!(
+                    "{}: {}",
+                    C::SIGNATURE,
+                    explain(
+                        &e.to_string(),
+                        e.as_error_resp()
+                            .and_then(alloy_json_rpc::ErrorPayload::as_revert_data)
+                    )
+                )
+            })?;
+            pending
+                .with_timeout(Some(Duration::from_mins(1)))
+                .get_receipt()
+                .await
+                .map_err(|e| anyhow!("{}: no receipt: {e}", C::SIGNATURE))
+        })?;
+        if !receipt.status() {
+            bail!(
+                "{} reverted in block {:?}",
+                C::SIGNATURE,
+                receipt.block_number
+            );
+        }
+        Ok(receipt)
+    }
+
+    fn logs<E: SolEvent>(&self, address: Address, topic1: B256) -> Result<Vec<(E, Option<u64>)>> {
+        let filter = Filter::new()
+            .address(address)
+            .event_signature(E::SIGNATURE_HASH)
+            .topic1(topic1)
+            .from_block(0u64);
+        let logs = self.rt.block_on(self.provider.get_logs(&filter))?;
+        logs.iter()
+            .map(|l| {
+                Ok((
+                    E::decode_log(&l.inner)
+                        .map_err(|e| anyhow!("bad {} log: {e}", E::SIGNATURE))?
+                        .data,
+                    l.block_number,
+                ))
+            })
+            .collect()
+    }
+
+    /// The latest block's timestamp (deadlines are in chain time).
+    pub fn now(&self) -> Result<u64> {
+        let b = self
+            .rt
+            .block_on(async {
+                self.provider
+                    .get_block_by_number(alloy_rpc_types_eth::BlockNumberOrTag::Latest)
+                    .await
+            })?
+            .ok_or_else(|| anyhow!("no latest block"))?;
+        Ok(b.header.timestamp)
+    }
+
+    fn block_time(&self, block: u64) -> Result<u64> {
+        let b = self
+            .rt
+            .block_on(async { self.provider.get_block_by_number(block.into()).await })?
+            .ok_or_else(|| anyhow!("block {block} not found"))?;
+        Ok(b.header.timestamp)
+    }
+}
+
+/// A readable reason for an RPC failure: the decoded custom error when the
+/// revert data is one of ours.
+fn explain(text: &str, data: Option<Bytes>) -> String {
+    if let Some(d) = data {
+        if let Ok(e) = IMarket::IAnnotationMarketErrors::abi_decode(&d) {
+            return format!("reverted with {e:?}");
+        }
+        if let Ok(e) = IRegistry::IDatasetRegistryErrors::abi_decode(&d) {
+            return format!("reverted with {e:?}");
+        }
+        return format!("reverted with data {d}");
+    }
+    text.to_string()
+}
+
+/// The storage backend chosen by `--storage`.
+fn storage(a: &Args) -> Result<Box<dyn Storage>> {
+    match a.flag("storage").unwrap_or("local") {
+        "local" => Ok(Box::new(labelmint_storage::LocalStore::open(
+            a.flag("store").unwrap_or(".labelmint/store"),
+        )?)),
+        "0g" => Ok(Box::new(labelmint_zg::ZgStorage::new(
+            a.need("zg-node")?,
+            a.flag("zg-indexer"),
+            labelmint_zg::Retry::default(),
+            labelmint_zg::transfer::UploadOptions::default(),
+        )?)),
+        other => bail!("--storage {other}: use local or 0g"),
+    }
+}
+
+fn schema(name: &str) -> Result<u8> {
+    Ok(match name {
+        "categorical" => 0,
+        "bbox" => 1,
+        "polygon" => 2,
+        "text" => 3,
+        _ => bail!("--schema {name}: categorical, bbox, polygon or text"),
+    })
+}
+
+fn kind_of(schema: u8) -> JobKind {
+    match schema {
+        0 => JobKind::Categorical,
+        3 => JobKind::Text,
+        _ => JobKind::Geometry,
+    }
+}
+
+/// One submitted batch as the market's events record it.
+struct Submitted {
+    batch: OnChainBatch,
+    id: U256,
+}
+
+/// Every batch of `job`, with claim times from `TasksClaimed`.
+fn batches(c: &Chain, job: U256) -> Result<Vec<Submitted>> {
+    let topic = B256::from(job);
+    let claims = c.logs::<IMarket::TasksClaimed>(c.market, topic)?;
+    let mut claimed: Vec<(Address, u64, Vec<u32>)> = Vec::new();
+    for (e, block) in claims {
+        let at = match block {
+            Some(b) => c.block_time(b)?,
+            None => 0,
+        };
+        claimed.push((e.annotator, at, unpack_tasks(&e.tasks)));
+    }
+    let mut out = Vec::new();
+    for (e, _) in c.logs::<IMarket::LabelsSubmitted>(c.market, topic)? {
+        let tasks = unpack_tasks(&e.tasks);
+        let claimed_at = claimed
+            .iter()
+            .filter(|(a, at, t)| {
+                *a == e.annotator && *at <= e.submittedAt && tasks.iter().all(|x| t.contains(x))
+            })
+            .map(|(_, at, _)| *at)
+            .max();
+        out.push(Submitted {
+            id: e.batchId,
+            batch: OnChainBatch {
+                batch_id: e.batchId.to::<u64>(),
+                annotator: e.annotator,
+                tasks,
+                payload: e.payload.to_vec(),
+                submitted_at: e.submittedAt,
+                claimed_at,
+            },
+        });
+    }
+    Ok(out)
+}
+
+/// The job's `getJob`, or a clear error for an unknown id.
+fn job(c: &Chain, id: U256) -> Result<IMarket::getJobReturn> {
+    let j = c.call(c.market, &IMarket::getJobCall { jobId: id })?;
+    if j.status == 0 {
+        bail!("job {id} does not exist on chain {}", c.chain_id);
+    }
+    Ok(j)
+}
+
+/// Runs `labelmint <cmd> <rest…>` for the on-chain commands.
+#[allow(clippy::too_many_lines)]
+pub fn run(cmd: &str, rest: &[&str]) -> Result<()> {
+    let a = Args::parse(rest);
+    let sub = a.positional.first().map(String::as_str).unwrap_or_default();
+    if cmd == "finetune" {
+        return finetune(&a, sub);
+    }
+    let c = Chain::connect(&a)?;
+    match (cmd, sub) {
+        ("job", "create") => {
+            let tasks: u32 = a.need("tasks")?.parse().context("--tasks")?;
+            let reward: u128 = a.need("reward")?.parse().context("--reward")?;
+            let k: u8 = a.num("replication", 1)?;
+            let schema = schema(a.flag("schema").unwrap_or("categorical"))?;
+            let now = c.now()?;
+            let call = IMarket::createJobCall {
+                dataRoot: a.need("data-root")?.parse().context("--data-root")?,
+                metadataHash: a
+                    .flag("metadata")
+                    .map_or(Ok(B256::ZERO), str::parse)
+                    .context("--metadata")?,
+                token: Address::ZERO,
+                rewardPerTask: reward,
+                taskCount: tasks,
+                replication: k,
+                schema,
+                numClasses: a.num("classes", if schema == 0 { 2 } else { 0 })?,
+                claimDuration: a.num("claim-secs", 1_800)?,
+                submitDeadline: now + a.num::<u64>("deadline-secs", 7 * 86_400)?,
+                reviewWindow: a.num("review-secs", 86_400)?,
+                maxClaim: a.num("max-claim", 32)?,
+                consensus: 0,
+                minStake: U256::ZERO,
+            };
+            let escrow = U256::from(reward) * U256::from(tasks) * U256::from(k);
+            c.send(c.market, &call, escrow)?;
+            let id = c.call(c.market, &IMarket::jobCountCall {})?;
+            println!("{id}");
+            eprintln!("job {id}: {tasks} tasks × {k} × {reward} wei escrowed ({escrow} wei)");
+        }
+        ("job", "status") => {
+            let id: U256 = a.pos(1, "<jobId>")?.parse()?;
+            let j = job(&c, id)?;
+            let status = ["none", "open", "completed", "cancelled"]
+                .get(usize::from(j.status))
+                .copied()
+                .unwrap_or("?");
+            let view = serde_json::json!({
+                "job": id.to_string(), "status": status, "creator": j.creator, "token": j.token,
+                "rewardPerTask": j.rewardPerTask.to_string(), "tasks": j.taskCount, "replication": j.replication,
+                "schema": j.schema, "classes": j.numClasses, "dataRoot": j.dataRoot, "metadataHash": j.metadataHash,
+                "claimSeconds": j.claimDuration, "submitDeadline": j.submitDeadline, "reviewSeconds": j.reviewWindow,
+                "maxClaim": j.maxClaim, "reserved": j.reserved, "approved": j.approved, "batches": j.batches,
+                "escrow": j.escrow.to_string(),
+            });
+            println!("{}", serde_json::to_string_pretty(&view)?);
+        }
+        ("task", "claim") => {
+            let id: U256 = a.pos(1, "<jobId>")?.parse()?;
+            let task_ids: Vec<u32> = ids(a.pos(2, "<task ids>")?)?;
+            c.send(
+                c.market,
+                &IMarket::claimTasksCall {
+                    jobId: id,
+                    taskIds: task_ids.clone(),
+                },
+                U256::ZERO,
+            )?;
+            let r = c.call(
+                c.market,
+                &IMarket::annotatorRecordCall {
+                    jobId: id,
+                    annotator: c.from,
+                },
+            )?;
+            println!(
+                "claimed {} tasks of job {id} until {}",
+                task_ids.len(),
+                r.claimExpiry
+            );
+        }
+        ("task", "submit") => {
+            let id: U256 = a.pos(1, "<jobId>")?.parse()?;
+            let j = job(&c, id)?;
+            let (task_ids, payload) = batch_payload(&a, &c, id, j.schema)?;
+            if let Some(out) = a.flag("sign-only") {
+                let nonce = c.call(c.market, &IMarket::noncesCall { annotator: c.from })?;
+                let deadline = U256::from(j.submitDeadline);
+                let batch = crate::market::SubmitBatch {
+                    annotator: c.from,
+                    jobId: id,
+                    taskIds: task_ids.clone(),
+                    payload: payload.clone(),
+                    nonce,
+                    deadline,
+                };
+                let key = B256::from_slice(&c.signer.to_bytes()[..]);
+                let signature = crate::market::sign_batch(&key, c.market, c.chain_id, &batch)?;
+                let signed = serde_json::json!({
+                    "annotator": c.from, "jobId": id.to_string(), "taskIds": task_ids, "payload": payload,
+                    "deadline": deadline.to_string(), "signature": signature, "market": c.market, "chainId": c.chain_id,
+                });
+                std::fs::write(out, serde_json::to_vec_pretty(&signed)?)?;
+                eprintln!(
+                    "signed {} tasks for a relayer: {out} (nonce {nonce})",
+                    task_ids.len()
+                );
+                return Ok(());
+            }
+            c.send(
+                c.market,
+                &IMarket::submitBatchCall {
+                    jobId: id,
+                    taskIds: task_ids.clone(),
+                    payload,
+                },
+                U256::ZERO,
+            )?;
+            let count = c
+                .call(c.market, &IMarket::getJobCall { jobId: id })?
+                .batches;
+            println!(
+                "submitted {} tasks of job {id} (batches on the job: {count})",
+                task_ids.len()
+            );
+        }
+        ("task", "relay") => {
+            let text = std::fs::read(a.pos(1, "<signed batch file>")?)?;
+            let s: serde_json::Value =
+                serde_json::from_slice(&text).context("signed batch file")?;
+            let field = |k: &str| {
+                s[k].as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| anyhow!("signed batch file: missing {k}"))
+            };
+            let call = IMarket::submitBatchBySigCall {
+                annotator: field("annotator")?.parse()?,
+                jobId: field("jobId")?.parse()?,
+                taskIds: serde_json::from_value(s["taskIds"].clone())?,
+                payload: field("payload")?.parse()?,
+                deadline: field("deadline")?.parse()?,
+                signature: field("signature")?.parse()?,
+            };
+            c.send(c.market, &call, U256::ZERO)?;
+            println!(
+                "relayed {} tasks of job {} for {}",
+                call.taskIds.len(),
+                call.jobId,
+                call.annotator
+            );
+        }
+        ("review", verdict @ ("approve" | "reject")) => {
+            let id: U256 = a.pos(1, "<jobId>")?.parse()?;
+            let wanted: Vec<U256> = ids(a.pos(2, "<batch ids>")?)?;
+            let all = batches(&c, id)?;
+            let pick = |b: &U256| {
+                all.iter()
+                    .find(|s| s.id == *b)
+                    .ok_or_else(|| anyhow!("no batch {b} in job {id}"))
+            };
+            if verdict == "approve" {
+                let chosen: Vec<&Submitted> = wanted.iter().map(pick).collect::<Result<_>>()?;
+                let call = IMarket::approveBatchesCall {
+                    jobId: id,
+                    batchIds: chosen.iter().map(|s| s.id).collect(),
+                    annotators: chosen.iter().map(|s| s.batch.annotator).collect(),
+                    submittedAts: chosen.iter().map(|s| s.batch.submitted_at).collect(),
+                    taskCounts: chosen.iter().map(|s| s.batch.tasks.len() as u32).collect(),
+                    taskIds: chosen.iter().flat_map(|s| s.batch.tasks.clone()).collect(),
+                };
+                c.send(c.market, &call, U256::ZERO)?;
+                println!("approved {} batches of job {id}", chosen.len());
+            } else {
+                let s = pick(&wanted[0])?;
+                let rejected: Vec<u32> = ids(a.need("tasks")?)?;
+                let reason: u8 = a.num("reason", 1)?;
+                if reason == 0 {
+                    bail!("--reason must be non-zero (0 means approve)");
+                }
+                let verdicts: Vec<u8> = s
+                    .batch
+                    .tasks
+                    .iter()
+                    .map(|t| if rejected.contains(t) { reason } else { 0 })
+                    .collect();
+                let call = IMarket::reviewBatchCall {
+                    jobId: id,
+                    batchId: s.id,
+                    annotator: s.batch.annotator,
+                    submittedAt: s.batch.submitted_at,
+                    taskIds: s.batch.tasks.clone(),
+                    verdicts: verdicts.into(),
+                };
+                c.send(c.market, &call, U256::ZERO)?;
+                println!(
+                    "batch {}: {} tasks rejected (reason {reason}), the rest approved",
+                    s.id,
+                    rejected.len()
+                );
+            }
+        }
+        ("audit", _) => {
+            let id: U256 = a.pos(0, "<jobId>")?.parse()?;
+            let j = job(&c, id)?;
+            let store = storage(&a)?;
+            let list: Vec<OnChainBatch> = batches(&c, id)?.into_iter().map(|s| s.batch).collect();
+            let report = audit(
+                id.to::<u64>(),
+                kind_of(j.schema),
+                j.numClasses.max(2),
+                &list,
+                |r| store.get(r).ok(),
+                &AuditConfig::default(),
+            );
+            if a.flag("json").is_some() {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", report.table());
+            }
+        }
+        ("dataset", "publish") => {
+            let format = match a.need("format")? {
+                "coco" => 0,
+                "jsonl-chat" => 1,
+                "jsonl-instruction" => 2,
+                "jsonl-completion" => 3,
+                f => bail!("--format {f}: coco, jsonl-chat, jsonl-instruction or jsonl-completion"),
+            };
+            let call = IRegistry::publishCall {
+                rootHash: a.need("root")?.parse().context("--root")?,
+                metadataHash: a
+                    .flag("metadata")
+                    .map_or(Ok(B256::ZERO), str::parse)
+                    .context("--metadata")?,
+                format,
+                price: a.need("price")?.parse().context("--price")?,
+                paymentToken: Address::ZERO,
+                sourceJobId: a.num("job", U256::ZERO)?,
+                previousVersion: a.num("previous", U256::ZERO)?,
+                carryLicenses: false,
+            };
+            c.send(c.registry, &call, U256::ZERO)?;
+            let id = c.call(c.registry, &IRegistry::datasetCountCall {})?;
+            println!("{id}");
+        }
+        ("dataset", "buy") => {
+            let id: U256 = a.pos(1, "<datasetId>")?.parse()?;
+            let d = c.call(c.registry, &IRegistry::getDatasetCall { datasetId: id })?;
+            if d.publisher == Address::ZERO {
+                bail!("dataset {id} does not exist");
+            }
+            if d.paymentToken != Address::ZERO {
+                bail!("dataset {id} is priced in token {}: ERC-20 purchase from the CLI is not built yet (use purchaseWithPermit)", d.paymentToken);
+            }
+            let licensee = a
+                .flag("for")
+                .map_or(Ok(c.from), str::parse)
+                .context("--for")?;
+            c.send(
+                c.registry,
+                &IRegistry::purchaseCall {
+                    datasetId: id,
+                    licensee,
+                },
+                U256::from(d.price),
+            )?;
+            println!("licensed dataset {id} to {licensee} for {} wei", d.price);
+        }
+        ("dataset", "download") => {
+            let id: U256 = a.pos(1, "<datasetId>")?.parse()?;
+            let out = a.need("out")?;
+            let d = c.call(c.registry, &IRegistry::getDatasetCall { datasetId: id })?;
+            if d.publisher == Address::ZERO {
+                bail!("dataset {id} does not exist");
+            }
+            let bytes = storage(&a)?
+                .get(&d.rootHash)
+                .with_context(|| format!("fetching {}", d.rootHash))?;
+            let actual = labelmint_storage::root_of_bytes(&bytes)?;
+            if actual != d.rootHash {
+                bail!(
+                    "downloaded bytes have root {actual}, the registry records {}",
+                    d.rootHash
+                );
+            }
+            std::fs::write(out, &bytes)?;
+            let licensed = c.call(
+                c.registry,
+                &IRegistry::hasLicenseCall {
+                    datasetId: id,
+                    account: c.from,
+                },
+            )?;
+            println!(
+                "{} bytes verified against {} -> {out}",
+                bytes.len(),
+                d.rootHash
+            );
+            if !licensed {
+                eprintln!(
+                    "note: {} holds no licence for dataset {id}; buy one before use",
+                    c.from
+                );
+            }
+        }
+        _ => bail!("{USAGE}"),
+    }
+    Ok(())
+}
+
+/// The task ids and on-chain payload of `--batch FILE`: for categorical
+/// jobs `{"tasks": [...], "labels": [class, ...]}` (labels go on chain as
+/// bytes); otherwise `{"tasks": [...], "labels": [{"shapes": [...]}|{"text": "..."}]}`,
+/// stored as a [`BatchFile`] whose 0G root is the on-chain commitment.
+fn batch_payload(a: &Args, c: &Chain, job: U256, schema: u8) -> Result<(Vec<u32>, Bytes)> {
+    let path = a.need("batch")?;
+    let text = std::fs::read(path).with_context(|| format!("reading {path}"))?;
+    let v: serde_json::Value =
+        serde_json::from_slice(&text).with_context(|| format!("{path} is not JSON"))?;
+    let tasks: Vec<u32> = serde_json::from_value(v["tasks"].clone())
+        .with_context(|| format!("{path}: \"tasks\" must be a list of task ids"))?;
+    if schema == 0 {
+        let labels: Vec<u8> = serde_json::from_value(v["labels"].clone())
+            .with_context(|| format!("{path}: \"labels\" must be class numbers"))?;
+        if labels.len() != tasks.len() {
+            bail!("{path}: {} labels for {} tasks", labels.len(), tasks.len());
+        }
+        return Ok((tasks, labels.into()));
+    }
+    let labels: Vec<TaskLabel> = serde_json::from_value(v["labels"].clone()).with_context(|| format!("{path}: \"labels\" must be {{\"shapes\": [...]}} or {{\"text\": \"...\"}} per task"))?;
+    if labels.len() != tasks.len() {
+        bail!("{path}: {} labels for {} tasks", labels.len(), tasks.len());
+    }
+    let file = BatchFile {
+        job_id: job.to::<u64>(),
+        annotator: c.from,
+        tasks: tasks.clone(),
+        labels,
+    };
+    let bytes = serde_json::to_vec(&file)?;
+    let root = storage(a)?.put(&bytes)?;
+    eprintln!("batch payload stored under {root}");
+    Ok((tasks, Bytes::from(root.to_vec())))
+}
+
+/// `labelmint finetune models|start|status`.
+fn finetune(a: &Args, sub: &str) -> Result<()> {
+    use labelmint_zg::finetune::{address_of, Broker, TaskRequest};
+    let broker = Broker::new(a.need("provider")?, labelmint_zg::Retry::default());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let key = || -> Result<k256::ecdsa::SigningKey> {
+        let signer = labelmint_deploy::load_signer(a.flag("keystore").map(Path::new))?;
+        Ok(k256::ecdsa::SigningKey::from_slice(&signer.to_bytes()[..])?)
+    };
+    match sub {
+        "models" => {
+            for m in rt.block_on(broker.models())? {
+                println!("{}\t{}\t{}\t{}", m.name, m.hash, m.data_type, m.description);
+            }
+        }
+        "start" => {
+            let k = key()?;
+            let user = address_of(&k);
+            let c = Chain::connect(a)?;
+            let id: U256 = a.need("dataset")?.parse().context("--dataset")?;
+            let d = c.call(c.registry, &IRegistry::getDatasetCall { datasetId: id })?;
+            if d.publisher == Address::ZERO {
+                bail!("dataset {id} does not exist");
+            }
+            if !c.call(
+                c.registry,
+                &IRegistry::hasLicenseCall {
+                    datasetId: id,
+                    account: user,
+                },
+            )? {
+                bail!("{user} holds no licence for dataset {id}: run `labelmint dataset buy {id}` first");
+            }
+            let name = a.need("model")?;
+            let models = rt.block_on(broker.models())?;
+            let model = models.iter().find(|m| m.name == name).ok_or_else(|| {
+                anyhow!(
+                    "the provider has no model {name} (it has: {})",
+                    models
+                        .iter()
+                        .map(|m| m.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })?;
+            let nonce = a.flag("nonce").map_or_else(
+                || {
+                    Ok(U256::from(
+                        std::time::SystemTime::now()
+                            .duration_since(std::time::UNIX_EPOCH)?
+                            .as_millis(),
+                    ))
+                },
+                |n| n.parse::<U256>().map_err(anyhow::Error::from),
+            )?;
+            let request = TaskRequest {
+                pre_trained_model_hash: model.hash,
+                dataset_hash: d.rootHash,
+                training_params: a
+                    .flag("params")
+                    .unwrap_or(r#"{"num_train_epochs": 3}"#)
+                    .to_string(),
+                fee: a.need("fee")?.parse().context("--fee")?,
+                nonce,
+            };
+            let task = rt.block_on(broker.create_task(&k, &request))?;
+            println!("{}", task.id);
+            eprintln!(
+                "fine-tuning task {} created: {} on dataset {} ({})",
+                task.id, name, id, d.rootHash
+            );
+        }
+        "status" => {
+            let user = address_of(&key()?);
+            let id = a.pos(1, "<taskId>")?;
+            let task = if a.flag("wait").is_some() {
+                rt.block_on(broker.wait(
+                    user,
+                    id,
+                    false,
+                    Duration::from_secs(5),
+                    Duration::from_hours(6),
+                    |s| eprintln!("  {s}"),
+                ))?
+            } else {
+                rt.block_on(broker.task(user, id))?
+            };
+            println!("{}", serde_json::to_string_pretty(&task)?);
+        }
+        _ => bail!("{USAGE}"),
+    }
+    Ok(())
+}

@@ -1,0 +1,285 @@
+//! The `labelmint` binary's on-chain subcommands against a JSON-RPC node
+//! with the real contracts: a creator, four annotators (one through a
+//! relayer) and a buyer run a job from escrow to a verified dataset
+//! download, and bad input gets clear errors.
+#![allow(missing_docs, clippy::too_many_lines)]
+
+use std::{path::Path, process::Command};
+
+use labelmint_devnet::chain::DEV_KEYS;
+
+struct Cli<'a> {
+    rpc: String,
+    deployments: &'a Path,
+    store: &'a Path,
+}
+
+impl Cli<'_> {
+    fn run(&self, key: usize, args: &[&str]) -> (bool, String, String) {
+        let out = Command::new(env!("CARGO_BIN_EXE_labelmint"))
+            .args(args)
+            .args([
+                "--rpc",
+                &self.rpc,
+                "--deployments",
+                self.deployments.to_str().unwrap(),
+                "--store",
+                self.store.to_str().unwrap(),
+            ])
+            .env("LABELMINT_PRIVATE_KEY", DEV_KEYS[key])
+            .env("RUST_BACKTRACE", "0")
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).trim().to_string(),
+            String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        )
+    }
+
+    fn ok(&self, key: usize, args: &[&str]) -> String {
+        let (ok, out, err) = self.run(key, args);
+        assert!(ok, "labelmint {args:?} failed: {err}");
+        out
+    }
+
+    fn fails(&self, key: usize, args: &[&str], expect: &str) {
+        let (ok, out, err) = self.run(key, args);
+        assert!(!ok, "labelmint {args:?} should fail, printed {out}");
+        assert!(
+            err.contains(expect),
+            "labelmint {args:?}: expected {expect:?} in {err}"
+        );
+    }
+}
+
+fn write(dir: &Path, name: &str, v: &serde_json::Value) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, serde_json::to_vec(v).unwrap()).unwrap();
+    p.to_str().unwrap().to_string()
+}
+
+#[test]
+fn a_job_runs_from_escrow_to_a_verified_dataset_download_through_the_cli() {
+    let dir = std::env::temp_dir().join(format!("labelmint-cli-chain-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let chain = rt
+        .block_on(labelmint_deploy::harness::local_chain(
+            &labelmint::artifacts::artifacts_dir(),
+            &dir,
+        ))
+        .unwrap();
+    let store = dir.join("store");
+    let cli = Cli {
+        rpc: chain.url(),
+        deployments: &dir,
+        store: &store,
+    };
+
+    // Creator (account 0): 4 tasks, 3 votes each, 3 classes, 1,000 wei per label.
+    let job = cli.ok(
+        0,
+        &[
+            "job",
+            "create",
+            "--data-root",
+            &format!("0x{}", "11".repeat(32)),
+            "--tasks",
+            "4",
+            "--reward",
+            "1000",
+            "--replication",
+            "3",
+            "--classes",
+            "3",
+        ],
+    );
+    assert_eq!(job, "1");
+    let status: serde_json::Value =
+        serde_json::from_str(&cli.ok(0, &["job", "status", "1"])).unwrap();
+    assert_eq!(
+        (status["status"].as_str(), status["escrow"].as_str()),
+        (Some("open"), Some("12000"))
+    );
+
+    // Annotator 1 submits directly, annotator 2 claims first, annotator 3
+    // signs once and a relayer (the creator) pays the gas.
+    let all = write(
+        &dir,
+        "all.json",
+        &serde_json::json!({"tasks": [0, 1, 2, 3], "labels": [0, 1, 2, 1]}),
+    );
+    cli.ok(1, &["task", "submit", "1", "--batch", &all]);
+    assert!(cli
+        .ok(2, &["task", "claim", "1", "0,1,2,3"])
+        .starts_with("claimed 4 tasks"));
+    cli.ok(2, &["task", "submit", "1", "--batch", &all]);
+    let signed = dir.join("signed.json");
+    cli.ok(
+        3,
+        &[
+            "task",
+            "submit",
+            "1",
+            "--batch",
+            &all,
+            "--sign-only",
+            signed.to_str().unwrap(),
+        ],
+    );
+    assert!(cli
+        .ok(0, &["task", "relay", signed.to_str().unwrap()])
+        .contains("relayed 4 tasks"));
+
+    // The creator rejects task 3 of batch 1; annotator 4 redoes it.
+    cli.ok(
+        0,
+        &[
+            "review", "reject", "1", "1", "--tasks", "3", "--reason", "2",
+        ],
+    );
+    let one = write(
+        &dir,
+        "one.json",
+        &serde_json::json!({"tasks": [3], "labels": [1]}),
+    );
+    cli.ok(4, &["task", "submit", "1", "--batch", &one]);
+    cli.ok(0, &["review", "approve", "1", "2,3,4"]);
+    let status: serde_json::Value =
+        serde_json::from_str(&cli.ok(0, &["job", "status", "1"])).unwrap();
+    assert_eq!(status["status"], "completed");
+    assert_eq!(status["approved"], 12);
+
+    // The audit reads every batch from the chain: all verified, labels
+    // unanimous, but submitted seconds after claiming: flagged as too fast.
+    let report: serde_json::Value =
+        serde_json::from_str(&cli.ok(0, &["audit", "1", "--json"])).unwrap();
+    assert_eq!(report["batches"], 4);
+    assert_eq!(report["verified_batches"], 4);
+    assert_eq!(report["tasks_with_consensus"], 4);
+    assert!(report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["finding"] == "too_fast"));
+    assert_eq!(report["accept"], false);
+    assert!(cli.ok(0, &["audit", "1"]).contains("verdict: REJECT"));
+
+    // Publish the dataset file, sell a licence, download and verify.
+    let data = dir.join("data.jsonl");
+    std::fs::write(&data, "{\"messages\": []}\n".repeat(50)).unwrap();
+    let put = Command::new(env!("CARGO_BIN_EXE_labelmint"))
+        .args([
+            "storage",
+            "put",
+            data.to_str().unwrap(),
+            "--store",
+            store.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let root = String::from_utf8_lossy(&put.stdout).trim().to_string();
+    let id = cli.ok(
+        0,
+        &[
+            "dataset",
+            "publish",
+            "--root",
+            &root,
+            "--job",
+            "1",
+            "--format",
+            "jsonl-chat",
+            "--price",
+            "5000",
+        ],
+    );
+    assert_eq!(id, "1");
+    let out = dir.join("bought.jsonl");
+    let (ok, _, note) = cli.run(
+        5,
+        &["dataset", "download", "1", "--out", out.to_str().unwrap()],
+    );
+    assert!(ok && note.contains("holds no licence"), "{note}");
+    assert!(cli.ok(5, &["dataset", "buy", "1"]).contains("for 5000 wei"));
+    let (ok, printed, note) = cli.run(
+        5,
+        &["dataset", "download", "1", "--out", out.to_str().unwrap()],
+    );
+    assert!(
+        ok && printed.contains(&format!("verified against {root}")) && !note.contains("no licence")
+    );
+    assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&data).unwrap());
+
+    // Bad input: clear errors, nothing changes.
+    cli.fails(5, &["dataset", "buy", "1"], "AlreadyLicensed");
+    cli.fails(1, &["task", "claim", "9", "0"], "JobNotFound");
+    cli.fails(0, &["job", "status", "9"], "job 9 does not exist");
+    cli.fails(6, &["task", "submit", "1", "--batch", &all], "JobNotOpen");
+    cli.fails(0, &["review", "approve", "1", "77"], "no batch 77 in job 1");
+    let bad = write(
+        &dir,
+        "bad.json",
+        &serde_json::json!({"tasks": [0, 1], "labels": [0]}),
+    );
+    let open = cli.ok(
+        0,
+        &[
+            "job",
+            "create",
+            "--data-root",
+            &format!("0x{}", "22".repeat(32)),
+            "--tasks",
+            "2",
+            "--reward",
+            "10",
+        ],
+    );
+    cli.fails(
+        1,
+        &["task", "submit", &open, "--batch", &bad],
+        "1 labels for 2 tasks",
+    );
+    let empty = dir.join("empty");
+    let elsewhere = Cli {
+        rpc: chain.url(),
+        deployments: &dir,
+        store: &empty,
+    };
+    elsewhere.fails(
+        0,
+        &["dataset", "download", "1", "--out", out.to_str().unwrap()],
+        "fetching",
+    );
+    let dead = Cli {
+        rpc: "http://127.0.0.1:1".into(),
+        deployments: &dir,
+        store: &store,
+    };
+    dead.fails(0, &["job", "status", "1"], "unreachable");
+    let (ok, err) = Command::new(env!("CARGO_BIN_EXE_labelmint"))
+        .args(["job", "status", "1", "--rpc", &chain.url()])
+        .env_remove("LABELMINT_PRIVATE_KEY")
+        .output()
+        .map(|o| {
+            (
+                o.status.success(),
+                (),
+                String::from_utf8_lossy(&o.stderr).to_string(),
+            )
+        })
+        .unwrap();
+    assert!(!ok && err.contains("LABELMINT_PRIVATE_KEY"), "{err}");
+    cli.fails(
+        0,
+        &["finetune", "models", "--provider", "http://127.0.0.1:1"],
+        "unreachable",
+    );
+    drop(chain);
+}
