@@ -270,7 +270,6 @@ fn a_job_runs_from_escrow_to_a_verified_dataset_download_through_the_cli() {
         .map(|o| {
             (
                 o.status.success(),
-                (),
                 String::from_utf8_lossy(&o.stderr).to_string(),
             )
         })
