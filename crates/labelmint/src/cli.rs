@@ -263,12 +263,17 @@ impl Chain {
 /// A readable reason for an RPC failure: the decoded custom error when the
 /// revert data is one of ours.
 fn explain(text: &str, data: Option<Bytes>) -> String {
+    // `Name(Name { field: … })` → `Name { field: … }`
+    let tidy = |debug: String| match debug.split_once('(') {
+        Some((outer, inner)) if inner.starts_with(outer) => inner[..inner.len() - 1].to_string(),
+        _ => debug,
+    };
     if let Some(d) = data {
         if let Ok(e) = IMarket::IAnnotationMarketErrors::abi_decode(&d) {
-            return format!("reverted with {e:?}");
+            return format!("reverted with {}", tidy(format!("{e:?}")));
         }
         if let Ok(e) = IRegistry::IDatasetRegistryErrors::abi_decode(&d) {
-            return format!("reverted with {e:?}");
+            return format!("reverted with {}", tidy(format!("{e:?}")));
         }
         return format!("reverted with data {d}");
     }
