@@ -288,6 +288,7 @@ pub fn measure() -> Result<Snapshot> {
     let mut snapshot = rec.snapshot;
     crate::market::measure_gas(&mut snapshot)?;
     crate::registry::measure_gas(&mut snapshot)?;
+    crate::hub::measure_gas(&mut snapshot)?;
     Ok(snapshot)
 }
 

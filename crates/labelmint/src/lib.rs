@@ -9,6 +9,7 @@ pub mod cli;
 pub mod demo;
 pub mod export;
 pub mod gas;
+pub mod hub;
 pub mod market;
 pub mod quality;
 pub mod registry;

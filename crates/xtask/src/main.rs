@@ -46,6 +46,11 @@ const CONTRACTS: &[Contract] = &[
         lib: "dataset_registry",
         abi_name: "DatasetRegistry",
     },
+    Contract {
+        package: "quality-hub",
+        lib: "quality_hub",
+        abi_name: "QualityHub",
+    },
 ];
 
 /// Opt-levels compared by `wasm --measure`.

@@ -38,7 +38,7 @@ fn setup() -> (
         &server.url,
         Retry {
             attempts: 2,
-            timeout: Duration::from_millis(500),
+            timeout: Duration::from_secs(5),
             backoff: Duration::from_millis(5),
         },
     );

@@ -13,10 +13,20 @@ use labelmint_zg::{
     Retry, Storage, ZgError, ZgStorage,
 };
 
+/// Generous timeouts: debug builds on a loaded 2-core machine are slow.
 fn retry() -> Retry {
     Retry {
         attempts: 3,
-        timeout: Duration::from_millis(400),
+        timeout: Duration::from_secs(10),
+        backoff: Duration::from_millis(10),
+    }
+}
+
+/// Short timeouts for the tests of stalls (the fake stalls 1.5 s).
+fn fast() -> Retry {
+    Retry {
+        attempts: 3,
+        timeout: Duration::from_millis(500),
         backoff: Duration::from_millis(10),
     }
 }
@@ -24,7 +34,7 @@ fn retry() -> Retry {
 fn options() -> UploadOptions {
     UploadOptions {
         batch: 2,
-        wait: Duration::from_millis(600),
+        wait: Duration::from_secs(5),
         poll: Duration::from_millis(20),
     }
 }
@@ -130,7 +140,7 @@ fn transient_failures_and_timeouts_are_retried_then_reported() {
     let data = b"0123456789".repeat(100);
     let root = root_of_bytes(&data).unwrap();
     state.lock().unwrap().submit(root, data.len() as u64);
-    let node = StorageNode::new(&server.url, retry());
+    let node = StorageNode::new(&server.url, fast());
     let rt = rt();
     state.lock().unwrap().fail_next = 2;
     rt.block_on(upload(&node, &data, &options(), |_, _| {}))

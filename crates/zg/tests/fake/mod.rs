@@ -122,6 +122,8 @@ async fn read_request(sock: &mut tokio::net::TcpStream) -> Option<Request> {
 
 /// A file the fake node knows from its Flow submission.
 pub struct File {
+    /// Segment roots, built once the file is complete.
+    pub tree: Option<SegmentTree>,
     pub size: u64,
     pub segments: Vec<Option<Vec<u8>>>,
     pub finalized: bool,
@@ -152,6 +154,7 @@ impl ZgState {
         self.files.insert(
             root,
             File {
+                tree: None,
                 size,
                 segments: vec![None; n],
                 finalized: false,
