@@ -35,6 +35,8 @@ sol! {
     struct AnnotationMarketArgs { address admin; }
     /// Constructor arguments of the DatasetRegistry.
     struct DatasetRegistryArgs { address admin; address market; }
+    /// Constructor arguments of the QualityHub.
+    struct QualityHubArgs { address stakeToken; }
 
     interface IStylusDeployer {
         function deploy(bytes bytecode, bytes initData, uint256 initValue, bytes32 salt) external payable returns (address);
@@ -438,6 +440,10 @@ pub fn labelmint_contracts(dir: &Path, admin: Address) -> Result<Vec<ContractSpe
         market: Address::ZERO,
     }
     .abi_encode_params();
+    let hub_args = QualityHubArgs {
+        stakeToken: Address::ZERO,
+    }
+    .abi_encode_params();
     Ok(vec![
         ContractSpec {
             name: "RewardToken".into(),
@@ -456,6 +462,12 @@ pub fn labelmint_contracts(dir: &Path, admin: Address) -> Result<Vec<ContractSpe
             wasm: read("dataset_registry")?,
             constructor_args: Some(registry_args),
             links: vec![(1, "AnnotationMarket".into())],
+        },
+        ContractSpec {
+            name: "QualityHub".into(),
+            wasm: read("quality_hub")?,
+            constructor_args: Some(hub_args),
+            links: vec![(0, "RewardToken".into())],
         },
     ])
 }

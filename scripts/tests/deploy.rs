@@ -68,8 +68,8 @@ async fn deploys_writes_manifest_and_reuses_on_rerun() {
     assert_eq!(manifest.contracts["RewardToken"].address, first.address);
     assert_eq!(
         outcomes.len(),
-        3,
-        "RewardToken, AnnotationMarket, DatasetRegistry"
+        4,
+        "RewardToken, AnnotationMarket, DatasetRegistry, QualityHub"
     );
     let Outcome::Deployed(market) = &outcomes[1].1 else {
         panic!("{outcomes:?}")
@@ -98,7 +98,12 @@ async fn harness_gives_a_chain_with_every_contract_deployed() {
         .unwrap();
     let provider =
         alloy_provider::ProviderBuilder::new().connect_http(chain.url().parse().unwrap());
-    for name in ["RewardToken", "AnnotationMarket", "DatasetRegistry"] {
+    for name in [
+        "RewardToken",
+        "AnnotationMarket",
+        "DatasetRegistry",
+        "QualityHub",
+    ] {
         let address = chain.manifest.contracts[name].address;
         let code = alloy_provider::Provider::get_code_at(&provider, address)
             .await

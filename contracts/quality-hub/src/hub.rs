@@ -50,6 +50,9 @@ fn be(bytes: &[u8]) -> u128 {
         .fold(0u128, |acc, &x| (acc << 8) | u128::from(x))
 }
 
+/// Writes the low `len ≤ 16` bytes of `v` at `out[at..at + len]` (callers
+/// pass constants with `at + len ≤ 32`).
+#[allow(clippy::arithmetic_side_effects)]
 fn put(out: &mut [u8; 32], at: usize, len: usize, v: u128) {
     out[at..at + len].copy_from_slice(&v.to_be_bytes()[16 - len..]);
 }
@@ -81,6 +84,7 @@ struct Job {
 }
 
 impl Job {
+    #[allow(clippy::many_single_char_names)]
     fn unpack(w: [U256; 4]) -> Self {
         let [a, b, c, d] = w.map(|x| x.to_be_bytes::<32>());
         Self {
@@ -192,14 +196,19 @@ fn halves(w: U256) -> (u128, u128) {
 }
 
 fn join(high: u128, low: u128) -> U256 {
-    (U256::from(high) << 128) | U256::from(low)
+    U256::from(high).wrapping_shl(128) | U256::from(low)
 }
 
 /// `amount × bps / 10,000` in 128-bit arithmetic, exact for `bps ≤ 10,000`.
 fn bps_of(amount: u128, bps: u16) -> u128 {
     let (bps, whole) = (u128::from(bps), u128::from(BPS));
-    let high = (amount / whole).saturating_mul(bps);
-    let low = (amount % whole).saturating_mul(bps) / whole;
+    let high = amount.checked_div(whole).unwrap_or(0).saturating_mul(bps);
+    let low = amount
+        .checked_rem(whole)
+        .unwrap_or(0)
+        .saturating_mul(bps)
+        .checked_div(whole)
+        .unwrap_or(0);
     high.saturating_add(low)
 }
 
@@ -215,7 +224,9 @@ pub(crate) fn consensus(lane: u64, classes: u8, k: u8, quorum: u16) -> (u8, u8, 
             tie = true;
         }
     }
-    let reached = !tie && u32::from(votes) * u32::from(BPS) >= u32::from(quorum) * u32::from(k);
+    let reached = !tie
+        && u32::from(votes).saturating_mul(BPS.into())
+            >= u32::from(quorum).saturating_mul(k.into());
     (best, votes, reached)
 }
 
@@ -396,7 +407,8 @@ impl QualityHub {
 
     fn lane(&self, id: U256, task: u32) -> u64 {
         let v = self.sload(self.slot(TAG_TALLY, id, U256::ZERO, u(task / 4)));
-        (v >> (64 * (task % 4) as usize)).as_limbs()[0]
+        v.wrapping_shr(64usize.saturating_mul((task % 4) as usize))
+            .as_limbs()[0]
     }
 
     fn record_slot(&self, id: U256, who: Address) -> U256 {
@@ -604,7 +616,7 @@ impl QualityHub {
     /// The batch slot value: `keccak256(annotator ‖ tasks ‖ tail)` with its
     /// last byte replaced by the state.
     fn batch_value(&self, who: Address, tasks: &[u32], tail: &[u8], state: u8) -> U256 {
-        let mut data = Vec::with_capacity(20 + 4 * tasks.len() + tail.len());
+        let mut data = Vec::with_capacity(tasks.len().saturating_mul(4).saturating_add(52));
         data.extend_from_slice(who.as_slice());
         data.extend_from_slice(&packed(tasks));
         data.extend_from_slice(tail);
@@ -659,17 +671,17 @@ impl QualityHub {
                 return Err(err::<I::TaskOutOfRange>(&[u(t)]));
             }
             self.at(&mut voted, t / 256, TAG_VOTED, id, word(who));
-            let bit = U256::from(1) << (t % 256) as usize;
+            let bit = U256::from(1).wrapping_shl((t % 256) as usize);
             if !(voted.2 & bit).is_zero() {
                 return Err(err::<I::AlreadyVoted>(&[u(t)]));
             }
             voted.2 |= bit;
             self.at(&mut tally, t / 4, TAG_TALLY, id, U256::ZERO);
-            let shift = 64 * (t % 4) as usize + 60;
-            if (tally.2 >> shift).as_limbs()[0] & 0xF >= u64::from(j.k) {
+            let shift = 64usize.saturating_mul((t % 4) as usize).saturating_add(60);
+            if tally.2.wrapping_shr(shift).as_limbs()[0] & 0xF >= u64::from(j.k) {
                 return Err(err::<I::TaskFull>(&[u(t)]));
             }
-            tally.2 = tally.2.wrapping_add(U256::from(1) << shift);
+            tally.2 = tally.2.wrapping_add(U256::from(1).wrapping_shl(shift));
         }
         self.flush(&voted);
         self.flush(&tally);
@@ -695,7 +707,7 @@ impl QualityHub {
         let salt = a.b256(4)?;
         let j = self.in_phase(id, PHASE_REVEAL)?;
         let who = self.vm().msg_sender();
-        let mut preimage = Vec::with_capacity(84 + labels.len());
+        let mut preimage = Vec::with_capacity(labels.len().saturating_add(84));
         preimage.extend_from_slice(&id.to_be_bytes::<32>());
         preimage.extend_from_slice(who.as_slice());
         preimage.extend_from_slice(labels);
@@ -718,9 +730,13 @@ impl QualityHub {
             }
             self.at(&mut tally, t / 4, TAG_TALLY, id, U256::ZERO);
             // At most k ≤ 15 holders per task, so a class count never carries.
-            tally.2 = tally
-                .2
-                .wrapping_add(U256::from(1) << (64 * (t % 4) as usize + 4 * usize::from(label)));
+            tally.2 = tally.2.wrapping_add(
+                U256::from(1).wrapping_shl(
+                    64usize
+                        .saturating_mul((t % 4) as usize)
+                        .saturating_add(4usize.saturating_mul(label.into())),
+                ),
+            );
         }
         self.flush(&tally);
         self.sstore(slot, self.batch_value(who, &tasks, labels, BATCH_REVEALED));
@@ -777,10 +793,13 @@ impl QualityHub {
         if judged > 0 {
             let rep = self.slot(TAG_REPUTATION, word(who), U256::ZERO, U256::ZERO);
             let (total, ok, score, seen) = self.reputation(who);
-            let rate = (u64::from(agreed) * u64::from(BPS) / u64::from(judged)) as u16;
+            let rate = (u64::from(agreed)
+                .saturating_mul(BPS.into())
+                .checked_div(judged.into())
+                .unwrap_or(0)) as u16;
             // Exponential average, weight 1/8 per batch; the first batch sets it.
             let score = if seen {
-                score - score / 8 + rate / 8
+                score.saturating_sub(score / 8).saturating_add(rate / 8)
             } else {
                 rate
             };
@@ -826,7 +845,7 @@ impl QualityHub {
             }
             if label == winner {
                 agreed = agreed.saturating_add(1);
-                paid = paid.saturating_add(j.bounty() / u128::from(votes.max(1)));
+                paid = paid.saturating_add(j.bounty().checked_div(votes.into()).unwrap_or(0));
             } else {
                 disagreed = disagreed.saturating_add(1);
             }
@@ -835,7 +854,7 @@ impl QualityHub {
         let rate = bps_of(j.min_stake, j.slash_bps);
         let slash = rate
             .checked_mul(disagreed.into())
-            .map_or(rate, |x| x / tasks.len() as u128);
+            .map_or(rate, |x| x.checked_div(tasks.len() as u128).unwrap_or(0));
         let slashed = self.finish(
             id,
             &mut j,
@@ -947,7 +966,7 @@ impl QualityHub {
             // pool × agreed / total, without overflow for any realistic pool.
             j.pool
                 .checked_mul(r.agreed.into())
-                .map_or(0, |x| x / agreed_total)
+                .map_or(0, |x| x.checked_div(agreed_total).unwrap_or(0))
         };
         if amount == 0 && unlock == 0 {
             return Err(err::<I::NothingToClaim>(&[]));

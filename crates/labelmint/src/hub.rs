@@ -8,6 +8,7 @@ use labelmint_devnet::{chain::DEFAULT_TX_GAS, Receipt};
 
 use crate::{artifacts, market::Market, IRewardToken};
 
+#[allow(clippy::too_many_arguments)]
 mod bindings {
     alloy_sol_types::sol!(
         #[sol(all_derives)]

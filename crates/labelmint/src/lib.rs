@@ -13,6 +13,7 @@ pub mod hub;
 pub mod market;
 pub mod quality;
 pub mod registry;
+pub mod sim;
 
 use alloy_primitives::{Address, B256};
 use alloy_sol_types::{eip712_domain, sol, SolStruct};

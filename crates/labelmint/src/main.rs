@@ -28,7 +28,7 @@
 
 use anyhow::{bail, Result};
 
-const USAGE: &str = "usage: labelmint demo | labelmint gas-snapshot [--check] | labelmint bench-market\n       labelmint data add <folder> [--store DIR]\n       labelmint export <dataRoot> --labels FILE --format coco|jsonl-chat|jsonl-instruction|jsonl-completion --out FILE [--store DIR]\n       labelmint package <dataRoot> --labels FILE --format F --out FILE.zip [--store DIR]\n       labelmint bench-export --out FILE | labelmint bench-quality\n       labelmint storage root <file> | storage put <file> [--store DIR] | storage get <root> <out> [--store DIR]";
+const USAGE: &str = "usage: labelmint demo | labelmint gas-snapshot [--check] | labelmint bench-market\n       labelmint data add <folder> [--store DIR]\n       labelmint export <dataRoot> --labels FILE --format coco|jsonl-chat|jsonl-instruction|jsonl-completion --out FILE [--store DIR]\n       labelmint package <dataRoot> --labels FILE --format F --out FILE.zip [--store DIR]\n       labelmint bench-export --out FILE | labelmint bench-quality | labelmint simulate\n       labelmint storage root <file> | storage put <file> [--store DIR] | storage get <root> <out> [--store DIR]";
 
 /// The local store from `--store DIR` (default `.labelmint/store`).
 fn store(rest: &[&str]) -> Result<labelmint_storage::LocalStore> {
@@ -159,6 +159,10 @@ fn main() -> Result<()> {
                 "Dawid-Skene: 100000 tasks x 5 annotators x 10 classes ({} answers): {} EM iterations (converged: {}) in {:.2} s; accuracy {:.4} (majority vote {:.4})",
                 b.answers, b.iterations, b.converged, b.seconds, b.ds_accuracy, b.mv_accuracy
             );
+            Ok(())
+        }
+        ["simulate"] => {
+            print!("{}", labelmint::sim::table(7)?);
             Ok(())
         }
         ["bench-market"] => {

@@ -3,7 +3,7 @@
 //! payouts and slashing, ties and missing quorum, forfeits, closing,
 //! slash shares, reputation, sybil splitting, malformed calls, and a
 //! solvency property over random jobs.
-#![allow(missing_docs, clippy::too_many_lines)]
+#![allow(missing_docs, clippy::too_many_lines, clippy::many_single_char_names)]
 
 mod common;
 
@@ -280,7 +280,7 @@ fn commits_are_bounded_per_task_per_annotator_and_by_phase() {
             &IHub::commitBatchCall {
                 jobId: job,
                 taskIds: vec![5],
-                commitment: Default::default(),
+                commitment: alloy_primitives::B256::ZERO,
             },
             U256::ZERO,
         )
@@ -329,7 +329,7 @@ fn reveal_checks_the_commitment_labels_and_phase() {
     let bad = vote(&mut h, p[1], job, &[0, 1], &[1, 4]);
     h.warp(3_600);
     let mut wrong_salt = v.clone();
-    wrong_salt.salt = Default::default();
+    wrong_salt.salt = alloy_primitives::B256::ZERO;
     assert_reverts(
         &h.reveal(&wrong_salt).unwrap(),
         &IHub::BatchMismatch { batchId: v.batch },
