@@ -150,7 +150,7 @@ impl Job {
     }
 }
 
-/// An annotator in a job: agreed(4) ‖ judged(4) ‖ open batches(4) ‖ locked(16) ‖ claimed ‖ joined.
+/// An annotator in a job: agreed(4) ‖ judged(4) ‖ open batches(4) ‖ locked(16) ‖ claimed.
 #[derive(Default)]
 struct Record {
     agreed: u32,
@@ -158,7 +158,6 @@ struct Record {
     open: u32,
     locked: u128,
     claimed: bool,
-    joined: bool,
 }
 
 impl Record {
@@ -170,7 +169,6 @@ impl Record {
             open: be(&a[8..12]) as u32,
             locked: be(&a[12..28]),
             claimed: a[28] != 0,
-            joined: a[29] != 0,
         }
     }
 
@@ -181,7 +179,6 @@ impl Record {
         put(&mut a, 8, 4, self.open.into());
         put(&mut a, 12, 16, self.locked);
         a[28] = u8::from(self.claimed);
-        a[29] = u8::from(self.joined);
         U256::from_be_bytes(a)
     }
 }
@@ -215,8 +212,13 @@ fn bps_of(amount: u128, bps: u16) -> u128 {
 /// The leading class of a 64-bit task lane, its votes, and whether it is a
 /// consensus: the single highest count with `votes × 10,000 ≥ quorum × k`.
 pub(crate) fn consensus(lane: u64, classes: u8, k: u8, quorum: u16) -> (u8, u8, bool) {
+    let gold = ((lane >> 56) & 0xF) as u8;
+    if gold != 0 {
+        let label = gold.wrapping_sub(1);
+        return (label, ((lane >> (4 * u32::from(label))) & 0xF) as u8, true);
+    }
     let (mut best, mut votes, mut tie) = (0u8, 0u8, false);
-    for c in 0..classes.min(MAX_CLASSES) {
+    for c in 0..classes {
         let n = ((lane >> (4 * u32::from(c))) & 0xF) as u8;
         if n > votes {
             (best, votes, tie) = (c, n, false);
@@ -267,6 +269,7 @@ impl QualityHub {
             I::createJobCall::SELECTOR => Ok(ret(&[self.create_job(&a)?])),
             I::commitBatchCall::SELECTOR => Ok(ret(&[self.commit(&a)?])),
             I::revealBatchCall::SELECTOR => self.reveal(&a).map(|()| vec![]),
+            I::revealGoldCall::SELECTOR => self.reveal_gold(&a).map(|()| vec![]),
             I::settleBatchCall::SELECTOR => self.settle(&a).map(|()| vec![]),
             I::forfeitBatchCall::SELECTOR => self.forfeit(&a).map(|()| vec![]),
             I::closeJobCall::SELECTOR => self.close(a.word(0)?).map(|()| vec![]),
@@ -311,7 +314,7 @@ impl QualityHub {
                     u(label),
                     u(votes),
                     u(u8::from(reached)),
-                    u(lane & ((1 << 60) - 1)),
+                    u(lane),
                 ]))
             }
             I::recordOfCall::SELECTOR => {
@@ -336,14 +339,13 @@ impl QualityHub {
                 ]))
             }
             I::reputationOfCall::SELECTOR => {
-                let (judged, agreed, score, _) = self.reputation(a.address(0)?);
+                let (judged, agreed, score) = self.reputation(a.address(0)?);
                 Ok(ret(&[u(judged), u(agreed), u(score)]))
             }
             I::creditOfCall::SELECTOR => {
                 let slot = self.slot(TAG_CREDIT, word(a.address(0)?), U256::ZERO, U256::ZERO);
                 Ok(ret(&[self.sload(slot)]))
             }
-            I::stakeTokenCall::SELECTOR => Ok(ret(&[word(self.stake_token.get())])),
             _ => Err(unknown_function(selector)),
         }
     }
@@ -427,8 +429,8 @@ impl QualityHub {
         self.slot(TAG_UNSTAKE, word(who), U256::ZERO, U256::ZERO)
     }
 
-    /// (judged, agreed, score bps, seen) of `who`.
-    fn reputation(&self, who: Address) -> (u64, u64, u16, bool) {
+    /// (judged, agreed, score bps) of `who`.
+    fn reputation(&self, who: Address) -> (u64, u64, u16) {
         let a = self
             .sload(self.slot(TAG_REPUTATION, word(who), U256::ZERO, U256::ZERO))
             .to_be_bytes::<32>();
@@ -436,7 +438,6 @@ impl QualityHub {
             be(&a[..8]) as u64,
             be(&a[8..16]) as u64,
             be(&a[16..18]) as u16,
-            a[18] != 0,
         )
     }
 
@@ -536,6 +537,7 @@ impl QualityHub {
         let slash_bps = a.u64(10, 16)? as u16;
         let slash_to = a.u64(11, 8)? as u8;
         let min_rep = a.u64(12, 16)? as u16;
+        let gold = a.word(13)?;
         let checks = [
             (tasks == 0, 1),
             (reward == 0, 2),
@@ -585,6 +587,9 @@ impl QualityHub {
         self.save(id, &j);
         let base = self.slot(TAG_JOB, id, U256::ZERO, U256::ZERO);
         self.sstore(base.wrapping_add(U256::from(5)), data_root);
+        if !gold.is_zero() {
+            self.sstore(base.wrapping_add(U256::from(6)), gold);
+        }
         self.emit(
             I::JobCreated::SIGNATURE_HASH,
             &[id, word(creator)],
@@ -592,9 +597,6 @@ impl QualityHub {
                 Arg::W(data_root),
                 Arg::W(u(tasks)),
                 Arg::W(u(k)),
-                Arg::W(u(classes)),
-                Arg::W(U256::from(reward)),
-                Arg::W(U256::from(min_stake)),
                 Arg::W(U256::from(escrow)),
             ],
         );
@@ -637,8 +639,9 @@ impl QualityHub {
         let who = self.vm().msg_sender();
         let record_slot = self.record_slot(id, who);
         let mut r = Record::unpack(self.sload(record_slot));
-        if !r.joined {
-            let (judged, _, score, _) = self.reputation(who);
+        // Joining (the first batch: during the commit phase nothing settles).
+        if r.open == 0 {
+            let (judged, _, score) = self.reputation(who);
             if j.min_rep > 0 && judged >= REPUTATION_SAMPLE && score < j.min_rep {
                 return Err(err::<I::ReputationTooLow>(&[u(score), u(j.min_rep)]));
             }
@@ -659,7 +662,6 @@ impl QualityHub {
                     &[Arg::W(U256::from(j.min_stake))],
                 );
             }
-            r.joined = true;
             r.locked = j.min_stake;
         }
         // Votes: one per annotator per task, at most k per task. Slots are
@@ -748,6 +750,46 @@ impl QualityHub {
         Ok(())
     }
 
+    fn reveal_gold(&mut self, a: &Args<'_>) -> Result<()> {
+        let id = a.word(0)?;
+        let tasks = a.u32s(1)?;
+        let labels = a.bytes(2)?;
+        let salt = a.b256(3)?;
+        let j = self.in_phase(id, PHASE_REVEAL)?;
+        let key = self
+            .slot(TAG_JOB, id, U256::ZERO, U256::ZERO)
+            .wrapping_add(U256::from(6));
+        let stored = self.sload(key);
+        let mut pre = id.to_be_bytes::<32>().to_vec();
+        pre.extend_from_slice(&packed(&tasks));
+        pre.extend_from_slice(labels);
+        pre.extend_from_slice(salt.as_slice());
+        if stored.is_zero()
+            || labels.len() != tasks.len()
+            || b(self.vm().native_keccak256(&pre)) != stored
+        {
+            return Err(err::<I::BatchMismatch>(&[U256::ZERO]));
+        }
+        self.sstore(key, U256::ZERO);
+        let mut tally = (0, U256::ZERO, U256::ZERO);
+        for (&t, &label) in tasks.iter().zip(labels) {
+            if t >= j.tasks || label >= j.classes {
+                return Err(err::<I::InvalidLabel>(&[u(t), u(label)]));
+            }
+            self.at(&mut tally, t / 4, TAG_TALLY, id, U256::ZERO);
+            let shift = 64usize.saturating_mul((t % 4) as usize).saturating_add(56);
+            let cleared = tally.2 & !U256::from(0xF).wrapping_shl(shift);
+            tally.2 = cleared | U256::from(label.saturating_add(1)).wrapping_shl(shift);
+        }
+        self.flush(&tally);
+        self.emit(
+            I::GoldRevealed::SIGNATURE_HASH,
+            &[id],
+            &[Arg::W(u(tasks.len() as u64))],
+        );
+        Ok(())
+    }
+
     /// Ends a batch for `who`: applies `slash` (capped by what the job
     /// locked), the judged/agreed counts, reputation, and unlocks the rest
     /// of the job's stake lock when it was the annotator's last open batch.
@@ -792,13 +834,13 @@ impl QualityHub {
         j.pool = j.pool.saturating_add(slash);
         if judged > 0 {
             let rep = self.slot(TAG_REPUTATION, word(who), U256::ZERO, U256::ZERO);
-            let (total, ok, score, seen) = self.reputation(who);
+            let (total, ok, score) = self.reputation(who);
             let rate = (u64::from(agreed)
                 .saturating_mul(BPS.into())
                 .checked_div(judged.into())
                 .unwrap_or(0)) as u16;
             // Exponential average, weight 1/8 per batch; the first batch sets it.
-            let score = if seen {
+            let score = if total > 0 {
                 score.saturating_sub(score / 8).saturating_add(rate / 8)
             } else {
                 rate
@@ -811,7 +853,6 @@ impl QualityHub {
             put(&mut w, 0, 8, total.into());
             put(&mut w, 8, 8, ok.into());
             put(&mut w, 16, 2, score.into());
-            w[18] = 1;
             self.sstore(rep, U256::from_be_bytes(w));
             self.emit(
                 I::ReputationUpdated::SIGNATURE_HASH,
@@ -829,7 +870,7 @@ impl QualityHub {
         let mut j = self.in_phase(id, PHASE_SETTLE)?;
         let slot = self.slot(TAG_BATCH, id, batch, U256::ZERO);
         let stored = self.sload(slot);
-        if stored.is_zero() || stored.byte(0) != BATCH_REVEALED {
+        if stored.is_zero() {
             return Err(err::<I::UnknownBatch>(&[batch]));
         }
         if labels.len() != tasks.len()
@@ -838,10 +879,16 @@ impl QualityHub {
             return Err(err::<I::BatchMismatch>(&[batch]));
         }
         let (mut agreed, mut disagreed, mut paid) = (0u32, 0u32, 0u128);
+        let (mut gold_seen, mut gold_ok) = (0u32, 0u32);
         for (&t, &label) in tasks.iter().zip(labels) {
-            let (winner, votes, reached) = consensus(self.lane(id, t), j.classes, j.k, j.quorum);
+            let lane = self.lane(id, t);
+            let (winner, votes, reached) = consensus(lane, j.classes, j.k, j.quorum);
             if !reached {
                 continue;
+            }
+            if (lane >> 56) & 0xF != 0 {
+                gold_seen = gold_seen.saturating_add(1);
+                gold_ok = gold_ok.saturating_add(u32::from(label == winner));
             }
             if label == winner {
                 agreed = agreed.saturating_add(1);
@@ -852,9 +899,17 @@ impl QualityHub {
         }
         self.sstore(slot, U256::ZERO);
         let rate = bps_of(j.min_stake, j.slash_bps);
-        let slash = rate
+        let mut slash = rate
             .checked_mul(disagreed.into())
             .map_or(rate, |x| x.checked_div(tasks.len() as u128).unwrap_or(0));
+        // Fewer than half of the gold tasks right: nothing paid, full rate.
+        let gold_failed = gold_ok.saturating_mul(2) < gold_seen;
+        if gold_failed {
+            paid = 0;
+            slash = rate;
+            agreed = 0;
+            disagreed = tasks.len() as u32;
+        }
         let slashed = self.finish(
             id,
             &mut j,
@@ -875,6 +930,7 @@ impl QualityHub {
                 Arg::W(u(disagreed)),
                 Arg::W(U256::from(paid)),
                 Arg::W(U256::from(slashed)),
+                Arg::W(u(u8::from(gold_failed))),
             ],
         );
         Ok(())
@@ -894,14 +950,10 @@ impl QualityHub {
         let (id, batch, who) = (a.word(0)?, a.word(1)?, a.address(2)?);
         let tasks = Self::tasks(a, 3)?;
         let commitment = a.b256(4)?;
-        let mut j = self.existing(id)?;
-        let phase = j.phase(self.vm().block_timestamp());
-        if phase != PHASE_SETTLE {
-            return Err(err::<I::WrongPhase>(&[id, u(phase)]));
-        }
+        let mut j = self.in_phase(id, PHASE_SETTLE)?;
         let slot = self.slot(TAG_BATCH, id, batch, U256::ZERO);
         let stored = self.sload(slot);
-        if stored.is_zero() || stored.byte(0) != BATCH_COMMITTED {
+        if stored.is_zero() {
             return Err(err::<I::UnknownBatch>(&[batch]));
         }
         if stored != self.batch_value(who, &tasks, commitment.as_slice(), BATCH_COMMITTED) {
@@ -1057,6 +1109,17 @@ mod tests {
             "below a supermajority"
         );
         assert_eq!(consensus(0, 3, 3, 5_001), (0, 0, false), "no votes");
+        let gold = |label: u64| label.wrapping_add(1) << 56;
+        assert_eq!(
+            consensus(lane(&[2, 1, 0]) | gold(1), 3, 3, 5_001),
+            (1, 1, true),
+            "gold beats the majority"
+        );
+        assert_eq!(
+            consensus(gold(2), 3, 3, 5_001),
+            (2, 0, true),
+            "gold without votes"
+        );
     }
 
     #[test]
@@ -1099,12 +1162,11 @@ mod tests {
             open: 3,
             locked: u128::MAX,
             claimed: true,
-            joined: true,
         };
         let s = Record::unpack(r.pack());
         assert_eq!(
-            (s.agreed, s.judged, s.open, s.locked, s.claimed, s.joined),
-            (1, 2, 3, u128::MAX, true, true)
+            (s.agreed, s.judged, s.open, s.locked, s.claimed),
+            (1, 2, 3, u128::MAX, true)
         );
         assert_eq!(bps_of(u128::MAX, 10_000), u128::MAX);
         assert_eq!(bps_of(1_000, 2_500), 250);

@@ -19,7 +19,12 @@ macro_rules! declare_interface {
                 /// Sends the caller's queued stake once its cooldown has passed.
                 function withdrawStake() external returns (uint128 amount);
                 /// Creates a consensus job and escrows `replication × taskCount × rewardPerTask` ETH (msg.value, exact).
-                function createJob(bytes32 dataRoot, uint128 rewardPerTask, uint32 taskCount, uint8 replication, uint8 numClasses, uint16 quorumBps, uint32 commitDuration, uint32 revealDuration, uint32 settleDuration, uint128 minStake, uint16 slashBps, uint8 slashTo, uint16 minReputationBps) external payable returns (uint256 jobId);
+                /// `goldCommitment` (zero: none) hides the creator's answer key: `keccak256(abi.encodePacked(jobId, tasks, labels, salt))`
+                /// with `tasks` packed uint32, one label byte per task; reveal it with `revealGold` during the reveal phase.
+                function createJob(bytes32 dataRoot, uint128 rewardPerTask, uint32 taskCount, uint8 replication, uint8 numClasses, uint16 quorumBps, uint32 commitDuration, uint32 revealDuration, uint32 settleDuration, uint128 minStake, uint16 slashBps, uint8 slashTo, uint16 minReputationBps, bytes32 goldCommitment) external payable returns (uint256 jobId);
+                /// Reveals the gold tasks (reveal phase): on them the gold label is the consensus, and a batch that gets fewer
+                /// than half of its gold tasks right is paid nothing and slashed at the full rate.
+                function revealGold(uint256 jobId, uint32[] taskIds, bytes labels, bytes32 salt) external;
                 /// Commits a vote on each of `taskIds` (commit phase): `commitment = keccak256(abi.encodePacked(jobId, annotator, labels, salt))`.
                 function commitBatch(uint256 jobId, uint32[] taskIds, bytes32 commitment) external returns (uint256 batchId);
                 /// Reveals a committed batch (reveal phase, its annotator): one class byte per task, and the salt.
@@ -39,7 +44,8 @@ macro_rules! declare_interface {
                 function jobCount() external view returns (uint256);
                 /// A job's terms, phase ends and accounts. Status 0 = none, 1 = open, 2 = closed.
                 function getJob(uint256 jobId) external view returns (address creator, bytes32 dataRoot, uint128 rewardPerTask, uint32 taskCount, uint8 replication, uint8 numClasses, uint16 quorumBps, uint16 slashBps, uint8 slashTo, uint8 status, uint128 minStake, uint16 minReputationBps, uint64 commitEnd, uint64 revealEnd, uint64 settleEnd, uint32 batches, uint128 escrow, uint128 slashPool, uint64 agreedTotal);
-                /// A task's votes: committed holders, the leading class and its votes, whether that is a consensus, and the 4-bit tallies (class c at bits 4c..4c+3).
+                /// A task's votes: committed holders, the winning class (the gold label on a gold task) and its votes, whether that is a
+                /// consensus, and the task's 64-bit lane (class c tally at bits 4c..4c+3, gold label + 1 at bits 56..59, holders at 60..63).
                 function consensusOf(uint256 jobId, uint32 taskId) external view returns (uint8 holders, uint8 label, uint8 votes, bool reached, uint64 tallies);
                 /// An annotator in a job: agreeing and judged labels, open batches, stake still locked, slash share claimed.
                 function recordOf(uint256 jobId, address annotator) external view returns (uint32 agreed, uint32 judged, uint32 openBatches, uint128 locked, bool claimed);
@@ -49,22 +55,23 @@ macro_rules! declare_interface {
                 function reputationOf(address annotator) external view returns (uint64 judged, uint64 agreed, uint16 scoreBps);
                 /// ETH credit of `account`.
                 function creditOf(address account) external view returns (uint256 amount);
-                /// The staking token.
-                function stakeToken() external view returns (address token);
 
                 event Staked(address indexed annotator, uint128 amount, uint128 staked);
                 event UnstakeRequested(address indexed annotator, uint128 amount, uint64 readyAt);
                 event StakeWithdrawn(address indexed annotator, uint128 amount);
                 event StakeLocked(uint256 indexed jobId, address indexed annotator, uint128 amount);
                 event StakeUnlocked(uint256 indexed jobId, address indexed annotator, uint128 amount);
-                event JobCreated(uint256 indexed jobId, address indexed creator, bytes32 dataRoot, uint32 taskCount, uint8 replication, uint8 numClasses, uint128 rewardPerTask, uint128 minStake, uint256 escrow);
+                /// The terms are in `getJob`.
+                event JobCreated(uint256 indexed jobId, address indexed creator, bytes32 dataRoot, uint32 taskCount, uint8 replication, uint256 escrow);
                 /// `tasks` are the task ids packed as big-endian uint32.
                 event BatchCommitted(uint256 indexed jobId, uint256 indexed batchId, address indexed annotator, bytes32 commitment, bytes tasks);
                 event BatchRevealed(uint256 indexed jobId, uint256 indexed batchId, address indexed annotator, bytes labels);
-                event BatchSettled(uint256 indexed jobId, uint256 indexed batchId, address indexed annotator, uint32 agreed, uint32 disagreed, uint256 paid, uint128 slashed);
+                /// `goldFailed`: the batch got fewer than half of its gold tasks right (paid nothing, slashed at the full rate).
+                event BatchSettled(uint256 indexed jobId, uint256 indexed batchId, address indexed annotator, uint32 agreed, uint32 disagreed, uint256 paid, uint128 slashed, bool goldFailed);
                 event BatchForfeited(uint256 indexed jobId, uint256 indexed batchId, address indexed annotator, uint128 slashed);
                 event ReputationUpdated(address indexed annotator, uint64 judged, uint64 agreed, uint16 scoreBps);
                 event JobClosed(uint256 indexed jobId, uint256 refund, uint128 slashPool);
+                event GoldRevealed(uint256 indexed jobId, uint32 tasks);
                 event SlashShareClaimed(uint256 indexed jobId, address indexed account, uint128 amount);
                 event Withdrawn(address indexed account, address to, uint256 amount);
 

@@ -36,6 +36,12 @@
 //!   tasks without consensus, integer remainders, unsettled batches) is
 //!   credited to the creator; slashed stake is claimed by the agreeing
 //!   annotators pro rata to their agreeing votes, or by the creator.
+//! - **Gold tasks** (optional): the creator commits an answer key at creation
+//!   and reveals it in the reveal phase. On a gold task the gold label is the
+//!   consensus; a batch that gets fewer than half of its gold tasks right is
+//!   paid nothing and slashed at the full rate. Annotators cannot tell gold
+//!   tasks apart, so random or coordinated-but-lazy voting loses money even
+//!   where it could outvote honest annotators (`labelmint simulate`).
 //! - **Reputation** per annotator: labels judged, labels agreeing, and a
 //!   recency-weighted score (exponential average, weight 1/8 per batch). A job
 //!   may require a minimum score from annotators with 20 or more judged labels.
@@ -59,8 +65,9 @@ pub const UNSTAKE_COOLDOWN: u64 = 3 * 86_400;
 pub const MAX_BATCH: usize = 64;
 /// Most votes per task (4-bit tallies).
 pub const MAX_REPLICATION: u8 = 15;
-/// Most classes (one 4-bit tally per class).
-pub const MAX_CLASSES: u8 = 15;
+/// Most classes (one 4-bit tally per class; bits 56..59 of a task's lane
+/// hold its gold label).
+pub const MAX_CLASSES: u8 = 14;
 /// Judged labels after which a job's `minReputationBps` applies.
 pub const REPUTATION_SAMPLE: u64 = 20;
 /// Where slashed stake goes: the job's agreeing annotators.

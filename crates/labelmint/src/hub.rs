@@ -49,6 +49,8 @@ pub struct HubJob {
     pub slash_to: u8,
     /// Minimum reputation score.
     pub min_rep: u16,
+    /// Gold tasks: (task, label) known to the creator, hidden until revealed.
+    pub gold: Vec<(u32, u8)>,
 }
 
 impl Default for HubJob {
@@ -67,6 +69,7 @@ impl Default for HubJob {
             slash_bps: 5_000,
             slash_to: 0,
             min_rep: 0,
+            gold: Vec::new(),
         }
     }
 }
@@ -93,6 +96,40 @@ impl HubJob {
             slashBps: self.slash_bps,
             slashTo: self.slash_to,
             minReputationBps: self.min_rep,
+            goldCommitment: if self.gold.is_empty() {
+                B256::ZERO
+            } else {
+                self.gold_commitment_for(U256::ZERO)
+            },
+        }
+    }
+
+    /// Salt of the gold key (fixed: tests and simulations only).
+    pub const GOLD_SALT: B256 = B256::repeat_byte(0x60);
+
+    /// `keccak256(jobId ‖ tasks ‖ labels ‖ salt)` of the gold key for job `id`.
+    pub fn gold_commitment_for(&self, id: U256) -> B256 {
+        let mut pre = id.to_be_bytes::<32>().to_vec();
+        for (t, _) in &self.gold {
+            pre.extend_from_slice(&t.to_be_bytes());
+        }
+        pre.extend(self.gold.iter().map(|(_, l)| *l));
+        pre.extend_from_slice(Self::GOLD_SALT.as_slice());
+        keccak256(pre)
+    }
+
+    /// The `revealGold` call for job `id`.
+    pub fn reveal_gold(&self, id: U256) -> IHub::revealGoldCall {
+        IHub::revealGoldCall {
+            jobId: id,
+            taskIds: self.gold.iter().map(|(t, _)| *t).collect(),
+            labels: self
+                .gold
+                .iter()
+                .map(|(_, l)| *l)
+                .collect::<Vec<u8>>()
+                .into(),
+            salt: Self::GOLD_SALT,
         }
     }
 }
@@ -218,9 +255,15 @@ impl Hub {
         self.ok(who, &IHub::stakeCall { amount }, U256::ZERO)
     }
 
-    /// Creates a job from `creator`; returns its id.
+    /// Creates a job from `creator` (with its gold key bound to the next
+    /// job id); returns its id.
     pub fn create(&mut self, creator: Address, spec: &HubJob) -> Result<U256> {
-        let r = self.ok(creator, &spec.call(), spec.escrow())?;
+        let mut call = spec.call();
+        if !spec.gold.is_empty() {
+            let next = self.read(&IHub::jobCountCall {})? + U256::from(1);
+            call.goldCommitment = spec.gold_commitment_for(next);
+        }
+        let r = self.ok(creator, &call, spec.escrow())?;
         IHub::createJobCall::abi_decode_returns(&r.output).context("job id")
     }
 

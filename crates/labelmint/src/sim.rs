@@ -7,7 +7,8 @@
 //! on the same tasks, and a **sybil** ring (one owner, three staked
 //! addresses) that puts all its addresses on the same tasks with one random
 //! label. Everyone picks tasks first come, first served, as the contract
-//! allows. Profit per label = ETH paid + slash shares − stake slashed −
+//! allows. The creator seeds gold tasks (every `gold_every`-th task, its
+//! truth) and reveals them in the reveal phase. Profit per label = ETH paid + slash shares − stake slashed −
 //! effort, in units of the per-vote reward (stake tokens valued 1:1 with wei).
 
 use std::collections::BTreeMap;
@@ -48,6 +49,8 @@ pub struct SimParams {
     pub sybil: bool,
     /// Largest batch an agent commits.
     pub batch: usize,
+    /// Every n-th task is a gold task (0: none).
+    pub gold_every: u32,
 }
 
 impl Default for SimParams {
@@ -66,6 +69,7 @@ impl Default for SimParams {
             colluders: true,
             sybil: true,
             batch: 10,
+            gold_every: 5,
         }
     }
 }
@@ -160,7 +164,7 @@ pub fn simulate(p: &SimParams, seed: u64) -> Result<BTreeMap<&'static str, Outco
         out.entry(*k).or_default().addresses += v.len();
     }
     let unit = p.reward as f64;
-    let spec = HubJob {
+    let base = HubJob {
         tasks: p.tasks,
         k: 3,
         classes: p.classes,
@@ -170,10 +174,22 @@ pub fn simulate(p: &SimParams, seed: u64) -> Result<BTreeMap<&'static str, Outco
         ..HubJob::default()
     };
     for _ in 0..p.jobs {
-        let job = h.create(creator, &spec)?;
         let truth: Vec<u8> = (0..p.tasks)
             .map(|_| rng.below(u64::from(p.classes)) as u8)
             .collect();
+        let gold = if p.gold_every == 0 {
+            Vec::new()
+        } else {
+            (0..p.tasks)
+                .filter(|t| t % p.gold_every == 0)
+                .map(|t| (t, truth[t as usize]))
+                .collect()
+        };
+        let spec = HubJob {
+            gold,
+            ..base.clone()
+        };
+        let job = h.create(creator, &spec)?;
         let ring_label: Vec<u8> = (0..p.tasks)
             .map(|_| rng.below(u64::from(p.classes)) as u8)
             .collect();
@@ -257,6 +273,9 @@ pub fn simulate(p: &SimParams, seed: u64) -> Result<BTreeMap<&'static str, Outco
                 bail!("reveal reverted");
             }
         }
+        if !spec.gold.is_empty() {
+            h.ok(creator, &spec.reveal_gold(job), U256::ZERO)?;
+        }
         h.warp(u64::from(spec.reveal));
         for v in &votes {
             let r = h.settle(creator, v)?;
@@ -303,7 +322,7 @@ pub fn table(seed: u64) -> Result<String> {
     use std::fmt::Write;
     let mut s = String::new();
     let base = SimParams::default();
-    let _ = writeln!(s, "Default: {} jobs × {} tasks, k = 3, {} classes, stake {} rewards per job, slash {} %, honest effort {} % of the reward, honest accuracy {:.0} %; profit per label in rewards.\n", base.jobs, base.tasks, base.classes, base.stake_rewards, base.slash_bps / 100, base.effort_bps / 100, base.accuracy * 100.0);
+    let _ = writeln!(s, "Default: {} jobs × {} tasks, k = 3, {} classes, every {}th task gold, stake {} rewards per job, slash {} %, honest effort {} % of the reward, honest accuracy {:.0} %, batches of up to {}; profit per label in rewards.\n", base.jobs, base.tasks, base.classes, base.gold_every, base.stake_rewards, base.slash_bps / 100, base.effort_bps / 100, base.accuracy * 100.0, base.batch);
     let _ = writeln!(s, "| strategy | addresses | labels | paid | slash shares | slashed | effort | **profit / label** |\n|---|---:|---:|---:|---:|---:|---:|---:|");
     for (name, o) in simulate(&base, seed)? {
         #[allow(clippy::cast_precision_loss)]
@@ -323,6 +342,20 @@ pub fn table(seed: u64) -> Result<String> {
     let _ = writeln!(s, "\nVariations (profit / label: honest | lazy | colluding pair | sybil ring):\n\n| variation | honest | lazy | colluding | sybil |\n|---|---:|---:|---:|---:|");
     let variations: Vec<(&str, SimParams)> = vec![
         (
+            "no gold tasks",
+            SimParams {
+                gold_every: 0,
+                ..base.clone()
+            },
+        ),
+        (
+            "gold every 10th task",
+            SimParams {
+                gold_every: 10,
+                ..base.clone()
+            },
+        ),
+        (
             "honest and lazy only",
             SimParams {
                 colluders: false,
@@ -334,8 +367,13 @@ pub fn table(seed: u64) -> Result<String> {
             "no slashing",
             SimParams {
                 slash_bps: 0,
-                colluders: false,
-                sybil: false,
+                ..base.clone()
+            },
+        ),
+        (
+            "honest accuracy 70 %",
+            SimParams {
+                accuracy: 0.7,
                 ..base.clone()
             },
         ),
@@ -343,8 +381,6 @@ pub fn table(seed: u64) -> Result<String> {
             "honest accuracy 60 %",
             SimParams {
                 accuracy: 0.6,
-                colluders: false,
-                sybil: false,
                 ..base.clone()
             },
         ),
@@ -352,15 +388,13 @@ pub fn table(seed: u64) -> Result<String> {
             "honest effort 90 % of the reward",
             SimParams {
                 effort_bps: 9_000,
-                colluders: false,
-                sybil: false,
                 ..base.clone()
             },
         ),
         (
-            "colluding pair, no ring",
+            "batches of 3 tasks",
             SimParams {
-                sybil: false,
+                batch: 3,
                 ..base.clone()
             },
         ),

@@ -518,7 +518,7 @@ fn unrevealed_votes_are_forfeited_at_the_full_rate_and_count_against_quorum() {
     h.warp(3_600);
     assert_reverts(
         &h.forfeit(creator, &a).unwrap(),
-        &IHub::UnknownBatch { batchId: a.batch },
+        &IHub::BatchMismatch { batchId: a.batch },
     );
     let mut wrong = silent.clone();
     wrong.labels = vec![0, 0];
@@ -581,6 +581,98 @@ fn unrevealed_votes_are_forfeited_at_the_full_rate_and_count_against_quorum() {
         &IHub::WrongPhase {
             jobId: job,
             phase: 4,
+        },
+    );
+}
+
+#[test]
+fn gold_tasks_override_a_colluding_majority_and_void_their_batches() {
+    let (mut h, creator, p) = setup(3);
+    // Gold on tasks 0-3; the truth is class 2 everywhere.
+    let spec = HubJob {
+        tasks: 8,
+        gold: vec![(0, 2), (1, 2), (2, 2), (3, 2)],
+        ..HubJob::default()
+    };
+    let job = h.create(creator, &spec).unwrap();
+    let all: Vec<u32> = (0..8).collect();
+    let honest = vote(&mut h, p[0], job, &all, &[2; 8]);
+    let c1 = vote(&mut h, p[1], job, &all, &[0; 8]);
+    let c2 = vote(&mut h, p[2], job, &all, &[0; 8]);
+    assert_reverts(
+        &h.send(creator, &spec.reveal_gold(job), U256::ZERO).unwrap(),
+        &IHub::WrongPhase {
+            jobId: job,
+            phase: 1,
+        },
+    );
+    h.warp(3_600);
+    for v in [&honest, &c1, &c2] {
+        ok(&h.reveal(v).unwrap());
+    }
+    let mut wrong = spec.reveal_gold(job);
+    wrong.salt = alloy_primitives::B256::ZERO;
+    assert_reverts(
+        &h.send(creator, &wrong, U256::ZERO).unwrap(),
+        &IHub::BatchMismatch {
+            batchId: U256::ZERO,
+        },
+    );
+    let r = h.send(creator, &spec.reveal_gold(job), U256::ZERO).unwrap();
+    ok(&r);
+    assert_eq!(logs::<IHub::GoldRevealed>(&r)[0].tasks, 4);
+    assert_reverts(
+        &h.send(creator, &spec.reveal_gold(job), U256::ZERO).unwrap(),
+        &IHub::BatchMismatch {
+            batchId: U256::ZERO,
+        },
+    );
+    let c = h
+        .read(&IHub::consensusOfCall {
+            jobId: job,
+            taskId: 1,
+        })
+        .unwrap();
+    assert_eq!(
+        (c.label, c.votes, c.reached),
+        (2, 1, true),
+        "gold beats the 2-vote majority"
+    );
+    let c = h
+        .read(&IHub::consensusOfCall {
+            jobId: job,
+            taskId: 5,
+        })
+        .unwrap();
+    assert_eq!(
+        (c.label, c.votes, c.reached),
+        (0, 2, true),
+        "the colluders still win non-gold tasks"
+    );
+    h.warp(3_600);
+    let r = h.settle(creator, &honest).unwrap();
+    let s = &logs::<IHub::BatchSettled>(&r)[0];
+    assert_eq!(
+        (s.agreed, s.disagreed, s.goldFailed, s.slashed),
+        (4, 4, false, STAKE / 2 * 4 / 8)
+    );
+    assert_eq!(s.paid, U256::from(spec.reward * 3 * 4));
+    for v in [&c1, &c2] {
+        let r = h.settle(creator, v).unwrap();
+        let s = &logs::<IHub::BatchSettled>(&r)[0];
+        assert_eq!(
+            (s.agreed, s.disagreed, s.paid, s.goldFailed, s.slashed),
+            (0, 8, U256::ZERO, true, STAKE / 2)
+        );
+    }
+    // A job without a key has nothing to reveal.
+    let plain = h.create(creator, &HubJob::default()).unwrap();
+    h.warp(3_600);
+    assert_reverts(
+        &h.send(creator, &spec.reveal_gold(plain), U256::ZERO)
+            .unwrap(),
+        &IHub::BatchMismatch {
+            batchId: U256::ZERO,
         },
     );
 }
