@@ -486,6 +486,17 @@ pub fn measure_gas(snapshot: &mut std::collections::BTreeMap<String, u64>) -> Re
             HubJob::default().escrow(),
         )?;
         snapshot.insert(format!("QualityHub::createJob(ETH{tag})"), r.gas_used);
+        let gold = HubJob {
+            gold: (0..32).step_by(5).map(|t| (t, 1)).collect(),
+            ..HubJob::default()
+        };
+        let job = h.create(creator, &gold)?;
+        h.warp(u64::from(gold.commit));
+        let r = h.ok(creator, &gold.reveal_gold(job), U256::ZERO)?;
+        snapshot.insert(
+            format!("QualityHub::revealGold(7 of 32 tasks{tag})"),
+            r.gas_used,
+        );
     }
     Ok(())
 }
