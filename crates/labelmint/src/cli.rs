@@ -36,7 +36,7 @@ pub const USAGE: &str = "on-chain (options: --rpc URL, --keystore FILE, --deploy
        labelmint audit <jobId> [--json]
        labelmint dataset publish --root R --job J --format coco|jsonl-chat|jsonl-instruction|jsonl-completion --price WEI [--metadata H]
        labelmint dataset buy <datasetId> [--for ADDR] | dataset download <datasetId> --out FILE
-       labelmint finetune models|start|status --provider URL ... (start: --dataset <id> --model NAME --fee WEI [--params JSON] [--nonce N]; status: <taskId> [--wait])";
+       labelmint finetune models|start|status|download --provider URL ... (start: --dataset <id> --model NAME --fee WEI [--params JSON] [--nonce N]; status: <taskId> [--wait [--poll-ms N]]; download: <taskId> --out FILE)";
 
 /// Parsed `--flag value` options and positional arguments.
 pub struct Args {
@@ -712,7 +712,8 @@ fn batch_payload(a: &Args, c: &Chain, job: U256, schema: u8) -> Result<(Vec<u32>
     Ok((tasks, Bytes::from(root.to_vec())))
 }
 
-/// `labelmint finetune models|start|status`.
+/// `labelmint finetune models|start|status|download`.
+#[allow(clippy::too_many_lines)]
 fn finetune(a: &Args, sub: &str) -> Result<()> {
     use labelmint_zg::finetune::{address_of, Broker, TaskRequest};
     let broker = Broker::new(a.need("provider")?, labelmint_zg::Retry::default());
@@ -786,6 +787,26 @@ fn finetune(a: &Args, sub: &str) -> Result<()> {
                 task.id, name, id, d.rootHash
             );
         }
+        "download" => {
+            let user = address_of(&key()?);
+            let id = a.pos(1, "<taskId>")?;
+            let out = a.need("out")?;
+            let task = rt.block_on(broker.task(user, id))?;
+            let Some(root) = task.output_root_hash else {
+                bail!(
+                    "task {id} has delivered no model yet (state {})",
+                    task.progress
+                );
+            };
+            let bytes = storage(a)?
+                .get(&root)
+                .with_context(|| format!("fetching the model {root}"))?;
+            std::fs::write(out, &bytes)?;
+            println!(
+                "{} bytes of the fine-tuned model verified against {root} -> {out}",
+                bytes.len()
+            );
+        }
         "status" => {
             let user = address_of(&key()?);
             let id = a.pos(1, "<taskId>")?;
@@ -794,7 +815,7 @@ fn finetune(a: &Args, sub: &str) -> Result<()> {
                     user,
                     id,
                     false,
-                    Duration::from_secs(5),
+                    Duration::from_millis(a.num("poll-ms", 5_000)?),
                     Duration::from_hours(6),
                     |s| eprintln!("  {s}"),
                 ))?

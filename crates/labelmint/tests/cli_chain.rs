@@ -6,6 +6,9 @@
 
 use std::{path::Path, process::Command};
 
+#[path = "../../zg/tests/fake/mod.rs"]
+mod fake;
+
 use labelmint_devnet::chain::DEV_KEYS;
 
 struct Cli<'a> {

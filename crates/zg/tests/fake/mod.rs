@@ -343,6 +343,8 @@ pub struct BrokerState {
     pub frozen: bool,
     /// Fail every new task at this state.
     pub fail_at: Option<usize>,
+    /// Root of the delivered model (default `0x0f…0f`).
+    pub output: Option<B256>,
 }
 
 pub const STATES: [&str; 9] = labelmint_zg::finetune::STATES;
@@ -416,7 +418,7 @@ pub fn broker() -> (Server, Arc<Mutex<BrokerState>>) {
                 Reply::Json(200, task)
             }
             ("GET", ["v1", "user", _, "task", id, rest @ ..]) => {
-                let (frozen, regress) = (st.frozen, st.regress_at);
+                let (frozen, regress, output) = (st.frozen, st.regress_at, st.output);
                 let Some(t) = st.tasks.iter_mut().find(|t| t.0["id"] == *id) else {
                     return Reply::Json(404, json!({"error": "task not found"}));
                 };
@@ -440,7 +442,7 @@ pub fn broker() -> (Server, Arc<Mutex<BrokerState>>) {
                 let mut v = t.0.clone();
                 v["progress"] = json!(state);
                 if t.1 >= 6 {
-                    v["outputRootHash"] = json!(B256::repeat_byte(0x0f));
+                    v["outputRootHash"] = json!(output.unwrap_or(B256::repeat_byte(0x0f)));
                 }
                 if !frozen && t.2 != Some(t.1) && t.1 < 8 {
                     t.1 += 1;
