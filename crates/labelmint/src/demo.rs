@@ -17,7 +17,7 @@
 use std::fmt::Write as _;
 
 use alloy_primitives::{Address, B256, U256};
-use alloy_sol_types::{SolCall, SolConstructor};
+use alloy_sol_types::{SolCall, SolConstructor, SolEvent};
 use anyhow::{anyhow, Result};
 use labelmint_devnet::{Devnet, Receipt};
 
@@ -469,7 +469,170 @@ pub fn run() -> Result<String> {
         )
         .map_err(|e| anyhow!("hasLicense: {e}"))?;
 
-    // 11. Incident: pause blocks transfers (named revert), unpause restores.
+    // 11. A consensus job on the QualityHub: stakes, commit–reveal, a gold
+    // task, payouts to the majority, a slash, the slash shared.
+    let (hub_wasm, _) = artifacts::program("quality_hub")?;
+    let hub_args =
+        crate::hub::QualityHubConstructor::constructorCall { stake_token: token }.abi_encode();
+    let (hub, receipt) = chain
+        .deploy_via_deployer(admin, &hub_wasm, &hub_args, U256::ZERO, B256::ZERO, unit)
+        .map_err(|e| anyhow!("deploy hub: {e}"))?;
+    steps.push(Step {
+        what: format!(
+            "deploy + activate + construct QualityHub at {hub} (StylusDeployer, stakes LMR)"
+        ),
+        receipt,
+    });
+    let stake = unit / U256::from(100);
+    for (i, a) in annotators.iter().enumerate() {
+        send(
+            &mut chain,
+            &mut steps,
+            *a,
+            format!(
+                "annotator {} approves the hub for its stake (0.01 LMR)",
+                i + 1
+            ),
+            IRewardToken::approveCall {
+                spender: hub,
+                value: stake,
+            }
+            .abi_encode(),
+        )?;
+        transact(
+            &mut chain,
+            &mut steps,
+            hub,
+            *a,
+            U256::ZERO,
+            format!("annotator {} stakes 0.01 LMR", i + 1),
+            crate::hub::IHub::stakeCall { amount: stake.to() }.abi_encode(),
+        )?;
+    }
+    let spec = crate::hub::HubJob {
+        tasks: 4,
+        classes: 3,
+        reward: 1_000_000_000_000_000,
+        min_stake: stake.to(),
+        gold: vec![(0, 2)],
+        ..crate::hub::HubJob::default()
+    };
+    let mut call = spec.call();
+    call.goldCommitment = spec.gold_commitment_for(U256::from(1));
+    transact(
+        &mut chain,
+        &mut steps,
+        hub,
+        creator,
+        spec.escrow(),
+        "creator escrows a consensus job: 4 tasks × 3 votes × 0.001 ETH, task 0 secretly gold"
+            .into(),
+        call.abi_encode(),
+    )?;
+    let hub_job = U256::from(1);
+    let ballots: [[u8; 4]; 3] = [[2, 1, 0, 1], [2, 1, 0, 1], [2, 0, 0, 1]];
+    let mut votes = Vec::new();
+    for (i, (a, labels)) in annotators.iter().zip(ballots).enumerate() {
+        let salt = B256::repeat_byte(0x40 + i as u8);
+        let commitment = crate::hub::commitment(hub_job, *a, &labels, salt);
+        transact(
+            &mut chain,
+            &mut steps,
+            hub,
+            *a,
+            U256::ZERO,
+            format!("annotator {} commits 4 hidden labels", i + 1),
+            crate::hub::IHub::commitBatchCall {
+                jobId: hub_job,
+                taskIds: vec![0, 1, 2, 3],
+                commitment,
+            }
+            .abi_encode(),
+        )?;
+        votes.push(crate::hub::Vote {
+            job: hub_job,
+            batch: U256::from(i + 1),
+            annotator: *a,
+            tasks: vec![0, 1, 2, 3],
+            labels: labels.to_vec(),
+            salt,
+        });
+    }
+    chain.warp(u64::from(spec.commit));
+    for (i, v) in votes.iter().enumerate() {
+        transact(
+            &mut chain,
+            &mut steps,
+            hub,
+            v.annotator,
+            U256::ZERO,
+            format!("annotator {} reveals its labels and salt", i + 1),
+            crate::hub::IHub::revealBatchCall {
+                jobId: hub_job,
+                batchId: v.batch,
+                taskIds: v.tasks.clone(),
+                labels: v.labels.clone().into(),
+                salt: v.salt,
+            }
+            .abi_encode(),
+        )?;
+    }
+    transact(
+        &mut chain,
+        &mut steps,
+        hub,
+        creator,
+        U256::ZERO,
+        "creator reveals the gold key (task 0 = class 2)".into(),
+        spec.reveal_gold(hub_job).abi_encode(),
+    )?;
+    chain.warp(u64::from(spec.reveal));
+    let mut settled = Vec::new();
+    for (i, v) in votes.iter().enumerate() {
+        let r = transact(
+            &mut chain,
+            &mut steps,
+            hub,
+            relayer,
+            U256::ZERO,
+            format!("anyone settles annotator {}'s batch", i + 1),
+            crate::hub::IHub::settleBatchCall {
+                jobId: hub_job,
+                batchId: v.batch,
+                annotator: v.annotator,
+                taskIds: v.tasks.clone(),
+                labels: v.labels.clone().into(),
+            }
+            .abi_encode(),
+        )?;
+        let e = r
+            .logs
+            .iter()
+            .find_map(|l| crate::hub::IHub::BatchSettled::decode_log_data(&l.data).ok())
+            .ok_or_else(|| anyhow!("no BatchSettled"))?;
+        settled.push(e);
+    }
+    chain.warp(u64::from(spec.settle));
+    transact(
+        &mut chain,
+        &mut steps,
+        hub,
+        relayer,
+        U256::ZERO,
+        "anyone closes the job: the rest of the escrow is credited to the creator".into(),
+        crate::hub::IHub::closeJobCall { jobId: hub_job }.abi_encode(),
+    )?;
+    transact(
+        &mut chain,
+        &mut steps,
+        hub,
+        annotators[0],
+        U256::ZERO,
+        "annotator 1 claims its share of the slashed stake".into(),
+        crate::hub::IHub::claimSlashShareCall { jobId: hub_job }.abi_encode(),
+    )?;
+
+    // 12. Incident: pause blocks transfers (named revert), unpause restores.
     send(
         &mut chain,
         &mut steps,
@@ -546,9 +709,20 @@ pub fn run() -> Result<String> {
         "dataset {dataset}: licence held by the fine-tuning service: {licensed}; royalties paid to annotators 1-3 (wei): {}, {}, {}.",
         royalties[0], royalties[1], royalties[2]
     )?;
+    for (i, e) in settled.iter().enumerate() {
+        writeln!(
+            out,
+            "consensus job: annotator {} agreed on {} of 4 tasks, paid {} wei, slashed {} LMR-wei{}.",
+            i + 1,
+            e.agreed,
+            e.paid,
+            e.slashed,
+            if e.goldFailed { " (gold failed)" } else { "" }
+        )?;
+    }
     writeln!(
         out,
-        "Not yet on chain (open issue #5): consensus modes, staking, slashing, reputation, disputes."
+        "Not yet on chain (open issue #5): weighted vote, experts and escalation, disputes, optimistic results for geometry jobs."
     )?;
     if steps.iter().filter(|s| !s.receipt.success).count() != 1 {
         return Err(anyhow!("unexpected failures in the demo:\n{out}"));
