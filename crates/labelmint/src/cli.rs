@@ -29,6 +29,7 @@ use crate::{
 pub const USAGE: &str = "on-chain (options: --rpc URL, --keystore FILE, --deployments DIR, --market ADDR, --registry ADDR, --store DIR, --storage local|0g, --zg-node URL, --zg-indexer URL):
        labelmint job create --data-root R --tasks N --reward WEI [--replication K] [--schema categorical|bbox|polygon|text] [--classes C] [--claim-secs S] [--deadline-secs S] [--review-secs S] [--max-claim M] [--metadata H]
        labelmint job status <jobId>
+       labelmint job export <jobId> --format jsonl-chat|jsonl-instruction|jsonl-completion --classes a,b,... [--instruction TEXT] --out FILE   (categorical text jobs: majority of approved votes)
        labelmint task claim <jobId> <t1,t2,...>
        labelmint task submit <jobId> --batch FILE [--sign-only OUT]     (one signature for all the batch's tasks)
        labelmint task relay FILE                                        (submit someone's signed batch, paying the gas)
@@ -357,6 +358,68 @@ fn batches(c: &Chain, job: U256) -> Result<Vec<Submitted>> {
     Ok(out)
 }
 
+/// Per task, the majority class of the job's approved votes (batches with a
+/// `WorkApproved`, minus tasks with a `WorkRejected`); tasks without a
+/// strict majority are left out and counted.
+fn approved_consensus(
+    c: &Chain,
+    job: U256,
+    tasks: u32,
+    classes: u16,
+) -> Result<(Vec<(u32, u16)>, usize)> {
+    let topic = B256::from(job);
+    let approved: std::collections::BTreeSet<U256> = c
+        .logs::<IMarket::WorkApproved>(c.market, topic)?
+        .into_iter()
+        .map(|(e, _)| e.batchId)
+        .collect();
+    let rejected: std::collections::BTreeSet<(U256, u32)> = c
+        .logs::<IMarket::WorkRejected>(c.market, topic)?
+        .into_iter()
+        .map(|(e, _)| (e.batchId, e.taskId))
+        .collect();
+    let mut answers = std::collections::BTreeMap::new();
+    let mut annotators = std::collections::BTreeMap::new();
+    for s in batches(c, job)? {
+        if !approved.contains(&s.id) || s.batch.payload.len() != s.batch.tasks.len() {
+            continue;
+        }
+        let next = annotators.len() as u32;
+        let who = *annotators.entry(s.batch.annotator).or_insert(next);
+        for (&t, &l) in s.batch.tasks.iter().zip(&s.batch.payload) {
+            if !rejected.contains(&(s.id, t)) {
+                answers.insert((t, who), u16::from(l));
+            }
+        }
+    }
+    let items = answers
+        .into_iter()
+        .map(|((task, annotator), label)| labelmint_quality::Response {
+            task,
+            annotator,
+            label,
+        })
+        .collect();
+    let r =
+        labelmint_quality::Responses::new(tasks, annotators.len() as u32, classes.max(2), items)?;
+    let mv = labelmint_quality::majority_vote(&r);
+    let labels: Vec<(u32, u16)> = mv
+        .labels
+        .iter()
+        .zip(&mv.tied)
+        .enumerate()
+        .filter_map(|(t, (l, tied))| {
+            if *tied {
+                None
+            } else {
+                l.map(|l| (t as u32, l))
+            }
+        })
+        .collect();
+    let left = tasks as usize - labels.len();
+    Ok((labels, left))
+}
+
 /// The job's `getJob`, or a clear error for an unknown id.
 fn job(c: &Chain, id: U256) -> Result<IMarket::getJobReturn> {
     let j = c.call(c.market, &IMarket::getJobCall { jobId: id })?;
@@ -423,6 +486,43 @@ pub fn run(cmd: &str, rest: &[&str]) -> Result<()> {
                 "escrow": j.escrow.to_string(),
             });
             println!("{}", serde_json::to_string_pretty(&view)?);
+        }
+        ("job", "export") => {
+            let id: U256 = a.pos(1, "<jobId>")?.parse()?;
+            let j = job(&c, id)?;
+            if j.schema != 0 {
+                bail!("job {id} is not categorical: export its geometry or text labels with `labelmint export <dataRoot> --labels FILE`");
+            }
+            let classes: Vec<String> = a.need("classes")?.split(',').map(str::to_string).collect();
+            if classes.len() != usize::from(j.numClasses) {
+                bail!(
+                    "--classes names {} classes, job {id} has {}",
+                    classes.len(),
+                    j.numClasses
+                );
+            }
+            let (labels, ties) = approved_consensus(&c, id, j.taskCount, j.numClasses)?;
+            let file = serde_json::json!({
+                "classes": classes,
+                "instruction": a.flag("instruction").unwrap_or("Classify the text."),
+                "labels": labels.iter().map(|(t, l)| serde_json::json!({"task": t, "label": l})).collect::<Vec<_>>(),
+            });
+            let tmp = std::env::temp_dir()
+                .join(format!("labelmint-job-{id}-{}.json", std::process::id()));
+            std::fs::write(&tmp, serde_json::to_vec(&file)?)?;
+            let store =
+                labelmint_storage::LocalStore::open(a.flag("store").unwrap_or(".labelmint/store"))?;
+            let out = a.need("out")?;
+            let result = crate::export::run(
+                &store,
+                &j.dataRoot.to_string(),
+                &tmp,
+                a.need("format")?,
+                Path::new(out),
+            );
+            let _ = std::fs::remove_file(&tmp);
+            println!("{}", result?);
+            eprintln!("{} tasks labelled by the majority of approved votes ({ties} tied or unapproved tasks left out) -> {out}", labels.len());
         }
         ("task", "claim") => {
             let id: U256 = a.pos(1, "<jobId>")?.parse()?;
