@@ -213,15 +213,7 @@ impl Hub {
 
     /// Sends `call` and fails unless it succeeds.
     pub fn ok<C: SolCall>(&mut self, from: Address, call: &C, value: U256) -> Result<Receipt> {
-        let r = self.send(from, call, value)?;
-        if !r.success {
-            bail!(
-                "{} reverted: 0x{}",
-                C::SIGNATURE,
-                alloy_primitives::hex::encode(&r.output)
-            );
-        }
-        Ok(r)
+        crate::market::succeeded::<C>(self.send(from, call, value)?)
     }
 
     /// Reads from the hub.

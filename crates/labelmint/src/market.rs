@@ -287,15 +287,7 @@ impl Market {
 
     /// Sends `call` and fails unless it succeeds.
     pub fn ok<C: SolCall>(&mut self, from: Address, call: &C, value: U256) -> Result<Receipt> {
-        let r = self.send(from, call, value)?;
-        if !r.success {
-            bail!(
-                "{} reverted: 0x{}",
-                C::SIGNATURE,
-                alloy_primitives::hex::encode(&r.output)
-            );
-        }
-        Ok(r)
+        succeeded::<C>(self.send(from, call, value)?)
     }
 
     /// Reads from the market.
@@ -389,6 +381,18 @@ impl Market {
         }
         Ok(())
     }
+}
+
+/// `r` if it succeeded, else an error naming `C` and the revert data.
+pub fn succeeded<C: SolCall>(r: Receipt) -> Result<Receipt> {
+    if !r.success {
+        bail!(
+            "{} reverted: 0x{}",
+            C::SIGNATURE,
+            alloy_primitives::hex::encode(&r.output)
+        );
+    }
+    Ok(r)
 }
 
 /// One transaction of a lifecycle run.
