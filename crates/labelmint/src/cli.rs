@@ -241,21 +241,17 @@ impl Chain {
 
     /// The latest block's timestamp (deadlines are in chain time).
     pub fn now(&self) -> Result<u64> {
-        let b = self
-            .rt
-            .block_on(async {
-                self.provider
-                    .get_block_by_number(alloy_rpc_types_eth::BlockNumberOrTag::Latest)
-                    .await
-            })?
-            .ok_or_else(|| anyhow!("no latest block"))?;
-        Ok(b.header.timestamp)
+        self.timestamp(alloy_rpc_types_eth::BlockNumberOrTag::Latest)
     }
 
     fn block_time(&self, block: u64) -> Result<u64> {
+        self.timestamp(block.into())
+    }
+
+    fn timestamp(&self, block: alloy_rpc_types_eth::BlockNumberOrTag) -> Result<u64> {
         let b = self
             .rt
-            .block_on(async { self.provider.get_block_by_number(block.into()).await })?
+            .block_on(async { self.provider.get_block_by_number(block).await })?
             .ok_or_else(|| anyhow!("block {block} not found"))?;
         Ok(b.header.timestamp)
     }

@@ -97,6 +97,7 @@ pub fn weighted_vote(r: &Responses, weights: &[f64]) -> Result<Aggregation, Qual
 fn vote(r: &Responses, weight: impl Fn(u32) -> f64) -> Aggregation {
     let k = usize::from(r.classes());
     let mut probs = vec![0.0; r.tasks() as usize * k];
+    let mut answered = vec![false; r.tasks() as usize];
     for t in 0..r.tasks() {
         let row = &mut probs[t as usize * k..(t as usize + 1) * k];
         for x in r.of_task(t) {
@@ -107,14 +108,9 @@ fn vote(r: &Responses, weight: impl Fn(u32) -> f64) -> Aggregation {
             for p in row.iter_mut() {
                 *p /= total;
             }
+            answered[t as usize] = true;
         }
     }
-    let answered: Vec<bool> = (0..r.tasks())
-        .map(|t| {
-            let row = &probs[t as usize * k..(t as usize + 1) * k];
-            row.iter().any(|&p| p > 0.0)
-        })
-        .collect();
     Aggregation::from_probs(r.classes(), probs, |t| answered[t])
 }
 

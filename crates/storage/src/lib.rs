@@ -111,6 +111,20 @@ fn parent(left: &B256, right: &B256) -> B256 {
     keccak256(buf)
 }
 
+/// The level above `level`: pairs hashed, an odd last node promoted unchanged.
+fn next_level(level: &[B256]) -> Vec<B256> {
+    level
+        .chunks(2)
+        .map(|p| {
+            if p.len() == 2 {
+                parent(&p[0], &p[1])
+            } else {
+                p[0]
+            }
+        })
+        .collect()
+}
+
 /// Root of a tree over `leaves` built level by level, an odd last node
 /// promoted unchanged.
 pub fn merkle_root(leaves: &[B256]) -> Option<B256> {
@@ -119,16 +133,7 @@ pub fn merkle_root(leaves: &[B256]) -> Option<B256> {
         return None;
     }
     while level.len() > 1 {
-        level = level
-            .chunks(2)
-            .map(|p| {
-                if p.len() == 2 {
-                    parent(&p[0], &p[1])
-                } else {
-                    p[0]
-                }
-            })
-            .collect();
+        level = next_level(&level);
     }
     level.first().copied()
 }
@@ -298,16 +303,7 @@ impl SegmentTree {
             if sibling < level.len() {
                 path.push((level[sibling], sibling < i));
             }
-            level = level
-                .chunks(2)
-                .map(|p| {
-                    if p.len() == 2 {
-                        parent(&p[0], &p[1])
-                    } else {
-                        p[0]
-                    }
-                })
-                .collect();
+            level = next_level(&level);
             i /= 2;
         }
         Ok(SegmentProof {

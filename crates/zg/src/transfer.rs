@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use alloy_primitives::B256;
-use labelmint_storage::{segment_leaf, verify_segment, SegmentTree, CHUNK_SIZE, SEGMENT_SIZE};
+use labelmint_storage::{verify_segment, SegmentTree, CHUNK_SIZE, SEGMENT_SIZE};
 
 use crate::{
     http::Http,
@@ -48,14 +48,14 @@ pub struct UploadReport {
 
 /// Segment `index` of `data` as 0G sends it: the last one zero-padded to
 /// whole chunks.
-fn wire_segment(data: &[u8], index: u64) -> (Vec<u8>, usize) {
+fn wire_segment(data: &[u8], index: u64) -> Vec<u8> {
     let start = usize::try_from(index * SEGMENT_SIZE).unwrap_or(usize::MAX);
     let end = (start + SEGMENT_SIZE as usize).min(data.len());
     let raw = &data[start..end];
     let padded = raw.len().div_ceil(CHUNK_SIZE as usize) * CHUNK_SIZE as usize;
     let mut out = raw.to_vec();
     out.resize(padded, 0);
-    (out, raw.len())
+    out
 }
 
 /// Uploads `data` to `node`. The file's Flow submission must be on chain:
@@ -108,8 +108,8 @@ pub async fn upload(
         let end = (next + options.batch.max(1) as u64).min(segments);
         let mut batch = Vec::new();
         for index in next..end {
-            let (wire, raw) = wire_segment(data, index);
-            let leaf = segment_leaf(data.len() as u64, index, &wire[..raw]);
+            let wire = wire_segment(data, index);
+            let leaf = tree.roots[index as usize];
             batch.push(SegmentWithProof {
                 root,
                 data: encode(&wire),
@@ -225,15 +225,14 @@ async fn fetch_verified(
         return Err(fail("non-zero padding".into()));
     }
     bytes.truncate(expected);
-    let (proof, leaf, proof_root) = seg
+    let (proof, _, proof_root) = seg
         .proof
         .to_segment(index, segments)
         .ok_or_else(|| fail("malformed proof".into()))?;
-    if proof_root != root || leaf != segment_leaf(size, index, &bytes) {
-        return Err(fail(
-            "proof does not start at this data or end at the root".into(),
-        ));
+    if proof_root != root {
+        return Err(fail("the proof ends at another root".into()));
     }
+    // Hashes the data into its leaf once and walks the path to the root.
     if !verify_segment(root, size, &bytes, &proof) {
         return Err(fail("proof does not verify".into()));
     }

@@ -26,6 +26,25 @@ fn request(nonce: u64) -> TaskRequest {
     }
 }
 
+/// Follows `id` every millisecond for at most 5 s.
+fn wait(
+    rt: &tokio::runtime::Runtime,
+    broker: &Broker,
+    k: &SigningKey,
+    id: &str,
+    until_delivered: bool,
+    on_state: impl FnMut(&str),
+) -> Result<labelmint_zg::finetune::Task, ZgError> {
+    rt.block_on(broker.wait(
+        address_of(k),
+        id,
+        until_delivered,
+        Duration::from_millis(1),
+        Duration::from_secs(5),
+        on_state,
+    ))
+}
+
 fn setup() -> (
     fake::Server,
     std::sync::Arc<std::sync::Mutex<fake::BrokerState>>,
@@ -63,16 +82,10 @@ fn a_task_passes_every_state_to_finished_with_a_delivered_model() {
         ("Init", address_of(&k))
     );
     let mut states = Vec::new();
-    let done = rt
-        .block_on(broker.wait(
-            address_of(&k),
-            &task.id,
-            false,
-            Duration::from_millis(1),
-            Duration::from_secs(5),
-            |s| states.push(s.to_string()),
-        ))
-        .unwrap();
+    let done = wait(&rt, &broker, &k, &task.id, false, |s| {
+        states.push(s.to_string());
+    })
+    .unwrap();
     assert_eq!(states, STATES.to_vec());
     assert_eq!(done.progress, "Finished");
     assert_eq!(done.output_root_hash, Some(B256::repeat_byte(0x0f)));
@@ -87,16 +100,7 @@ fn waiting_until_delivered_stops_at_delivered() {
     let (_s, _state, broker, rt) = setup();
     let k = key(2);
     let task = rt.block_on(broker.create_task(&k, &request(1))).unwrap();
-    let t = rt
-        .block_on(broker.wait(
-            address_of(&k),
-            &task.id,
-            true,
-            Duration::from_millis(1),
-            Duration::from_secs(5),
-            |_| {},
-        ))
-        .unwrap();
+    let t = wait(&rt, &broker, &k, &task.id, true, |_| {}).unwrap();
     assert_eq!(t.progress, "Delivered");
 }
 
@@ -107,16 +111,10 @@ fn a_failed_task_reports_the_tail_of_its_log() {
     let k = key(3);
     let task = rt.block_on(broker.create_task(&k, &request(1))).unwrap();
     let mut states = Vec::new();
-    let err = rt
-        .block_on(broker.wait(
-            address_of(&k),
-            &task.id,
-            false,
-            Duration::from_millis(1),
-            Duration::from_secs(5),
-            |s| states.push(s.to_string()),
-        ))
-        .unwrap_err();
+    let err = wait(&rt, &broker, &k, &task.id, false, |s| {
+        states.push(s.to_string());
+    })
+    .unwrap_err();
     assert!(
         matches!(&err, ZgError::TaskFailed { log, .. } if log.contains("CUDA out of memory")),
         "{err}"
@@ -155,16 +153,7 @@ fn a_state_going_backwards_or_a_stuck_task_is_an_error() {
     state.lock().unwrap().regress_at = Some(3);
     let k = key(5);
     let task = rt.block_on(broker.create_task(&k, &request(1))).unwrap();
-    let err = rt
-        .block_on(broker.wait(
-            address_of(&k),
-            &task.id,
-            false,
-            Duration::from_millis(1),
-            Duration::from_secs(5),
-            |_| {},
-        ))
-        .unwrap_err();
+    let err = wait(&rt, &broker, &k, &task.id, false, |_| {}).unwrap_err();
     assert!(
         matches!(&err, ZgError::BadTransition { from, to, .. } if from == "SetUp" && to == "SettingUp"),
         "{err}"

@@ -13,7 +13,7 @@ use std::{
 
 use alloy_primitives::{keccak256, Address, B256, U256};
 use base64::Engine;
-use labelmint_storage::{segment_leaf, verify_segment, SegmentTree, CHUNK_SIZE, SEGMENT_SIZE};
+use labelmint_storage::{verify_segment, SegmentTree, CHUNK_SIZE, SEGMENT_SIZE};
 use labelmint_zg::node::Proof;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -245,13 +245,9 @@ pub fn zg_node() -> (Server, Arc<Mutex<ZgState>>) {
                     let raw = ((f.size - index * SEGMENT_SIZE).min(SEGMENT_SIZE)) as usize;
                     let padded = raw.div_ceil(CHUNK_SIZE as usize) * CHUNK_SIZE as usize;
                     let valid = data.len() == padded
-                        && proof
-                            .to_segment(index, segments)
-                            .is_some_and(|(sp, leaf, r)| {
-                                r == root
-                                    && leaf == segment_leaf(f.size, index, &data[..raw])
-                                    && verify_segment(root, f.size, &data[..raw], &sp)
-                            });
+                        && proof.to_segment(index, segments).is_some_and(|(sp, _, r)| {
+                            r == root && verify_segment(root, f.size, &data[..raw], &sp)
+                        });
                     if !valid {
                         return rpc_error(&id, -32000, "invalid segment proof");
                     }
@@ -265,16 +261,19 @@ pub fn zg_node() -> (Server, Arc<Mutex<ZgState>>) {
             "zgs_downloadSegmentWithProof" => {
                 let index = p[1].as_u64().unwrap_or(u64::MAX);
                 let corrupt = st.corrupt_next > 0;
-                let Some(f) = st.files.get(&root) else {
+                let Some(f) = st.files.get_mut(&root) else {
                     return ok(Value::Null);
                 };
                 let Some(Some(raw)) = f.segments.get(index as usize) else {
                     return ok(Value::Null);
                 };
-                let whole: Vec<u8> = f.segments.iter().flatten().flatten().copied().collect();
-                let tree = SegmentTree::build(&mut &whole[..], f.size).unwrap();
                 let mut data = raw.clone();
-                let leaf = segment_leaf(f.size, index, &data);
+                if f.tree.is_none() {
+                    let whole: Vec<u8> = f.segments.iter().flatten().flatten().copied().collect();
+                    f.tree = Some(SegmentTree::build(&mut &whole[..], f.size).unwrap());
+                }
+                let tree = f.tree.as_ref().unwrap();
+                let leaf = tree.roots[index as usize];
                 data.resize(
                     data.len().div_ceil(CHUNK_SIZE as usize) * CHUNK_SIZE as usize,
                     0,
