@@ -469,5 +469,11 @@ pub fn labelmint_contracts(dir: &Path, admin: Address) -> Result<Vec<ContractSpe
             constructor_args: Some(hub_args),
             links: vec![(0, "RewardToken".into())],
         },
+        ContractSpec {
+            name: "QualityCourt".into(),
+            wasm: read("quality_court")?,
+            constructor_args: None,
+            links: Vec::new(),
+        },
     ])
 }

@@ -68,8 +68,8 @@ async fn deploys_writes_manifest_and_reuses_on_rerun() {
     assert_eq!(manifest.contracts["RewardToken"].address, first.address);
     assert_eq!(
         outcomes.len(),
-        4,
-        "RewardToken, AnnotationMarket, DatasetRegistry, QualityHub"
+        5,
+        "RewardToken, AnnotationMarket, DatasetRegistry, QualityHub, QualityCourt"
     );
     let Outcome::Deployed(market) = &outcomes[1].1 else {
         panic!("{outcomes:?}")
@@ -103,6 +103,7 @@ async fn harness_gives_a_chain_with_every_contract_deployed() {
         "AnnotationMarket",
         "DatasetRegistry",
         "QualityHub",
+        "QualityCourt",
     ] {
         let address = chain.manifest.contracts[name].address;
         let code = alloy_provider::Provider::get_code_at(&provider, address)

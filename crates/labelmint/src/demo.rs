@@ -632,7 +632,12 @@ pub fn run() -> Result<String> {
         crate::hub::IHub::claimSlashShareCall { jobId: hub_job }.abi_encode(),
     )?;
 
-    // 12. Incident: pause blocks transfers (named revert), unpause restores.
+    // 12. A bounding-box job judged off chain on the QualityCourt: the
+    // oracle posts an IoU result, annotator 3 disputes it, the expert
+    // overturns it, everyone claims by Merkle proof.
+    let court_run = court_demo(&mut chain, &mut steps, creator, relayer, &annotators)?;
+
+    // 13. Incident: pause blocks transfers (named revert), unpause restores.
     send(
         &mut chain,
         &mut steps,
@@ -720,12 +725,204 @@ pub fn run() -> Result<String> {
             if e.goldFailed { " (gold failed)" } else { "" }
         )?;
     }
-    writeln!(
-        out,
-        "Not yet on chain (open issue #5): weighted vote, experts and escalation, disputes, optimistic results for geometry jobs."
-    )?;
+    writeln!(out, "{court_run}")?;
     if steps.iter().filter(|s| !s.receipt.success).count() != 1 {
         return Err(anyhow!("unexpected failures in the demo:\n{out}"));
     }
     Ok(out)
+}
+
+/// Step 12 of the demo: a geometry job on the QualityCourt. Returns the
+/// summary line.
+#[allow(clippy::too_many_lines)] // one story, told step by step
+fn court_demo(
+    chain: &mut Devnet,
+    steps: &mut Vec<Step>,
+    creator: Address,
+    oracle: Address,
+    annotators: &[Address; 3],
+) -> Result<String> {
+    use crate::court::{geometry_payouts, CourtJob, ICourt, PayoutTree, SeedChain};
+    use labelmint_quality::geometry::{geometry_consensus, GeoLabel, Shape};
+
+    let expert = chain.account(6);
+    let (court_wasm, _) = artifacts::program("quality_court")?;
+    let (court, receipts) = chain
+        .deploy_wasm(creator, &court_wasm, None)
+        .map_err(|e| anyhow!("deploy court: {e}"))?;
+    for (receipt, what) in receipts.into_iter().zip(["deploy", "activate"]) {
+        steps.push(Step {
+            what: format!("{what} QualityCourt at {court} (no constructor)"),
+            receipt,
+        });
+    }
+    // Boxes on 4 images: annotator 2 is 1 px off annotator 1, annotator 3
+    // is 2 px off on images 0 and 2 and 6 px off on images 1 and 3.
+    let labels: Vec<GeoLabel> = (0..4u32)
+        .flat_map(|t| {
+            (0..3u32).map(move |a| {
+                let shift = [0.0, 1.0, if t % 2 == 1 { 6.0 } else { 2.0 }][a as usize];
+                GeoLabel {
+                    task: t,
+                    annotator: a,
+                    category: 0,
+                    shape: Shape::Bbox([10.0 + 5.0 * f64::from(t) + shift, 20.0, 50.0, 40.0]),
+                }
+            })
+        })
+        .collect();
+    let per_box = 1_000_000_000_000_000u128;
+    let seeds = SeedChain::new(alloy_primitives::keccak256(b"creator's audit secret"), 4);
+    let spec = CourtJob {
+        fee: per_box,
+        bond: per_box,
+        audit_bps: 2_000,
+        seed: seeds.commitment(),
+        ..CourtJob::new(oracle, expert)
+    };
+    transact(
+        chain,
+        steps,
+        court,
+        creator,
+        U256::from(20 * per_box),
+        "creator escrows 0.02 ETH for a box job judged off chain: relayer = oracle, account 6 = expert, 20 % audits".into(),
+        spec.call().abi_encode(),
+    )?;
+    let job = U256::from(1);
+    let result = U256::from(1);
+    let strict = geometry_consensus(&labels, 3, 0.9, 2);
+    let posted = PayoutTree::new(job, result, geometry_payouts(&strict, annotators, per_box))?;
+    transact(
+        chain,
+        steps,
+        court,
+        oracle,
+        U256::ZERO,
+        format!(
+            "oracle posts the IoU result as a Merkle root (threshold 0.9 by mistake: annotator 3 matched {} of 4)",
+            strict.annotators[2].matched
+        ),
+        posted.post_call(B256::ZERO).abi_encode(),
+    )?;
+    let audited = seeds.sampled(1, posted.root(), spec.audit_bps);
+    transact(
+        chain,
+        steps,
+        court,
+        creator,
+        U256::ZERO,
+        format!(
+            "creator reveals audit link 1: {}",
+            if audited {
+                "sampled for audit"
+            } else {
+                "not sampled"
+            }
+        ),
+        ICourt::revealSeedCall {
+            jobId: job,
+            resultId: result,
+            seed: seeds.link(1),
+        }
+        .abi_encode(),
+    )?;
+    transact(
+        chain,
+        steps,
+        court,
+        annotators[2],
+        U256::from(spec.bond),
+        "annotator 3 disputes the result with a 0.001 ETH bond".into(),
+        ICourt::disputeCall {
+            jobId: job,
+            resultId: result,
+        }
+        .abi_encode(),
+    )?;
+    let fair = geometry_consensus(&labels, 3, 0.5, 2);
+    let fixed = PayoutTree::new(job, result, geometry_payouts(&fair, annotators, per_box))?;
+    transact(
+        chain,
+        steps,
+        court,
+        expert,
+        U256::ZERO,
+        format!(
+            "expert re-judges at the job's IoU 0.5 and overturns (annotator 3: {} of 4); bond returned, fee paid",
+            fair.annotators[2].matched
+        ),
+        ICourt::ruleCall {
+            jobId: job,
+            resultId: result,
+            overturn: true,
+            root: fixed.root(),
+            total: fixed.total(),
+            leaves: fixed.leaves(),
+            details: B256::ZERO,
+        }
+        .abi_encode(),
+    )?;
+    for i in 0..fixed.leaves() {
+        transact(
+            chain,
+            steps,
+            court,
+            oracle,
+            U256::ZERO,
+            format!(
+                "anyone claims annotator {}'s leaf with its Merkle proof",
+                i + 1
+            ),
+            fixed.claim_call(i).abi_encode(),
+        )?;
+    }
+    transact(
+        chain,
+        steps,
+        court,
+        creator,
+        U256::ZERO,
+        "creator closes the job: every unreserved wei is credited back".into(),
+        ICourt::closeJobCall { jobId: job }.abi_encode(),
+    )?;
+    let before = chain.balance(annotators[2]);
+    transact(
+        chain,
+        steps,
+        court,
+        annotators[2],
+        U256::ZERO,
+        "annotator 3 withdraws its pay and its bond".into(),
+        ICourt::withdrawCall { to: annotators[2] }.abi_encode(),
+    )?;
+    // The devnet's gas price is zero: the balance change is the withdrawal.
+    let received = chain.balance(annotators[2]).saturating_sub(before);
+    let mut credits = U256::ZERO;
+    for who in [
+        creator,
+        oracle,
+        expert,
+        annotators[0],
+        annotators[1],
+        annotators[2],
+    ] {
+        credits += chain
+            .read(court, &ICourt::creditOfCall { account: who })
+            .map_err(|e| anyhow!("creditOf: {e}"))?;
+    }
+    if credits != chain.balance(court)
+        || received != U256::from(fixed.payouts[2].payout + spec.bond)
+    {
+        return Err(anyhow!(
+            "court books do not balance: credits {credits}, held {}, annotator 3 received {received}",
+            chain.balance(court)
+        ));
+    }
+    Ok(format!(
+        "court job: the oracle's root paid annotator 3 for {} of 4 boxes; after the dispute the expert's root paid {} (+ bond back: {received} wei withdrawn); the court still holds {} wei, all of it credits awaiting withdrawal.",
+        strict.annotators[2].matched,
+        fair.annotators[2].matched,
+        chain.balance(court)
+    ))
 }

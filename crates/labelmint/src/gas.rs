@@ -289,6 +289,7 @@ pub fn measure() -> Result<Snapshot> {
     crate::market::measure_gas(&mut snapshot)?;
     crate::registry::measure_gas(&mut snapshot)?;
     crate::hub::measure_gas(&mut snapshot)?;
+    crate::court::measure_gas(&mut snapshot)?;
     Ok(snapshot)
 }
 

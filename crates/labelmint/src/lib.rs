@@ -6,6 +6,7 @@
 
 pub mod artifacts;
 pub mod cli;
+pub mod court;
 pub mod demo;
 pub mod export;
 pub mod gas;

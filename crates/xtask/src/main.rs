@@ -51,6 +51,11 @@ const CONTRACTS: &[Contract] = &[
         lib: "quality_hub",
         abi_name: "QualityHub",
     },
+    Contract {
+        package: "quality-court",
+        lib: "quality_court",
+        abi_name: "QualityCourt",
+    },
 ];
 
 /// Opt-levels compared by `wasm --measure`.

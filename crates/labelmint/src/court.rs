@@ -1,0 +1,470 @@
+//! The QualityCourt off chain and on the embedded chain: the payout tree an
+//! oracle posts (leaves, root, proofs), the audit seed chain a creator
+//! commits, a driver for tests and the gas snapshot.
+
+use alloy_primitives::{keccak256, Address, B256, U256};
+use alloy_sol_types::SolCall;
+use anyhow::{anyhow, bail, Result};
+use labelmint_devnet::{chain::DEFAULT_TX_GAS, Devnet, Receipt};
+
+use crate::artifacts;
+
+#[allow(clippy::too_many_arguments)]
+mod bindings {
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        "../../abi/QualityCourt.sol"
+    );
+}
+pub use bindings::IQualityCourt as ICourt;
+
+/// One annotator's payout in a batch result.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Payout {
+    /// Who is paid.
+    pub annotator: Address,
+    /// Wei.
+    pub payout: u128,
+    /// Commitment to the per-task verdicts behind the payout (for example
+    /// keccak256 of the annotator's lines of the result file).
+    pub verdicts: B256,
+}
+
+/// The oracle's payouts from an IoU consensus ([`labelmint_quality::geometry::geometry_consensus`]):
+/// annotator `i` (`people[i]`) gets `per_shape` wei for every shape of theirs
+/// inside a consensus object; `verdicts` commits to "matched of drawn".
+pub fn geometry_payouts(
+    consensus: &labelmint_quality::geometry::GeoConsensus,
+    people: &[Address],
+    per_shape: u128,
+) -> Vec<Payout> {
+    people
+        .iter()
+        .zip(&consensus.annotators)
+        .map(|(&annotator, a)| Payout {
+            annotator,
+            payout: per_shape.saturating_mul(u128::from(a.matched)),
+            verdicts: keccak256(format!("{}/{}", a.matched, a.shapes)),
+        })
+        .collect()
+}
+
+/// The leaf of payout `index` of result `result` in job `job`, exactly as
+/// the contract's `leafOf` computes it.
+pub fn leaf(job: U256, result: U256, index: u32, p: &Payout) -> B256 {
+    let mut pre = Vec::with_capacity(136);
+    pre.extend_from_slice(&job.to_be_bytes::<32>());
+    pre.extend_from_slice(&result.to_be_bytes::<32>());
+    pre.extend_from_slice(&index.to_be_bytes());
+    pre.extend_from_slice(p.annotator.as_slice());
+    pre.extend_from_slice(&p.payout.to_be_bytes());
+    pre.extend_from_slice(p.verdicts.as_slice());
+    keccak256(pre)
+}
+
+/// Sorted-pair parent, as the court verifies proofs.
+fn parent(a: B256, b: B256) -> B256 {
+    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+    keccak256([lo.as_slice(), hi.as_slice()].concat())
+}
+
+/// A batch result as the oracle posts it: a Merkle tree (sorted-pair
+/// keccak256; an odd last node moves up unchanged) over the payout leaves.
+#[derive(Clone, Debug)]
+pub struct PayoutTree {
+    /// Job id.
+    pub job: U256,
+    /// Result id the leaves are bound to (the job's result count + 1 when
+    /// posted).
+    pub result: U256,
+    /// The payouts, leaf `i` is `payouts[i]`.
+    pub payouts: Vec<Payout>,
+    levels: Vec<Vec<B256>>,
+}
+
+impl PayoutTree {
+    /// Builds the tree; fails on an empty list or a total above `u128`.
+    pub fn new(job: U256, result: U256, payouts: Vec<Payout>) -> Result<Self> {
+        if payouts.is_empty() {
+            bail!("a result needs at least one payout");
+        }
+        if payouts.len() > u32::MAX as usize {
+            bail!("too many payouts for one result");
+        }
+        let mut total = 0u128;
+        for p in &payouts {
+            total = total
+                .checked_add(p.payout)
+                .ok_or_else(|| anyhow!("payout total overflows uint128"))?;
+        }
+        let mut level: Vec<B256> = payouts
+            .iter()
+            .enumerate()
+            .map(|(i, p)| leaf(job, result, i as u32, p))
+            .collect();
+        let mut levels = vec![level.clone()];
+        while level.len() > 1 {
+            level = level
+                .chunks(2)
+                .map(|c| {
+                    if c.len() == 2 {
+                        parent(c[0], c[1])
+                    } else {
+                        c[0]
+                    }
+                })
+                .collect();
+            levels.push(level.clone());
+        }
+        Ok(Self {
+            job,
+            result,
+            payouts,
+            levels,
+        })
+    }
+
+    /// The root to post.
+    pub fn root(&self) -> B256 {
+        self.levels.last().map_or(B256::ZERO, |l| l[0])
+    }
+
+    /// Sum of the payouts.
+    pub fn total(&self) -> u128 {
+        self.payouts.iter().map(|p| p.payout).sum()
+    }
+
+    /// Number of leaves.
+    pub fn leaves(&self) -> u32 {
+        self.payouts.len() as u32
+    }
+
+    /// The proof of leaf `index` (siblings from the bottom up).
+    pub fn proof(&self, index: u32) -> Vec<B256> {
+        let mut i = index as usize;
+        let mut out = Vec::new();
+        for level in &self.levels[..self.levels.len() - 1] {
+            let sibling = i ^ 1;
+            if sibling < level.len() {
+                out.push(level[sibling]);
+            }
+            i /= 2;
+        }
+        out
+    }
+
+    /// The `postResult` call for this tree.
+    pub fn post_call(&self, details: B256) -> ICourt::postResultCall {
+        ICourt::postResultCall {
+            jobId: self.job,
+            root: self.root(),
+            total: self.total(),
+            leaves: self.leaves(),
+            details,
+        }
+    }
+
+    /// The `claim` call for leaf `index`.
+    pub fn claim_call(&self, index: u32) -> ICourt::claimCall {
+        let p = &self.payouts[index as usize];
+        ICourt::claimCall {
+            jobId: self.job,
+            resultId: self.result,
+            index,
+            annotator: p.annotator,
+            payout: p.payout,
+            verdicts: p.verdicts,
+            proof: self.proof(index),
+        }
+    }
+}
+
+/// The creator's audit seed chain: `links[0]` is committed at creation,
+/// `links[i]` is revealed for result `i` (`keccak256(links[i]) == links[i-1]`).
+#[derive(Clone, Debug)]
+pub struct SeedChain {
+    links: Vec<B256>,
+}
+
+impl SeedChain {
+    /// A chain long enough for `results` results from the secret `secret`.
+    pub fn new(secret: B256, results: usize) -> Self {
+        let mut links = vec![secret];
+        for _ in 0..results {
+            let next = keccak256(links.last().expect("non-empty"));
+            links.push(next);
+        }
+        links.reverse();
+        Self { links }
+    }
+
+    /// The commitment for `createJob`.
+    pub fn commitment(&self) -> B256 {
+        self.links[0]
+    }
+
+    /// The link to reveal for result `result` (from 1).
+    pub fn link(&self, result: usize) -> B256 {
+        self.links[result]
+    }
+
+    /// Whether result `result` with `root` will be sampled at `audit_bps`.
+    pub fn sampled(&self, result: usize, root: B256, audit_bps: u16) -> bool {
+        let mut pre = self.link(result).to_vec();
+        pre.extend_from_slice(root.as_slice());
+        U256::from_be_bytes(keccak256(pre).0) % U256::from(10_000u64) < U256::from(audit_bps)
+    }
+}
+
+/// Terms of a court job, with defaults: one-hour challenge window, one-day
+/// ruling window, 0.01 ETH dispute bond, 0.001 ETH per ruling, no audits.
+#[derive(Clone, Debug)]
+pub struct CourtJob {
+    /// Data root.
+    pub data_root: B256,
+    /// Posts results.
+    pub oracle: Address,
+    /// The expert.
+    pub arbiter: Address,
+    /// Wei per ruling.
+    pub fee: u128,
+    /// Wei per dispute.
+    pub bond: u128,
+    /// Challenge window, seconds.
+    pub challenge: u32,
+    /// Ruling window, seconds.
+    pub ruling: u32,
+    /// Share of results audited.
+    pub audit_bps: u16,
+    /// Audit seed commitment (zero without audits).
+    pub seed: B256,
+}
+
+impl CourtJob {
+    /// Default terms for `oracle` and `arbiter`.
+    pub fn new(oracle: Address, arbiter: Address) -> Self {
+        Self {
+            data_root: B256::repeat_byte(0xc0),
+            oracle,
+            arbiter,
+            fee: 1_000_000_000_000_000,
+            bond: 10_000_000_000_000_000,
+            challenge: 3_600,
+            ruling: 86_400,
+            audit_bps: 0,
+            seed: B256::ZERO,
+        }
+    }
+
+    /// The `createJob` call.
+    pub fn call(&self) -> ICourt::createJobCall {
+        ICourt::createJobCall {
+            dataRoot: self.data_root,
+            oracle: self.oracle,
+            arbiter: self.arbiter,
+            arbiterFee: self.fee,
+            disputeBond: self.bond,
+            challengeWindow: self.challenge,
+            rulingWindow: self.ruling,
+            auditBps: self.audit_bps,
+            seedCommitment: self.seed,
+        }
+    }
+}
+
+/// The QualityCourt on an embedded chain of its own.
+pub struct Court {
+    /// The chain.
+    pub chain: Devnet,
+    /// The court.
+    pub court: Address,
+}
+
+impl Court {
+    /// Deploys the court from `target/stylus`.
+    pub fn deploy(cached: bool) -> Result<Self> {
+        let (wasm, _) = artifacts::program("quality_court")?;
+        let mut chain = Devnet::new();
+        let admin = chain.account(0);
+        let (court, _) = chain
+            .deploy_wasm(admin, &wasm, None)
+            .map_err(|e| anyhow!("deploying the QualityCourt: {e}"))?;
+        if cached {
+            chain
+                .cache_program(admin, court)
+                .map_err(|e| anyhow!("caching the court: {e}"))?;
+        }
+        Ok(Self { chain, court })
+    }
+
+    /// Sends `call` with `value` to the court.
+    pub fn send<C: SolCall>(&mut self, from: Address, call: &C, value: U256) -> Result<Receipt> {
+        self.chain
+            .send(
+                from,
+                Some(self.court),
+                value,
+                call.abi_encode(),
+                DEFAULT_TX_GAS,
+            )
+            .map_err(|e| anyhow!("{}: {e}", C::SIGNATURE))
+    }
+
+    /// Sends `call` and fails unless it succeeds.
+    pub fn ok<C: SolCall>(&mut self, from: Address, call: &C, value: U256) -> Result<Receipt> {
+        crate::market::succeeded::<C>(self.send(from, call, value)?)
+    }
+
+    /// Reads from the court.
+    pub fn read<C: SolCall>(&mut self, call: &C) -> Result<C::Return> {
+        self.chain
+            .read(self.court, call)
+            .map_err(|e| anyhow!("{}: {e}", C::SIGNATURE))
+    }
+
+    /// Creates a job escrowing `escrow` wei; returns its id.
+    pub fn create(&mut self, creator: Address, spec: &CourtJob, escrow: U256) -> Result<U256> {
+        let r = self.ok(creator, &spec.call(), escrow)?;
+        Ok(ICourt::createJobCall::abi_decode_returns(&r.output)?)
+    }
+
+    /// The id the job's next result will get.
+    pub fn next_result(&mut self, job: U256) -> Result<U256> {
+        let j = self.read(&ICourt::getJobCall { jobId: job })?;
+        Ok(U256::from(j.results) + U256::from(1))
+    }
+
+    /// A job's result.
+    pub fn result(&mut self, job: U256, result: U256) -> Result<ICourt::getResultReturn> {
+        self.read(&ICourt::getResultCall {
+            jobId: job,
+            resultId: result,
+        })
+    }
+
+    /// ETH credit of `who`.
+    pub fn credit(&mut self, who: Address) -> Result<U256> {
+        self.read(&ICourt::creditOfCall { account: who })
+    }
+
+    /// Moves time forward by `seconds`.
+    pub fn warp(&mut self, seconds: u64) {
+        self.chain.warp(seconds);
+    }
+}
+
+/// `n` payouts of 1 gwei × (i + 1), to `people` in turn.
+pub fn sample_payouts(people: &[Address], n: usize) -> Vec<Payout> {
+    (0..n)
+        .map(|i| Payout {
+            annotator: people[i % people.len()],
+            payout: 1_000_000_000 * (i as u128 + 1),
+            verdicts: keccak256((i as u64).to_be_bytes()),
+        })
+        .collect()
+}
+
+/// Adds the QualityCourt entries to `snapshot`.
+pub fn measure_gas(snapshot: &mut std::collections::BTreeMap<String, u64>) -> Result<()> {
+    for cached in [false, true] {
+        let tag = if cached { ", cached" } else { "" };
+        let mut c = Court::deploy(cached)?;
+        let (creator, oracle, arbiter, disputer) = (
+            c.chain.account(0),
+            c.chain.account(1),
+            c.chain.account(2),
+            c.chain.account(3),
+        );
+        let people: Vec<Address> = (4..10).map(|i| c.chain.account(i)).collect();
+        let seeds = SeedChain::new(B256::repeat_byte(0x5e), 4);
+        let spec = CourtJob {
+            audit_bps: 2_000,
+            seed: seeds.commitment(),
+            ..CourtJob::new(oracle, arbiter)
+        };
+        let escrow = U256::from(10u128.pow(18));
+        let r = c.ok(creator, &spec.call(), escrow)?;
+        snapshot.insert(
+            format!("QualityCourt::createJob(ETH, audits{tag})"),
+            r.gas_used,
+        );
+        let job = ICourt::createJobCall::abi_decode_returns(&r.output)?;
+        // Result 1: 64 payouts, unchallenged, claimed leaf by leaf.
+        let rid = c.next_result(job)?;
+        let tree = PayoutTree::new(job, rid, sample_payouts(&people, 64))?;
+        let r = c.ok(oracle, &tree.post_call(B256::repeat_byte(1)), U256::ZERO)?;
+        snapshot.insert(format!("QualityCourt::postResult{tag}"), r.gas_used);
+        let r = c.ok(
+            creator,
+            &ICourt::revealSeedCall {
+                jobId: job,
+                resultId: rid,
+                seed: seeds.link(1),
+            },
+            U256::ZERO,
+        )?;
+        snapshot.insert(format!("QualityCourt::revealSeed{tag}"), r.gas_used);
+        let audited = seeds.sampled(1, tree.root(), spec.audit_bps);
+        c.warp(u64::from(spec.challenge));
+        if audited {
+            c.ok(
+                arbiter,
+                &ICourt::ruleCall {
+                    jobId: job,
+                    resultId: rid,
+                    overturn: false,
+                    root: B256::ZERO,
+                    total: 0,
+                    leaves: 0,
+                    details: B256::ZERO,
+                },
+                U256::ZERO,
+            )?;
+        }
+        let mut claims = Vec::new();
+        for i in 0..tree.leaves() {
+            claims.push(c.ok(oracle, &tree.claim_call(i), U256::ZERO)?.gas_used);
+        }
+        snapshot.insert(
+            format!("QualityCourt::claim(first, 64-leaf tree, finalizes{tag})"),
+            claims[0],
+        );
+        snapshot.insert(
+            format!("QualityCourt::claim(mean of 64, 6-deep proofs{tag})"),
+            claims.iter().sum::<u64>() / claims.len() as u64,
+        );
+        // Result 2: disputed and overturned.
+        let rid = c.next_result(job)?;
+        let tree = PayoutTree::new(job, rid, sample_payouts(&people, 8))?;
+        c.ok(oracle, &tree.post_call(B256::ZERO), U256::ZERO)?;
+        let r = c.ok(
+            disputer,
+            &ICourt::disputeCall {
+                jobId: job,
+                resultId: rid,
+            },
+            U256::from(spec.bond),
+        )?;
+        snapshot.insert(format!("QualityCourt::dispute{tag}"), r.gas_used);
+        let fixed = PayoutTree::new(job, rid, sample_payouts(&people, 9))?;
+        let r = c.ok(
+            arbiter,
+            &ICourt::ruleCall {
+                jobId: job,
+                resultId: rid,
+                overturn: true,
+                root: fixed.root(),
+                total: fixed.total(),
+                leaves: fixed.leaves(),
+                details: B256::ZERO,
+            },
+            U256::ZERO,
+        )?;
+        snapshot.insert(format!("QualityCourt::rule(overturn{tag})"), r.gas_used);
+        let r = c.ok(creator, &ICourt::closeJobCall { jobId: job }, U256::ZERO)?;
+        snapshot.insert(format!("QualityCourt::closeJob{tag}"), r.gas_used);
+        let r = c.ok(disputer, &ICourt::withdrawCall { to: disputer }, U256::ZERO)?;
+        snapshot.insert(format!("QualityCourt::withdraw{tag}"), r.gas_used);
+    }
+    Ok(())
+}

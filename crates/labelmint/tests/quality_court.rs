@@ -1,0 +1,975 @@
+//! The QualityCourt's real wasm on the embedded chain: optimistic batch
+//! results and Merkle claims, bonded disputes won and lost, rulings and
+//! their windows, unruled disputes and audits voiding results, the audit
+//! seed chain, expiry, closing, malformed calls, and a solvency property
+//! over random histories (escrow, reserves, bonds and credits).
+#![allow(missing_docs, clippy::too_many_lines)]
+
+mod common;
+
+use alloy_primitives::{keccak256, Address, B256, U256};
+use alloy_sol_types::SolCall;
+use common::{assert_reverts, logs, ok};
+use labelmint::court::{sample_payouts, Court, CourtJob, ICourt, Payout, PayoutTree, SeedChain};
+use proptest::prelude::*;
+
+const ESCROW: u128 = 1_000_000_000_000_000_000;
+const POSTED: u8 = 1;
+const IN_REVIEW: u8 = 2;
+const FINAL: u8 = 3;
+const VOID: u8 = 4;
+const EXPIRED: u8 = 5;
+
+struct Env {
+    c: Court,
+    creator: Address,
+    oracle: Address,
+    arbiter: Address,
+    disputer: Address,
+    people: Vec<Address>,
+}
+
+fn setup() -> Env {
+    let c = Court::deploy(false).unwrap();
+    let a = |i| c.chain.account(i);
+    Env {
+        creator: a(0),
+        oracle: a(1),
+        arbiter: a(2),
+        disputer: a(3),
+        people: (4..10).map(a).collect(),
+        c,
+    }
+}
+
+impl Env {
+    fn spec(&self) -> CourtJob {
+        CourtJob::new(self.oracle, self.arbiter)
+    }
+
+    fn job(&mut self, spec: &CourtJob) -> U256 {
+        let creator = self.creator;
+        self.c.create(creator, spec, U256::from(ESCROW)).unwrap()
+    }
+
+    /// Posts `n` sample payouts as the job's next result.
+    fn post(&mut self, job: U256, n: usize) -> PayoutTree {
+        let rid = self.c.next_result(job).unwrap();
+        let tree = PayoutTree::new(job, rid, sample_payouts(&self.people, n)).unwrap();
+        let oracle = self.oracle;
+        ok(&self
+            .c
+            .send(oracle, &tree.post_call(B256::repeat_byte(0xde)), U256::ZERO)
+            .unwrap());
+        tree
+    }
+
+    fn state(&mut self, tree: &PayoutTree) -> u8 {
+        self.c.result(tree.job, tree.result).unwrap().state
+    }
+
+    fn job_of(&mut self, job: U256) -> ICourt::getJobReturn {
+        self.c.read(&ICourt::getJobCall { jobId: job }).unwrap()
+    }
+
+    fn dispute(&mut self, tree: &PayoutTree, bond: u128) -> labelmint_devnet::Receipt {
+        let d = self.disputer;
+        self.c
+            .send(
+                d,
+                &ICourt::disputeCall {
+                    jobId: tree.job,
+                    resultId: tree.result,
+                },
+                U256::from(bond),
+            )
+            .unwrap()
+    }
+
+    fn rule(
+        &mut self,
+        from: Address,
+        tree: &PayoutTree,
+        fix: Option<&PayoutTree>,
+    ) -> labelmint_devnet::Receipt {
+        let call = ICourt::ruleCall {
+            jobId: tree.job,
+            resultId: tree.result,
+            overturn: fix.is_some(),
+            root: fix.map_or(B256::ZERO, PayoutTree::root),
+            total: fix.map_or(0, PayoutTree::total),
+            leaves: fix.map_or(0, PayoutTree::leaves),
+            details: B256::ZERO,
+        };
+        self.c.send(from, &call, U256::ZERO).unwrap()
+    }
+
+    fn finalize(&mut self, tree: &PayoutTree) -> labelmint_devnet::Receipt {
+        let who = self.people[0];
+        self.c
+            .send(
+                who,
+                &ICourt::finalizeCall {
+                    jobId: tree.job,
+                    resultId: tree.result,
+                },
+                U256::ZERO,
+            )
+            .unwrap()
+    }
+
+    fn claim_all(&mut self, tree: &PayoutTree) {
+        let who = self.people[0];
+        for i in 0..tree.leaves() {
+            ok(&self.c.send(who, &tree.claim_call(i), U256::ZERO).unwrap());
+        }
+    }
+}
+
+#[test]
+fn create_job_validates_roles_windows_bond_audit_and_escrow() {
+    let mut e = setup();
+    let base = e.spec();
+    let (creator, oracle) = (e.creator, e.oracle);
+    let cases: Vec<(u8, CourtJob, u128)> = vec![
+        (
+            1,
+            CourtJob {
+                oracle: Address::ZERO,
+                ..base.clone()
+            },
+            ESCROW,
+        ),
+        (
+            2,
+            CourtJob {
+                arbiter: Address::ZERO,
+                ..base.clone()
+            },
+            ESCROW,
+        ),
+        (
+            2,
+            CourtJob {
+                arbiter: creator,
+                ..base.clone()
+            },
+            ESCROW,
+        ),
+        (
+            2,
+            CourtJob {
+                arbiter: oracle,
+                ..base.clone()
+            },
+            ESCROW,
+        ),
+        (
+            3,
+            CourtJob {
+                bond: 0,
+                ..base.clone()
+            },
+            ESCROW,
+        ),
+        (
+            4,
+            CourtJob {
+                challenge: 59,
+                ..base.clone()
+            },
+            ESCROW,
+        ),
+        (
+            4,
+            CourtJob {
+                challenge: 30 * 86_400 + 1,
+                ..base.clone()
+            },
+            ESCROW,
+        ),
+        (
+            5,
+            CourtJob {
+                ruling: 10,
+                ..base.clone()
+            },
+            ESCROW,
+        ),
+        (
+            6,
+            CourtJob {
+                audit_bps: 10_001,
+                seed: B256::repeat_byte(1),
+                ..base.clone()
+            },
+            ESCROW,
+        ),
+        (
+            6,
+            CourtJob {
+                audit_bps: 100,
+                ..base.clone()
+            },
+            ESCROW,
+        ),
+        (7, base.clone(), 0),
+    ];
+    for (field, spec, value) in cases {
+        let r = e.c.send(creator, &spec.call(), U256::from(value)).unwrap();
+        assert_reverts(&r, &ICourt::InvalidParameter { field });
+    }
+    assert_eq!(e.c.read(&ICourt::jobCountCall {}).unwrap(), U256::ZERO);
+    let job = e.job(&base);
+    let j = e.job_of(job);
+    assert_eq!(
+        (j.creator, j.oracle, j.arbiter),
+        (creator, oracle, e.arbiter)
+    );
+    assert_eq!((j.status, j.escrow, j.reserved), (1, ESCROW, 0));
+    assert_eq!(e.c.chain.balance(e.c.court), U256::from(ESCROW));
+}
+
+#[test]
+fn unchallenged_result_pays_each_leaf_once_and_close_refunds_the_rest() {
+    let mut e = setup();
+    let spec = e.spec();
+    let job = e.job(&spec);
+    let tree = e.post(job, 11);
+    let j = e.job_of(job);
+    assert_eq!(
+        j.reserved,
+        tree.total() + spec.fee,
+        "payouts and one fee reserved"
+    );
+    let who = e.people[0];
+    // Not before the challenge window ends.
+    let r = e.c.send(who, &tree.claim_call(0), U256::ZERO).unwrap();
+    let end = e.c.result(job, tree.result).unwrap().challengeEnd;
+    assert_reverts(&r, &ICourt::TooEarly { opensAt: end });
+    assert_reverts(&e.finalize(&tree), &ICourt::TooEarly { opensAt: end });
+    e.c.warp(u64::from(spec.challenge));
+    // Bad claims lose nothing.
+    let mut forged = tree.claim_call(3);
+    forged.payout += 1;
+    assert_reverts(
+        &e.c.send(who, &forged, U256::ZERO).unwrap(),
+        &ICourt::InvalidProof {},
+    );
+    let mut stolen = tree.claim_call(3);
+    stolen.annotator = e.disputer;
+    assert_reverts(
+        &e.c.send(who, &stolen, U256::ZERO).unwrap(),
+        &ICourt::InvalidProof {},
+    );
+    let mut wrong_index = tree.claim_call(3);
+    wrong_index.index = 4;
+    assert_reverts(
+        &e.c.send(who, &wrong_index, U256::ZERO).unwrap(),
+        &ICourt::InvalidProof {},
+    );
+    let mut out_of_range = tree.claim_call(3);
+    out_of_range.index = 11;
+    assert_reverts(
+        &e.c.send(who, &out_of_range, U256::ZERO).unwrap(),
+        &ICourt::InvalidProof {},
+    );
+    // The first claim finalizes the result and releases the fee.
+    let people = e.people.clone();
+    let before: Vec<U256> = people.iter().map(|&a| e.c.credit(a).unwrap()).collect();
+    let r = e.c.send(who, &tree.claim_call(0), U256::ZERO).unwrap();
+    ok(&r);
+    assert_eq!(logs::<ICourt::Finalized>(&r).len(), 1);
+    assert_eq!(e.state(&tree), FINAL);
+    assert_reverts(
+        &e.c.send(who, &tree.claim_call(0), U256::ZERO).unwrap(),
+        &ICourt::AlreadyClaimed { index: 0 },
+    );
+    for i in 1..tree.leaves() {
+        ok(&e.c.send(who, &tree.claim_call(i), U256::ZERO).unwrap());
+    }
+    let mut expected = before;
+    for p in &tree.payouts {
+        let at = people.iter().position(|&a| a == p.annotator).unwrap();
+        expected[at] += U256::from(p.payout);
+    }
+    for (i, &a) in people.iter().enumerate() {
+        assert_eq!(
+            e.c.credit(a).unwrap(),
+            expected[i],
+            "annotator {i} paid every leaf of theirs"
+        );
+    }
+    assert!(e
+        .c
+        .read(&ICourt::isClaimedCall {
+            jobId: job,
+            resultId: tree.result,
+            index: 10
+        })
+        .unwrap());
+    let j = e.job_of(job);
+    assert_eq!(j.reserved, 0);
+    assert_eq!(j.escrow, ESCROW - tree.total());
+    // Only the creator closes; the refund is everything unreserved.
+    let r =
+        e.c.send(e.oracle, &ICourt::closeJobCall { jobId: job }, U256::ZERO)
+            .unwrap();
+    assert_reverts(
+        &r,
+        &ICourt::Unauthorized {
+            caller: e.oracle,
+            role: 1,
+        },
+    );
+    let creator = e.creator;
+    let r =
+        e.c.ok(creator, &ICourt::closeJobCall { jobId: job }, U256::ZERO)
+            .unwrap();
+    assert_eq!(
+        logs::<ICourt::JobClosed>(&r)[0].refund,
+        U256::from(ESCROW - tree.total())
+    );
+    let oracle = e.oracle;
+    let r =
+        e.c.send(oracle, &tree.post_call(B256::ZERO), U256::ZERO)
+            .unwrap();
+    assert_reverts(&r, &ICourt::JobIsClosed { jobId: job });
+    // Withdrawals empty the court.
+    let mut everyone = e.people.clone();
+    everyone.push(creator);
+    for a in everyone {
+        let before = e.c.chain.balance(a);
+        let credit = e.c.credit(a).unwrap();
+        let r =
+            e.c.send(a, &ICourt::withdrawCall { to: a }, U256::ZERO)
+                .unwrap();
+        if credit.is_zero() {
+            assert_reverts(&r, &ICourt::NothingToWithdraw {});
+        } else {
+            ok(&r);
+            assert!(e.c.chain.balance(a) > before);
+        }
+    }
+    assert_eq!(e.c.chain.balance(e.c.court), U256::ZERO);
+}
+
+#[test]
+fn post_result_checks_the_oracle_the_shape_and_the_free_escrow() {
+    let mut e = setup();
+    let spec = e.spec();
+    let job = e.job(&spec);
+    let tree = PayoutTree::new(job, U256::from(1), sample_payouts(&e.people, 4)).unwrap();
+    let creator = e.creator;
+    let r =
+        e.c.send(creator, &tree.post_call(B256::ZERO), U256::ZERO)
+            .unwrap();
+    assert_reverts(
+        &r,
+        &ICourt::Unauthorized {
+            caller: creator,
+            role: 2,
+        },
+    );
+    let oracle = e.oracle;
+    let mut zero = tree.post_call(B256::ZERO);
+    zero.root = B256::ZERO;
+    assert_reverts(
+        &e.c.send(oracle, &zero, U256::ZERO).unwrap(),
+        &ICourt::InvalidParameter { field: 8 },
+    );
+    let mut empty = tree.post_call(B256::ZERO);
+    empty.leaves = 0;
+    assert_reverts(
+        &e.c.send(oracle, &empty, U256::ZERO).unwrap(),
+        &ICourt::InvalidParameter { field: 8 },
+    );
+    let mut greedy = tree.post_call(B256::ZERO);
+    greedy.total = ESCROW - spec.fee + 1;
+    assert_reverts(
+        &e.c.send(oracle, &greedy, U256::ZERO).unwrap(),
+        &ICourt::InsufficientEscrow {
+            available: U256::from(ESCROW),
+            required: U256::from(ESCROW + 1),
+        },
+    );
+    let mut other = tree.post_call(B256::ZERO);
+    other.jobId = U256::from(9);
+    assert_reverts(
+        &e.c.send(oracle, &other, U256::ZERO).unwrap(),
+        &ICourt::JobNotFound {
+            jobId: U256::from(9),
+        },
+    );
+    // Funding raises the ceiling; anyone may fund an open job.
+    let d = e.disputer;
+    let r =
+        e.c.send(d, &ICourt::fundCall { jobId: job }, U256::ZERO)
+            .unwrap();
+    assert_reverts(&r, &ICourt::InvalidParameter { field: 7 });
+    e.c.ok(d, &ICourt::fundCall { jobId: job }, U256::from(1))
+        .unwrap();
+    ok(&e.c.send(oracle, &greedy, U256::ZERO).unwrap());
+    let j = e.job_of(job);
+    assert_eq!(
+        (j.escrow, j.reserved, j.results),
+        (ESCROW + 1, ESCROW + 1, 1)
+    );
+}
+
+#[test]
+fn dispute_won_returns_the_bond_and_the_arbiters_result_replaces_the_oracles() {
+    let mut e = setup();
+    let spec = e.spec();
+    let job = e.job(&spec);
+    let tree = e.post(job, 5);
+    assert_reverts(
+        &e.dispute(&tree, spec.bond - 1),
+        &ICourt::WrongBond {
+            expected: U256::from(spec.bond),
+            received: U256::from(spec.bond - 1),
+        },
+    );
+    let r = e.dispute(&tree, spec.bond);
+    ok(&r);
+    let d = &logs::<ICourt::Disputed>(&r)[0];
+    assert_eq!((d.disputer, d.bond), (e.disputer, spec.bond));
+    assert_eq!(e.state(&tree), IN_REVIEW);
+    assert_reverts(
+        &e.dispute(&tree, spec.bond),
+        &ICourt::WrongState {
+            resultId: tree.result,
+            state: IN_REVIEW,
+        },
+    );
+    e.c.warp(u64::from(spec.challenge));
+    // In review: nothing can be claimed or finalized before the ruling.
+    let who = e.people[0];
+    assert_reverts(
+        &e.c.send(who, &tree.claim_call(0), U256::ZERO).unwrap(),
+        &ICourt::WrongState {
+            resultId: tree.result,
+            state: IN_REVIEW,
+        },
+    );
+    assert_reverts(
+        &e.finalize(&tree),
+        &ICourt::TooEarly {
+            opensAt: d.rulingEnd,
+        },
+    );
+    let oracle = e.oracle;
+    assert_reverts(
+        &e.rule(oracle, &tree, None),
+        &ICourt::Unauthorized {
+            caller: oracle,
+            role: 3,
+        },
+    );
+    // A correction may not exceed the reserve plus the free escrow.
+    let huge = PayoutTree::new(
+        job,
+        tree.result,
+        vec![Payout {
+            annotator: who,
+            payout: ESCROW,
+            verdicts: B256::ZERO,
+        }],
+    )
+    .unwrap();
+    let arbiter = e.arbiter;
+    assert_reverts(
+        &e.rule(arbiter, &tree, Some(&huge)),
+        &ICourt::InsufficientEscrow {
+            available: U256::from(ESCROW - spec.fee),
+            required: U256::from(ESCROW),
+        },
+    );
+    let fixed = PayoutTree::new(job, tree.result, sample_payouts(&e.people, 7)).unwrap();
+    let r = e.rule(arbiter, &tree, Some(&fixed));
+    ok(&r);
+    let ruled = &logs::<ICourt::Ruled>(&r)[0];
+    assert!(ruled.overturned);
+    assert_eq!((ruled.root, ruled.total), (fixed.root(), fixed.total()));
+    assert_eq!(e.c.credit(e.disputer).unwrap(), U256::from(spec.bond));
+    assert_eq!(e.c.credit(arbiter).unwrap(), U256::from(spec.fee));
+    assert_eq!(e.state(&tree), FINAL);
+    // The oracle's leaves are dead; the arbiter's pay.
+    assert_reverts(
+        &e.c.send(who, &tree.claim_call(0), U256::ZERO).unwrap(),
+        &ICourt::InvalidProof {},
+    );
+    e.claim_all(&fixed);
+    let j = e.job_of(job);
+    assert_eq!(j.reserved, 0);
+    assert_eq!(j.escrow, ESCROW - spec.fee - fixed.total());
+    assert_reverts(
+        &e.rule(arbiter, &tree, None),
+        &ICourt::WrongState {
+            resultId: tree.result,
+            state: FINAL,
+        },
+    );
+}
+
+#[test]
+fn dispute_lost_forfeits_the_bond_to_the_escrow_and_the_result_stands() {
+    let mut e = setup();
+    let spec = e.spec();
+    let job = e.job(&spec);
+    let tree = e.post(job, 3);
+    ok(&e.dispute(&tree, spec.bond));
+    let arbiter = e.arbiter;
+    // The arbiter may rule at once, without waiting for the window.
+    let r = e.rule(arbiter, &tree, None);
+    ok(&r);
+    assert!(!logs::<ICourt::Ruled>(&r)[0].overturned);
+    assert_eq!(e.c.credit(e.disputer).unwrap(), U256::ZERO);
+    let j = e.job_of(job);
+    assert_eq!(
+        j.escrow,
+        ESCROW - spec.fee + spec.bond,
+        "bond joins the escrow"
+    );
+    assert_eq!(j.reserved, tree.total());
+    e.claim_all(&tree);
+    let creator = e.creator;
+    let r =
+        e.c.ok(creator, &ICourt::closeJobCall { jobId: job }, U256::ZERO)
+            .unwrap();
+    assert_eq!(
+        logs::<ICourt::JobClosed>(&r)[0].refund,
+        U256::from(ESCROW - spec.fee + spec.bond - tree.total())
+    );
+}
+
+#[test]
+fn dispute_after_the_challenge_window_reverts_too_late() {
+    let mut e = setup();
+    let spec = e.spec();
+    let job = e.job(&spec);
+    let tree = e.post(job, 2);
+    let end = e.c.result(job, tree.result).unwrap().challengeEnd;
+    e.c.warp(u64::from(spec.challenge));
+    assert_reverts(
+        &e.dispute(&tree, spec.bond),
+        &ICourt::TooLate { deadline: end },
+    );
+    assert_eq!(
+        e.c.chain.balance(e.c.court),
+        U256::from(ESCROW),
+        "no bond kept"
+    );
+}
+
+#[test]
+fn unruled_dispute_voids_the_result_returns_the_bond_and_frees_the_reserve() {
+    let mut e = setup();
+    let spec = e.spec();
+    let job = e.job(&spec);
+    let tree = e.post(job, 4);
+    let r = e.dispute(&tree, spec.bond);
+    let deadline = logs::<ICourt::Disputed>(&r)[0].rulingEnd;
+    e.c.warp(u64::from(spec.ruling));
+    let arbiter = e.arbiter;
+    assert_reverts(&e.rule(arbiter, &tree, None), &ICourt::TooLate { deadline });
+    let r = e.finalize(&tree);
+    ok(&r);
+    assert_eq!(logs::<ICourt::Voided>(&r)[0].reason, 1);
+    assert_eq!(e.state(&tree), VOID);
+    assert_eq!(e.c.credit(e.disputer).unwrap(), U256::from(spec.bond));
+    assert_eq!(e.job_of(job).reserved, 0);
+    let who = e.people[0];
+    assert_reverts(
+        &e.c.send(who, &tree.claim_call(0), U256::ZERO).unwrap(),
+        &ICourt::WrongState {
+            resultId: tree.result,
+            state: VOID,
+        },
+    );
+    // The oracle posts again.
+    let again = e.post(job, 4);
+    assert_eq!(again.result, U256::from(2));
+}
+
+/// A secret whose chain samples result 1 and clears result 2 at 50 %.
+fn split_secret(e: &Env, job: U256) -> (SeedChain, PayoutTree, PayoutTree) {
+    for s in 0u64.. {
+        let seeds = SeedChain::new(keccak256(s.to_be_bytes()), 4);
+        let t1 = PayoutTree::new(job, U256::from(1), sample_payouts(&e.people, 3)).unwrap();
+        let t2 = PayoutTree::new(job, U256::from(2), sample_payouts(&e.people, 3)).unwrap();
+        if seeds.sampled(1, t1.root(), 5_000) && !seeds.sampled(2, t2.root(), 5_000) {
+            return (seeds, t1, t2);
+        }
+    }
+    unreachable!()
+}
+
+#[test]
+fn random_audit_follows_the_seed_chain_and_the_arbiter_clears_sampled_results() {
+    let mut e = setup();
+    let (seeds, t1, t2) = split_secret(&e, U256::from(1));
+    let spec = CourtJob {
+        audit_bps: 5_000,
+        seed: seeds.commitment(),
+        ..e.spec()
+    };
+    let job = e.job(&spec);
+    assert_eq!(e.post(job, 3).root(), t1.root());
+    assert_eq!(e.post(job, 3).root(), t2.root());
+    let creator = e.creator;
+    let reveal = |rid: u64, seed: B256| ICourt::revealSeedCall {
+        jobId: job,
+        resultId: U256::from(rid),
+        seed,
+    };
+    assert_reverts(
+        &e.c.send(creator, &reveal(2, seeds.link(2)), U256::ZERO)
+            .unwrap(),
+        &ICourt::SeedOutOfOrder {
+            expectedResultId: U256::from(1),
+        },
+    );
+    assert_reverts(
+        &e.c.send(creator, &reveal(1, seeds.link(2)), U256::ZERO)
+            .unwrap(),
+        &ICourt::SeedMismatch {},
+    );
+    // Anyone holding the link may reveal it.
+    let who = e.people[1];
+    let r = e.c.ok(who, &reveal(1, seeds.link(1)), U256::ZERO).unwrap();
+    assert!(logs::<ICourt::SeedRevealed>(&r)[0].audited);
+    let r =
+        e.c.ok(creator, &reveal(2, seeds.link(2)), U256::ZERO)
+            .unwrap();
+    assert!(!logs::<ICourt::SeedRevealed>(&r)[0].audited);
+    assert_eq!(e.job_of(job).seedHead, seeds.link(2));
+    let arbiter = e.arbiter;
+    let end = e.c.result(job, t1.result).unwrap().challengeEnd;
+    assert_reverts(
+        &e.rule(arbiter, &t1, None),
+        &ICourt::TooEarly { opensAt: end },
+    );
+    e.c.warp(u64::from(spec.challenge));
+    // The cleared result pays at once; the sampled one waits for the arbiter.
+    e.claim_all(&t2);
+    assert_reverts(
+        &e.c.send(who, &t1.claim_call(0), U256::ZERO).unwrap(),
+        &ICourt::WrongState {
+            resultId: t1.result,
+            state: IN_REVIEW,
+        },
+    );
+    let r = e.finalize(&t1);
+    assert_eq!(logs::<ICourt::AuditDue>(&r)[0].rulingEnd, end + 86_400);
+    assert_eq!(e.state(&t1), IN_REVIEW);
+    assert_reverts(
+        &e.rule(e.oracle, &t1, None),
+        &ICourt::Unauthorized {
+            caller: e.oracle,
+            role: 3,
+        },
+    );
+    ok(&e.rule(arbiter, &t1, None));
+    assert_eq!(e.c.credit(arbiter).unwrap(), U256::from(spec.fee));
+    e.claim_all(&t1);
+    let j = e.job_of(job);
+    assert_eq!(j.reserved, 0);
+    assert_eq!(j.escrow, ESCROW - spec.fee - t1.total() - t2.total());
+}
+
+#[test]
+fn a_withheld_or_late_seed_audits_and_an_absent_arbiter_voids() {
+    let mut e = setup();
+    let seeds = SeedChain::new(B256::repeat_byte(7), 3);
+    let spec = CourtJob {
+        audit_bps: 1,
+        seed: seeds.commitment(),
+        ..e.spec()
+    };
+    let job = e.job(&spec);
+    let t1 = e.post(job, 2);
+    let t2 = e.post(job, 2);
+    e.c.warp(u64::from(spec.challenge));
+    // Result 1's link was never revealed: its audit is due.
+    let r = e.finalize(&t1);
+    assert_eq!(logs::<ICourt::AuditDue>(&r).len(), 1);
+    // Result 2's link comes too late: audited whatever it draws.
+    let creator = e.creator;
+    for (rid, link) in [(1u64, seeds.link(1)), (2, seeds.link(2))] {
+        let r =
+            e.c.ok(
+                creator,
+                &ICourt::revealSeedCall {
+                    jobId: job,
+                    resultId: U256::from(rid),
+                    seed: link,
+                },
+                U256::ZERO,
+            )
+            .unwrap();
+        assert!(logs::<ICourt::SeedRevealed>(&r)[0].audited);
+    }
+    assert_eq!(e.c.result(job, t2.result).unwrap().audit, 2);
+    e.c.warp(u64::from(spec.ruling));
+    for t in [&t1, &t2] {
+        let r = e.finalize(t);
+        assert_eq!(logs::<ICourt::Voided>(&r)[0].reason, 2);
+        assert_eq!(e.state(t), VOID);
+    }
+    assert_eq!(e.job_of(job).reserved, 0);
+    assert_eq!(e.c.credit(e.arbiter).unwrap(), U256::ZERO);
+}
+
+#[test]
+fn expire_releases_what_stays_unclaimed_after_the_claim_period() {
+    let mut e = setup();
+    let spec = e.spec();
+    let job = e.job(&spec);
+    let tree = e.post(job, 4);
+    e.c.warp(u64::from(spec.challenge));
+    let who = e.people[0];
+    ok(&e.c.send(who, &tree.claim_call(1), U256::ZERO).unwrap());
+    let call = ICourt::expireCall {
+        jobId: job,
+        resultId: tree.result,
+    };
+    let deadline = e.c.result(job, tree.result).unwrap().deadline;
+    assert_reverts(
+        &e.c.send(who, &call, U256::ZERO).unwrap(),
+        &ICourt::TooEarly { opensAt: deadline },
+    );
+    e.c.warp(90 * 86_400);
+    let r = e.c.ok(who, &call, U256::ZERO).unwrap();
+    let rest = tree.total() - tree.payouts[1].payout;
+    assert_eq!(logs::<ICourt::Expired>(&r)[0].released, rest);
+    assert_eq!(e.state(&tree), EXPIRED);
+    assert_eq!(e.job_of(job).reserved, 0);
+    assert_reverts(
+        &e.c.send(who, &tree.claim_call(0), U256::ZERO).unwrap(),
+        &ICourt::WrongState {
+            resultId: tree.result,
+            state: EXPIRED,
+        },
+    );
+}
+
+#[test]
+fn malformed_calls_get_named_errors() {
+    let mut e = setup();
+    let spec = e.spec();
+    let job = e.job(&spec);
+    let who = e.people[0];
+    let r =
+        e.c.chain
+            .send(who, Some(e.c.court), U256::ZERO, vec![1, 2], 1_000_000)
+            .unwrap();
+    assert_reverts(
+        &r,
+        &ICourt::UnknownFunction {
+            selector: [0, 0, 0, 0].into(),
+        },
+    );
+    let r =
+        e.c.chain
+            .send(
+                who,
+                Some(e.c.court),
+                U256::ZERO,
+                vec![1, 2, 3, 4],
+                1_000_000,
+            )
+            .unwrap();
+    assert_reverts(
+        &r,
+        &ICourt::UnknownFunction {
+            selector: [1, 2, 3, 4].into(),
+        },
+    );
+    let tree = PayoutTree::new(job, U256::from(1), sample_payouts(&e.people, 2)).unwrap();
+    let oracle = e.oracle;
+    let r =
+        e.c.send(oracle, &tree.post_call(B256::ZERO), U256::from(1))
+            .unwrap();
+    assert_reverts(&r, &ICourt::NotPayable {});
+    let mut data = tree.post_call(B256::ZERO).abi_encode();
+    data.truncate(data.len() - 1);
+    let r =
+        e.c.chain
+            .send(oracle, Some(e.c.court), U256::ZERO, data, 1_000_000)
+            .unwrap();
+    assert_reverts(&r, &ICourt::InvalidCalldata {});
+    let r =
+        e.c.send(
+            who,
+            &ICourt::disputeCall {
+                jobId: job,
+                resultId: U256::from(5),
+            },
+            U256::ZERO,
+        )
+        .unwrap();
+    assert_reverts(
+        &r,
+        &ICourt::ResultNotFound {
+            resultId: U256::from(5),
+        },
+    );
+    // The contract's leaf is the off-chain leaf.
+    let p = &tree.payouts[1];
+    let on_chain =
+        e.c.read(&ICourt::leafOfCall {
+            jobId: job,
+            resultId: U256::from(1),
+            index: 1,
+            annotator: p.annotator,
+            payout: p.payout,
+            verdicts: p.verdicts,
+        })
+        .unwrap();
+    assert_eq!(on_chain, labelmint::court::leaf(job, U256::from(1), 1, p));
+    assert_eq!(e.c.chain.balance(e.c.court), U256::from(ESCROW));
+}
+
+#[test]
+fn payout_tree_proofs_verify_for_every_size() {
+    for n in 1..40usize {
+        let people: Vec<Address> = (0..5u8).map(Address::repeat_byte).collect();
+        let t = PayoutTree::new(U256::from(1), U256::from(1), sample_payouts(&people, n)).unwrap();
+        for i in 0..t.leaves() {
+            let mut node = labelmint::court::leaf(t.job, t.result, i, &t.payouts[i as usize]);
+            for p in t.proof(i) {
+                let (lo, hi) = if node <= p { (node, p) } else { (p, node) };
+                node = keccak256([lo.as_slice(), hi.as_slice()].concat());
+            }
+            assert_eq!(node, t.root(), "n={n} i={i}");
+        }
+    }
+    assert!(PayoutTree::new(U256::from(1), U256::from(1), vec![]).is_err());
+}
+
+#[test]
+fn seed_chain_samples_close_to_the_audit_rate() {
+    let seeds = SeedChain::new(B256::repeat_byte(3), 4_000);
+    let hits = (1..=4_000)
+        .filter(|&i| seeds.sampled(i, keccak256((i as u64).to_be_bytes()), 2_000))
+        .count();
+    assert!((700..=900).contains(&hits), "{hits} of 4,000 at 20 %");
+    for i in 1..=10 {
+        assert_eq!(keccak256(seeds.link(i)), seeds.link(i - 1));
+    }
+}
+
+/// Everything the court owes: escrow of every job, bonds held by results in
+/// review, and the credits of every account.
+fn owed(e: &mut Env, jobs: &[U256], trees: &[PayoutTree]) -> U256 {
+    let mut sum = U256::ZERO;
+    for &job in jobs {
+        let j = e.job_of(job);
+        assert!(j.reserved <= j.escrow, "reserve within escrow");
+        sum += U256::from(j.escrow);
+    }
+    for t in trees {
+        let r = e.c.result(t.job, t.result).unwrap();
+        if r.state == IN_REVIEW && !r.disputer.is_zero() {
+            sum += U256::from(CourtJob::new(e.oracle, e.arbiter).bond);
+        }
+    }
+    for i in 0..10 {
+        let a = e.c.chain.account(i);
+        sum += e.c.credit(a).unwrap();
+    }
+    sum
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(10))]
+
+    /// Random histories of posts, disputes, rulings (upheld or overturned),
+    /// audits, claims, lapses and closes: the court always holds exactly
+    /// the escrow plus held bonds plus credits, reserves never exceed the
+    /// escrow, and once everything is claimed, closed and withdrawn it holds
+    /// nothing.
+    #[test]
+    fn escrow_bonds_and_credits_stay_solvent(seed in any::<u64>()) {
+        let mut rng = labelmint_quality::SplitMix::new(seed);
+        let mut e = setup();
+        let chain = SeedChain::new(B256::from(U256::from(seed)), 30);
+        let audited = CourtJob { audit_bps: 3_000, seed: chain.commitment(), ..e.spec() };
+        let spec = e.spec();
+        let jobs = [e.job(&spec), e.job(&audited)];
+        let mut trees: Vec<PayoutTree> = Vec::new();
+        let mut fixes: Vec<Option<PayoutTree>> = Vec::new();
+        let mut revealed = 0usize;
+        for step in 0..24 {
+            let job = jobs[rng.below(2) as usize];
+            match rng.below(6) {
+                0 | 1 => {
+                    let t = e.post(job, 1 + rng.below(9) as usize);
+                    // Links go out in order: every pending one up to this result.
+                    if job == jobs[1] && rng.unit() < 0.8 {
+                        while U256::from(revealed) < t.result {
+                            revealed += 1;
+                            let creator = e.creator;
+                            ok(&e.c.send(creator, &ICourt::revealSeedCall { jobId: job, resultId: U256::from(revealed), seed: chain.link(revealed) }, U256::ZERO).unwrap());
+                        }
+                    }
+                    trees.push(t);
+                    fixes.push(None);
+                }
+                2 if !trees.is_empty() => {
+                    let i = rng.below(trees.len() as u64) as usize;
+                    let t = trees[i].clone();
+                    let _ = e.dispute(&t, spec.bond);
+                }
+                3 if !trees.is_empty() => {
+                    let i = rng.below(trees.len() as u64) as usize;
+                    let t = trees[i].clone();
+                    let fix = (rng.unit() < 0.5).then(|| PayoutTree::new(t.job, t.result, sample_payouts(&e.people, 1 + rng.below(5) as usize)).unwrap());
+                    let arbiter = e.arbiter;
+                    if e.rule(arbiter, &t, fix.as_ref()).success && fix.is_some() {
+                        fixes[i] = fix;
+                    }
+                }
+                4 => e.c.warp(1_800 + rng.below(40_000)),
+                _ if !trees.is_empty() => {
+                    let i = rng.below(trees.len() as u64) as usize;
+                    let t = fixes[i].clone().unwrap_or_else(|| trees[i].clone());
+                    let leaf = rng.below(u64::from(t.leaves())) as u32;
+                    let who = e.people[0];
+                    let _ = e.c.send(who, &t.claim_call(leaf), U256::ZERO).unwrap();
+                }
+                _ => {}
+            }
+            let held = e.c.chain.balance(e.c.court);
+            prop_assert_eq!(held, owed(&mut e, &jobs, &trees), "step {}", step);
+        }
+        // Let every window lapse, settle everything, claim every leaf.
+        e.c.warp(40 * 86_400);
+        for (t, fix) in trees.iter().zip(&fixes) {
+            let _ = e.finalize(t);
+            let t = fix.as_ref().unwrap_or(t);
+            for i in 0..t.leaves() {
+                let who = e.people[0];
+                let _ = e.c.send(who, &t.claim_call(i), U256::ZERO).unwrap();
+            }
+            let r = e.c.result(t.job, t.result).unwrap();
+            prop_assert!(r.state != POSTED && r.state != IN_REVIEW);
+            if r.state == FINAL {
+                prop_assert_eq!(r.paid, r.total, "every leaf of a final result claimed");
+            }
+        }
+        let creator = e.creator;
+        for &job in &jobs {
+            e.c.ok(creator, &ICourt::closeJobCall { jobId: job }, U256::ZERO).unwrap();
+            prop_assert_eq!(e.job_of(job).escrow, 0);
+        }
+        for i in 0..10 {
+            let a = e.c.chain.account(i);
+            if !e.c.credit(a).unwrap().is_zero() {
+                e.c.ok(a, &ICourt::withdrawCall { to: a }, U256::ZERO).unwrap();
+            }
+        }
+        prop_assert_eq!(e.c.chain.balance(e.c.court), U256::ZERO);
+    }
+}
