@@ -45,19 +45,18 @@ interface IQualityHub {
 
     function claimSlashShare(uint256 jobId) external returns (uint128 amount);
     function closeJob(uint256 jobId) external;
-    function commitBatch(uint256 jobId, uint32[] memory taskIds, bytes32 commitment) external returns (uint256 batchId);
+    function commitBatch(uint256 jobId, bytes memory tasks, bytes32 commitment) external returns (uint256 batchId);
     function consensusOf(uint256 jobId, uint32 taskId) external view returns (uint8 holders, uint8 label, uint8 votes, bool reached, uint64 tallies);
     function createJob(bytes32 dataRoot, uint128 rewardPerTask, uint32 taskCount, uint8 replication, uint8 numClasses, uint16 quorumBps, uint32 commitDuration, uint32 revealDuration, uint32 settleDuration, uint128 minStake, uint16 slashBps, uint8 slashTo, uint16 minReputationBps, bytes32 goldCommitment) external payable returns (uint256 jobId);
     function creditOf(address account) external view returns (uint256 amount);
-    function forfeitBatch(uint256 jobId, uint256 batchId, address annotator, uint32[] memory taskIds, bytes32 commitment) external;
+    function forfeitBatch(uint256 jobId, uint256 batchId, address annotator, bytes memory tasks, bytes32 commitment) external;
     function getJob(uint256 jobId) external view returns (address creator, bytes32 dataRoot, uint128 rewardPerTask, uint32 taskCount, uint8 replication, uint8 numClasses, uint16 quorumBps, uint16 slashBps, uint8 slashTo, uint8 status, uint128 minStake, uint16 minReputationBps, uint64 commitEnd, uint64 revealEnd, uint64 settleEnd, uint32 batches, uint128 escrow, uint128 slashPool, uint64 agreedTotal);
     function jobCount() external view returns (uint256);
     function recordOf(uint256 jobId, address annotator) external view returns (uint32 agreed, uint32 judged, uint32 openBatches, uint128 locked, bool claimed);
     function reputationOf(address annotator) external view returns (uint64 judged, uint64 agreed, uint16 scoreBps);
     function requestUnstake(uint128 amount) external;
-    function revealBatch(uint256 jobId, uint256 batchId, uint32[] memory taskIds, bytes memory labels, bytes32 salt) external;
-    function revealGold(uint256 jobId, uint32[] memory taskIds, bytes memory labels, bytes32 salt) external;
-    function settleBatch(uint256 jobId, uint256 batchId, address annotator, uint32[] memory taskIds, bytes memory labels) external;
+    function revealBatch(uint256 jobId, uint256 batchId, bytes memory tasks, bytes memory labels, bytes32 salt) external;
+    function settleBatch(uint256 jobId, uint256 batchId, address annotator, bytes memory tasks, bytes memory labels) external;
     function stake(uint128 amount) external;
     function stakeOf(address annotator) external view returns (uint128 staked, uint128 locked, uint128 pending, uint64 readyAt);
     function withdraw(address to) external returns (uint256 amount);

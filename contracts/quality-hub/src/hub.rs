@@ -145,6 +145,17 @@ impl Job {
     }
 
     /// The whole bounty of one task: `k × reward` (fits: checked at creation).
+    /// Slot key and bit offset of task `t`'s lane: `256 / lane_bits` lanes
+    /// per slot.
+    fn place(&self, t: u32) -> (u32, usize) {
+        let bits = lane_bits(self.classes, self.k);
+        let per = 256u32.checked_div(bits).unwrap_or(1);
+        (
+            t.checked_div(per).unwrap_or(0),
+            (t.checked_rem(per).unwrap_or(0).saturating_mul(bits)) as usize,
+        )
+    }
+
     fn bounty(&self) -> u128 {
         self.reward.saturating_mul(self.k.into())
     }
@@ -209,17 +220,37 @@ fn bps_of(amount: u128, bps: u16) -> u128 {
     high.saturating_add(low)
 }
 
-/// The leading class of a 64-bit task lane, its votes, and whether it is a
+/// Bits of one class count in a lane: enough for `k` votes.
+pub(crate) fn count_bits(k: u8) -> u32 {
+    match k {
+        0..=3 => 2,
+        4..=7 => 3,
+        _ => 4,
+    }
+}
+
+/// Bits of a task's lane: the class counts, then the gold label + 1
+/// (4 bits), then the committed holders (4 bits). At most 64.
+pub(crate) fn lane_bits(classes: u8, k: u8) -> u32 {
+    u32::from(classes)
+        .saturating_mul(count_bits(k))
+        .saturating_add(8)
+}
+
+/// The leading class of a task lane, its votes, and whether it is a
 /// consensus: the single highest count with `votes × 10,000 ≥ quorum × k`.
+#[allow(clippy::arithmetic_side_effects)] // shifts below 64 by construction
 pub(crate) fn consensus(lane: u64, classes: u8, k: u8, quorum: u16) -> (u8, u8, bool) {
-    let gold = ((lane >> 56) & 0xF) as u8;
+    let cw = count_bits(k);
+    let count = |c: u8| ((lane >> (cw * u32::from(c))) & ((1 << cw) - 1)) as u8;
+    let gold = ((lane >> (cw * u32::from(classes))) & 0xF) as u8;
     if gold != 0 {
         let label = gold.wrapping_sub(1);
-        return (label, ((lane >> (4 * u32::from(label))) & 0xF) as u8, true);
+        return (label, count(label), true);
     }
     let (mut best, mut votes, mut tie) = (0u8, 0u8, false);
     for c in 0..classes {
-        let n = ((lane >> (4 * u32::from(c))) & 0xF) as u8;
+        let n = count(c);
         if n > votes {
             (best, votes, tie) = (c, n, false);
         } else if n == votes && n > 0 {
@@ -230,10 +261,6 @@ pub(crate) fn consensus(lane: u64, classes: u8, k: u8, quorum: u16) -> (u8, u8, 
         && u32::from(votes).saturating_mul(BPS.into())
             >= u32::from(quorum).saturating_mul(k.into());
     (best, votes, reached)
-}
-
-fn packed(tasks: &[u32]) -> Vec<u8> {
-    tasks.iter().flat_map(|t| t.to_be_bytes()).collect()
 }
 
 #[public]
@@ -269,9 +296,8 @@ impl QualityHub {
             I::createJobCall::SELECTOR => Ok(ret(&[self.create_job(&a)?])),
             I::commitBatchCall::SELECTOR => Ok(ret(&[self.commit(&a)?])),
             I::revealBatchCall::SELECTOR => self.reveal(&a).map(|()| vec![]),
-            I::revealGoldCall::SELECTOR => self.reveal_gold(&a).map(|()| vec![]),
-            I::settleBatchCall::SELECTOR => self.settle(&a).map(|()| vec![]),
-            I::forfeitBatchCall::SELECTOR => self.forfeit(&a).map(|()| vec![]),
+            I::settleBatchCall::SELECTOR => self.settle(&a, false).map(|()| vec![]),
+            I::forfeitBatchCall::SELECTOR => self.settle(&a, true).map(|()| vec![]),
             I::closeJobCall::SELECTOR => self.close(a.word(0)?).map(|()| vec![]),
             I::claimSlashShareCall::SELECTOR => {
                 Ok(ret(&[U256::from(self.claim_slash_share(a.word(0)?)?)]))
@@ -307,10 +333,10 @@ impl QualityHub {
             I::consensusOfCall::SELECTOR => {
                 let (id, task) = (a.word(0)?, a.u64(1, 32)? as u32);
                 let j = self.job(id);
-                let lane = self.lane(id, task);
+                let lane = self.lane(&j, id, task);
                 let (label, votes, reached) = consensus(lane, j.classes, j.k, j.quorum);
                 Ok(ret(&[
-                    u(lane >> 60),
+                    u(lane >> lane_bits(j.classes, j.k).saturating_sub(4)),
                     u(label),
                     u(votes),
                     u(u8::from(reached)),
@@ -381,10 +407,11 @@ impl QualityHub {
         Ok(j)
     }
 
-    /// Writes `j` back (an unchanged warm word costs 100 gas to rewrite).
-    fn save(&self, id: U256, j: &Job) {
+    /// Writes words `from..4` of `j` back (callers skip the words they
+    /// cannot have changed).
+    fn save(&self, id: U256, j: &Job, from: usize) {
         let base = self.slot(TAG_JOB, id, U256::ZERO, U256::ZERO);
-        for (i, w) in j.pack().into_iter().enumerate() {
+        for (i, w) in j.pack().into_iter().enumerate().skip(from) {
             self.sstore(base.wrapping_add(U256::from(i)), w);
         }
     }
@@ -407,10 +434,11 @@ impl QualityHub {
         }
     }
 
-    fn lane(&self, id: U256, task: u32) -> u64 {
-        let v = self.sload(self.slot(TAG_TALLY, id, U256::ZERO, u(task / 4)));
-        v.wrapping_shr(64usize.saturating_mul((task % 4) as usize))
-            .as_limbs()[0]
+    fn lane(&self, j: &Job, id: U256, task: u32) -> u64 {
+        let (key, at) = j.place(task);
+        let v = self.sload(self.slot(TAG_TALLY, id, U256::ZERO, u(key)));
+        let bits = lane_bits(j.classes, j.k);
+        v.wrapping_shr(at).as_limbs()[0] & u64::MAX.wrapping_shr(64u32.saturating_sub(bits))
     }
 
     fn record_slot(&self, id: U256, who: Address) -> U256 {
@@ -584,7 +612,7 @@ impl QualityHub {
             escrow,
             pool: 0,
         };
-        self.save(id, &j);
+        self.save(id, &j, 0);
         let base = self.slot(TAG_JOB, id, U256::ZERO, U256::ZERO);
         self.sstore(base.wrapping_add(U256::from(5)), data_root);
         if !gold.is_zero() {
@@ -603,24 +631,31 @@ impl QualityHub {
         Ok(id)
     }
 
-    /// The tasks of a batch call, length-checked.
-    fn tasks(a: &Args<'_>, i: usize) -> Result<Vec<u32>> {
-        let tasks = a.u32s(i)?;
-        if tasks.is_empty() || tasks.len() > MAX_BATCH {
+    /// The tasks of a batch call: `bytes` of packed big-endian uint32 (4
+    /// bytes a task, cheaper calldata than `uint32[]`), 1..=64 of them.
+    /// Returns the packed bytes and the ids.
+    fn tasks<'a>(a: &'a Args<'_>, i: usize) -> Result<(&'a [u8], Vec<u32>)> {
+        let raw = a.bytes(i)?;
+        let n = raw.len() / 4;
+        if raw.len() % 4 != 0 || n == 0 || n > MAX_BATCH {
             return Err(err::<I::BadBatchSize>(&[
-                u(tasks.len() as u64),
+                u(raw.len() as u64),
                 u(MAX_BATCH as u64),
             ]));
         }
-        Ok(tasks)
+        let ids = raw
+            .chunks_exact(4)
+            .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
+        Ok((raw, ids))
     }
 
     /// The batch slot value: `keccak256(annotator ‖ tasks ‖ tail)` with its
     /// last byte replaced by the state.
-    fn batch_value(&self, who: Address, tasks: &[u32], tail: &[u8], state: u8) -> U256 {
+    fn batch_value(&self, who: Address, tasks: &[u8], tail: &[u8], state: u8) -> U256 {
         let mut data = Vec::with_capacity(tasks.len().saturating_mul(4).saturating_add(52));
         data.extend_from_slice(who.as_slice());
-        data.extend_from_slice(&packed(tasks));
+        data.extend_from_slice(tasks);
         data.extend_from_slice(tail);
         let mut h = self.vm().native_keccak256(&data).0;
         h[31] = state;
@@ -630,7 +665,7 @@ impl QualityHub {
     #[allow(clippy::too_many_lines)]
     fn commit(&mut self, a: &Args<'_>) -> Result<U256> {
         let id = a.word(0)?;
-        let tasks = Self::tasks(a, 1)?;
+        let (raw, tasks) = Self::tasks(a, 1)?;
         let commitment = a.b256(2)?;
         if commitment.is_zero() {
             return Err(err::<I::ZeroCommitment>(&[]));
@@ -678,8 +713,11 @@ impl QualityHub {
                 return Err(err::<I::AlreadyVoted>(&[u(t)]));
             }
             voted.2 |= bit;
-            self.at(&mut tally, t / 4, TAG_TALLY, id, U256::ZERO);
-            let shift = 64usize.saturating_mul((t % 4) as usize).saturating_add(60);
+            let (key, at) = j.place(t);
+            self.at(&mut tally, key, TAG_TALLY, id, U256::ZERO);
+            let shift = at
+                .saturating_add(lane_bits(j.classes, j.k) as usize)
+                .saturating_sub(4);
             if tally.2.wrapping_shr(shift).as_limbs()[0] & 0xF >= u64::from(j.k) {
                 return Err(err::<I::TaskFull>(&[u(t)]));
             }
@@ -689,104 +727,94 @@ impl QualityHub {
         self.flush(&tally);
         j.batches = j.batches.saturating_add(1);
         let batch = U256::from(j.batches);
-        self.save(id, &j);
+        self.save(id, &j, 2);
         r.open = r.open.saturating_add(1);
         self.sstore(record_slot, r.pack());
-        let value = self.batch_value(who, &tasks, commitment.as_slice(), BATCH_COMMITTED);
+        let value = self.batch_value(who, raw, commitment.as_slice(), BATCH_COMMITTED);
         self.sstore(self.slot(TAG_BATCH, id, batch, U256::ZERO), value);
         self.emit(
             I::BatchCommitted::SIGNATURE_HASH,
             &[id, batch, word(who)],
-            &[Arg::W(b(commitment)), Arg::B(&packed(&tasks))],
+            &[Arg::W(b(commitment)), Arg::B(raw)],
         );
         Ok(batch)
     }
 
+    /// Reveals a vote batch, or with batch id 0 the creator's gold key:
+    /// `keccak256(jobId ‖ tasks ‖ labels ‖ salt)` kept in the job's word 6.
     fn reveal(&mut self, a: &Args<'_>) -> Result<()> {
         let (id, batch) = (a.word(0)?, a.word(1)?);
-        let tasks = Self::tasks(a, 2)?;
+        let (raw, tasks) = Self::tasks(a, 2)?;
         let labels = a.bytes(3)?;
         let salt = a.b256(4)?;
         let j = self.in_phase(id, PHASE_REVEAL)?;
         let who = self.vm().msg_sender();
-        let mut preimage = Vec::with_capacity(labels.len().saturating_add(84));
-        preimage.extend_from_slice(&id.to_be_bytes::<32>());
-        preimage.extend_from_slice(who.as_slice());
+        let gold = batch.is_zero();
+        let mut preimage = id.to_be_bytes::<32>().to_vec();
+        if gold {
+            preimage.extend_from_slice(raw);
+        } else {
+            preimage.extend_from_slice(who.as_slice());
+        }
         preimage.extend_from_slice(labels);
         preimage.extend_from_slice(salt.as_slice());
         let commitment = self.vm().native_keccak256(&preimage);
-        let slot = self.slot(TAG_BATCH, id, batch, U256::ZERO);
+        let (slot, expected) = if gold {
+            (
+                self.slot(TAG_JOB, id, U256::ZERO, U256::ZERO)
+                    .wrapping_add(U256::from(6)),
+                b(commitment),
+            )
+        } else {
+            (
+                self.slot(TAG_BATCH, id, batch, U256::ZERO),
+                self.batch_value(who, raw, commitment.as_slice(), BATCH_COMMITTED),
+            )
+        };
         let stored = self.sload(slot);
         if stored.is_zero() {
             return Err(err::<I::UnknownBatch>(&[batch]));
         }
-        if labels.len() != tasks.len()
-            || stored != self.batch_value(who, &tasks, commitment.as_slice(), BATCH_COMMITTED)
-        {
+        if labels.len() != tasks.len() || stored != expected {
             return Err(err::<I::BatchMismatch>(&[batch]));
         }
-        let mut tally = (0, U256::ZERO, U256::ZERO);
-        for (&t, &label) in tasks.iter().zip(labels) {
-            if label >= j.classes {
-                return Err(err::<I::InvalidLabel>(&[u(t), u(label)]));
-            }
-            self.at(&mut tally, t / 4, TAG_TALLY, id, U256::ZERO);
-            // At most k ≤ 15 holders per task, so a class count never carries.
-            tally.2 = tally.2.wrapping_add(
-                U256::from(1).wrapping_shl(
-                    64usize
-                        .saturating_mul((t % 4) as usize)
-                        .saturating_add(4usize.saturating_mul(label.into())),
-                ),
-            );
-        }
-        self.flush(&tally);
-        self.sstore(slot, self.batch_value(who, &tasks, labels, BATCH_REVEALED));
-        self.emit(
-            I::BatchRevealed::SIGNATURE_HASH,
-            &[id, batch, word(who)],
-            &[Arg::B(labels)],
-        );
-        Ok(())
-    }
-
-    fn reveal_gold(&mut self, a: &Args<'_>) -> Result<()> {
-        let id = a.word(0)?;
-        let tasks = a.u32s(1)?;
-        let labels = a.bytes(2)?;
-        let salt = a.b256(3)?;
-        let j = self.in_phase(id, PHASE_REVEAL)?;
-        let key = self
-            .slot(TAG_JOB, id, U256::ZERO, U256::ZERO)
-            .wrapping_add(U256::from(6));
-        let stored = self.sload(key);
-        let mut pre = id.to_be_bytes::<32>().to_vec();
-        pre.extend_from_slice(&packed(&tasks));
-        pre.extend_from_slice(labels);
-        pre.extend_from_slice(salt.as_slice());
-        if stored.is_zero()
-            || labels.len() != tasks.len()
-            || b(self.vm().native_keccak256(&pre)) != stored
-        {
-            return Err(err::<I::BatchMismatch>(&[U256::ZERO]));
-        }
-        self.sstore(key, U256::ZERO);
+        let bits = lane_bits(j.classes, j.k) as usize;
+        let cw = count_bits(j.k) as usize;
         let mut tally = (0, U256::ZERO, U256::ZERO);
         for (&t, &label) in tasks.iter().zip(labels) {
             if t >= j.tasks || label >= j.classes {
                 return Err(err::<I::InvalidLabel>(&[u(t), u(label)]));
             }
-            self.at(&mut tally, t / 4, TAG_TALLY, id, U256::ZERO);
-            let shift = 64usize.saturating_mul((t % 4) as usize).saturating_add(56);
-            let cleared = tally.2 & !U256::from(0xF).wrapping_shl(shift);
-            tally.2 = cleared | U256::from(label.saturating_add(1)).wrapping_shl(shift);
+            let (key, at) = j.place(t);
+            self.at(&mut tally, key, TAG_TALLY, id, U256::ZERO);
+            tally.2 = if gold {
+                // The gold nibble sits after the class counts.
+                let shift = at.saturating_add(bits).saturating_sub(8);
+                let cleared = tally.2 & !U256::from(0xF).wrapping_shl(shift);
+                cleared | U256::from(label.saturating_add(1)).wrapping_shl(shift)
+            } else {
+                // At most k holders per task, so a class count never carries.
+                tally.2.wrapping_add(
+                    U256::from(1).wrapping_shl(at.saturating_add(cw.saturating_mul(label.into()))),
+                )
+            };
         }
         self.flush(&tally);
-        self.emit(
-            I::GoldRevealed::SIGNATURE_HASH,
-            &[id],
-            &[Arg::W(u(tasks.len() as u64))],
-        );
+        if gold {
+            self.sstore(slot, U256::ZERO);
+            self.emit(
+                I::GoldRevealed::SIGNATURE_HASH,
+                &[id],
+                &[Arg::W(u(tasks.len() as u64))],
+            );
+        } else {
+            self.sstore(slot, self.batch_value(who, raw, labels, BATCH_REVEALED));
+            self.emit(
+                I::BatchRevealed::SIGNATURE_HASH,
+                &[id, batch, word(who)],
+                &[Arg::B(labels)],
+            );
+        }
         Ok(())
     }
 
@@ -863,52 +891,65 @@ impl QualityHub {
         slash
     }
 
-    fn settle(&mut self, a: &Args<'_>) -> Result<()> {
+    /// Settles a revealed batch, or (`forfeit`) an unrevealed one at the
+    /// full slash rate; the two share their checks and accounting.
+    fn settle(&mut self, a: &Args<'_>, forfeit: bool) -> Result<()> {
         let (id, batch, who) = (a.word(0)?, a.word(1)?, a.address(2)?);
-        let tasks = Self::tasks(a, 3)?;
-        let labels = a.bytes(4)?;
+        let (raw, tasks) = Self::tasks(a, 3)?;
+        let commitment;
+        let (data, state) = if forfeit {
+            commitment = a.b256(4)?;
+            (commitment.as_slice(), BATCH_COMMITTED)
+        } else {
+            (a.bytes(4)?, BATCH_REVEALED)
+        };
         let mut j = self.in_phase(id, PHASE_SETTLE)?;
         let slot = self.slot(TAG_BATCH, id, batch, U256::ZERO);
         let stored = self.sload(slot);
         if stored.is_zero() {
             return Err(err::<I::UnknownBatch>(&[batch]));
         }
-        if labels.len() != tasks.len()
-            || stored != self.batch_value(who, &tasks, labels, BATCH_REVEALED)
+        if (!forfeit && data.len() != tasks.len())
+            || stored != self.batch_value(who, raw, data, state)
         {
             return Err(err::<I::BatchMismatch>(&[batch]));
         }
+        let n = tasks.len() as u32;
+        let rate = bps_of(j.min_stake, j.slash_bps);
         let (mut agreed, mut disagreed, mut paid) = (0u32, 0u32, 0u128);
         let (mut gold_seen, mut gold_ok) = (0u32, 0u32);
-        for (&t, &label) in tasks.iter().zip(labels) {
-            let lane = self.lane(id, t);
-            let (winner, votes, reached) = consensus(lane, j.classes, j.k, j.quorum);
-            if !reached {
-                continue;
-            }
-            if (lane >> 56) & 0xF != 0 {
-                gold_seen = gold_seen.saturating_add(1);
-                gold_ok = gold_ok.saturating_add(u32::from(label == winner));
-            }
-            if label == winner {
-                agreed = agreed.saturating_add(1);
-                paid = paid.saturating_add(j.bounty().checked_div(votes.into()).unwrap_or(0));
-            } else {
-                disagreed = disagreed.saturating_add(1);
+        if !forfeit {
+            let gold_at = lane_bits(j.classes, j.k).saturating_sub(8);
+            for (&t, &label) in tasks.iter().zip(data) {
+                let lane = self.lane(&j, id, t);
+                let (winner, votes, reached) = consensus(lane, j.classes, j.k, j.quorum);
+                if !reached {
+                    continue;
+                }
+                if (lane >> gold_at) & 0xF != 0 {
+                    gold_seen = gold_seen.saturating_add(1);
+                    gold_ok = gold_ok.saturating_add(u32::from(label == winner));
+                }
+                if label == winner {
+                    agreed = agreed.saturating_add(1);
+                    paid = paid.saturating_add(j.bounty().checked_div(votes.into()).unwrap_or(0));
+                } else {
+                    disagreed = disagreed.saturating_add(1);
+                }
             }
         }
         self.sstore(slot, U256::ZERO);
-        let rate = bps_of(j.min_stake, j.slash_bps);
         let mut slash = rate
             .checked_mul(disagreed.into())
-            .map_or(rate, |x| x.checked_div(tasks.len() as u128).unwrap_or(0));
-        // Fewer than half of the gold tasks right: nothing paid, full rate.
+            .map_or(rate, |x| x.checked_div(n.into()).unwrap_or(0));
+        // Unrevealed, or fewer than half of the gold tasks right: nothing
+        // paid, full rate.
         let gold_failed = gold_ok.saturating_mul(2) < gold_seen;
-        if gold_failed {
+        if forfeit || gold_failed {
             paid = 0;
             slash = rate;
             agreed = 0;
-            disagreed = tasks.len() as u32;
+            disagreed = n;
         }
         let slashed = self.finish(
             id,
@@ -919,20 +960,28 @@ impl QualityHub {
             slash,
         );
         j.escrow = j.escrow.saturating_sub(paid);
-        self.save(id, &j);
+        self.save(id, &j, 3);
         self.add_agreed(id, agreed);
         self.credit(who, paid);
-        self.emit(
-            I::BatchSettled::SIGNATURE_HASH,
-            &[id, batch, word(who)],
-            &[
-                Arg::W(u(agreed)),
-                Arg::W(u(disagreed)),
-                Arg::W(U256::from(paid)),
-                Arg::W(U256::from(slashed)),
-                Arg::W(u(u8::from(gold_failed))),
-            ],
-        );
+        if forfeit {
+            self.emit(
+                I::BatchForfeited::SIGNATURE_HASH,
+                &[id, batch, word(who)],
+                &[Arg::W(U256::from(slashed))],
+            );
+        } else {
+            self.emit(
+                I::BatchSettled::SIGNATURE_HASH,
+                &[id, batch, word(who)],
+                &[
+                    Arg::W(u(agreed)),
+                    Arg::W(u(disagreed)),
+                    Arg::W(U256::from(paid)),
+                    Arg::W(U256::from(slashed)),
+                    Arg::W(u(u8::from(gold_failed))),
+                ],
+            );
+        }
         Ok(())
     }
 
@@ -946,32 +995,6 @@ impl QualityHub {
         }
     }
 
-    fn forfeit(&mut self, a: &Args<'_>) -> Result<()> {
-        let (id, batch, who) = (a.word(0)?, a.word(1)?, a.address(2)?);
-        let tasks = Self::tasks(a, 3)?;
-        let commitment = a.b256(4)?;
-        let mut j = self.in_phase(id, PHASE_SETTLE)?;
-        let slot = self.slot(TAG_BATCH, id, batch, U256::ZERO);
-        let stored = self.sload(slot);
-        if stored.is_zero() {
-            return Err(err::<I::UnknownBatch>(&[batch]));
-        }
-        if stored != self.batch_value(who, &tasks, commitment.as_slice(), BATCH_COMMITTED) {
-            return Err(err::<I::BatchMismatch>(&[batch]));
-        }
-        self.sstore(slot, U256::ZERO);
-        let n = tasks.len() as u32;
-        let rate = bps_of(j.min_stake, j.slash_bps);
-        let slashed = self.finish(id, &mut j, who, 0, n, rate);
-        self.save(id, &j);
-        self.emit(
-            I::BatchForfeited::SIGNATURE_HASH,
-            &[id, batch, word(who)],
-            &[Arg::W(U256::from(slashed))],
-        );
-        Ok(())
-    }
-
     fn close(&mut self, id: U256) -> Result<()> {
         let mut j = self.existing(id)?;
         let phase = j.phase(self.vm().block_timestamp());
@@ -981,7 +1004,7 @@ impl QualityHub {
         let refund = j.escrow;
         j.escrow = 0;
         j.status = STATUS_CLOSED;
-        self.save(id, &j);
+        self.save(id, &j, 0);
         self.credit(j.creator, refund);
         self.emit(
             I::JobClosed::SIGNATURE_HASH,
@@ -1079,39 +1102,47 @@ mod tests {
 
     #[test]
     fn consensus_needs_a_single_leader_with_quorum() {
-        // k = 3, quorum 50.01 %: two of three votes win.
-        let lane = |counts: &[u64]| {
+        // Three classes; counts are 2 bits wide for k ≤ 3, 3 bits for k ≤ 7.
+        let lane = |k: u8, counts: &[u64]| {
+            let cw = u64::from(count_bits(k));
             counts
                 .iter()
                 .enumerate()
-                .fold(0u64, |l, (c, n)| l | (n << (4 * c)))
+                .fold(0u64, |l, (c, n)| l | (n << (cw * c as u64)))
         };
-        assert_eq!(consensus(lane(&[0, 2, 1]), 3, 3, 5_001), (1, 2, true));
+        // k = 3, quorum 50.01 %: two of three votes win.
+        assert_eq!(consensus(lane(3, &[0, 2, 1]), 3, 3, 5_001), (1, 2, true));
         assert_eq!(
-            consensus(lane(&[1, 1, 1]), 3, 3, 5_001),
+            consensus(lane(3, &[1, 1, 1]), 3, 3, 5_001),
             (0, 1, false),
             "three-way tie"
         );
         assert_eq!(
-            consensus(lane(&[1, 0, 0]), 3, 3, 5_001),
+            consensus(lane(3, &[1, 0, 0]), 3, 3, 5_001),
             (0, 1, false),
             "one vote, no quorum"
         );
         assert_eq!(
-            consensus(lane(&[2, 2, 0]), 3, 5, 5_001),
+            consensus(lane(5, &[2, 2, 0]), 3, 5, 5_001),
             (0, 2, false),
             "tie at the top"
         );
-        assert_eq!(consensus(lane(&[0, 0, 4]), 3, 5, 8_000), (2, 4, true));
+        assert_eq!(consensus(lane(5, &[0, 0, 4]), 3, 5, 8_000), (2, 4, true));
         assert_eq!(
-            consensus(lane(&[0, 0, 3]), 3, 5, 8_000),
+            consensus(lane(5, &[0, 0, 3]), 3, 5, 8_000),
             (2, 3, false),
             "below a supermajority"
         );
-        assert_eq!(consensus(0, 3, 3, 5_001), (0, 0, false), "no votes");
-        let gold = |label: u64| label.wrapping_add(1) << 56;
         assert_eq!(
-            consensus(lane(&[2, 1, 0]) | gold(1), 3, 3, 5_001),
+            consensus(lane(15, &[0, 15, 0]), 3, 15, 10_000),
+            (1, 15, true),
+            "4-bit counts hold 15 votes"
+        );
+        assert_eq!(consensus(0, 3, 3, 5_001), (0, 0, false), "no votes");
+        // The gold label + 1 sits right after the counts (bit 6 for k = 3).
+        let gold = |label: u64| label.wrapping_add(1) << 6;
+        assert_eq!(
+            consensus(lane(3, &[2, 1, 0]) | gold(1), 3, 3, 5_001),
             (1, 1, true),
             "gold beats the majority"
         );
@@ -1120,6 +1151,27 @@ mod tests {
             (2, 0, true),
             "gold without votes"
         );
+    }
+
+    #[test]
+    fn lanes_pack_as_many_tasks_per_slot_as_fit() {
+        assert_eq!(lane_bits(4, 3), 16, "the default job: 16 tasks per slot");
+        assert_eq!(lane_bits(14, 15), 64, "the widest lane: 4 per slot");
+        assert_eq!(lane_bits(2, 7), 14);
+        let j = Job {
+            k: 3,
+            classes: 4,
+            ..Job::default()
+        };
+        assert_eq!(j.place(0), (0, 0));
+        assert_eq!(j.place(15), (0, 240));
+        assert_eq!(j.place(16), (1, 0));
+        let wide = Job {
+            k: 15,
+            classes: 14,
+            ..Job::default()
+        };
+        assert_eq!(wide.place(5), (1, 64));
     }
 
     #[test]

@@ -20,19 +20,20 @@ macro_rules! declare_interface {
                 function withdrawStake() external returns (uint128 amount);
                 /// Creates a consensus job and escrows `replication × taskCount × rewardPerTask` ETH (msg.value, exact).
                 /// `goldCommitment` (zero: none) hides the creator's answer key: `keccak256(abi.encodePacked(jobId, tasks, labels, salt))`
-                /// with `tasks` packed uint32, one label byte per task; reveal it with `revealGold` during the reveal phase.
+                /// with `tasks` packed uint32, one label byte per task; reveal it with `revealBatch(jobId, 0, …)` during the reveal phase (at most 64 gold tasks): on them the gold label is the consensus, and a batch
+                /// that gets fewer than half of its gold tasks right is paid nothing and slashed at the full rate.
                 function createJob(bytes32 dataRoot, uint128 rewardPerTask, uint32 taskCount, uint8 replication, uint8 numClasses, uint16 quorumBps, uint32 commitDuration, uint32 revealDuration, uint32 settleDuration, uint128 minStake, uint16 slashBps, uint8 slashTo, uint16 minReputationBps, bytes32 goldCommitment) external payable returns (uint256 jobId);
-                /// Reveals the gold tasks (reveal phase): on them the gold label is the consensus, and a batch that gets fewer
-                /// than half of its gold tasks right is paid nothing and slashed at the full rate.
-                function revealGold(uint256 jobId, uint32[] taskIds, bytes labels, bytes32 salt) external;
-                /// Commits a vote on each of `taskIds` (commit phase): `commitment = keccak256(abi.encodePacked(jobId, annotator, labels, salt))`.
-                function commitBatch(uint256 jobId, uint32[] taskIds, bytes32 commitment) external returns (uint256 batchId);
-                /// Reveals a committed batch (reveal phase, its annotator): one class byte per task, and the salt.
-                function revealBatch(uint256 jobId, uint256 batchId, uint32[] taskIds, bytes labels, bytes32 salt) external;
+                /// Batch calls take `tasks` as packed big-endian uint32 (`abi.encodePacked(uint32…)`, 4 bytes a task, 1 to 64 tasks):
+                /// a third of the calldata gas of `uint32[]`.
+                /// Commits a vote on each of `tasks` (commit phase): `commitment = keccak256(abi.encodePacked(jobId, annotator, labels, salt))`.
+                function commitBatch(uint256 jobId, bytes tasks, bytes32 commitment) external returns (uint256 batchId);
+                /// Reveals a committed batch (reveal phase, its annotator): one class byte per task, and the salt. Batch 0 is the
+                /// creator's gold key (anyone holding it may reveal it).
+                function revealBatch(uint256 jobId, uint256 batchId, bytes tasks, bytes labels, bytes32 salt) external;
                 /// Settles a revealed batch (settle phase, anyone): pays agreeing votes, slashes disagreeing ones.
-                function settleBatch(uint256 jobId, uint256 batchId, address annotator, uint32[] taskIds, bytes labels) external;
+                function settleBatch(uint256 jobId, uint256 batchId, address annotator, bytes tasks, bytes labels) external;
                 /// Forfeits an unrevealed batch (after the reveal phase, anyone), slashing at the full rate.
-                function forfeitBatch(uint256 jobId, uint256 batchId, address annotator, uint32[] taskIds, bytes32 commitment) external;
+                function forfeitBatch(uint256 jobId, uint256 batchId, address annotator, bytes tasks, bytes32 commitment) external;
                 /// Closes a job after its settle phase (anyone): the remaining escrow is credited to the creator.
                 function closeJob(uint256 jobId) external;
                 /// After a job is closed: unlocks the caller's stake still locked there (batches left unsettled) and pays the
@@ -45,7 +46,8 @@ macro_rules! declare_interface {
                 /// A job's terms, phase ends and accounts. Status 0 = none, 1 = open, 2 = closed.
                 function getJob(uint256 jobId) external view returns (address creator, bytes32 dataRoot, uint128 rewardPerTask, uint32 taskCount, uint8 replication, uint8 numClasses, uint16 quorumBps, uint16 slashBps, uint8 slashTo, uint8 status, uint128 minStake, uint16 minReputationBps, uint64 commitEnd, uint64 revealEnd, uint64 settleEnd, uint32 batches, uint128 escrow, uint128 slashPool, uint64 agreedTotal);
                 /// A task's votes: committed holders, the winning class (the gold label on a gold task) and its votes, whether that is a
-                /// consensus, and the task's 64-bit lane (class c tally at bits 4c..4c+3, gold label + 1 at bits 56..59, holders at 60..63).
+                /// consensus, and the task's lane: class c's count at bits b·c..b·c+b−1 (b = 2 bits for replication ≤ 3, 3 for ≤ 7,
+                /// else 4), then the gold label + 1 (4 bits), then the holders (4 bits).
                 function consensusOf(uint256 jobId, uint32 taskId) external view returns (uint8 holders, uint8 label, uint8 votes, bool reached, uint64 tallies);
                 /// An annotator in a job: agreeing and judged labels, open batches, stake still locked, slash share claimed.
                 function recordOf(uint256 jobId, address annotator) external view returns (uint32 agreed, uint32 judged, uint32 openBatches, uint128 locked, bool claimed);
@@ -85,6 +87,7 @@ macro_rules! declare_interface {
                 error JobNotFound(uint256 jobId);
                 /// The call is not allowed in the job's current phase: 1 commit, 2 reveal, 3 settle, 4 closed.
                 error WrongPhase(uint256 jobId, uint8 phase);
+                /// `size` is the length of the packed `tasks` in bytes (4 a task), `max` the most tasks.
                 error BadBatchSize(uint256 size, uint256 max);
                 error TaskOutOfRange(uint32 taskId);
                 error AlreadyVoted(uint32 taskId);

@@ -17,6 +17,8 @@
 //!   lengths (commit, reveal, settle), a slash rate and where slashes go
 //!   (the job's agreeing annotators, or the creator — never an admin: the hub
 //!   has none).
+//! - **Batch calls** take the task ids packed (`bytes`, 4 big-endian bytes a
+//!   task): a third of the calldata gas of `uint32[]`.
 //! - **Commit** (commit phase): a batch of up to 64 tasks and
 //!   `commitment = keccak256(jobId ‖ annotator ‖ labels ‖ salt)`; at most
 //!   `replication` voters per task, one vote per annotator per task.
@@ -37,7 +39,8 @@
 //!   credited to the creator; slashed stake is claimed by the agreeing
 //!   annotators pro rata to their agreeing votes, or by the creator.
 //! - **Gold tasks** (optional): the creator commits an answer key at creation
-//!   and reveals it in the reveal phase. On a gold task the gold label is the
+//!   and reveals it in the reveal phase as batch 0 (`revealBatch(jobId, 0, …)`,
+//!   at most 64 gold tasks). On a gold task the gold label is the
 //!   consensus; a batch that gets fewer than half of its gold tasks right is
 //!   paid nothing and slashed at the full rate. Annotators cannot tell gold
 //!   tasks apart, so random or coordinated-but-lazy voting loses money even
@@ -65,8 +68,10 @@ pub const UNSTAKE_COOLDOWN: u64 = 3 * 86_400;
 pub const MAX_BATCH: usize = 64;
 /// Most votes per task (4-bit tallies).
 pub const MAX_REPLICATION: u8 = 15;
-/// Most classes (one 4-bit tally per class; bits 56..59 of a task's lane
-/// hold its gold label).
+/// Most classes. A task's lane holds one count per class (2, 3 or 4 bits
+/// as the replication needs), its gold label + 1 and its holders (4 bits
+/// each), so lanes are 12 to 64 bits wide and share storage slots: the
+/// default job (3 votes, 4 classes) packs 16 tasks into one slot.
 pub const MAX_CLASSES: u8 = 14;
 /// Judged labels after which a job's `minReputationBps` applies.
 pub const REPUTATION_SAMPLE: u64 = 20;

@@ -10,6 +10,8 @@
 
 use std::{collections::BTreeMap, path::Path, time::Duration};
 
+pub mod court;
+
 use alloy_network::EthereumWallet;
 use alloy_primitives::{Address, Bytes, B256, U256};
 use alloy_provider::{DynProvider, Provider, ProviderBuilder};
@@ -111,6 +113,8 @@ pub struct Chain {
     pub market: Address,
     /// DatasetRegistry address.
     pub registry: Address,
+    /// QualityCourt address (zero when the deployment has none).
+    pub court: Address,
     rt: tokio::runtime::Runtime,
 }
 
@@ -156,6 +160,7 @@ impl Chain {
             from: signer.address(),
             market: address("market", "AnnotationMarket")?,
             registry: address("registry", "DatasetRegistry").unwrap_or(Address::ZERO),
+            court: address("court", "QualityCourt").unwrap_or(Address::ZERO),
             provider,
             signer,
             chain_id,
@@ -270,6 +275,9 @@ fn explain(text: &str, data: Option<Bytes>) -> String {
             return format!("reverted with {}", tidy(format!("{e:?}")));
         }
         if let Ok(e) = IRegistry::IDatasetRegistryErrors::abi_decode(&d) {
+            return format!("reverted with {}", tidy(format!("{e:?}")));
+        }
+        if let Ok(e) = crate::court::ICourt::IQualityCourtErrors::abi_decode(&d) {
             return format!("reverted with {}", tidy(format!("{e:?}")));
         }
         return format!("reverted with data {d}");
@@ -432,6 +440,9 @@ pub fn run(cmd: &str, rest: &[&str]) -> Result<()> {
     let sub = a.positional.first().map(String::as_str).unwrap_or_default();
     if cmd == "finetune" {
         return finetune(&a, sub);
+    }
+    if cmd == "court" {
+        return court::run(&a, sub);
     }
     let c = Chain::connect(&a)?;
     match (cmd, sub) {

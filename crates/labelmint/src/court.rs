@@ -198,6 +198,16 @@ impl SeedChain {
         Self { links }
     }
 
+    /// How many results the chain covers.
+    pub fn len(&self) -> usize {
+        self.links.len() - 1
+    }
+
+    /// Whether the chain covers no result.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// The commitment for `createJob`.
     pub fn commitment(&self) -> B256 {
         self.links[0]

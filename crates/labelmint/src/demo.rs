@@ -544,7 +544,7 @@ pub fn run() -> Result<String> {
             format!("annotator {} commits 4 hidden labels", i + 1),
             crate::hub::IHub::commitBatchCall {
                 jobId: hub_job,
-                taskIds: vec![0, 1, 2, 3],
+                tasks: crate::hub::pack_tasks(&[0, 1, 2, 3]),
                 commitment,
             }
             .abi_encode(),
@@ -570,7 +570,7 @@ pub fn run() -> Result<String> {
             crate::hub::IHub::revealBatchCall {
                 jobId: hub_job,
                 batchId: v.batch,
-                taskIds: v.tasks.clone(),
+                tasks: crate::hub::pack_tasks(&v.tasks),
                 labels: v.labels.clone().into(),
                 salt: v.salt,
             }
@@ -600,7 +600,7 @@ pub fn run() -> Result<String> {
                 jobId: hub_job,
                 batchId: v.batch,
                 annotator: v.annotator,
-                taskIds: v.tasks.clone(),
+                tasks: crate::hub::pack_tasks(&v.tasks),
                 labels: v.labels.clone().into(),
             }
             .abi_encode(),

@@ -118,11 +118,12 @@ impl HubJob {
         keccak256(pre)
     }
 
-    /// The `revealGold` call for job `id`.
-    pub fn reveal_gold(&self, id: U256) -> IHub::revealGoldCall {
-        IHub::revealGoldCall {
+    /// The call revealing the gold key of job `id`: `revealBatch` of batch 0.
+    pub fn reveal_gold(&self, id: U256) -> IHub::revealBatchCall {
+        IHub::revealBatchCall {
             jobId: id,
-            taskIds: self.gold.iter().map(|(t, _)| *t).collect(),
+            batchId: U256::ZERO,
+            tasks: pack_tasks(&self.gold.iter().map(|(t, _)| *t).collect::<Vec<u32>>()),
             labels: self
                 .gold
                 .iter()
@@ -132,6 +133,11 @@ impl HubJob {
             salt: Self::GOLD_SALT,
         }
     }
+}
+
+/// Task ids as the hub's batch calls take them: packed big-endian uint32.
+pub fn pack_tasks(tasks: &[u32]) -> alloy_primitives::Bytes {
+    tasks.iter().flat_map(|t| t.to_be_bytes()).collect()
 }
 
 /// `keccak256(jobId ‖ annotator ‖ labels ‖ salt)`: what `commitBatch` takes.
@@ -287,7 +293,7 @@ impl Hub {
             who,
             &IHub::commitBatchCall {
                 jobId: job,
-                taskIds: tasks.to_vec(),
+                tasks: pack_tasks(tasks),
                 commitment: vote.commitment(),
             },
             U256::ZERO,
@@ -304,7 +310,7 @@ impl Hub {
         let call = IHub::revealBatchCall {
             jobId: v.job,
             batchId: v.batch,
-            taskIds: v.tasks.clone(),
+            tasks: pack_tasks(&v.tasks),
             labels: v.labels.clone().into(),
             salt: v.salt,
         };
@@ -317,7 +323,7 @@ impl Hub {
             jobId: v.job,
             batchId: v.batch,
             annotator: v.annotator,
-            taskIds: v.tasks.clone(),
+            tasks: pack_tasks(&v.tasks),
             labels: v.labels.clone().into(),
         };
         self.send(by, &call, U256::ZERO)
@@ -329,7 +335,7 @@ impl Hub {
             jobId: v.job,
             batchId: v.batch,
             annotator: v.annotator,
-            taskIds: v.tasks.clone(),
+            tasks: pack_tasks(&v.tasks),
             commitment: v.commitment(),
         };
         self.send(by, &call, U256::ZERO)
@@ -486,7 +492,7 @@ pub fn measure_gas(snapshot: &mut std::collections::BTreeMap<String, u64>) -> Re
         h.warp(u64::from(gold.commit));
         let r = h.ok(creator, &gold.reveal_gold(job), U256::ZERO)?;
         snapshot.insert(
-            format!("QualityHub::revealGold(7 of 32 tasks{tag})"),
+            format!("QualityHub::revealBatch(gold key, 7 of 32 tasks{tag})"),
             r.gas_used,
         );
     }

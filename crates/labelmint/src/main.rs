@@ -169,13 +169,21 @@ fn main() -> Result<()> {
             print!("{}", labelmint::market::bench_table()?);
             Ok(())
         }
-        [cmd @ ("job" | "task" | "review" | "audit" | "dataset" | "finetune"), rest @ ..] => {
+        [cmd @ ("job" | "task" | "review" | "audit" | "dataset" | "finetune" | "court"), rest @ ..] => {
             labelmint::cli::run(cmd, rest)
         }
         ["--help" | "-h" | "help"] => {
-            println!("{USAGE}\n{}", labelmint::cli::USAGE);
+            println!(
+                "{USAGE}\n{}\n{}",
+                labelmint::cli::USAGE,
+                labelmint::cli::court::USAGE
+            );
             Ok(())
         }
-        _ => bail!("{USAGE}\n{}", labelmint::cli::USAGE),
+        _ => bail!(
+            "{USAGE}\n{}\n{}",
+            labelmint::cli::USAGE,
+            labelmint::cli::court::USAGE
+        ),
     }
 }

@@ -285,3 +285,265 @@ fn a_job_runs_from_escrow_to_a_verified_dataset_download_through_the_cli() {
     );
     drop(chain);
 }
+
+fn address(key: usize) -> String {
+    let k: alloy_primitives::B256 = DEV_KEYS[key].parse().unwrap();
+    labelmint_devnet::chain::address_of_key(&k).to_string()
+}
+
+/// A box job judged off chain, through `labelmint court`: the oracle's
+/// payouts from an IoU consensus, a Merkle result, the audit seed, a
+/// dispute, the expert's overturning ruling, claims, withdrawal, status, and
+/// clear errors for bad input.
+#[test]
+fn a_box_job_is_judged_disputed_and_paid_through_the_court_cli() {
+    let dir = std::env::temp_dir().join(format!("labelmint-cli-court-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let chain = rt
+        .block_on(labelmint_deploy::harness::local_chain(
+            &labelmint::artifacts::artifacts_dir(),
+            &dir,
+        ))
+        .unwrap();
+    let store = dir.join("store");
+    let cli = Cli {
+        rpc: chain.url(),
+        deployments: &dir,
+        store: &store,
+    };
+    let (oracle, arbiter) = (address(1), address(2));
+    let people = [address(3), address(4), address(5)];
+    let seeds = dir.join("seeds.json");
+    let seeds = seeds.to_str().unwrap();
+    let job = cli.ok(
+        0,
+        &[
+            "court",
+            "create",
+            "--oracle",
+            &oracle,
+            "--arbiter",
+            &arbiter,
+            "--escrow",
+            "1000000",
+            "--fee",
+            "1000",
+            "--bond",
+            "5000",
+            "--challenge-secs",
+            "600",
+            "--audit-bps",
+            "10000",
+            "--seed-file",
+            seeds,
+            "--results",
+            "8",
+        ],
+    );
+    assert_eq!(job, "1");
+    cli.fails(
+        0,
+        &[
+            "court",
+            "create",
+            "--oracle",
+            &oracle,
+            "--arbiter",
+            &arbiter,
+            "--escrow",
+            "1",
+            "--audit-bps",
+            "100",
+            "--seed-file",
+            seeds,
+        ],
+        "holds another job's secret",
+    );
+    cli.fails(
+        0,
+        &[
+            "court",
+            "create",
+            "--oracle",
+            &oracle,
+            "--arbiter",
+            &address(0),
+            "--escrow",
+            "1",
+        ],
+        "InvalidParameter { field: 2 }",
+    );
+
+    // Boxes: annotator 3 is 6 px off on every image (IoU 0.79).
+    let labels: Vec<serde_json::Value> = (0..3)
+        .flat_map(|t| {
+            (0..3).map(move |a| {
+                let shift = [0.0, 1.0, 6.0][a];
+                serde_json::json!({"task": t, "annotator": a, "category": 0,
+                    "shape": {"bbox": [10.0 + shift, 20.0, 50.0, 40.0]}})
+            })
+        })
+        .collect();
+    let labels = write(&dir, "labels.json", &serde_json::Value::Array(labels));
+    let annotators = people.join(",");
+    let strict = dir.join("strict.json");
+    let fair = dir.join("fair.json");
+    let total = cli.ok(
+        1,
+        &[
+            "court",
+            "payouts",
+            "--labels",
+            &labels,
+            "--annotators",
+            &annotators,
+            "--per-shape",
+            "100",
+            "--iou",
+            "0.9",
+            "--out",
+            strict.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(total, "600", "annotator 3 matched nothing at IoU 0.9");
+    let total = cli.ok(
+        2,
+        &[
+            "court",
+            "payouts",
+            "--labels",
+            &labels,
+            "--annotators",
+            &annotators,
+            "--per-shape",
+            "100",
+            "--out",
+            fair.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(total, "900", "everyone matched at IoU 0.5");
+    cli.fails(
+        1,
+        &[
+            "court",
+            "payouts",
+            "--labels",
+            &labels,
+            "--annotators",
+            &people[0],
+            "--per-shape",
+            "1",
+            "--out",
+            "x.json",
+        ],
+        "unknown annotator index",
+    );
+
+    // Only the oracle posts.
+    cli.fails(
+        3,
+        &["court", "post", "1", "--payouts", strict.to_str().unwrap()],
+        "Unauthorized",
+    );
+    assert_eq!(
+        cli.ok(
+            1,
+            &["court", "post", "1", "--payouts", strict.to_str().unwrap()]
+        ),
+        "1"
+    );
+    assert_eq!(
+        cli.ok(0, &["court", "reveal-seed", "1", "1", "--seed-file", seeds]),
+        "audited"
+    );
+    cli.fails(
+        0,
+        &["court", "reveal-seed", "1", "1", "--seed-file", seeds],
+        "SeedOutOfOrder",
+    );
+    // Annotator 3 (key 5) disputes; the expert (key 2) re-judges at 0.5.
+    cli.ok(5, &["court", "dispute", "1", "1"]);
+    cli.fails(5, &["court", "dispute", "1", "1"], "WrongState");
+    cli.fails(1, &["court", "rule", "1", "1", "--uphold"], "Unauthorized");
+    cli.ok(
+        2,
+        &[
+            "court",
+            "rule",
+            "1",
+            "1",
+            "--payouts",
+            fair.to_str().unwrap(),
+        ],
+    );
+    cli.fails(
+        5,
+        &[
+            "court",
+            "claim",
+            "1",
+            "1",
+            "--payouts",
+            strict.to_str().unwrap(),
+        ],
+        "use the file the result was posted (or ruled) with",
+    );
+    assert_eq!(
+        cli.ok(
+            5,
+            &[
+                "court",
+                "claim",
+                "1",
+                "1",
+                "--payouts",
+                fair.to_str().unwrap(),
+                "--index",
+                "2"
+            ]
+        ),
+        "300"
+    );
+    assert_eq!(
+        cli.ok(
+            0,
+            &[
+                "court",
+                "claim",
+                "1",
+                "1",
+                "--payouts",
+                fair.to_str().unwrap()
+            ]
+        ),
+        "600",
+        "the two leaves left"
+    );
+    assert_eq!(
+        cli.ok(5, &["court", "withdraw"]),
+        "5300",
+        "pay and bond back"
+    );
+    cli.fails(5, &["court", "withdraw"], "nothing to withdraw");
+    let status: serde_json::Value =
+        serde_json::from_str(&cli.ok(0, &["court", "status", "1", "1"])).unwrap();
+    assert_eq!(status["result"]["state"], "final");
+    assert_eq!(status["result"]["paid"], "900");
+    assert_eq!(status["result"]["audit"], "sampled");
+    assert_eq!(status["reserved"], "0");
+    // The creator closes: 1,000,000 − 900 paid − 1,000 fee.
+    assert_eq!(cli.ok(0, &["court", "close", "1"]), "998100");
+    cli.fails(
+        1,
+        &["court", "post", "1", "--payouts", fair.to_str().unwrap()],
+        "JobIsClosed",
+    );
+    chain.node.stop();
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -274,12 +274,40 @@ fn commits_are_bounded_per_task_per_annotator_and_by_phase() {
             max: U256::from(64),
         },
     );
+    let many: Vec<u32> = (0..65).collect();
+    let (r, _) = h.commit(p[3], job, &many, &[0; 65]).unwrap();
+    assert_reverts(
+        &r,
+        &IHub::BadBatchSize {
+            size: U256::from(260),
+            max: U256::from(64),
+        },
+    );
+    // Packed task ids come 4 bytes a task.
     let r = h
         .send(
             p[3],
             &IHub::commitBatchCall {
                 jobId: job,
-                taskIds: vec![5],
+                tasks: vec![0u8, 0, 0, 1, 0].into(),
+                commitment: alloy_primitives::B256::repeat_byte(1),
+            },
+            U256::ZERO,
+        )
+        .unwrap();
+    assert_reverts(
+        &r,
+        &IHub::BadBatchSize {
+            size: U256::from(5),
+            max: U256::from(64),
+        },
+    );
+    let r = h
+        .send(
+            p[3],
+            &IHub::commitBatchCall {
+                jobId: job,
+                tasks: labelmint::hub::pack_tasks(&[5]),
                 commitment: alloy_primitives::B256::ZERO,
             },
             U256::ZERO,
@@ -623,7 +651,7 @@ fn gold_tasks_override_a_colluding_majority_and_void_their_batches() {
     assert_eq!(logs::<IHub::GoldRevealed>(&r)[0].tasks, 4);
     assert_reverts(
         &h.send(creator, &spec.reveal_gold(job), U256::ZERO).unwrap(),
-        &IHub::BatchMismatch {
+        &IHub::UnknownBatch {
             batchId: U256::ZERO,
         },
     );
@@ -671,10 +699,82 @@ fn gold_tasks_override_a_colluding_majority_and_void_their_batches() {
     assert_reverts(
         &h.send(creator, &spec.reveal_gold(plain), U256::ZERO)
             .unwrap(),
-        &IHub::BatchMismatch {
+        &IHub::UnknownBatch {
             batchId: U256::ZERO,
         },
     );
+}
+
+/// Lanes are as wide as the job needs (2-bit counts for k ≤ 3, 3-bit for
+/// k ≤ 7, 4-bit beyond); several share a storage slot. Neighbouring tasks
+/// must never bleed into each other, at the widest counts and classes.
+#[test]
+fn packed_lanes_keep_neighbouring_tasks_apart() {
+    let (mut h, creator, p) = setup(7);
+    for (k, classes, tasks) in [(7u8, 14u8, 12u32), (3, 2, 45)] {
+        let spec = HubJob {
+            k,
+            classes,
+            tasks,
+            slash_bps: 0,
+            ..HubJob::default()
+        };
+        let job = h.create(creator, &spec).unwrap();
+        let all: Vec<u32> = (0..tasks).collect();
+        // Task t: voter i votes `t mod classes` when i ≤ t mod k, else the
+        // next class; so the winner and its votes differ from task to task.
+        let expect = |t: u32| -> (u8, u8) {
+            let yes = (t % u32::from(k)) as u8 + 1;
+            let no = k - yes;
+            let own = (t % u32::from(classes)) as u8;
+            if yes > no {
+                (own, yes)
+            } else {
+                ((own + 1) % classes, no)
+            }
+        };
+        let mut votes = Vec::new();
+        for (i, &who) in p.iter().take(k.into()).enumerate() {
+            let labels: Vec<u8> = all
+                .iter()
+                .map(|&t| {
+                    let own = (t % u32::from(classes)) as u8;
+                    if (i as u32) <= t % u32::from(k) {
+                        own
+                    } else {
+                        (own + 1) % classes
+                    }
+                })
+                .collect();
+            let chunks: Vec<&[u32]> = all.chunks(64).collect();
+            let lchunks: Vec<&[u8]> = labels.chunks(64).collect();
+            for (c, l) in chunks.into_iter().zip(lchunks) {
+                votes.push(vote(&mut h, who, job, c, l));
+            }
+        }
+        h.warp(3_600);
+        for v in &votes {
+            ok(&h.reveal(v).unwrap());
+        }
+        for t in 0..tasks {
+            let c = h
+                .read(&IHub::consensusOfCall {
+                    jobId: job,
+                    taskId: t,
+                })
+                .unwrap();
+            let (label, n) = expect(t);
+            assert_eq!(c.holders, k, "k={k} task {t}: every voter committed");
+            assert_eq!((c.label, c.votes), (label, n), "k={k} task {t}");
+            let needed = (u32::from(spec.quorum_bps) * u32::from(k)).div_ceil(10_000);
+            assert_eq!(c.reached, u32::from(n) >= needed, "k={k} task {t}");
+        }
+        h.warp(3_600);
+        for v in &votes {
+            ok(&h.settle(creator, v).unwrap());
+        }
+        h.warp(3_600);
+    }
 }
 
 #[test]

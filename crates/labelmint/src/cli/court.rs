@@ -1,0 +1,422 @@
+//! `labelmint court …`: the QualityCourt from the command line — the
+//! oracle's payouts from an IoU consensus, posting results as Merkle roots,
+//! the creator's audit seed chain, disputes, rulings, claims and status.
+
+use std::{io::Read as _, path::Path};
+
+use alloy_primitives::{Address, B256, U256};
+use anyhow::{anyhow, bail, Context, Result};
+use serde_json::{json, Value};
+
+use super::{Args, Chain};
+use crate::court::{geometry_payouts, ICourt, Payout, PayoutTree, SeedChain};
+
+/// Usage of the court subcommands.
+pub const USAGE: &str = "court (on-chain options as above, plus --court ADDR):
+       labelmint court create --oracle A --arbiter B --escrow WEI [--data-root R] [--fee WEI] [--bond WEI] [--challenge-secs S] [--ruling-secs S] [--audit-bps N --seed-file F [--results N]]
+       labelmint court payouts --labels FILE --annotators A1,A2,... --per-shape WEI [--iou 0.5] [--quorum 2] --out FILE   (offline: the oracle's IoU consensus)
+       labelmint court post <jobId> --payouts FILE [--details 0x..]
+       labelmint court reveal-seed <jobId> <resultId> --seed-file F
+       labelmint court dispute <jobId> <resultId>
+       labelmint court rule <jobId> <resultId> (--uphold | --payouts FILE)
+       labelmint court finalize <jobId> <resultId>
+       labelmint court claim <jobId> <resultId> --payouts FILE [--index N]
+       labelmint court close <jobId> | court withdraw [--to ADDR] | court status <jobId> [<resultId>]";
+
+const STATES: [&str; 6] = ["none", "posted", "in review", "final", "void", "expired"];
+const AUDIT: [&str; 3] = ["seed not revealed", "not sampled", "sampled"];
+
+/// Reads a payouts file: `[{"annotator": "0x…", "payout": "wei", "verdicts": "0x…"}]`.
+pub fn read_payouts(path: &str) -> Result<Vec<Payout>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("--payouts {path}"))?;
+    let v: Value = serde_json::from_str(&text).with_context(|| format!("{path}: not JSON"))?;
+    let rows = v
+        .as_array()
+        .ok_or_else(|| anyhow!("{path}: expected a JSON array of payouts"))?;
+    rows.iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let field = |name: &str| {
+                r[name]
+                    .as_str()
+                    .ok_or_else(|| anyhow!("{path}: payout {i} has no string \"{name}\""))
+            };
+            Ok(Payout {
+                annotator: field("annotator")?
+                    .parse()
+                    .with_context(|| format!("{path}: payout {i}: annotator"))?,
+                payout: field("payout")?
+                    .parse()
+                    .with_context(|| format!("{path}: payout {i}: payout (wei, decimal)"))?,
+                verdicts: field("verdicts")?
+                    .parse()
+                    .with_context(|| format!("{path}: payout {i}: verdicts (bytes32)"))?,
+            })
+        })
+        .collect()
+}
+
+/// The JSON form of payouts (amounts as decimal strings: no precision loss).
+pub fn payouts_json(payouts: &[Payout]) -> Value {
+    Value::Array(
+        payouts
+            .iter()
+            .map(|p| {
+                json!({
+                    "annotator": p.annotator.to_string(),
+                    "payout": p.payout.to_string(),
+                    "verdicts": p.verdicts.to_string(),
+                })
+            })
+            .collect(),
+    )
+}
+
+fn seed_chain(path: &str) -> Result<SeedChain> {
+    let v: Value = serde_json::from_str(
+        &std::fs::read_to_string(path).with_context(|| format!("--seed-file {path}"))?,
+    )
+    .with_context(|| format!("{path}: not JSON"))?;
+    let secret: B256 = v["secret"]
+        .as_str()
+        .ok_or_else(|| anyhow!("{path}: no \"secret\""))?
+        .parse()
+        .with_context(|| format!("{path}: secret"))?;
+    let length = v["results"]
+        .as_u64()
+        .ok_or_else(|| anyhow!("{path}: no \"results\""))?;
+    Ok(SeedChain::new(secret, length as usize))
+}
+
+fn court_address(c: &Chain) -> Result<Address> {
+    if c.court.is_zero() {
+        bail!(
+            "no QualityCourt for chain {}: run labelmint-deploy or pass --court",
+            c.chain_id
+        );
+    }
+    Ok(c.court)
+}
+
+fn ids(a: &Args, with_result: bool) -> Result<(U256, U256)> {
+    let job: U256 = a.pos(1, "<jobId>")?.parse().context("<jobId>")?;
+    let result = if with_result {
+        a.pos(2, "<resultId>")?.parse().context("<resultId>")?
+    } else {
+        U256::ZERO
+    };
+    Ok((job, result))
+}
+
+/// Runs `labelmint court <sub>`.
+#[allow(clippy::too_many_lines)] // one arm per subcommand
+pub fn run(a: &Args, sub: &str) -> Result<()> {
+    if sub == "payouts" {
+        return payouts(a);
+    }
+    let c = Chain::connect(a)?;
+    let court = court_address(&c)?;
+    match sub {
+        "create" => {
+            let oracle: Address = a.need("oracle")?.parse().context("--oracle")?;
+            let arbiter: Address = a.need("arbiter")?.parse().context("--arbiter")?;
+            let escrow: U256 = a.need("escrow")?.parse().context("--escrow")?;
+            let audit_bps: u16 = a.num("audit-bps", 0)?;
+            let seed = if audit_bps > 0 {
+                let path = a.need("seed-file")?;
+                if Path::new(path).exists() {
+                    bail!("--seed-file {path} exists: it holds another job's secret");
+                }
+                let mut secret = [0u8; 32];
+                std::fs::File::open("/dev/urandom")
+                    .and_then(|mut f| f.read_exact(&mut secret))
+                    .context("reading /dev/urandom for the audit secret")?;
+                let results: u64 = a.num("results", 1_000)?;
+                let file = json!({"secret": B256::from(secret).to_string(), "results": results});
+                std::fs::write(path, serde_json::to_vec_pretty(&file)?)
+                    .with_context(|| format!("writing {path}"))?;
+                SeedChain::new(B256::from(secret), results as usize).commitment()
+            } else {
+                B256::ZERO
+            };
+            let call = ICourt::createJobCall {
+                dataRoot: a
+                    .flag("data-root")
+                    .map_or(Ok(B256::ZERO), str::parse)
+                    .context("--data-root")?,
+                oracle,
+                arbiter,
+                arbiterFee: a.num("fee", 0)?,
+                disputeBond: a.num("bond", 10_000_000_000_000_000)?,
+                challengeWindow: a.num("challenge-secs", 86_400)?,
+                rulingWindow: a.num("ruling-secs", 3 * 86_400)?,
+                auditBps: audit_bps,
+                seedCommitment: seed,
+            };
+            c.send(court, &call, escrow)?;
+            let id = c.call(court, &ICourt::jobCountCall {})?;
+            println!("{id}");
+            eprintln!("court job {id}: {escrow} wei escrowed; oracle {oracle}, arbiter {arbiter}");
+        }
+        "post" => {
+            let (job, _) = ids(a, false)?;
+            let payouts = read_payouts(a.need("payouts")?)?;
+            let j = c.call(court, &ICourt::getJobCall { jobId: job })?;
+            let result = U256::from(j.results) + U256::from(1);
+            let tree = PayoutTree::new(job, result, payouts)?;
+            let details: B256 = a
+                .flag("details")
+                .map_or(Ok(B256::ZERO), str::parse)
+                .context("--details")?;
+            c.send(court, &tree.post_call(details), U256::ZERO)?;
+            println!("{result}");
+            eprintln!(
+                "result {result}: root {}, {} payouts, {} wei in all",
+                tree.root(),
+                tree.leaves(),
+                tree.total()
+            );
+        }
+        "reveal-seed" => {
+            let (job, result) = ids(a, true)?;
+            let chain = seed_chain(a.need("seed-file")?)?;
+            let at: usize = result.try_into().context("<resultId>")?;
+            if at == 0 || at > chain.len() {
+                bail!("the seed file's chain covers results 1..={}", chain.len());
+            }
+            let r = c.send(
+                court,
+                &ICourt::revealSeedCall {
+                    jobId: job,
+                    resultId: result,
+                    seed: chain.link(at),
+                },
+                U256::ZERO,
+            )?;
+            let audited = r
+                .inner
+                .logs()
+                .iter()
+                .find_map(|l| l.log_decode::<ICourt::SeedRevealed>().ok())
+                .is_some_and(|l| l.inner.data.audited);
+            println!("{}", if audited { "audited" } else { "not audited" });
+        }
+        "dispute" => {
+            let (job, result) = ids(a, true)?;
+            let j = c.call(court, &ICourt::getJobCall { jobId: job })?;
+            c.send(
+                court,
+                &ICourt::disputeCall {
+                    jobId: job,
+                    resultId: result,
+                },
+                U256::from(j.disputeBond),
+            )?;
+            eprintln!("result {result} disputed with a {} wei bond", j.disputeBond);
+        }
+        "rule" => {
+            let (job, result) = ids(a, true)?;
+            let call = if a.flag("uphold").is_some() {
+                ICourt::ruleCall {
+                    jobId: job,
+                    resultId: result,
+                    overturn: false,
+                    root: B256::ZERO,
+                    total: 0,
+                    leaves: 0,
+                    details: B256::ZERO,
+                }
+            } else {
+                let tree = PayoutTree::new(job, result, read_payouts(a.need("payouts")?)?)?;
+                ICourt::ruleCall {
+                    jobId: job,
+                    resultId: result,
+                    overturn: true,
+                    root: tree.root(),
+                    total: tree.total(),
+                    leaves: tree.leaves(),
+                    details: a
+                        .flag("details")
+                        .map_or(Ok(B256::ZERO), str::parse)
+                        .context("--details")?,
+                }
+            };
+            c.send(court, &call, U256::ZERO)?;
+            eprintln!(
+                "result {result}: {}",
+                if call.overturn {
+                    "overturned"
+                } else {
+                    "upheld"
+                }
+            );
+        }
+        "finalize" => {
+            let (job, result) = ids(a, true)?;
+            c.send(
+                court,
+                &ICourt::finalizeCall {
+                    jobId: job,
+                    resultId: result,
+                },
+                U256::ZERO,
+            )?;
+            let r = c.call(
+                court,
+                &ICourt::getResultCall {
+                    jobId: job,
+                    resultId: result,
+                },
+            )?;
+            println!("{}", STATES[usize::from(r.state.min(5))]);
+        }
+        "claim" => {
+            let (job, result) = ids(a, true)?;
+            let tree = PayoutTree::new(job, result, read_payouts(a.need("payouts")?)?)?;
+            let r = c.call(
+                court,
+                &ICourt::getResultCall {
+                    jobId: job,
+                    resultId: result,
+                },
+            )?;
+            if r.root != tree.root() {
+                bail!(
+                    "the payouts file gives root {}, the result's root is {}: use the file the result was posted (or ruled) with",
+                    tree.root(),
+                    r.root
+                );
+            }
+            let indexes: Vec<u32> = match a.flag("index") {
+                Some(i) => vec![i.parse().context("--index")?],
+                None => (0..tree.leaves()).collect(),
+            };
+            let mut claimed = 0u128;
+            for i in indexes {
+                if i >= tree.leaves() {
+                    bail!("--index {i}: the result has {} payouts", tree.leaves());
+                }
+                let done = c.call(
+                    court,
+                    &ICourt::isClaimedCall {
+                        jobId: job,
+                        resultId: result,
+                        index: i,
+                    },
+                )?;
+                if !done {
+                    c.send(court, &tree.claim_call(i), U256::ZERO)?;
+                    claimed += tree.payouts[i as usize].payout;
+                }
+            }
+            println!("{claimed}");
+            eprintln!(
+                "{claimed} wei credited; annotators withdraw with `labelmint court withdraw`"
+            );
+        }
+        "close" => {
+            let (job, _) = ids(a, false)?;
+            c.send(court, &ICourt::closeJobCall { jobId: job }, U256::ZERO)?;
+            let credit = c.call(court, &ICourt::creditOfCall { account: c.from })?;
+            println!("{credit}");
+        }
+        "withdraw" => {
+            let to: Address = a
+                .flag("to")
+                .map_or(Ok(c.from), str::parse)
+                .context("--to")?;
+            let credit = c.call(court, &ICourt::creditOfCall { account: c.from })?;
+            if credit.is_zero() {
+                bail!("nothing to withdraw for {}", c.from);
+            }
+            c.send(court, &ICourt::withdrawCall { to }, U256::ZERO)?;
+            println!("{credit}");
+        }
+        "status" => {
+            let (job, _) = ids(a, false)?;
+            let j = c.call(court, &ICourt::getJobCall { jobId: job })?;
+            if j.status == 0 {
+                bail!("court job {job} does not exist");
+            }
+            let mut out = json!({
+                "job": job.to_string(),
+                "status": if j.status == 1 { "open" } else { "closed" },
+                "creator": j.creator.to_string(),
+                "oracle": j.oracle.to_string(),
+                "arbiter": j.arbiter.to_string(),
+                "escrow": j.escrow.to_string(),
+                "reserved": j.reserved.to_string(),
+                "results": j.results,
+                "auditBps": j.auditBps,
+                "seedsRevealed": j.seedsRevealed,
+            });
+            if let Some(r) = a.positional.get(2) {
+                let id: U256 = r.parse().context("<resultId>")?;
+                let r = c.call(
+                    court,
+                    &ICourt::getResultCall {
+                        jobId: job,
+                        resultId: id,
+                    },
+                )?;
+                out["result"] = json!({
+                    "id": id.to_string(),
+                    "state": STATES[usize::from(r.state.min(5))],
+                    "root": r.root.to_string(),
+                    "total": r.total.to_string(),
+                    "paid": r.paid.to_string(),
+                    "leaves": r.leaves,
+                    "audit": AUDIT[usize::from(r.audit.min(2))],
+                    "challengeEnd": r.challengeEnd,
+                    "deadline": r.deadline,
+                    "disputer": r.disputer.to_string(),
+                });
+            }
+            println!("{}", serde_json::to_string_pretty(&out)?);
+        }
+        other => bail!("unknown court subcommand {other:?}\n{USAGE}"),
+    }
+    Ok(())
+}
+
+/// `court payouts`: IoU consensus over a geometry label file → payouts.
+fn payouts(a: &Args) -> Result<()> {
+    let path = a.need("labels")?;
+    let labels: Vec<labelmint_quality::geometry::GeoLabel> = serde_json::from_str(
+        &std::fs::read_to_string(path).with_context(|| format!("--labels {path}"))?,
+    )
+    .with_context(|| format!("{path}: expected [{{task, annotator, category, shape}}]"))?;
+    let people: Vec<Address> = a
+        .need("annotators")?
+        .split(',')
+        .map(|s| {
+            s.trim()
+                .parse()
+                .with_context(|| format!("--annotators: {s}"))
+        })
+        .collect::<Result<_>>()?;
+    if let Some(l) = labels
+        .iter()
+        .find(|l| l.annotator as usize >= people.len() || !l.shape.is_valid())
+    {
+        bail!(
+            "{path}: task {} annotator {}: unknown annotator index or invalid shape",
+            l.task,
+            l.annotator
+        );
+    }
+    let per_shape: u128 = a.need("per-shape")?.parse().context("--per-shape")?;
+    let iou: f64 = a.num("iou", 0.5)?;
+    let quorum: usize = a.num("quorum", 2)?;
+    let consensus =
+        labelmint_quality::geometry::geometry_consensus(&labels, people.len() as u32, iou, quorum);
+    let p = geometry_payouts(&consensus, &people, per_shape);
+    let out = a.need("out")?;
+    std::fs::write(out, serde_json::to_vec_pretty(&payouts_json(&p))?)
+        .with_context(|| format!("writing {out}"))?;
+    for (who, g) in people.iter().zip(&consensus.annotators) {
+        eprintln!("{who}: {} of {} shapes matched", g.matched, g.shapes);
+    }
+    println!("{}", p.iter().map(|x| x.payout).sum::<u128>());
+    Ok(())
+}
