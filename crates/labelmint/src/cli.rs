@@ -115,6 +115,8 @@ pub struct Chain {
     pub registry: Address,
     /// QualityCourt address (zero when the deployment has none).
     pub court: Address,
+    /// QualityHub address (zero when the deployment has none).
+    pub hub: Address,
     rt: tokio::runtime::Runtime,
 }
 
@@ -161,6 +163,7 @@ impl Chain {
             market: address("market", "AnnotationMarket")?,
             registry: address("registry", "DatasetRegistry").unwrap_or(Address::ZERO),
             court: address("court", "QualityCourt").unwrap_or(Address::ZERO),
+            hub: address("hub", "QualityHub").unwrap_or(Address::ZERO),
             provider,
             signer,
             chain_id,

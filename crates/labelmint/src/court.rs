@@ -49,6 +49,23 @@ pub fn geometry_payouts(
         .collect()
 }
 
+/// Payouts from a reputation-weighted plan ([`labelmint_quality::payout::weighted_payouts`]):
+/// one per annotator (`people[i]`), `verdicts` committing to "agreed of judged".
+pub fn plan_payouts(
+    plan: &labelmint_quality::payout::PayoutPlan,
+    people: &[Address],
+) -> Vec<Payout> {
+    people
+        .iter()
+        .enumerate()
+        .map(|(i, &annotator)| Payout {
+            annotator,
+            payout: plan.pay[i],
+            verdicts: keccak256(format!("{}/{}", plan.agreed[i], plan.judged[i])),
+        })
+        .collect()
+}
+
 /// The leaf of payout `index` of result `result` in job `job`, exactly as
 /// the contract's `leafOf` computes it.
 pub fn leaf(job: U256, result: U256, index: u32, p: &Payout) -> B256 {

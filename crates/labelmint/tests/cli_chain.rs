@@ -537,6 +537,60 @@ fn a_box_job_is_judged_disputed_and_paid_through_the_court_cli() {
     assert_eq!(status["result"]["paid"], "900");
     assert_eq!(status["result"]["audit"], "sampled");
     assert_eq!(status["reserved"], "0");
+    // A categorical batch under the weighted policy: task 2 is a tie, so it
+    // is escalated until the expert labels it; reputations from the hub.
+    let votes = write(
+        &dir,
+        "votes.json",
+        &serde_json::json!([
+            {"task": 0, "annotator": 0, "label": 1}, {"task": 0, "annotator": 1, "label": 1},
+            {"task": 0, "annotator": 2, "label": 0}, {"task": 1, "annotator": 0, "label": 2},
+            {"task": 1, "annotator": 2, "label": 2}, {"task": 2, "annotator": 0, "label": 0},
+            {"task": 2, "annotator": 1, "label": 1}
+        ]),
+    );
+    let weighted = dir.join("weighted.json");
+    let escalated = dir.join("escalated.json");
+    let base = [
+        "court",
+        "payouts",
+        "--votes",
+        &votes,
+        "--classes",
+        "3",
+        "--annotators",
+        &annotators,
+        "--per-task",
+        "600",
+        "--out",
+        weighted.to_str().unwrap(),
+        "--escalated",
+        escalated.to_str().unwrap(),
+        "--reputations",
+        "hub",
+    ];
+    assert_eq!(cli.ok(1, &base), "1200", "two decided tasks of 600");
+    assert_eq!(std::fs::read_to_string(&escalated).unwrap(), "[2]");
+    let expert = write(&dir, "expert.json", &serde_json::json!({"2": 1}));
+    let mut with_expert = base.to_vec();
+    with_expert.extend(["--expert", &expert]);
+    assert_eq!(cli.ok(1, &with_expert), "1800");
+    assert_eq!(std::fs::read_to_string(&escalated).unwrap(), "[]");
+    let paid: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&weighted).unwrap()).unwrap();
+    assert_eq!(
+        paid[1]["payout"], "900",
+        "annotator 2: half of task 0, all of task 2"
+    );
+    let bad = write(
+        &dir,
+        "bad-votes.json",
+        &serde_json::json!([{"task": 0, "annotator": 5, "label": 1}]),
+    );
+    let mut bad_args = base.to_vec();
+    bad_args[3] = &bad;
+    cli.fails(1, &bad_args, "out of range");
+
     // The creator closes: 1,000,000 − 900 paid − 1,000 fee.
     assert_eq!(cli.ok(0, &["court", "close", "1"]), "998100");
     cli.fails(

@@ -10,6 +10,9 @@
 //!   annotator's agreement with a consensus.
 //! - [`geometry`]: exact IoU of boxes and simple polygons, and IoU-based
 //!   consensus for geometry jobs.
+//! - [`payout`]: reputation-weighted consensus with bounded weights and
+//!   bounded pay multipliers, escalation to an expert — the policy a
+//!   QualityCourt oracle posts.
 //! - [`audit`]: the job audit — every on-chain commitment against its
 //!   off-chain payload, label-distribution anomalies (uniform answers,
 //!   inhumanly fast batches, annotators far below the crowd) and an
@@ -23,6 +26,7 @@ pub mod aggregate;
 pub mod agreement;
 pub mod audit;
 pub mod geometry;
+pub mod payout;
 mod rng;
 
 pub use aggregate::{dawid_skene, majority_vote, weighted_vote, Aggregation, DawidSkene, DsModel};

@@ -15,6 +15,8 @@ use crate::court::{geometry_payouts, ICourt, Payout, PayoutTree, SeedChain};
 pub const USAGE: &str = "court (on-chain options as above, plus --court ADDR):
        labelmint court create --oracle A --arbiter B --escrow WEI [--data-root R] [--fee WEI] [--bond WEI] [--challenge-secs S] [--ruling-secs S] [--audit-bps N --seed-file F [--results N]]
        labelmint court payouts --labels FILE --annotators A1,A2,... --per-shape WEI [--iou 0.5] [--quorum 2] --out FILE   (offline: the oracle's IoU consensus)
+       labelmint court payouts --votes FILE --classes C --annotators A1,A2,... --per-task WEI [--reputations FILE|hub] [--expert FILE] --out FILE [--escalated FILE]
+                                                                        (reputation-weighted vote, bounded weights and multipliers; hub: reputationOf on chain)
        labelmint court post <jobId> --payouts FILE [--details 0x..]
        labelmint court reveal-seed <jobId> <resultId> --seed-file F
        labelmint court dispute <jobId> <resultId>
@@ -111,6 +113,9 @@ fn ids(a: &Args, with_result: bool) -> Result<(U256, U256)> {
 /// Runs `labelmint court <sub>`.
 #[allow(clippy::too_many_lines)] // one arm per subcommand
 pub fn run(a: &Args, sub: &str) -> Result<()> {
+    if sub == "payouts" && a.flag("votes").is_some() {
+        return weighted(a);
+    }
     if sub == "payouts" {
         return payouts(a);
     }
@@ -386,15 +391,7 @@ fn payouts(a: &Args) -> Result<()> {
         &std::fs::read_to_string(path).with_context(|| format!("--labels {path}"))?,
     )
     .with_context(|| format!("{path}: expected [{{task, annotator, category, shape}}]"))?;
-    let people: Vec<Address> = a
-        .need("annotators")?
-        .split(',')
-        .map(|s| {
-            s.trim()
-                .parse()
-                .with_context(|| format!("--annotators: {s}"))
-        })
-        .collect::<Result<_>>()?;
+    let people = addresses(a)?;
     if let Some(l) = labels
         .iter()
         .find(|l| l.annotator as usize >= people.len() || !l.shape.is_valid())
@@ -419,4 +416,99 @@ fn payouts(a: &Args) -> Result<()> {
     }
     println!("{}", p.iter().map(|x| x.payout).sum::<u128>());
     Ok(())
+}
+
+/// `court payouts --votes`: reputation-weighted consensus over categorical
+/// votes → payouts, with escalated tasks listed for the expert.
+fn weighted(a: &Args) -> Result<()> {
+    use labelmint_quality::payout::{weighted_payouts, Policy, Reputation};
+    let path = a.need("votes")?;
+    let votes: Vec<labelmint_quality::Response> = serde_json::from_str(
+        &std::fs::read_to_string(path).with_context(|| format!("--votes {path}"))?,
+    )
+    .with_context(|| format!("{path}: expected [{{task, annotator, label}}]"))?;
+    let people = addresses(a)?;
+    let classes: u16 = a.need("classes")?.parse().context("--classes")?;
+    let tasks = votes.iter().map(|v| v.task + 1).max().unwrap_or(0);
+    let r = labelmint_quality::Responses::new(tasks, people.len() as u32, classes, votes)
+        .with_context(|| path.to_string())?;
+    let reps: Vec<Reputation> = match a.flag("reputations") {
+        None => vec![Reputation::default(); people.len()],
+        Some("hub") => {
+            let c = Chain::connect(a)?;
+            if c.hub.is_zero() {
+                bail!("no QualityHub for chain {}: pass --hub", c.chain_id);
+            }
+            people
+                .iter()
+                .map(|&who| {
+                    let r = c.call(
+                        c.hub,
+                        &crate::hub::IHub::reputationOfCall { annotator: who },
+                    )?;
+                    Ok(Reputation {
+                        judged: r.judged,
+                        score_bps: u32::from(r.scoreBps),
+                    })
+                })
+                .collect::<Result<_>>()?
+        }
+        Some(file) => {
+            let map: std::collections::BTreeMap<String, Reputation> = serde_json::from_str(
+                &std::fs::read_to_string(file).with_context(|| format!("--reputations {file}"))?,
+            )
+            .with_context(|| format!("{file}: expected {{\"0xaddr\": {{judged, score_bps}}}}"))?;
+            let map: std::collections::BTreeMap<Address, Reputation> = map
+                .into_iter()
+                .map(|(k, v)| Ok((k.parse().with_context(|| format!("{file}: {k}"))?, v)))
+                .collect::<Result<_>>()?;
+            people
+                .iter()
+                .map(|who| map.get(who).copied().unwrap_or_default())
+                .collect()
+        }
+    };
+    let expert: std::collections::BTreeMap<u32, u16> = match a.flag("expert") {
+        None => std::collections::BTreeMap::new(),
+        Some(file) => {
+            let m: std::collections::BTreeMap<String, u16> = serde_json::from_str(
+                &std::fs::read_to_string(file).with_context(|| format!("--expert {file}"))?,
+            )
+            .with_context(|| format!("{file}: expected {{\"task\": label}}"))?;
+            m.into_iter()
+                .map(|(k, v)| Ok((k.parse().with_context(|| format!("{file}: task {k}"))?, v)))
+                .collect::<Result<_>>()?
+        }
+    };
+    let bounty: u128 = a.need("per-task")?.parse().context("--per-task")?;
+    let plan = weighted_payouts(&r, &reps, bounty, &expert, &Policy::default())
+        .with_context(|| path.to_string())?;
+    let p = crate::court::plan_payouts(&plan, &people);
+    let out = a.need("out")?;
+    std::fs::write(out, serde_json::to_vec_pretty(&payouts_json(&p))?)
+        .with_context(|| format!("writing {out}"))?;
+    let open = plan.open_escalations();
+    if let Some(file) = a.flag("escalated") {
+        std::fs::write(file, serde_json::to_vec(&open)?)
+            .with_context(|| format!("writing {file}"))?;
+    }
+    eprintln!(
+        "{} tasks decided, {} by the expert, {} escalated to the expert without a label yet",
+        plan.outcomes.iter().filter(|o| o.label.is_some()).count(),
+        plan.outcomes.iter().filter(|o| o.by_expert).count(),
+        open.len()
+    );
+    println!("{}", plan.total());
+    Ok(())
+}
+
+fn addresses(a: &Args) -> Result<Vec<Address>> {
+    a.need("annotators")?
+        .split(',')
+        .map(|s| {
+            s.trim()
+                .parse()
+                .with_context(|| format!("--annotators: {s}"))
+        })
+        .collect()
 }
