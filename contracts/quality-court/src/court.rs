@@ -32,6 +32,18 @@ const VOID_DISPUTE: u8 = 1;
 const VOID_AUDIT: u8 = 2;
 const JOB_WORDS: usize = 7;
 const RESULT_WORDS: usize = 5;
+/// Every word of a job or result.
+const ALL: u8 = 0x7F;
+/// Job words 0 (creator, status, audit rate, windows), 3 (fee, bond) and 4
+/// (escrow, reserved): what settling and claiming read.
+const J_SETTLE: u8 = 0b1_1001;
+/// Job word 4 (escrow, reserved).
+const J_MONEY: u8 = 0b1_0000;
+/// Result words 0 (root), 2 (total, paid), 3 (state and times); a result
+/// a claim can finalize is posted and has no disputer (word 4).
+const R_CLAIM: u8 = 0b0_1101;
+/// Result words 2 and 3.
+const R_PAID: u8 = 0b0_1100;
 
 /// Storage of the QualityCourt: the job counter in an SDK slot, everything
 /// else in raw slots `keccak256(tag ‖ a ‖ b ‖ c)`.
@@ -249,7 +261,7 @@ impl QualityCourt {
                 ]))
             }
             I::getResultCall::SELECTOR => {
-                let r = self.result(a.word(0)?, a.word(1)?);
+                let r = self.result(a.word(0)?, a.word(1)?, ALL);
                 Ok(ret(&[
                     r.root,
                     r.details,
@@ -289,60 +301,68 @@ impl QualityCourt {
         self.slot(TAG_JOB, id, U256::ZERO, U256::ZERO)
     }
 
-    fn job(&self, id: U256) -> Job {
-        let base = self.job_base(id);
-        let mut w = [U256::ZERO; JOB_WORDS];
+    /// Reads the words of `base..` selected by `mask` (bit i: word i); the
+    /// others stay zero. Cold reads cost 2,100 gas each: calls read what
+    /// they use.
+    fn load<const N: usize>(&self, base: U256, mask: u8) -> [U256; N] {
+        let mut w = [U256::ZERO; N];
         for (i, x) in w.iter_mut().enumerate() {
-            *x = self.sload(base.wrapping_add(U256::from(i)));
+            if mask & (1 << i) != 0 {
+                *x = self.sload(base.wrapping_add(U256::from(i)));
+            }
         }
-        Job::unpack(w)
+        w
     }
 
-    /// The job, or `JobNotFound`.
-    fn existing(&self, id: U256) -> Result<Job> {
-        let j = self.job(id);
+    /// Writes the words selected by `mask` back.
+    fn store<const N: usize>(&self, base: U256, words: [U256; N], mask: u8) {
+        for (i, w) in words.into_iter().enumerate() {
+            if mask & (1 << i) != 0 {
+                self.sstore(base.wrapping_add(U256::from(i)), w);
+            }
+        }
+    }
+
+    fn job(&self, id: U256) -> Job {
+        Job::unpack(self.load(self.job_base(id), ALL))
+    }
+
+    /// The job's words in `mask` (word 0, the status, always), or
+    /// `JobNotFound`.
+    fn existing(&self, id: U256, mask: u8) -> Result<Job> {
+        let j = Job::unpack(self.load(self.job_base(id), mask | 1));
         if j.status == 0 {
             return Err(err::<I::JobNotFound>(&[id]));
         }
         Ok(j)
     }
 
-    /// Writes `j` back (an unchanged warm word costs 100 gas to rewrite).
-    fn save(&self, id: U256, j: &Job) {
-        let base = self.job_base(id);
-        for (i, w) in j.pack().into_iter().enumerate() {
-            self.sstore(base.wrapping_add(U256::from(i)), w);
-        }
+    /// Writes the words of `j` in `mask` back.
+    fn save(&self, id: U256, j: &Job, mask: u8) {
+        self.store(self.job_base(id), j.pack(), mask);
     }
 
     fn result_base(&self, job: U256, id: U256) -> U256 {
         self.slot(TAG_RESULT, job, id, U256::ZERO)
     }
 
-    fn result(&self, job: U256, id: U256) -> Res {
-        let base = self.result_base(job, id);
-        let mut w = [U256::ZERO; RESULT_WORDS];
-        for (i, x) in w.iter_mut().enumerate() {
-            *x = self.sload(base.wrapping_add(U256::from(i)));
-        }
-        Res::unpack(w)
+    fn result(&self, job: U256, id: U256, mask: u8) -> Res {
+        Res::unpack(self.load(self.result_base(job, id), mask))
     }
 
-    /// The job and one of its results, or `JobNotFound` / `ResultNotFound`.
-    fn job_and_result(&self, job: U256, id: U256) -> Result<(Job, Res)> {
-        let j = self.existing(job)?;
-        let r = self.result(job, id);
+    /// The job and one of its results (the words in the masks; word 3 of
+    /// the result, its state, always), or `JobNotFound` / `ResultNotFound`.
+    fn job_and_result(&self, job: U256, id: U256, jm: u8, rm: u8) -> Result<(Job, Res)> {
+        let j = self.existing(job, jm)?;
+        let r = self.result(job, id, rm | 1 << 3);
         if r.state == 0 {
             return Err(err::<I::ResultNotFound>(&[id]));
         }
         Ok((j, r))
     }
 
-    fn save_result(&self, job: U256, id: U256, r: &Res) {
-        let base = self.result_base(job, id);
-        for (i, w) in r.pack().into_iter().enumerate() {
-            self.sstore(base.wrapping_add(U256::from(i)), w);
-        }
+    fn save_result(&self, job: U256, id: U256, r: &Res, mask: u8) {
+        self.store(self.result_base(job, id), r.pack(), mask);
     }
 
     fn credit_slot(&self, who: Address) -> U256 {
@@ -445,7 +465,7 @@ impl QualityCourt {
             seed_head: seed,
             ..Job::default()
         };
-        self.save(id, &j);
+        self.save(id, &j, ALL);
         self.emit(
             I::JobCreated::SIGNATURE_HASH,
             &[id, word(creator), word(arbiter)],
@@ -455,7 +475,7 @@ impl QualityCourt {
     }
 
     fn fund(&mut self, id: U256) -> Result<()> {
-        let mut j = self.existing(id)?;
+        let mut j = self.existing(id, J_MONEY)?;
         if j.status != STATUS_OPEN {
             return Err(err::<I::JobIsClosed>(&[id]));
         }
@@ -467,7 +487,7 @@ impl QualityCourt {
             .ok()
             .and_then(|v| j.escrow.checked_add(v))
             .ok_or_else(|| err::<I::InvalidParameter>(&[u(9u8)]))?;
-        self.save(id, &j);
+        self.save(id, &j, J_MONEY);
         self.emit(
             I::JobFunded::SIGNATURE_HASH,
             &[id, word(self.vm().msg_sender())],
@@ -482,7 +502,7 @@ impl QualityCourt {
         let total: u128 = a.uint(2, 128)?.to();
         let leaves = a.u64(3, 32)? as u32;
         let details = a.word(4)?;
-        let mut j = self.existing(id)?;
+        let mut j = self.existing(id, 0b1_1011)?;
         self.require(j.oracle, ROLE_ORACLE)?;
         if j.status != STATUS_OPEN {
             return Err(err::<I::JobIsClosed>(&[id]));
@@ -514,8 +534,8 @@ impl QualityCourt {
             deadline: challenge_end,
             ..Res::default()
         };
-        self.save(id, &j);
-        self.save_result(id, rid, &r);
+        self.save(id, &j, 0b1_0010);
+        self.save_result(id, rid, &r, 0b0_1111);
         self.emit(
             I::ResultPosted::SIGNATURE_HASH,
             &[id, rid],
@@ -532,7 +552,7 @@ impl QualityCourt {
 
     fn reveal_seed(&mut self, a: &Args<'_>) -> Result<()> {
         let (id, rid, seed) = (a.word(0)?, a.word(1)?, a.word(2)?);
-        let (mut j, mut r) = self.job_and_result(id, rid)?;
+        let (mut j, mut r) = self.job_and_result(id, rid, 0b100_0011, 0b0_1001)?;
         if j.audit_bps == 0 {
             return Err(err::<I::InvalidParameter>(&[u(6u8)]));
         }
@@ -556,8 +576,8 @@ impl QualityCourt {
         if r.audit == AUDIT_UNSEEDED {
             r.audit = if audited { AUDIT_SAMPLED } else { AUDIT_CLEAR };
         }
-        self.save(id, &j);
-        self.save_result(id, rid, &r);
+        self.save(id, &j, 0b100_0010);
+        self.save_result(id, rid, &r, 0b0_1000);
         self.emit(
             I::SeedRevealed::SIGNATURE_HASH,
             &[id, rid],
@@ -567,7 +587,7 @@ impl QualityCourt {
     }
 
     fn dispute(&mut self, id: U256, rid: U256) -> Result<()> {
-        let (j, mut r) = self.job_and_result(id, rid)?;
+        let (j, mut r) = self.job_and_result(id, rid, 0b0_1001, 0b1_1000)?;
         if r.state != state::POSTED {
             return Err(err::<I::WrongState>(&[rid, u(r.state)]));
         }
@@ -583,7 +603,7 @@ impl QualityCourt {
         r.state = state::IN_REVIEW;
         r.deadline = now.saturating_add(j.ruling.into());
         r.disputer = who;
-        self.save_result(id, rid, &r);
+        self.save_result(id, rid, &r, 0b1_1000);
         self.emit(
             I::Disputed::SIGNATURE_HASH,
             &[id, rid, word(who)],
@@ -599,7 +619,7 @@ impl QualityCourt {
         let total: u128 = a.uint(4, 128)?.to();
         let leaves = a.u64(5, 32)? as u32;
         let details = a.word(6)?;
-        let (mut j, mut r) = self.job_and_result(id, rid)?;
+        let (mut j, mut r) = self.job_and_result(id, rid, 0b1_1101, ALL)?;
         self.require(j.arbiter, ROLE_ARBITER)?;
         let now = self.vm().block_timestamp();
         let deadline = match r.state {
@@ -642,8 +662,8 @@ impl QualityCourt {
         }
         r.state = state::FINAL;
         r.deadline = now.saturating_add(CLAIM_PERIOD);
-        self.save(id, &j);
-        self.save_result(id, rid, &r);
+        self.save(id, &j, J_MONEY);
+        self.save_result(id, rid, &r, ALL);
         self.emit(
             I::Ruled::SIGNATURE_HASH,
             &[id, rid],
@@ -704,10 +724,10 @@ impl QualityCourt {
     }
 
     fn finalize(&mut self, id: U256, rid: U256) -> Result<()> {
-        let (mut j, mut r) = self.job_and_result(id, rid)?;
+        let (mut j, mut r) = self.job_and_result(id, rid, J_SETTLE, 0b1_1100)?;
         self.settle(id, rid, &mut j, &mut r)?;
-        self.save(id, &j);
-        self.save_result(id, rid, &r);
+        self.save(id, &j, J_MONEY);
+        self.save_result(id, rid, &r, R_PAID);
         Ok(())
     }
 
@@ -718,7 +738,7 @@ impl QualityCourt {
         let payout: u128 = a.uint(4, 128)?.to();
         let verdicts = a.word(5)?;
         let proof = a.array(6, 256)?;
-        let (mut j, mut r) = self.job_and_result(id, rid)?;
+        let (mut j, mut r) = self.job_and_result(id, rid, J_SETTLE, R_CLAIM)?;
         if r.state == state::POSTED {
             self.settle(id, rid, &mut j, &mut r)?;
         }
@@ -752,8 +772,8 @@ impl QualityCourt {
         r.paid = paid;
         j.reserved = j.reserved.saturating_sub(payout);
         j.escrow = j.escrow.saturating_sub(payout);
-        self.save(id, &j);
-        self.save_result(id, rid, &r);
+        self.save(id, &j, J_MONEY);
+        self.save_result(id, rid, &r, R_PAID);
         self.credit(who, payout);
         self.emit(
             I::Claimed::SIGNATURE_HASH,
@@ -764,7 +784,7 @@ impl QualityCourt {
     }
 
     fn expire(&mut self, id: U256, rid: U256) -> Result<()> {
-        let (mut j, mut r) = self.job_and_result(id, rid)?;
+        let (mut j, mut r) = self.job_and_result(id, rid, J_MONEY, R_PAID)?;
         if r.state != state::FINAL {
             return Err(err::<I::WrongState>(&[rid, u(r.state)]));
         }
@@ -774,8 +794,8 @@ impl QualityCourt {
         let rest = r.total.saturating_sub(r.paid);
         j.reserved = j.reserved.saturating_sub(rest);
         r.state = state::EXPIRED;
-        self.save(id, &j);
-        self.save_result(id, rid, &r);
+        self.save(id, &j, J_MONEY);
+        self.save_result(id, rid, &r, R_PAID);
         self.emit(
             I::Expired::SIGNATURE_HASH,
             &[id, rid],
@@ -785,12 +805,12 @@ impl QualityCourt {
     }
 
     fn close(&mut self, id: U256) -> Result<U256> {
-        let mut j = self.existing(id)?;
+        let mut j = self.existing(id, J_MONEY)?;
         self.require(j.creator, ROLE_CREATOR)?;
         let refund = j.free();
         j.status = STATUS_CLOSED;
         j.escrow = j.escrow.saturating_sub(refund);
-        self.save(id, &j);
+        self.save(id, &j, 0b1_0001);
         self.credit(j.creator, refund);
         self.emit(
             I::JobClosed::SIGNATURE_HASH,
