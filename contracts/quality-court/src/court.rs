@@ -7,7 +7,8 @@ use alloc::{vec, vec::Vec};
 use alloy_primitives::{Address, U256};
 use alloy_sol_types::{SolCall, SolEvent};
 use stylus_kit::{
-    b, err, not_payable, split_selector, u, unknown_function, word, Arg, Args, RawAccess, Result,
+    b, be, err, not_payable, put, split_selector, u, unknown_function, word, Arg, Args, RawAccess,
+    Result,
 };
 use stylus_sdk::{prelude::*, storage::StorageU256, ArbResult};
 
@@ -51,19 +52,6 @@ const R_PAID: u8 = 0b0_1100;
 #[entrypoint]
 pub struct QualityCourt {
     job_count: StorageU256,
-}
-
-fn be(bytes: &[u8]) -> u128 {
-    bytes
-        .iter()
-        .fold(0u128, |acc, &x| (acc << 8) | u128::from(x))
-}
-
-/// Writes the low `len ≤ 16` bytes of `v` at `out[at..at + len]` (callers
-/// pass constants with `at + len ≤ 32`).
-#[allow(clippy::arithmetic_side_effects)]
-fn put(out: &mut [u8; 32], at: usize, len: usize, v: u128) {
-    out[at..at + len].copy_from_slice(&v.to_be_bytes()[16 - len..]);
 }
 
 fn addr(w: &[u8; 32]) -> Address {

@@ -7,7 +7,8 @@ use alloc::{vec, vec::Vec};
 use alloy_primitives::{Address, U256};
 use alloy_sol_types::{SolCall, SolEvent};
 use stylus_kit::{
-    b, err, not_payable, split_selector, u, unknown_function, word, Arg, Args, RawAccess, Result,
+    b, be, err, not_payable, put, split_selector, u, unknown_function, word, Arg, Args, RawAccess,
+    Result,
 };
 use stylus_sdk::{prelude::*, storage::StorageAddress, storage::StorageU256, ArbResult};
 
@@ -42,19 +43,6 @@ const PHASE_CLOSED: u8 = 4;
 pub struct QualityHub {
     stake_token: StorageAddress,
     job_count: StorageU256,
-}
-
-fn be(bytes: &[u8]) -> u128 {
-    bytes
-        .iter()
-        .fold(0u128, |acc, &x| (acc << 8) | u128::from(x))
-}
-
-/// Writes the low `len ≤ 16` bytes of `v` at `out[at..at + len]` (callers
-/// pass constants with `at + len ≤ 32`).
-#[allow(clippy::arithmetic_side_effects)]
-fn put(out: &mut [u8; 32], at: usize, len: usize, v: u128) {
-    out[at..at + len].copy_from_slice(&v.to_be_bytes()[16 - len..]);
 }
 
 /// A job's four packed words (the data root and agreed total follow):

@@ -333,6 +333,22 @@ pub fn try_permit<H: Host + ?Sized>(
     let _ = call(vm, Call::new().value(U256::ZERO), token, &data);
 }
 
+/// A big-endian unsigned integer of at most 16 bytes (packed storage words).
+#[inline]
+pub fn be(bytes: &[u8]) -> u128 {
+    bytes
+        .iter()
+        .fold(0u128, |acc, &x| (acc << 8) | u128::from(x))
+}
+
+/// Writes the low `len ≤ 16` bytes of `v` big-endian at `out[at..at + len]`
+/// (callers pass constants with `at + len ≤ 32`).
+#[inline]
+#[allow(clippy::arithmetic_side_effects)]
+pub fn put(out: &mut [u8; 32], at: usize, len: usize, v: u128) {
+    out[at..at + len].copy_from_slice(&v.to_be_bytes()[16 - len..]);
+}
+
 /// Raw storage and events for any contract: `self.slot(..)`, `self.sload(..)`,
 /// `self.sstore(..)`, `self.emit(..)` on top of the free functions above.
 pub trait RawAccess: stylus_sdk::stylus_core::host::HostAccess {

@@ -5,7 +5,7 @@
 use alloy_primitives::{keccak256, Address, B256, U256};
 use alloy_sol_types::SolCall;
 use anyhow::{anyhow, bail, Result};
-use labelmint_devnet::{chain::DEFAULT_TX_GAS, Devnet, Receipt};
+use labelmint_devnet::{Devnet, Receipt};
 
 use crate::artifacts;
 
@@ -326,15 +326,7 @@ impl Court {
 
     /// Sends `call` with `value` to the court.
     pub fn send<C: SolCall>(&mut self, from: Address, call: &C, value: U256) -> Result<Receipt> {
-        self.chain
-            .send(
-                from,
-                Some(self.court),
-                value,
-                call.abi_encode(),
-                DEFAULT_TX_GAS,
-            )
-            .map_err(|e| anyhow!("{}: {e}", C::SIGNATURE))
+        crate::market::send_to(&mut self.chain, from, self.court, call, value)
     }
 
     /// Sends `call` and fails unless it succeeds.
@@ -344,9 +336,7 @@ impl Court {
 
     /// Reads from the court.
     pub fn read<C: SolCall>(&mut self, call: &C) -> Result<C::Return> {
-        self.chain
-            .read(self.court, call)
-            .map_err(|e| anyhow!("{}: {e}", C::SIGNATURE))
+        crate::market::read_from(&mut self.chain, self.court, call)
     }
 
     /// Creates a job escrowing `escrow` wei; returns its id.

@@ -4,7 +4,7 @@
 use alloy_primitives::{keccak256, Address, B256, U256};
 use alloy_sol_types::{SolCall, SolConstructor};
 use anyhow::{anyhow, bail, Context, Result};
-use labelmint_devnet::{chain::DEFAULT_TX_GAS, Receipt};
+use labelmint_devnet::Receipt;
 
 use crate::{artifacts, market::Market, IRewardToken};
 
@@ -205,16 +205,7 @@ impl Hub {
 
     /// Sends `call` to the hub.
     pub fn send<C: SolCall>(&mut self, from: Address, call: &C, value: U256) -> Result<Receipt> {
-        self.m
-            .chain
-            .send(
-                from,
-                Some(self.hub),
-                value,
-                call.abi_encode(),
-                DEFAULT_TX_GAS,
-            )
-            .map_err(|e| anyhow!("{}: {e}", C::SIGNATURE))
+        crate::market::send_to(&mut self.m.chain, from, self.hub, call, value)
     }
 
     /// Sends `call` and fails unless it succeeds.
@@ -224,10 +215,7 @@ impl Hub {
 
     /// Reads from the hub.
     pub fn read<C: SolCall>(&mut self, call: &C) -> Result<C::Return> {
-        self.m
-            .chain
-            .read(self.hub, call)
-            .map_err(|e| anyhow!("{}: {e}", C::SIGNATURE))
+        crate::market::read_from(&mut self.m.chain, self.hub, call)
     }
 
     /// Mints `amount` RewardToken to `who`, approves the hub and stakes it.

@@ -216,6 +216,26 @@ impl JobSpec {
     }
 }
 
+/// Sends `call` to `to` on `chain`; errors name the function.
+pub fn send_to<C: SolCall>(
+    chain: &mut Devnet,
+    from: Address,
+    to: Address,
+    call: &C,
+    value: U256,
+) -> Result<Receipt> {
+    chain
+        .send(from, Some(to), value, call.abi_encode(), DEFAULT_TX_GAS)
+        .map_err(|e| anyhow!("{}: {e}", C::SIGNATURE))
+}
+
+/// Reads `call` from `to` on `chain`; errors name the function.
+pub fn read_from<C: SolCall>(chain: &mut Devnet, to: Address, call: &C) -> Result<C::Return> {
+    chain
+        .read(to, call)
+        .map_err(|e| anyhow!("{}: {e}", C::SIGNATURE))
+}
+
 /// The RewardToken and the AnnotationMarket deployed on an embedded chain.
 pub struct Market {
     /// The chain.
@@ -274,15 +294,7 @@ impl Market {
 
     /// Sends `call` to the market from `from` with `value`.
     pub fn send<C: SolCall>(&mut self, from: Address, call: &C, value: U256) -> Result<Receipt> {
-        self.chain
-            .send(
-                from,
-                Some(self.market),
-                value,
-                call.abi_encode(),
-                DEFAULT_TX_GAS,
-            )
-            .map_err(|e| anyhow!("{}: {e}", C::SIGNATURE))
+        send_to(&mut self.chain, from, self.market, call, value)
     }
 
     /// Sends `call` and fails unless it succeeds.
@@ -292,9 +304,7 @@ impl Market {
 
     /// Reads from the market.
     pub fn read<C: SolCall>(&mut self, call: &C) -> Result<C::Return> {
-        self.chain
-            .read(self.market, call)
-            .map_err(|e| anyhow!("{}: {e}", C::SIGNATURE))
+        read_from(&mut self.chain, self.market, call)
     }
 
     /// Creates a job from `creator`, paying its ETH escrow; returns the id.

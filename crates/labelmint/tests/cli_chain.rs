@@ -56,15 +56,16 @@ impl Cli<'_> {
     }
 }
 
-fn write(dir: &Path, name: &str, v: &serde_json::Value) -> String {
-    let p = dir.join(name);
-    std::fs::write(&p, serde_json::to_vec(v).unwrap()).unwrap();
-    p.to_str().unwrap().to_string()
-}
-
-#[test]
-fn a_job_runs_from_escrow_to_a_verified_dataset_download_through_the_cli() {
-    let dir = std::env::temp_dir().join(format!("labelmint-cli-chain-{}", std::process::id()));
+/// A fresh directory and a JSON-RPC node with every contract deployed
+/// (keep the runtime alive while the node is used).
+fn start(
+    name: &str,
+) -> (
+    std::path::PathBuf,
+    tokio::runtime::Runtime,
+    labelmint_deploy::harness::LocalChain,
+) {
+    let dir = std::env::temp_dir().join(format!("labelmint-cli-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -78,6 +79,18 @@ fn a_job_runs_from_escrow_to_a_verified_dataset_download_through_the_cli() {
             &dir,
         ))
         .unwrap();
+    (dir, rt, chain)
+}
+
+fn write(dir: &Path, name: &str, v: &serde_json::Value) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, serde_json::to_vec(v).unwrap()).unwrap();
+    p.to_str().unwrap().to_string()
+}
+
+#[test]
+fn a_job_runs_from_escrow_to_a_verified_dataset_download_through_the_cli() {
+    let (dir, _rt, chain) = start("chain");
     let store = dir.join("store");
     let cli = Cli {
         rpc: chain.url(),
@@ -297,20 +310,7 @@ fn address(key: usize) -> String {
 /// clear errors for bad input.
 #[test]
 fn a_box_job_is_judged_disputed_and_paid_through_the_court_cli() {
-    let dir = std::env::temp_dir().join(format!("labelmint-cli-court-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let chain = rt
-        .block_on(labelmint_deploy::harness::local_chain(
-            &labelmint::artifacts::artifacts_dir(),
-            &dir,
-        ))
-        .unwrap();
+    let (dir, _rt, chain) = start("court");
     let store = dir.join("store");
     let cli = Cli {
         rpc: chain.url(),
