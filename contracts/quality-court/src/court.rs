@@ -383,13 +383,14 @@ impl QualityCourt {
         payout: u128,
         verdicts: U256,
     ) -> [u8; 32] {
-        let mut pre = Vec::with_capacity(136);
-        pre.extend_from_slice(&job.to_be_bytes::<32>());
-        pre.extend_from_slice(&result.to_be_bytes::<32>());
-        pre.extend_from_slice(&index.to_be_bytes());
-        pre.extend_from_slice(who.as_slice());
-        pre.extend_from_slice(&payout.to_be_bytes());
-        pre.extend_from_slice(&verdicts.to_be_bytes::<32>());
+        // jobId(32) ‖ resultId(32) ‖ index(4) ‖ annotator(20) ‖ payout(16) ‖ verdicts(32)
+        let mut pre = [0u8; 136];
+        pre[..32].copy_from_slice(&job.to_be_bytes::<32>());
+        pre[32..64].copy_from_slice(&result.to_be_bytes::<32>());
+        pre[64..68].copy_from_slice(&index.to_be_bytes());
+        pre[68..88].copy_from_slice(who.as_slice());
+        pre[88..104].copy_from_slice(&payout.to_be_bytes());
+        pre[104..].copy_from_slice(&verdicts.to_be_bytes::<32>());
         self.vm().native_keccak256(&pre).0
     }
 
@@ -811,21 +812,7 @@ impl QualityCourt {
     fn withdraw(&mut self, to: Address) -> Result<U256> {
         let who = self.vm().msg_sender();
         let slot = self.credit_slot(who);
-        let amount = self.sload(slot);
-        if amount.is_zero() {
-            return Err(err::<I::NothingToWithdraw>(&[]));
-        }
-        self.sstore(slot, U256::ZERO);
-        self.emit(
-            I::Withdrawn::SIGNATURE_HASH,
-            &[word(who)],
-            &[Arg::W(word(to)), Arg::W(amount)],
-        );
-        if to.is_zero() || !stylus_kit::transfer_out(self.vm(), Address::ZERO, to, amount, u64::MAX)
-        {
-            return Err(err::<I::WithdrawFailed>(&[word(to)]));
-        }
-        Ok(amount)
+        stylus_kit::withdraw_credit(self.vm(), slot, who, to, I::Withdrawn::SIGNATURE_HASH)
     }
 }
 

@@ -691,6 +691,7 @@ impl QualityHub {
         // read-modify-written once per run of tasks sharing them.
         let none = (0, U256::ZERO, U256::ZERO);
         let (mut voted, mut tally) = (none, none);
+        let holders_at = (lane_bits(j.classes, j.k) as usize).saturating_sub(4);
         for &t in &tasks {
             if t >= j.tasks {
                 return Err(err::<I::TaskOutOfRange>(&[u(t)]));
@@ -703,9 +704,7 @@ impl QualityHub {
             voted.2 |= bit;
             let (key, at) = j.place(t);
             self.at(&mut tally, key, TAG_TALLY, id, U256::ZERO);
-            let shift = at
-                .saturating_add(lane_bits(j.classes, j.k) as usize)
-                .saturating_sub(4);
+            let shift = at.saturating_add(holders_at);
             if tally.2.wrapping_shr(shift).as_limbs()[0] & 0xF >= u64::from(j.k) {
                 return Err(err::<I::TaskFull>(&[u(t)]));
             }
@@ -1066,21 +1065,7 @@ impl QualityHub {
     fn withdraw(&mut self, to: Address) -> Result<U256> {
         let who = self.vm().msg_sender();
         let slot = self.slot(TAG_CREDIT, word(who), U256::ZERO, U256::ZERO);
-        let amount = self.sload(slot);
-        if amount.is_zero() {
-            return Err(err::<I::NothingToWithdraw>(&[]));
-        }
-        self.sstore(slot, U256::ZERO);
-        self.emit(
-            I::Withdrawn::SIGNATURE_HASH,
-            &[word(who)],
-            &[Arg::W(word(to)), Arg::W(amount)],
-        );
-        if to.is_zero() || !stylus_kit::transfer_out(self.vm(), Address::ZERO, to, amount, u64::MAX)
-        {
-            return Err(err::<I::WithdrawFailed>(&[word(to)]));
-        }
-        Ok(amount)
+        stylus_kit::withdraw_credit(self.vm(), slot, who, to, I::Withdrawn::SIGNATURE_HASH)
     }
 }
 

@@ -37,6 +37,10 @@ sol! {
     error UnknownFunction(bytes4 selector);
     /// ETH was sent to a function that does not take it.
     error NotPayable();
+    /// The caller has no credit.
+    error NothingToWithdraw();
+    /// The ETH transfer to `to` failed (or `to` is zero).
+    error WithdrawFailed(address to);
 }
 
 /// Result of a contract call: revert data is a named custom error.
@@ -347,6 +351,34 @@ pub fn be(bytes: &[u8]) -> u128 {
 #[allow(clippy::arithmetic_side_effects)]
 pub fn put(out: &mut [u8; 32], at: usize, len: usize, v: u128) {
     out[at..at + len].copy_from_slice(&v.to_be_bytes()[16 - len..]);
+}
+
+/// Pays out the ETH credit kept at `slot` for `who` to `to` (pull payment):
+/// zeroes it, emits `withdrawn(account indexed, to, amount)`, then sends.
+/// `NothingToWithdraw` for an empty credit, `WithdrawFailed(to)` when the
+/// transfer fails or `to` is zero (the whole call reverts, credit kept).
+pub fn withdraw_credit<H: Host + ?Sized>(
+    vm: &H,
+    slot: U256,
+    who: Address,
+    to: Address,
+    withdrawn: B256,
+) -> Result<U256> {
+    let amount = sload(vm, slot);
+    if amount.is_zero() {
+        return Err(err::<NothingToWithdraw>(&[]));
+    }
+    sstore(vm, slot, U256::ZERO);
+    emit(
+        vm,
+        withdrawn,
+        &[word(who)],
+        &[Arg::W(word(to)), Arg::W(amount)],
+    );
+    if to.is_zero() || !transfer_out(vm, Address::ZERO, to, amount, u64::MAX) {
+        return Err(err::<WithdrawFailed>(&[word(to)]));
+    }
+    Ok(amount)
 }
 
 /// Raw storage and events for any contract: `self.slot(..)`, `self.sload(..)`,
