@@ -4,34 +4,39 @@ pragma solidity ^0.8.23;
 
 interface IAnnotationMarket {
     error BadBatchSize(uint256 size, uint256 max);
-    error ClaimExpired(uint64 expiresAt);
     error ClaimNotExpired(uint64 expiresAt);
     error ClaimStillOpen(uint64 expiresAt);
+    error DisputeClosed(uint256 batchId, uint64 end);
+    error DisputeOpen(uint256 batchId, uint64 end);
     error EnforcedPause();
     error ExpectedPause();
+    error HoldLimit(uint32 held, uint16 maxHeld);
     error InvalidCalldata();
     error InvalidJobParameter(uint8 field);
     error InvalidLabel(uint32 taskId, uint8 label);
     error InvalidPayload();
     error InvalidSignature();
+    error InvalidTerms(uint8 field);
     error JobNotFound(uint256 jobId);
     error JobNotOpen(uint256 jobId, uint8 status);
+    error NonceUsed(address annotator, uint256 nonce);
     error NotClaimed(uint32 taskId);
     error NotPayable();
     error NothingToWithdraw();
+    error Overflow();
     error ReviewClosed(uint256 batchId, uint64 reviewEnd);
     error ReviewOpen(uint256 batchId, uint64 reviewEnd);
     error SignatureExpired(uint256 deadline);
-    error StakingUnavailable(uint256 minStake);
     error SubmissionClosed(uint256 jobId, uint64 deadline);
-    error TaskAlreadyTaken(uint32 taskId);
-    error TaskFull(uint32 taskId);
+    error TaskClaimed(uint32 taskId, uint64 expiresAt);
+    error TaskOrder(uint32 taskId);
     error TaskOutOfRange(uint32 taskId);
+    error TaskTaken(uint32 taskId);
     error TokenCallFailed(address token);
+    error TooManyAnnotators();
     error Unauthorized(address account);
     error UnknownBatch(uint256 batchId);
     error UnknownFunction(bytes4 selector);
-    error UnsupportedConsensus(uint8 mode);
     error UnsupportedToken(address token, uint256 expected, uint256 received);
     error WithdrawFailed(address token, address to);
     error WrongEscrow(uint256 expected, uint256 received);
@@ -39,46 +44,57 @@ interface IAnnotationMarket {
 
     event AdminTransferStarted(address indexed previousAdmin, address indexed newAdmin);
     event AdminTransferred(address indexed previousAdmin, address indexed newAdmin);
+    event ArbiterTermsRegistered(uint32 indexed termsId, address indexed arbiter, address indexed token, uint128 fee, uint128 bond, uint32 disputeWindow, uint32 rulingWindow);
+    event BatchReviewed(uint256 indexed jobId, uint256 indexed batchId, address indexed annotator, uint64 reviewedAt, uint32 approved, uint32 rejected, uint256 amount, bool automatic, bytes verdicts);
     event ClaimReleased(uint256 indexed jobId, address indexed annotator, address by, bytes tasks);
     event EscrowRefunded(uint256 indexed jobId, uint256 amount);
     event JobCancelled(uint256 indexed jobId, address by, uint256 refund);
     event JobCompleted(uint256 indexed jobId);
-    event JobCreated(uint256 indexed jobId, address indexed creator, address indexed token, bytes32 dataRoot, bytes32 metadataHash, uint32 taskCount, uint8 replication, uint128 rewardPerTask, uint256 escrow);
+    event JobCreated(uint256 indexed jobId, address indexed creator, address indexed token, bytes32 dataRoot, bytes32 metadataHash, uint32 taskCount, uint128 rewardPerTask, uint256 escrow, uint32 arbiterTerms);
     event LabelsSubmitted(uint256 indexed jobId, uint256 indexed batchId, address indexed annotator, uint64 submittedAt, bytes tasks, bytes payload);
+    event NoncesInvalidated(address indexed annotator, uint256 wordPos, uint256 mask);
     event Paused(address account);
     event PauserSet(address indexed account, bool enabled);
+    event RejectionDisputed(uint256 indexed jobId, uint256 indexed batchId, address indexed annotator, uint64 disputedAt, uint256 bond);
+    event RejectionSettled(uint256 indexed jobId, uint256 indexed batchId, address indexed annotator, uint8 outcome, uint32 tasks);
     event RewardCredited(address indexed token, address indexed to, uint256 amount);
     event RewardPaid(address indexed token, address indexed to, uint256 amount);
     event TasksClaimed(uint256 indexed jobId, address indexed annotator, uint64 expiresAt, bytes tasks);
     event Unpaused(address account);
     event Withdrawn(address indexed token, address indexed to, uint256 amount);
-    event WorkApproved(uint256 indexed jobId, uint256 indexed batchId, address indexed annotator, uint32 tasks, uint256 amount, bool automatic);
-    event WorkRejected(uint256 indexed jobId, uint256 indexed batchId, address indexed annotator, uint32 taskId, uint8 reason);
 
     function DOMAIN_SEPARATOR() external view returns (bytes32 separator);
     function acceptAdmin() external;
+    function acceptedLabels(uint256 jobId, address annotator) external view returns (uint32 accepted);
     function admin() external view returns (address account);
-    function annotatorRecord(uint256 jobId, address annotator) external view returns (uint32 open, uint32 pending, uint32 approved, uint32 rejected, uint32 released, uint64 claimExpiry);
-    function approveBatches(uint256 jobId, uint256[] memory batchIds, address[] memory annotators, uint64[] memory submittedAts, uint32[] memory taskCounts, uint32[] memory taskIds) external;
+    function annotatorRecord(uint256 jobId, address annotator) external view returns (uint32 open, uint32 pending, uint32 approved, uint32 rejected, uint64 claimExpiry);
+    function arbiterTerms(uint32 termsId) external view returns (address arbiter, address token, uint128 fee, uint128 bond, uint32 disputeWindow, uint32 rulingWindow);
     function batchCommitment(uint256 jobId, uint256 batchId) external view returns (bytes32 commitment);
     function cancelJob(uint256 jobId) external;
     function claimTasks(uint256 jobId, uint32[] memory taskIds) external returns (uint64 expiresAt);
-    function createJob(bytes32 dataRoot, bytes32 metadataHash, address token, uint128 rewardPerTask, uint32 taskCount, uint8 replication, uint8 schema, uint16 numClasses, uint32 claimDuration, uint64 submitDeadline, uint32 reviewWindow, uint16 maxClaim, uint8 consensus, uint256 minStake) external payable returns (uint256 jobId);
-    function createJobWithPermit(bytes32 dataRoot, bytes32 metadataHash, address token, uint128 rewardPerTask, uint32 taskCount, uint8 replication, uint8 schema, uint16 numClasses, uint32 claimDuration, uint64 submitDeadline, uint32 reviewWindow, uint16 maxClaim, uint8 consensus, uint256 minStake, bytes memory permit) external returns (uint256 jobId);
+    function createJob(bytes32 dataRoot, bytes32 metadataHash, address token, uint128 rewardPerTask, uint32 taskCount, uint8 schema, uint16 numClasses, uint32 claimDuration, uint64 submitDeadline, uint32 reviewWindow, uint16 maxHeld, uint32 arbiterTerms) external payable returns (uint256 jobId);
+    function createJobWithPermit(bytes32 dataRoot, bytes32 metadataHash, address token, uint128 rewardPerTask, uint32 taskCount, uint8 schema, uint16 numClasses, uint32 claimDuration, uint64 submitDeadline, uint32 reviewWindow, uint16 maxHeld, uint32 arbiterTerms, bytes memory permit) external returns (uint256 jobId);
     function creditOf(address token, address account) external view returns (uint256 amount);
-    function getJob(uint256 jobId) external view returns (address creator, address token, uint128 rewardPerTask, uint32 taskCount, uint8 replication, uint8 schema, uint16 numClasses, uint8 status, bytes32 dataRoot, bytes32 metadataHash, uint32 claimDuration, uint64 submitDeadline, uint32 reviewWindow, uint16 maxClaim, uint8 consensus, uint32 reserved, uint32 approved, uint32 batches, uint256 escrow);
+    function disputeRejection(uint256 jobId, uint256 batchId, uint64 reviewedAt, uint32[] memory taskIds) external payable;
+    function disputeTerms(uint256 jobId) external view returns (uint32 termsId, address arbiter, uint128 arbiterFee, uint128 disputeBond, uint32 disputeWindow, uint32 rulingWindow);
+    function getJob(uint256 jobId) external view returns (address creator, address token, uint128 rewardPerTask, uint32 taskCount, uint8 schema, uint16 numClasses, uint8 status, bytes32 dataRoot, bytes32 metadataHash, uint32 claimDuration, uint64 submitDeadline, uint32 reviewWindow, uint16 maxHeld, uint32 reserved, uint32 approved, uint32 batches, uint256 escrow);
+    function invalidateNonces(uint256 wordPos, uint256 mask) external;
     function isPauser(address account) external view returns (bool enabled);
     function jobCount() external view returns (uint256);
-    function nonces(address annotator) external view returns (uint256 nonce);
+    function jobSource(uint256 jobId) external view returns (address creator, address token, bytes32 dataRoot, bool settled, uint32 accepted);
+    function nonceBitmap(address annotator, uint256 wordPos) external view returns (uint256 bitmap);
     function pause() external;
-    function paused() external view returns (bool isPaused);
+    function paused() external view returns (bool isPaused, uint64 pausedFor);
     function pendingAdmin() external view returns (address account);
+    function registerArbiterTerms(address token, uint128 fee, uint128 bond, uint32 disputeWindow, uint32 rulingWindow) external returns (uint32 termsId);
     function releaseClaim(uint256 jobId, address annotator, uint32[] memory taskIds) external;
-    function reviewBatch(uint256 jobId, uint256 batchId, address annotator, uint64 submittedAt, uint32[] memory taskIds, bytes memory verdicts) external;
+    function reviewBatches(uint256 jobId, uint256[] memory batchIds, address[] memory annotators, uint64[] memory submittedAts, uint32[] memory taskCounts, uint32[] memory taskIds, bytes memory verdicts) external payable;
+    function ruleDispute(uint256 jobId, uint256 batchId, address annotator, uint64 disputedAt, uint32[] memory taskIds, bool overturn) external;
     function setPauser(address account, bool enabled) external;
+    function settleRejections(uint256 jobId, uint256[] memory batchIds, address[] memory annotators, uint64[] memory ats, uint32[] memory taskCounts, uint32[] memory taskIds, bool[] memory disputed) external;
     function submitBatch(uint256 jobId, uint32[] memory taskIds, bytes memory payload) external returns (uint256 batchId);
-    function submitBatchBySig(address annotator, uint256 jobId, uint32[] memory taskIds, bytes memory payload, uint256 deadline, bytes memory signature) external returns (uint256 batchId);
-    function taskInfo(uint256 jobId, address annotator, uint32 taskId) external view returns (uint8 holders, uint8 state);
+    function submitBatchBySig(address annotator, uint256 jobId, uint32[] memory taskIds, bytes memory payload, uint256 nonce, uint256 deadline, bytes memory signature) external returns (uint256 batchId);
+    function taskInfo(uint256 jobId, uint32 taskId) external view returns (uint8 state, address holder, uint64 claimExpiry);
     function transferAdmin(address newAdmin) external;
     function unpause() external;
     function withdraw(address token, address to) external returns (uint256 amount);
@@ -88,5 +104,5 @@ interface IAnnotationMarket {
 /// StylusDeployer). Interfaces cannot declare constructors; this empty contract
 /// carries it so that solc and ABI tools see it.
 contract AnnotationMarketConstructor {
-    constructor(address admin) {}
+    constructor(address admin, address extension) {}
 }

@@ -9,10 +9,11 @@ import { Wallet, TypedDataEncoder, getCreateAddress, hexlify } from "ethers";
 // Third key of the well-known test mnemonic ("test test ... junk"): the
 // devnet's account 2, the first annotator of the market tests.
 const annotator = new Wallet("0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a");
-// The tests deploy the RewardToken (create, activate, construct: nonces 0-2)
-// and then the market (nonce 3) from account 0.
+// The tests deploy the RewardToken (create, activate, construct: nonces 0-2),
+// the market's extension (create, activate: nonces 3-4) and then the market
+// (nonce 5) from account 0.
 const deployer = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
-const market = getCreateAddress({ from: deployer, nonce: 3 }).toLowerCase();
+const market = getCreateAddress({ from: deployer, nonce: 5 }).toLowerCase();
 const domain = {
   name: "labelmint AnnotationMarket",
   version: "1",

@@ -32,7 +32,7 @@ sol! {
     /// Constructor arguments of the RewardToken.
     struct RewardTokenArgs { string name; string symbol; uint8 decimals; uint256 cap; address admin; }
     /// Constructor arguments of the AnnotationMarket.
-    struct AnnotationMarketArgs { address admin; }
+    struct AnnotationMarketArgs { address admin; address extension; }
     /// Constructor arguments of the DatasetRegistry.
     struct DatasetRegistryArgs { address admin; address market; }
     /// Constructor arguments of the QualityHub.
@@ -434,7 +434,11 @@ pub fn labelmint_contracts(dir: &Path, admin: Address) -> Result<Vec<ContractSpe
         admin,
     }
     .abi_encode_params();
-    let market_args = AnnotationMarketArgs { admin }.abi_encode_params();
+    let market_args = AnnotationMarketArgs {
+        admin,
+        extension: Address::ZERO,
+    }
+    .abi_encode_params();
     let registry_args = DatasetRegistryArgs {
         admin,
         market: Address::ZERO,
@@ -452,10 +456,16 @@ pub fn labelmint_contracts(dir: &Path, admin: Address) -> Result<Vec<ContractSpe
             links: Vec::new(),
         },
         ContractSpec {
+            name: "AnnotationMarketExtension".into(),
+            wasm: read("annotation_market_ext")?,
+            constructor_args: None,
+            links: Vec::new(),
+        },
+        ContractSpec {
             name: "AnnotationMarket".into(),
             wasm: read("annotation_market")?,
             constructor_args: Some(market_args),
-            links: Vec::new(),
+            links: vec![(1, "AnnotationMarketExtension".into())],
         },
         ContractSpec {
             name: "DatasetRegistry".into(),

@@ -68,10 +68,10 @@ async fn deploys_writes_manifest_and_reuses_on_rerun() {
     assert_eq!(manifest.contracts["RewardToken"].address, first.address);
     assert_eq!(
         outcomes.len(),
-        5,
-        "RewardToken, AnnotationMarket, DatasetRegistry, QualityHub, QualityCourt"
+        6,
+        "RewardToken, AnnotationMarketExtension, AnnotationMarket, DatasetRegistry, QualityHub, QualityCourt"
     );
-    let Outcome::Deployed(market) = &outcomes[1].1 else {
+    let Outcome::Deployed(market) = &outcomes[2].1 else {
         panic!("{outcomes:?}")
     };
     assert_eq!(
@@ -84,8 +84,8 @@ async fn deploys_writes_manifest_and_reuses_on_rerun() {
         .await
         .unwrap();
     assert_eq!(outcomes[0].1, Outcome::Reused(first.clone()));
-    assert_eq!(outcomes[1].1, Outcome::Reused(market.clone()));
-    assert!(matches!(outcomes[2].1, Outcome::Reused(_)));
+    assert_eq!(outcomes[2].1, Outcome::Reused(market.clone()));
+    assert!(matches!(outcomes[3].1, Outcome::Reused(_)));
     let _ = std::fs::remove_dir_all(&out);
     node.stop();
 }
@@ -100,6 +100,7 @@ async fn harness_gives_a_chain_with_every_contract_deployed() {
         alloy_provider::ProviderBuilder::new().connect_http(chain.url().parse().unwrap());
     for name in [
         "RewardToken",
+        "AnnotationMarketExtension",
         "AnnotationMarket",
         "DatasetRegistry",
         "QualityHub",

@@ -14,54 +14,62 @@ macro_rules! declare_interface {
             $(#[$attr])*
             #[sol(all_derives)]
             interface IDatasetRegistry {
-                /// Publishes a dataset. `sourceJobId` 0 marks an external dataset; otherwise the caller must be that
-                /// AnnotationMarket job's creator and the job settled (completed, or cancelled with nothing reserved).
-                /// `previousVersion` links an earlier version by the same publisher; `carryLicenses` lets its licences count here.
-                function publish(bytes32 rootHash, bytes32 metadataHash, uint8 format, uint128 price, address paymentToken, uint256 sourceJobId, uint256 previousVersion, bool carryLicenses) external returns (uint256 datasetId);
+                /// Publishes a dataset. With `source` and `sourceJobId` zero it is external (no provenance, no royalty); otherwise
+                /// `source` must be an enabled job source, the caller that job's creator and the job settled. `previousVersion`
+                /// links an earlier version by the same publisher from the same source job; `carryLicenses` lets its licences count here.
+                function publish(bytes32 rootHash, bytes32 metadataHash, uint8 format, uint128 price, address paymentToken, address source, uint256 sourceJobId, uint256 previousVersion, bool carryLicenses) external returns (uint256 datasetId);
                 /// The publisher changes the price (licences already sold are unaffected).
                 function setPrice(uint256 datasetId, uint128 price) external;
                 /// The publisher delists (false) or relists (true) the dataset.
                 function setListed(uint256 datasetId, bool listed) external;
-                /// Buys a licence for `licensee` (the caller or, for example, a training service). ETH: msg.value >= price, the excess is credited to the caller.
-                function purchase(uint256 datasetId, address licensee) external payable;
-                /// `purchase` of an ERC-20 priced dataset with the buyer's EIP-2612 permit: `permit = abi.encode(deadline, v, r, s)`.
-                function purchaseWithPermit(uint256 datasetId, address licensee, bytes permit) external;
-                /// An annotator of the source job withdraws its royalties in `token` to `to`; the job's creator (the publisher of
-                /// its datasets) withdraws its sale proceeds the same way.
-                function withdrawRoyalties(uint256 jobId, address token, address to) external returns (uint256 amount);
+                /// Buys a licence for `licensee` (the caller or, for example, a training service), paying at most `maxPrice` in
+                /// `token` (zero: ETH, msg.value >= price, the excess credited to the caller).
+                function purchase(uint256 datasetId, address licensee, address token, uint128 maxPrice) external payable;
+                /// `purchase` of an ERC-20 priced dataset with the buyer's EIP-2612 permit for `maxPrice`:
+                /// `permit = abi.encode(deadline, v, r, s)`.
+                function purchaseWithPermit(uint256 datasetId, address licensee, address token, uint128 maxPrice, bytes permit) external;
+                /// An annotator of job `jobId` of `source` withdraws its royalties in `token` to `to`; the job's creator (the
+                /// publisher of its datasets) withdraws its sale proceeds the same way.
+                function withdrawRoyalties(address source, uint256 jobId, address token, address to) external returns (uint256 amount);
                 /// Withdraws the caller's credited balance (external datasets' proceeds, fees, overpayments) of `token` to `to`.
                 function withdraw(address token, address to) external returns (uint256 amount);
                 /// Everything about a dataset.
-                function getDataset(uint256 datasetId) external view returns (address publisher, bytes32 rootHash, bytes32 metadataHash, bytes32 dataRoot, uint8 format, uint128 price, address paymentToken, uint256 sourceJobId, uint256 previousVersion, uint256 licenseRoot, bool isExternal, bool carryLicenses, bool listed, uint16 royaltyBps, uint16 feeBps, uint32 shares, uint64 publishedAt);
-                /// The dataset published with `rootHash` (0 if none).
-                function datasetByRoot(bytes32 rootHash) external view returns (uint256 datasetId);
+                function getDataset(uint256 datasetId) external view returns (address publisher, bytes32 rootHash, bytes32 metadataHash, bytes32 dataRoot, uint8 format, uint128 price, address paymentToken, address source, uint256 sourceJobId, uint256 previousVersion, uint256 licenseRoot, bool isExternal, bool carryLicenses, bool listed, uint16 royaltyBps, uint16 feeBps, uint32 shares, uint64 publishedAt);
+                /// The dataset `publisher` published with `rootHash` (0 if none).
+                function datasetByRoot(address publisher, bytes32 rootHash) external view returns (uint256 datasetId);
                 /// Number of datasets; ids run from 1.
                 function datasetCount() external view returns (uint256 count);
                 /// Whether `account` holds a licence valid for the dataset (directly, or carried over from an earlier version).
                 function hasLicense(uint256 datasetId, address account) external view returns (bool licensed);
                 /// The version `account` bought and when (zeros without a licence).
                 function licenseOf(uint256 datasetId, address account) external view returns (uint256 purchasedVersion, uint64 purchasedAt);
-                /// What `account` can withdraw from job `jobId`'s pool in `token`: royalties, plus sale proceeds for the job's creator.
-                function royaltyOf(uint256 jobId, address token, address account) external view returns (uint256 amount);
+                /// What `account` can withdraw from the pool of (`source`, `jobId`) in `token`: royalties, plus sale proceeds for the job's creator.
+                function royaltyOf(address source, uint256 jobId, address token, address account) external view returns (uint256 amount);
                 /// Withdrawable balance of `account` in `token`.
                 function creditOf(address token, address account) external view returns (uint256 amount);
-                /// The AnnotationMarket this registry trusts for provenance.
-                function market() external view returns (address account);
+                /// A job source's index and whether new datasets may cite it (index 0: never registered).
+                function jobSourceOf(address source) external view returns (uint8 index, bool enabled);
                 /// The admin.
                 function admin() external view returns (address account);
+                /// The proposed admin, if any.
+                function pendingAdmin() external view returns (address account);
                 /// Platform fee (basis points, capped at 1,000) and its recipient; 0 by default.
                 function fee() external view returns (address recipient, uint16 bps);
                 /// Share of every sale (after the fee) that goes to the source job's annotators, in basis points.
                 function royaltyBps() external view returns (uint16 bps);
-                /// The admin sets the platform fee (applies to datasets published afterwards).
+                /// The admin sets the platform fee (applies to datasets published afterwards); the recipient is never zero.
                 function setFee(address recipient, uint16 bps) external;
                 /// The admin sets the annotators' royalty share (applies to datasets published afterwards).
                 function setRoyaltyBps(uint16 bps) external;
-                /// The admin hands the role to `newAdmin`.
-                function setAdmin(address newAdmin) external;
+                /// The admin enables or disables a job source (a contract answering `jobSource` and `acceptedLabels`).
+                function setJobSource(address source, bool enabled) external;
+                /// The admin proposes `newAdmin`.
+                function transferAdmin(address newAdmin) external;
+                /// The proposed admin accepts.
+                function acceptAdmin() external;
 
                 /// Dataset `datasetId` was published.
-                event DatasetPublished(uint256 indexed datasetId, address indexed publisher, bytes32 indexed rootHash, uint256 sourceJobId, bytes32 dataRoot, uint256 previousVersion, uint8 format, uint128 price, address paymentToken, bool carryLicenses);
+                event DatasetPublished(uint256 indexed datasetId, address indexed publisher, bytes32 indexed rootHash, address source, uint256 sourceJobId, bytes32 dataRoot, uint256 previousVersion, uint8 format, uint128 price, address paymentToken, bool carryLicenses);
                 /// The price changed.
                 event PriceChanged(uint256 indexed datasetId, uint128 price);
                 /// The dataset was delisted (false) or relisted (true).
@@ -71,32 +79,38 @@ macro_rules! declare_interface {
                 /// `amount` of `token` was credited to `account` (external datasets' proceeds, fee, overpayment). Proceeds of
                 /// job-sourced datasets accrue in the job's pool (`price - royalty - fee` of `LicensePurchased`).
                 event Credited(address indexed token, address indexed account, uint256 amount);
-                /// An annotator withdrew royalties.
-                event RoyaltyWithdrawn(uint256 indexed jobId, address indexed token, address indexed annotator, address to, uint256 amount);
+                /// An annotator (or the job's creator) withdrew royalties (or proceeds) of job `jobId` of `source`.
+                event RoyaltyWithdrawn(uint256 indexed jobId, address indexed token, address indexed annotator, address source, address to, uint256 amount);
                 /// `account` withdrew credited `amount` of `token` to `to`.
                 event Withdrawn(address indexed token, address indexed account, address to, uint256 amount);
                 /// The platform fee changed.
                 event FeeChanged(address recipient, uint16 bps);
                 /// The royalty share changed.
                 event RoyaltyShareChanged(uint16 bps);
-                /// The admin changed.
-                event AdminChanged(address indexed previousAdmin, address indexed newAdmin);
+                /// A job source was enabled or disabled.
+                event JobSourceSet(address indexed source, uint8 index, bool enabled);
+                /// The admin proposed `newAdmin`.
+                event AdminTransferStarted(address indexed previousAdmin, address indexed newAdmin);
+                /// `newAdmin` accepted the admin role.
+                event AdminTransferred(address indexed previousAdmin, address indexed newAdmin);
 
                 /// The caller may not do this.
                 error Unauthorized(address account);
                 /// Zero address where an account is required.
                 error ZeroAddress();
-                /// A parameter is out of range: 1 rootHash, 2 format, 3 previousVersion, 4 fee, 5 royalty share, 6 permit blob,
-                /// 7 a pool total above 2^128.
+                /// A parameter is out of range: 1 rootHash, 2 format, 3 previousVersion (another publisher's or another source
+                /// job's), 4 fee, 5 royalty share, 6 permit blob, 7 a pool total above its bounds, 8 source and job (one zero).
                 error InvalidParameter(uint8 field);
-                /// `rootHash` is already published as `datasetId`.
+                /// `publisher` already published `rootHash` as `datasetId`.
                 error RootAlreadyPublished(bytes32 rootHash, uint256 datasetId);
                 /// Only the job's creator may publish from it.
                 error NotJobCreator(uint256 jobId, address creator);
-                /// The job has no settled work yet (or unknown).
+                /// The job's accepted labels are not final yet (or it has none).
                 error JobNotSettled(uint256 jobId);
-                /// The market could not be read.
-                error MarketCallFailed();
+                /// `source` is not an enabled job source.
+                error UnknownJobSource(address source);
+                /// The job source could not be read.
+                error SourceCallFailed(address source);
                 /// No such dataset.
                 error DatasetNotFound(uint256 datasetId);
                 /// The dataset is delisted.
@@ -105,7 +119,11 @@ macro_rules! declare_interface {
                 error AlreadyLicensed(uint256 datasetId, address licensee);
                 /// Less ETH than the price was sent.
                 error InsufficientPayment(uint256 price, uint256 paid);
-                /// A call to `token` failed or returned false.
+                /// The price is above the buyer's `maxPrice`.
+                error PriceAboveMax(uint256 price, uint256 maxPrice);
+                /// The dataset is priced in `token`, not in what the buyer named.
+                error WrongToken(address token);
+                /// A call to `token` failed, or its answer was not a successful ERC-20 answer.
                 error TokenCallFailed(address token);
                 /// The token delivered `received` instead of `expected`.
                 error UnsupportedToken(address token, uint256 expected, uint256 received);

@@ -7,24 +7,31 @@
 //! written with stylus-sdk 0.10.
 //!
 //! ## Rules
-//! - **Provenance is enforced by reading the market**: only the source job's
-//!   creator may publish from it, only once the job is settled (completed, or
-//!   cancelled with nothing reserved, so its approved counts can no longer
-//!   change), and the record links the job's data root. `sourceJobId = 0` marks
-//!   an external dataset, which pays no royalty. A root hash is published once.
-//! - **Versions** link their predecessor (same publisher); a version may carry
-//!   the predecessor's licences (its licences then count for both).
+//! - **Provenance is enforced by reading the job's source**: the market, the
+//!   QualityHub or the QualityCourt (any enabled contract answering
+//!   `jobSource` / `acceptedLabels`). Only the source job's creator may
+//!   publish from it, only once the job is settled (its accepted labels can no
+//!   longer change), and the record links the job's data root. `source` and
+//!   `sourceJobId` zero mark an external dataset, which pays no royalty.
+//! - **Roots are per publisher**: a publisher lists a package root once, and
+//!   nobody else's listing of the same root can block or take it, so knowing
+//!   a root in advance is worth nothing.
+//! - **Versions** link a predecessor by the same publisher from the same
+//!   source job (or both external); a version may carry the predecessor's
+//!   licences, so a licence root always pays the same job's annotators.
 //! - **Licences** are recorded per licensee and licence root (version bought,
-//!   time). A buyer may buy for another address. Overpaid ETH is credited to
-//!   the buyer, never kept.
+//!   time). A buyer may buy for another address and names the token and the
+//!   highest price it accepts, so a price change cannot be front-run into its
+//!   purchase. Overpaid ETH is credited to the buyer, never kept.
 //! - **Money**: of every sale a platform fee (0 by default, at most 10 %) goes
 //!   to the configured recipient, the royalty share (20 % by default, fixed per
 //!   dataset at publication) of the rest to the annotators, the remainder to the
-//!   publisher. Royalties use cumulative-per-share accounting per (job, token):
-//!   a sale adds `royalty / shares` to the pool and gives the integer-division
-//!   remainder to the publisher, so a purchase costs the same for 3 or 3,000
-//!   annotators and `paid out + withdrawable = received` to the wei. Everything
-//!   is pull-based (`withdraw`, `withdrawRoyalties`).
+//!   publisher. Royalties use cumulative-per-share accounting per (source,
+//!   job, token): a sale adds `(royalty + carried remainder) / shares` to the
+//!   pool and carries the new remainder to the next sale, so a purchase costs
+//!   the same for 3 or 3,000 annotators, small prices still reach them, and
+//!   `paid out + withdrawable + carried = received` to the wei. Everything is
+//!   pull-based (`withdraw`, `withdrawRoyalties`).
 #![cfg_attr(not(any(test, feature = "export-abi")), no_main, no_std)]
 #![warn(clippy::arithmetic_side_effects)]
 

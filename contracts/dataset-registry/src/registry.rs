@@ -11,23 +11,18 @@ use alloy_sol_types::{sol, SolCall, SolEvent};
 use stylus_kit::{
     b, err, not_payable, split_selector, u, unknown_function, word, Arg, Args, RawAccess, Result,
 };
-use stylus_sdk::{
-    call::static_call,
-    prelude::*,
-    storage::{StorageAddress, StorageU256},
-    stylus_core::calls::Call,
-    ArbResult,
-};
+use stylus_sdk::{prelude::*, ArbResult};
 
 use crate::{
     IDatasetRegistry as I, BPS, DEFAULT_ROYALTY_BPS, FORMAT_JSONL_COMPLETION, MAX_FEE_BPS,
 };
 
 sol! {
-    /// The AnnotationMarket views the registry reads (selectors only).
-    interface IMarketViews {
-        function getJob(uint256 jobId) external view returns (address creator, address token, uint128 rewardPerTask, uint32 taskCount, uint8 replication, uint8 schema, uint16 numClasses, uint8 status, bytes32 dataRoot, bytes32 metadataHash, uint32 claimDuration, uint64 submitDeadline, uint32 reviewWindow, uint16 maxClaim, uint8 consensus, uint32 reserved, uint32 approved, uint32 batches, uint256 escrow);
-        function annotatorRecord(uint256 jobId, address annotator) external view returns (uint32 open, uint32 pending, uint32 approved, uint32 rejected, uint32 released, uint64 claimExpiry);
+    /// The read interface every job source implements (the AnnotationMarket,
+    /// the QualityHub, the QualityCourt); selectors only.
+    interface IJobSource {
+        function jobSource(uint256 jobId) external view returns (address creator, address token, bytes32 dataRoot, bool settled, uint32 accepted);
+        function acceptedLabels(uint256 jobId, address annotator) external view returns (uint32 accepted);
     }
 }
 
@@ -38,31 +33,36 @@ const TAG_LICENSE: u8 = 3;
 const TAG_POOL: u8 = 4;
 const TAG_CLAIMED: u8 = 5;
 const TAG_CREDIT: u8 = 6;
+/// Source address → `index ‖ enabled`; index → source address.
+const TAG_SOURCE: u8 = 7;
+const TAG_SOURCE_AT: u8 = 8;
+
+/// Global words at small fixed slots (raw preimages are 128 bytes).
+const SLOT_ADMIN: u64 = 0;
+const SLOT_PENDING_ADMIN: u64 = 1;
+const SLOT_FEE_RECIPIENT: u64 = 2;
+const SLOT_FEE_BPS: u64 = 3;
+const SLOT_ROYALTY_BPS: u64 = 4;
+const SLOT_DATASET_COUNT: u64 = 5;
+const SLOT_SOURCE_COUNT: u64 = 6;
 
 /// Dataset flags.
 const FLAG_EXTERNAL: u8 = 1;
 const FLAG_CARRY: u8 = 2;
 const FLAG_DELISTED: u8 = 4;
 
-/// Market job statuses the registry accepts as settled.
-const JOB_COMPLETED: u64 = 2;
-const JOB_CANCELLED: u64 = 3;
+/// Gas for a view call to a job source (bounded: sources are vetted, but a
+/// view never needs more).
+const SOURCE_VIEW_GAS: u64 = 500_000;
 
-/// Storage of the DatasetRegistry: configuration in SDK-typed slots, datasets,
-/// licences, royalty pools and credits in raw slots `keccak256(tag ‖ a ‖ b ‖ c)`.
+/// Storage of the DatasetRegistry: everything lives in raw slots (see the
+/// `SLOT_*` and `TAG_*` constants).
 #[storage]
 #[entrypoint]
-pub struct DatasetRegistry {
-    admin: StorageAddress,
-    market: StorageAddress,
-    fee_recipient: StorageAddress,
-    fee_bps: StorageU256,
-    royalty_bps: StorageU256,
-    dataset_count: StorageU256,
-}
+pub struct DatasetRegistry {}
 
 /// A dataset's three packed slots (root, metadata and data root follow):
-/// - word 0: publisher(20) ‖ format ‖ flags ‖ royaltyBps(2) ‖ feeBps(2) ‖ licenseRoot(6)
+/// - word 0: publisher(20) ‖ format ‖ flags ‖ royaltyBps(2) ‖ feeBps(2) ‖ sourceIndex ‖ licenseRoot(5)
 /// - word 1: token(20) ‖ shares(4) ‖ previousVersion(8)
 /// - word 2: price(16) ‖ sourceJob(8) ‖ publishedAt(8)
 #[derive(Default)]
@@ -72,6 +72,7 @@ struct Dataset {
     flags: u8,
     royalty_bps: u16,
     fee_bps: u16,
+    source: u8,
     license_root: u64,
     token: Address,
     shares: u32,
@@ -82,25 +83,24 @@ struct Dataset {
 }
 
 fn be(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0u64, |acc, &x| (acc << 8) | u64::from(x))
+    stylus_kit::be(bytes) as u64
 }
 
 impl Dataset {
     fn unpack(w: [B256; 3]) -> Self {
         let (a, b, c) = (&w[0].0, &w[1].0, &w[2].0);
-        let mut price = [0u8; 16];
-        price.copy_from_slice(&c[..16]);
         Self {
             publisher: Address::from_slice(&a[..20]),
             format: a[20],
             flags: a[21],
             royalty_bps: be(&a[22..24]) as u16,
             fee_bps: be(&a[24..26]) as u16,
-            license_root: be(&a[26..]),
+            source: a[26],
+            license_root: be(&a[27..]),
             token: Address::from_slice(&b[..20]),
             shares: be(&b[20..24]) as u32,
             previous: be(&b[24..]),
-            price: u128::from_be_bytes(price),
+            price: stylus_kit::be(&c[..16]),
             source_job: be(&c[16..24]),
             published_at: be(&c[24..]),
         }
@@ -111,28 +111,52 @@ impl Dataset {
         a[..20].copy_from_slice(self.publisher.as_slice());
         a[20] = self.format;
         a[21] = self.flags;
-        a[22..24].copy_from_slice(&self.royalty_bps.to_be_bytes());
-        a[24..26].copy_from_slice(&self.fee_bps.to_be_bytes());
-        a[26..].copy_from_slice(&self.license_root.to_be_bytes()[2..]);
+        stylus_kit::put(&mut a, 22, 2, self.royalty_bps.into());
+        stylus_kit::put(&mut a, 24, 2, self.fee_bps.into());
+        a[26] = self.source;
+        stylus_kit::put(&mut a, 27, 5, self.license_root.into());
         let mut b = [0u8; 32];
         b[..20].copy_from_slice(self.token.as_slice());
-        b[20..24].copy_from_slice(&self.shares.to_be_bytes());
-        b[24..].copy_from_slice(&self.previous.to_be_bytes());
+        stylus_kit::put(&mut b, 20, 4, self.shares.into());
+        stylus_kit::put(&mut b, 24, 8, self.previous.into());
         let mut c = [0u8; 32];
-        c[..16].copy_from_slice(&self.price.to_be_bytes());
-        c[16..24].copy_from_slice(&self.source_job.to_be_bytes());
-        c[24..].copy_from_slice(&self.published_at.to_be_bytes());
+        stylus_kit::put(&mut c, 0, 16, self.price);
+        stylus_kit::put(&mut c, 16, 8, self.source_job.into());
+        stylus_kit::put(&mut c, 24, 8, self.published_at.into());
         [B256::new(a), B256::new(b), B256::new(c)]
     }
 }
 
-/// A pool word: `(royalty per share, creator's pending proceeds)`.
-fn split(w: U256) -> (u128, u128) {
-    let limbs = w.as_limbs();
-    (
-        u128::from(limbs[2]) | (u128::from(limbs[3]) << 64),
-        u128::from(limbs[0]) | (u128::from(limbs[1]) << 64),
-    )
+/// A royalty pool word: the royalty per share (96 bits), the remainder
+/// carried to the next sale (32 bits, below `shares`), and the job creator's
+/// pending proceeds (128 bits).
+#[derive(Clone, Copy, Default)]
+struct Pool {
+    per_share: u128,
+    carry: u128,
+    pending: u128,
+}
+
+impl Pool {
+    fn unpack(w: U256) -> Self {
+        let l = w.as_limbs();
+        Self {
+            per_share: u128::from(l[2] >> 32) | (u128::from(l[3]) << 32),
+            carry: u128::from(l[2] & 0xffff_ffff),
+            pending: u128::from(l[0]) | (u128::from(l[1]) << 64),
+        }
+    }
+
+    fn pack(self) -> U256 {
+        // per_share < 2^96 and carry < 2^32 are checked before packing.
+        let hi = (self.per_share << 32) | self.carry;
+        U256::from_limbs([
+            self.pending as u64,
+            (self.pending >> 64) as u64,
+            hi as u64,
+            (hi >> 64) as u64,
+        ])
+    }
 }
 
 /// `amount × bps / 10,000`, exact and without overflow for any `u128`
@@ -152,26 +176,27 @@ fn bps_of(amount: u128, bps: u16) -> u128 {
 
 #[public]
 impl DatasetRegistry {
-    /// Sets the admin and the AnnotationMarket that provenance is read from;
-    /// the royalty share starts at 20 %, the platform fee at 0.
+    /// Sets the admin and enables the AnnotationMarket as the first job
+    /// source; the royalty share starts at 20 %, the platform fee at 0.
     ///
     /// # Errors
     /// * `ZeroAddress` if either is zero.
+    ///
+    /// # Events
+    /// * `AdminTransferred(0, admin)`, `JobSourceSet(market, 1, true)`.
     #[constructor]
     pub fn constructor(&mut self, admin: Address, market: Address) -> Result<()> {
         if admin.is_zero() || market.is_zero() {
             return Err(err::<I::ZeroAddress>(&[]));
         }
-        self.admin.set(admin);
-        self.market.set(market);
-        self.royalty_bps.set(U256::from(DEFAULT_ROYALTY_BPS));
-        stylus_kit::emit(
-            self.vm(),
-            I::AdminChanged::SIGNATURE_HASH,
+        self.put_global(SLOT_ADMIN, word(admin));
+        self.put_global(SLOT_ROYALTY_BPS, U256::from(DEFAULT_ROYALTY_BPS));
+        self.emit(
+            I::AdminTransferred::SIGNATURE_HASH,
             &[U256::ZERO, word(admin)],
             &[],
         );
-        Ok(())
+        self.set_source(market, true)
     }
 
     /// Every function of the `IDatasetRegistry` interface, routed by selector.
@@ -219,14 +244,20 @@ impl DatasetRegistry {
             I::purchaseCall::SELECTOR => self.purchase(&a, false).map(|()| vec![]),
             I::purchaseWithPermitCall::SELECTOR => self.purchase(&a, true).map(|()| vec![]),
             I::withdrawRoyaltiesCall::SELECTOR => {
-                let (job, token, to) = (a.word(0)?, a.address(1)?, a.address(2)?);
-                Ok(ret(&[self.withdraw_royalties(job, token, to)?]))
+                let (source, job) = (a.address(0)?, a.word(1)?);
+                let (token, to) = (a.address(2)?, a.address(3)?);
+                Ok(ret(&[self.withdraw_royalties(source, job, token, to)?]))
             }
             I::withdrawCall::SELECTOR => Ok(ret(&[self.withdraw(a.address(0)?, a.address(1)?)?])),
             I::getDatasetCall::SELECTOR => {
                 let id = a.word(0)?;
                 let d = self.dataset(id);
                 let base = self.base(id);
+                let source = if d.source == 0 {
+                    U256::ZERO
+                } else {
+                    self.sload(self.source_at(d.source))
+                };
                 let words = [
                     word(d.publisher),
                     self.sload(base.wrapping_add(U256::from(3))),
@@ -235,6 +266,7 @@ impl DatasetRegistry {
                     u(d.format),
                     U256::from(d.price),
                     word(d.token),
+                    source,
                     u(d.source_job),
                     u(d.previous),
                     u(d.license_root),
@@ -251,10 +283,10 @@ impl DatasetRegistry {
                 Ok(ret(&words))
             }
             I::datasetByRootCall::SELECTOR => {
-                let slot = self.slot(TAG_ROOT, a.word(0)?, U256::ZERO, U256::ZERO);
+                let slot = self.root_slot(a.address(0)?, a.b256(1)?);
                 Ok(ret(&[self.sload(slot)]))
             }
-            I::datasetCountCall::SELECTOR => Ok(ret(&[self.dataset_count.get()])),
+            I::datasetCountCall::SELECTOR => Ok(ret(&[self.global(SLOT_DATASET_COUNT)])),
             I::hasLicenseCall::SELECTOR => {
                 let (id, account) = (a.word(0)?, a.address(1)?);
                 let licensed = !self.license(id, account).is_zero();
@@ -265,26 +297,36 @@ impl DatasetRegistry {
                 Ok(ret(&[l.wrapping_shr(64), l & U256::from(u64::MAX)]))
             }
             I::royaltyOfCall::SELECTOR => {
-                let (job, token, annotator) = (a.word(0)?, a.address(1)?, a.address(2)?);
-                let (royalties, proceeds, _, _) = self.royalty(job, token, annotator)?;
-                Ok(ret(&[royalties.saturating_add(proceeds)]))
+                let (source, job) = (a.address(0)?, a.word(1)?);
+                let (token, account) = (a.address(2)?, a.address(3)?);
+                let owed = self.royalty(source, job, token, account)?;
+                Ok(ret(&[owed.royalties.saturating_add(owed.proceeds)]))
             }
             I::creditOfCall::SELECTOR => {
                 let slot = self.credit_slot(a.address(0)?, a.address(1)?);
                 Ok(ret(&[self.sload(slot)]))
             }
-            I::marketCall::SELECTOR => Ok(ret(&[word(self.market.get())])),
-            I::adminCall::SELECTOR => Ok(ret(&[word(self.admin.get())])),
-            I::feeCall::SELECTOR => Ok(ret(&[word(self.fee_recipient.get()), self.fee_bps.get()])),
-            I::royaltyBpsCall::SELECTOR => Ok(ret(&[self.royalty_bps.get()])),
+            I::jobSourceOfCall::SELECTOR => {
+                let w = self.sload(self.source_slot(a.address(0)?));
+                Ok(ret(&[w.wrapping_shr(8), w & U256::from(1)]))
+            }
+            I::adminCall::SELECTOR => Ok(ret(&[self.global(SLOT_ADMIN)])),
+            I::pendingAdminCall::SELECTOR => Ok(ret(&[self.global(SLOT_PENDING_ADMIN)])),
+            I::feeCall::SELECTOR => Ok(ret(&[
+                self.global(SLOT_FEE_RECIPIENT),
+                self.global(SLOT_FEE_BPS),
+            ])),
+            I::royaltyBpsCall::SELECTOR => Ok(ret(&[self.global(SLOT_ROYALTY_BPS)])),
             I::setFeeCall::SELECTOR => {
                 let (recipient, bps) = (a.address(0)?, a.u64(1, 16)? as u16);
                 self.only_admin()?;
-                if bps > MAX_FEE_BPS || (bps != 0 && recipient.is_zero()) {
+                // A zero recipient would burn the fees of datasets already
+                // published with a fee, so it is refused whatever the rate.
+                if bps > MAX_FEE_BPS || recipient.is_zero() {
                     return Err(err::<I::InvalidParameter>(&[u(4u8)]));
                 }
-                self.fee_recipient.set(recipient);
-                self.fee_bps.set(U256::from(bps));
+                self.put_global(SLOT_FEE_RECIPIENT, word(recipient));
+                self.put_global(SLOT_FEE_BPS, u(bps));
                 self.emit(
                     I::FeeChanged::SIGNATURE_HASH,
                     &[],
@@ -298,7 +340,7 @@ impl DatasetRegistry {
                 if bps > BPS {
                     return Err(err::<I::InvalidParameter>(&[u(5u8)]));
                 }
-                self.royalty_bps.set(U256::from(bps));
+                self.put_global(SLOT_ROYALTY_BPS, u(bps));
                 self.emit(
                     I::RoyaltyShareChanged::SIGNATURE_HASH,
                     &[],
@@ -306,17 +348,36 @@ impl DatasetRegistry {
                 );
                 Ok(vec![])
             }
-            I::setAdminCall::SELECTOR => {
-                let new_admin = a.address(0)?;
+            I::setJobSourceCall::SELECTOR => {
+                let (source, enabled) = (a.address(0)?, a.boolean(1)?);
                 self.only_admin()?;
-                if new_admin.is_zero() {
+                if source.is_zero() {
                     return Err(err::<I::ZeroAddress>(&[]));
                 }
-                let previous = self.admin.get();
-                self.admin.set(new_admin);
+                self.set_source(source, enabled).map(|()| vec![])
+            }
+            I::transferAdminCall::SELECTOR => {
+                let new_admin = a.address(0)?;
+                self.only_admin()?;
+                self.put_global(SLOT_PENDING_ADMIN, word(new_admin));
                 self.emit(
-                    I::AdminChanged::SIGNATURE_HASH,
-                    &[word(previous), word(new_admin)],
+                    I::AdminTransferStarted::SIGNATURE_HASH,
+                    &[self.global(SLOT_ADMIN), word(new_admin)],
+                    &[],
+                );
+                Ok(vec![])
+            }
+            I::acceptAdminCall::SELECTOR => {
+                let caller = self.vm().msg_sender();
+                if word(caller) != self.global(SLOT_PENDING_ADMIN) || caller.is_zero() {
+                    return Err(err::<I::Unauthorized>(&[word(caller)]));
+                }
+                let previous = self.global(SLOT_ADMIN);
+                self.put_global(SLOT_ADMIN, word(caller));
+                self.put_global(SLOT_PENDING_ADMIN, U256::ZERO);
+                self.emit(
+                    I::AdminTransferred::SIGNATURE_HASH,
+                    &[previous, word(caller)],
                     &[],
                 );
                 Ok(vec![])
@@ -326,13 +387,76 @@ impl DatasetRegistry {
     }
 }
 
+/// What an account can withdraw from a pool, and where it is kept.
+struct Owed {
+    royalties: U256,
+    proceeds: U256,
+    pool: U256,
+    claimed: U256,
+}
+
 impl DatasetRegistry {
+    fn global(&self, slot: u64) -> U256 {
+        self.sload(U256::from(slot))
+    }
+
+    fn put_global(&self, slot: u64, value: U256) {
+        self.sstore(U256::from(slot), value);
+    }
+
     fn base(&self, id: U256) -> U256 {
         self.slot(TAG_DATASET, id, U256::ZERO, U256::ZERO)
     }
 
+    fn root_slot(&self, publisher: Address, root: B256) -> U256 {
+        self.slot(TAG_ROOT, word(publisher), b(root), U256::ZERO)
+    }
+
+    fn source_slot(&self, source: Address) -> U256 {
+        self.slot(TAG_SOURCE, word(source), U256::ZERO, U256::ZERO)
+    }
+
+    fn source_at(&self, index: u8) -> U256 {
+        self.slot(TAG_SOURCE_AT, u(index), U256::ZERO, U256::ZERO)
+    }
+
+    fn pool_slot(&self, source: u8, job: U256, token: Address) -> U256 {
+        self.slot(TAG_POOL, u(source), job, word(token))
+    }
+
     fn credit_slot(&self, token: Address, account: Address) -> U256 {
         self.slot(TAG_CREDIT, word(token), word(account), U256::ZERO)
+    }
+
+    /// Enables or disables `source`, giving it the next index when new.
+    fn set_source(&self, source: Address, enabled: bool) -> Result<()> {
+        let slot = self.source_slot(source);
+        let mut index: u8 = self.sload(slot).wrapping_shr(8).saturating_to();
+        if index == 0 {
+            let count: u8 = self.global(SLOT_SOURCE_COUNT).saturating_to();
+            index = count
+                .checked_add(1)
+                .ok_or_else(|| err::<I::InvalidParameter>(&[u(8u8)]))?;
+            self.put_global(SLOT_SOURCE_COUNT, u(index));
+            self.sstore(self.source_at(index), word(source));
+        }
+        self.sstore(slot, u(index).wrapping_shl(8) | u(u8::from(enabled)));
+        self.emit(
+            I::JobSourceSet::SIGNATURE_HASH,
+            &[word(source)],
+            &[Arg::W(u(index)), Arg::W(u(u8::from(enabled)))],
+        );
+        Ok(())
+    }
+
+    /// The index of a registered source (enabled or not), else `UnknownJobSource`.
+    fn source_index(&self, source: Address, need_enabled: bool) -> Result<u8> {
+        let w = self.sload(self.source_slot(source));
+        let index: u8 = w.wrapping_shr(8).saturating_to();
+        if index == 0 || (need_enabled && !w.bit(0)) {
+            return Err(err::<I::UnknownJobSource>(&[word(source)]));
+        }
+        Ok(index)
     }
 
     fn credit(&self, token: Address, account: Address, amount: U256) {
@@ -383,18 +507,18 @@ impl DatasetRegistry {
 
     fn only_admin(&self) -> Result<()> {
         let caller = self.vm().msg_sender();
-        if caller == self.admin.get() {
+        if word(caller) == self.global(SLOT_ADMIN) {
             Ok(())
         } else {
             Err(err::<I::Unauthorized>(&[word(caller)]))
         }
     }
 
-    /// Static call to the market returning word `i..` of the result.
-    fn market_view(&self, data: &[u8], min_words: usize) -> Result<Vec<u8>> {
-        match static_call(self.vm(), Call::new(), self.market.get(), data) {
-            Ok(out) if out.len() >= min_words.saturating_mul(32) => Ok(out),
-            _ => Err(err::<I::MarketCallFailed>(&[])),
+    /// A view call to `source` returning at least `words` words.
+    fn source_view(&self, source: Address, data: &[u8], words: usize) -> Result<Vec<u8>> {
+        match stylus_kit::view(self.vm(), source, data, SOURCE_VIEW_GAS) {
+            Some(out) if out.len() >= words.saturating_mul(32) => Ok(out),
+            _ => Err(err::<I::SourceCallFailed>(&[word(source)])),
         }
     }
 
@@ -408,15 +532,17 @@ impl DatasetRegistry {
         self.sload(self.slot(TAG_LICENSE, u(root), word(account), U256::ZERO))
     }
 
+    #[allow(clippy::too_many_lines)]
     fn publish(&mut self, a: &Args<'_>) -> Result<U256> {
         let root = a.b256(0)?;
         let metadata = a.b256(1)?;
         let format = a.u64(2, 8)? as u8;
         let price: u128 = a.uint(3, 128)?.saturating_to();
         let token = a.address(4)?;
-        let job = a.uint(5, 64)?;
-        let previous = a.u64(6, 64)?;
-        let carry = a.boolean(7)?;
+        let source = a.address(5)?;
+        let job = a.uint(6, 64)?;
+        let previous = a.u64(7, 64)?;
+        let carry = a.boolean(8)?;
         let bad = |f: u8| err::<I::InvalidParameter>(&[u(f)]);
         if root.is_zero() {
             return Err(bad(1));
@@ -424,13 +550,18 @@ impl DatasetRegistry {
         if format > FORMAT_JSONL_COMPLETION {
             return Err(bad(2));
         }
-        let root_slot = self.slot(TAG_ROOT, b(root), U256::ZERO, U256::ZERO);
+        if source.is_zero() != job.is_zero() {
+            return Err(bad(8));
+        }
+        let publisher = self.vm().msg_sender();
+        let root_slot = self.root_slot(publisher, root);
         let existing = self.sload(root_slot);
         if !existing.is_zero() {
             return Err(err::<I::RootAlreadyPublished>(&[b(root), existing]));
         }
-        let publisher = self.vm().msg_sender();
-        let id = self.dataset_count.get().saturating_add(U256::from(1));
+        let id = self
+            .global(SLOT_DATASET_COUNT)
+            .saturating_add(U256::from(1));
         let mut d = Dataset {
             publisher,
             format,
@@ -439,12 +570,36 @@ impl DatasetRegistry {
             previous,
             published_at: self.vm().block_timestamp(),
             license_root: id.saturating_to(),
-            fee_bps: self.fee_bps.get().saturating_to(),
+            fee_bps: self.global(SLOT_FEE_BPS).saturating_to(),
+            source_job: job.saturating_to(),
             ..Dataset::default()
         };
+        let mut data_root = U256::ZERO;
+        if job.is_zero() {
+            d.flags |= FLAG_EXTERNAL;
+        } else {
+            d.source = self.source_index(source, true)?;
+            let call = IJobSource::jobSourceCall { jobId: job }.abi_encode();
+            let out = self.source_view(source, &call, 5)?;
+            // source_view checked at least 5 words.
+            let w = |i: usize| U256::from_be_slice(&out[i * 32..(i + 1) * 32]);
+            let creator = Address::from_slice(&out[12..32]);
+            if creator != publisher {
+                return Err(err::<I::NotJobCreator>(&[job, word(creator)]));
+            }
+            let shares: u32 = w(4).saturating_to();
+            if w(3).is_zero() || shares == 0 {
+                return Err(err::<I::JobNotSettled>(&[job]));
+            }
+            data_root = w(2);
+            d.shares = shares;
+            d.royalty_bps = self.global(SLOT_ROYALTY_BPS).saturating_to();
+        }
         if previous != 0 {
             let p = self.dataset(u(previous));
-            if p.publisher != publisher {
+            // Same publisher and same source job (or both external): a licence
+            // root always routes its royalties to one job's annotators.
+            if p.publisher != publisher || p.source != d.source || p.source_job != d.source_job {
                 return Err(bad(3));
             }
             if carry {
@@ -452,35 +607,7 @@ impl DatasetRegistry {
                 d.flags |= FLAG_CARRY;
             }
         }
-        let mut data_root = U256::ZERO;
-        if job.is_zero() {
-            d.flags |= FLAG_EXTERNAL;
-        } else {
-            let call = IMarketViews::getJobCall { jobId: job }.abi_encode();
-            let out = self.market_view(&call, 17)?;
-            // market_view checked at least 17 words.
-            let w = |i: usize| {
-                out.chunks_exact(32)
-                    .nth(i)
-                    .map_or(U256::ZERO, U256::from_be_slice)
-            };
-            let creator = Address::from_slice(&out[12..32]);
-            if creator != publisher {
-                return Err(err::<I::NotJobCreator>(&[job, word(creator)]));
-            }
-            let status: u64 = w(7).saturating_to();
-            let settled = status == JOB_COMPLETED || (status == JOB_CANCELLED && w(15).is_zero());
-            let shares: u32 = w(16).saturating_to();
-            if !settled || shares == 0 {
-                return Err(err::<I::JobNotSettled>(&[job]));
-            }
-            data_root = w(8);
-
-            d.source_job = job.saturating_to();
-            d.shares = shares;
-            d.royalty_bps = self.royalty_bps.get().saturating_to();
-        }
-        self.dataset_count.set(id);
+        self.put_global(SLOT_DATASET_COUNT, id);
         self.sstore(root_slot, id);
         self.save(id, &d);
         let base = self.base(id);
@@ -495,6 +622,7 @@ impl DatasetRegistry {
             I::DatasetPublished::SIGNATURE_HASH,
             &[id, word(publisher), b(root)],
             &[
+                Arg::W(word(source)),
                 Arg::W(job),
                 Arg::W(data_root),
                 Arg::W(u(previous)),
@@ -507,16 +635,28 @@ impl DatasetRegistry {
         Ok(id)
     }
 
+    #[allow(clippy::too_many_lines)]
     fn purchase(&mut self, a: &Args<'_>, with_permit: bool) -> Result<()> {
         let id = a.word(0)?;
         let licensee = a.address(1)?;
-        let permit = if with_permit { a.bytes(2)? } else { &[] };
+        let token = a.address(2)?;
+        let max_price: u128 = a.uint(3, 128)?.saturating_to();
+        let permit = if with_permit { a.bytes(4)? } else { &[] };
         let d = self.load_dataset(id)?;
         if d.flags & FLAG_DELISTED != 0 {
             return Err(err::<I::DatasetDelisted>(&[id]));
         }
         if licensee.is_zero() {
             return Err(err::<I::ZeroAddress>(&[]));
+        }
+        if token != d.token {
+            return Err(err::<I::WrongToken>(&[word(d.token)]));
+        }
+        if d.price > max_price {
+            return Err(err::<I::PriceAboveMax>(&[
+                U256::from(d.price),
+                U256::from(max_price),
+            ]));
         }
         if with_permit && (permit.len() != 128 || d.token.is_zero()) {
             return Err(err::<I::InvalidParameter>(&[u(6u8)]));
@@ -538,13 +678,11 @@ impl DatasetRegistry {
             return Err(not_payable());
         }
 
-        // The split: fee, then royalty per share of the rest, remainder to
-        // the publisher (so the pool never holds an unassigned wei).
+        // The split: fee, then the royalty share of the rest, then the
+        // publisher's proceeds.
         let fee = bps_of(d.price, d.fee_bps);
         let rest = d.price.saturating_sub(fee);
-        let shares = u128::from(d.shares);
-        let per_share = bps_of(rest, d.royalty_bps).checked_div(shares).unwrap_or(0);
-        let royalty = per_share.saturating_mul(shares);
+        let royalty = bps_of(rest, d.royalty_bps);
         let proceeds = rest.saturating_sub(royalty);
         let now = self.vm().block_timestamp();
         self.sstore(license_slot, id.wrapping_shl(64) | u(now));
@@ -552,26 +690,37 @@ impl DatasetRegistry {
             self.credit(d.token, d.publisher, U256::from(proceeds));
         } else {
             // Job-sourced datasets are published by the job's creator only,
-            // so the pool slot of (job, token) holds both the royalty per
-            // share (high 128 bits) and the creator's unwithdrawn proceeds
-            // (low 128 bits): one slot write per sale. Totals stay below
-            // 2^128 (acc × shares included), so every later product fits.
-            let pool = self.slot(TAG_POOL, u(d.source_job), word(d.token), U256::ZERO);
-            let (acc, pending) = split(self.sload(pool));
-            let acc = acc.checked_add(per_share);
-            let fits = acc.and_then(|a| a.checked_mul(shares)).is_some();
-            let (Some(acc), Some(pending), true) = (acc, pending.checked_add(proceeds), fits)
+            // so one pool word of (source, job, token) holds the royalty per
+            // share, the remainder carried to the next sale and the
+            // creator's unwithdrawn proceeds: one slot write per sale.
+            // per_share × shares stays below 2^128, so every later product fits.
+            let slot = self.pool_slot(d.source, u(d.source_job), d.token);
+            let mut pool = Pool::unpack(self.sload(slot));
+            let shares = u128::from(d.shares);
+            let owed = royalty.checked_add(pool.carry);
+            let per_share = owed
+                .and_then(|o| o.checked_div(shares))
+                .and_then(|s| pool.per_share.checked_add(s));
+            let fits = per_share
+                .filter(|&p| p < 1 << 96)
+                .and_then(|p| p.checked_mul(shares))
+                .is_some();
+            let (Some(owed), Some(per_share), Some(pending), true) =
+                (owed, per_share, pool.pending.checked_add(proceeds), fits)
             else {
                 return Err(err::<I::InvalidParameter>(&[u(7u8)]));
             };
-            self.sstore(
-                pool,
-                U256::from(acc).wrapping_shl(128) | U256::from(pending),
-            );
+            pool = Pool {
+                per_share,
+                carry: owed.checked_rem(shares).unwrap_or(0),
+                pending,
+            };
+            self.sstore(slot, pool.pack());
         }
         let (fee, royalty) = (U256::from(fee), U256::from(royalty));
         if !fee.is_zero() {
-            self.credit(d.token, self.fee_recipient.get(), fee);
+            let recipient = Address::from_word(B256::from(self.global(SLOT_FEE_RECIPIENT)));
+            self.credit(d.token, recipient, fee);
         }
         self.credit(Address::ZERO, buyer, excess);
         self.emit(
@@ -582,82 +731,96 @@ impl DatasetRegistry {
         if d.token.is_zero() || price.is_zero() {
             return Ok(());
         }
-        // ERC-20: pull the exact price after every state change.
-        let (token, this) = (d.token, self.vm().contract_address());
-        if !permit.is_empty() {
-            stylus_kit::try_permit(self.vm(), token, buyer, this, price, permit);
+        // ERC-20: pull the exact price after every state change. A permit
+        // is for `maxPrice`; if it failed, only the allowance that exact
+        // permit leaves behind (a front-run of it) may be used.
+        if with_permit
+            && !stylus_kit::permit_then_check(
+                self.vm(),
+                d.token,
+                buyer,
+                U256::from(max_price),
+                permit,
+            )
+        {
+            return Err(err::<I::TokenCallFailed>(&[word(d.token)]));
         }
-        let failed = || err::<I::TokenCallFailed>(&[word(token)]);
-        let before = stylus_kit::token_balance(self.vm(), token, this).ok_or_else(failed)?;
-        if !stylus_kit::transfer_from(self.vm(), token, buyer, this, price) {
-            return Err(failed());
-        }
-        let after = stylus_kit::token_balance(self.vm(), token, this).ok_or_else(failed)?;
-        let received = after.saturating_sub(before);
-        if received != price {
-            return Err(err::<I::UnsupportedToken>(&[word(token), price, received]));
-        }
-        Ok(())
+        stylus_kit::pull(self.vm(), d.token, buyer, price)
     }
 
-    /// What `annotator` can withdraw from the pool of (job, token): its
-    /// royalties (`approved × perShare − withdrawn`), plus the pending sale
+    /// What `account` can withdraw from the pool of (source, job, token): its
+    /// royalties (`accepted × perShare − withdrawn`), plus the pending sale
     /// proceeds when it is the job's creator (the only possible publisher).
-    /// Returns `(royalties, proceeds, pool slot, withdrawn slot)`.
     fn royalty(
         &self,
+        source: Address,
         job: U256,
         token: Address,
-        annotator: Address,
-    ) -> Result<(U256, U256, U256, U256)> {
-        let pool = self.slot(TAG_POOL, job, word(token), U256::ZERO);
-        let (acc, pending) = split(self.sload(pool));
-        let claimed_slot = self.slot(TAG_CLAIMED, job, word(token), word(annotator));
-        if acc == 0 && pending == 0 {
-            return Ok((U256::ZERO, U256::ZERO, pool, claimed_slot));
+        account: Address,
+    ) -> Result<Owed> {
+        let index = self.source_index(source, false)?;
+        let pool_slot = self.pool_slot(index, job, token);
+        let pool = Pool::unpack(self.sload(pool_slot));
+        let claimed = self.slot(TAG_CLAIMED, pool_slot, word(account), U256::ZERO);
+        let mut owed = Owed {
+            royalties: U256::ZERO,
+            proceeds: U256::ZERO,
+            pool: pool_slot,
+            claimed,
+        };
+        if pool.per_share == 0 && pool.pending == 0 {
+            return Ok(owed);
         }
-        let call = IMarketViews::getJobCall { jobId: job }.abi_encode();
-        let out = self.market_view(&call, 17)?;
-        let creator = Address::from_slice(&out[12..32]);
-        let proceeds = if creator == annotator { pending } else { 0 };
-        let call = IMarketViews::annotatorRecordCall {
+        let call = IJobSource::jobSourceCall { jobId: job }.abi_encode();
+        let out = self.source_view(source, &call, 5)?;
+        if Address::from_slice(&out[12..32]) == account {
+            owed.proceeds = U256::from(pool.pending);
+        }
+        let call = IJobSource::acceptedLabelsCall {
             jobId: job,
-            annotator,
+            annotator: account,
         }
         .abi_encode();
-        let out = self.market_view(&call, 3)?;
-        let approved: u128 = U256::from_be_slice(&out[64..96]).saturating_to();
-        // approved <= shares and acc × shares < 2^128 (checked at purchase).
-        let earned = U256::from(approved.saturating_mul(acc));
-        let royalties = earned.saturating_sub(self.sload(claimed_slot));
-        Ok((royalties, U256::from(proceeds), pool, claimed_slot))
+        let out = self.source_view(source, &call, 1)?;
+        let accepted: u128 = U256::from_be_slice(&out[..32]).saturating_to();
+        // accepted <= shares and per_share × shares < 2^128 (checked at purchase).
+        let earned = U256::from(accepted.saturating_mul(pool.per_share));
+        owed.royalties = earned.saturating_sub(self.sload(claimed));
+        Ok(owed)
     }
 
-    fn withdraw_royalties(&mut self, job: U256, token: Address, to: Address) -> Result<U256> {
+    fn withdraw_royalties(
+        &mut self,
+        source: Address,
+        job: U256,
+        token: Address,
+        to: Address,
+    ) -> Result<U256> {
         if to.is_zero() {
             return Err(err::<I::ZeroAddress>(&[]));
         }
-        let annotator = self.vm().msg_sender();
-        let (royalties, proceeds, pool, claimed_slot) = self.royalty(job, token, annotator)?;
-        let amount = royalties.saturating_add(proceeds);
+        let account = self.vm().msg_sender();
+        let owed = self.royalty(source, job, token, account)?;
+        let amount = owed.royalties.saturating_add(owed.proceeds);
         if amount.is_zero() {
             return Err(err::<I::NothingToWithdraw>(&[]));
         }
-        if !royalties.is_zero() {
+        if !owed.royalties.is_zero() {
             self.sstore(
-                claimed_slot,
-                self.sload(claimed_slot).saturating_add(royalties),
+                owed.claimed,
+                self.sload(owed.claimed).saturating_add(owed.royalties),
             );
         }
-        if !proceeds.is_zero() {
-            // Keep the per-share accumulator, zero the proceeds.
-            let (acc, _) = split(self.sload(pool));
-            self.sstore(pool, U256::from(acc).wrapping_shl(128));
+        if !owed.proceeds.is_zero() {
+            // Keep the per-share accumulator and the carry, zero the proceeds.
+            let mut pool = Pool::unpack(self.sload(owed.pool));
+            pool.pending = 0;
+            self.sstore(owed.pool, pool.pack());
         }
         self.emit(
             I::RoyaltyWithdrawn::SIGNATURE_HASH,
-            &[job, word(token), word(annotator)],
-            &[Arg::W(word(to)), Arg::W(amount)],
+            &[job, word(token), word(account)],
+            &[Arg::W(word(source)), Arg::W(word(to)), Arg::W(amount)],
         );
         if !stylus_kit::transfer_out(self.vm(), token, to, amount, u64::MAX) {
             return Err(err::<I::WithdrawFailed>(&[word(token), word(to)]));

@@ -536,15 +536,34 @@ fn burn_from_reverts_without_allowance() {
 }
 
 #[test]
-fn burn_from_zero_account_reverts_as_invalid_sender() {
+fn burn_from_zero_account_reverts_as_invalid_approver_like_openzeppelin() {
     let (vm, mut token) = funded();
     vm.set_sender(BOB);
     assert_eq!(
         token.burn_from(Address::ZERO, U256::ZERO).unwrap_err(),
-        RewardTokenError::InvalidSender(ERC20InvalidSender {
-            sender: Address::ZERO
+        RewardTokenError::InvalidApprover(ERC20InvalidApprover {
+            approver: Address::ZERO
         })
     );
+}
+
+#[test]
+fn transfer_from_zero_account_reverts_as_invalid_approver_like_openzeppelin() {
+    let (vm, mut token) = funded();
+    vm.set_sender(BOB);
+    assert_eq!(
+        token
+            .transfer_from(Address::ZERO, ALICE, U256::ZERO)
+            .unwrap_err(),
+        RewardTokenError::InvalidApprover(ERC20InvalidApprover {
+            approver: Address::ZERO
+        })
+    );
+    // A non-zero amount fails on the (zero) allowance first, as in OZ v5.
+    assert!(matches!(
+        token.transfer_from(Address::ZERO, ALICE, u(1)).unwrap_err(),
+        RewardTokenError::InsufficientAllowance(_)
+    ));
 }
 
 // ---------------------------------------------------------------------- pause

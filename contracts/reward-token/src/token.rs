@@ -163,7 +163,8 @@ impl RewardToken {
     ///
     /// # Errors
     /// * `ERC20InsufficientAllowance` if the caller's allowance is too small.
-    /// * `ERC20InvalidSender` / `ERC20InvalidReceiver` for zero addresses.
+    /// * `ERC20InvalidApprover` if `from` is zero (as OpenZeppelin v5).
+    /// * `ERC20InvalidReceiver` if `to` is zero.
     /// * `ERC20InsufficientBalance`, `EnforcedPause` as for `transfer`.
     ///
     /// # Events
@@ -209,8 +210,8 @@ impl RewardToken {
     /// Destroys `value` of `account`'s tokens using the caller's allowance.
     ///
     /// # Errors
-    /// * `ERC20InsufficientAllowance`, `ERC20InvalidSender` (zero `account`),
-    ///   `ERC20InsufficientBalance`, `EnforcedPause`.
+    /// * `ERC20InsufficientAllowance`, `ERC20InvalidApprover` (zero `account`,
+    ///   as OpenZeppelin v5), `ERC20InsufficientBalance`, `EnforcedPause`.
     ///
     /// # Events
     /// * `Transfer(account, 0, value)`.
@@ -635,6 +636,14 @@ impl RewardToken {
             return Ok(None);
         }
         match current.checked_sub(value) {
+            // OpenZeppelin v5 spends a finite allowance through `_approve`,
+            // which refuses the zero owner: `transferFrom(0, …)` and
+            // `burnFrom(0, …)` that pass the allowance check end here.
+            Some(_) if owner.is_zero() => {
+                Err(RewardTokenError::InvalidApprover(ERC20InvalidApprover {
+                    approver: owner,
+                }))
+            }
             Some(rest) => Ok(Some(rest)),
             None => Err(RewardTokenError::InsufficientAllowance(
                 ERC20InsufficientAllowance {

@@ -41,6 +41,10 @@ sol! {
     error NothingToWithdraw();
     /// The ETH transfer to `to` failed (or `to` is zero).
     error WithdrawFailed(address to);
+    /// A call to `token` failed, or its answer was not a successful ERC-20 answer.
+    error TokenCallFailed(address token);
+    /// The token delivered `received` instead of `expected`.
+    error UnsupportedToken(address token, uint256 expected, uint256 received);
 }
 
 /// Result of a contract call: revert data is a named custom error.
@@ -83,11 +87,14 @@ pub fn b(x: B256) -> U256 {
     U256::from_be_bytes(x.0)
 }
 
-/// Splits calldata into its selector and arguments.
+/// Splits calldata into its selector and arguments. Empty calldata (a plain
+/// ETH transfer) is `UnknownFunction(0)`; one to three bytes are
+/// `InvalidCalldata()`.
 pub fn split_selector(input: &[u8]) -> Result<([u8; 4], Args<'_>)> {
     match input {
         [a, b, c, d, rest @ ..] => Ok(([*a, *b, *c, *d], Args(rest))),
-        _ => Err(err::<UnknownFunction>(&[U256::ZERO])),
+        [] => Err(err::<UnknownFunction>(&[U256::ZERO])),
+        _ => Err(bad_calldata()),
     }
 }
 
@@ -263,33 +270,56 @@ pub fn sstore<H: Host + ?Sized>(vm: &H, slot: U256, value: U256) {
     unsafe { vm.storage_cache_bytes32(slot, B256::from(value)) };
 }
 
-/// An ERC-20 call succeeded: no return data, or a true word.
-pub fn erc20_ok(ret: &[u8]) -> bool {
-    ret.is_empty() || (ret.len() == 32 && U256::from_be_slice(ret) == U256::from(1))
-}
-
-/// `token.balanceOf(account)`, `None` if the call fails or returns garbage
-/// (for example when `token` has no code).
-pub fn token_balance<H: Host + ?Sized>(vm: &H, token: Address, account: Address) -> Option<U256> {
-    let mut data = [0u8; 36];
-    data[..4].copy_from_slice(&[0x70, 0xa0, 0x82, 0x31]);
-    data[16..].copy_from_slice(account.as_slice());
-    match static_call(vm, Call::new(), token, &data) {
-        Ok(ret) if ret.len() == 32 => Some(U256::from_be_slice(&ret)),
-        _ => None,
+/// Whether an ERC-20 call's answer means success, exactly as OpenZeppelin's
+/// `SafeERC20` reads it: no return data from an account that has code, or
+/// return data of at least 32 bytes whose first word is 1. Anything else
+/// (an account without code, a short answer, `false`) is a failure.
+pub fn erc20_ok<H: Host + ?Sized>(vm: &H, token: Address, ret: &[u8]) -> bool {
+    if ret.is_empty() {
+        return vm.code_size(token) > 0;
     }
+    ret.len() >= 32 && U256::from_be_slice(&ret[..32]) == U256::from(1)
 }
 
-fn three_words(selector: [u8; 4], a: U256, b: U256, c: U256) -> Vec<u8> {
-    let mut data = Vec::with_capacity(100);
+/// A static call with at most `gas`; the return data when it succeeded.
+pub fn view<H: Host + ?Sized>(vm: &H, to: Address, data: &[u8], gas: u64) -> Option<Vec<u8>> {
+    static_call(vm, Call::new().gas(gas), to, data).ok()
+}
+
+fn word_call(selector: [u8; 4], words: &[U256]) -> Vec<u8> {
+    let mut data = Vec::with_capacity(words.len().saturating_mul(32).saturating_add(4));
     data.extend_from_slice(&selector);
-    for w in [a, b, c] {
+    for w in words {
         data.extend_from_slice(&w.to_be_bytes::<32>());
     }
     data
 }
 
-/// `token.transferFrom(from, to, amount)`; true on success.
+/// `token.balanceOf(account)`, `None` if the call fails or returns garbage
+/// (for example when `token` has no code).
+pub fn token_balance<H: Host + ?Sized>(vm: &H, token: Address, account: Address) -> Option<U256> {
+    let data = word_call([0x70, 0xa0, 0x82, 0x31], &[word(account)]);
+    match view(vm, token, &data, u64::MAX) {
+        Some(ret) if ret.len() >= 32 => Some(U256::from_be_slice(&ret[..32])),
+        _ => None,
+    }
+}
+
+/// `token.allowance(owner, spender)`, zero if the call fails.
+pub fn token_allowance<H: Host + ?Sized>(
+    vm: &H,
+    token: Address,
+    owner: Address,
+    spender: Address,
+) -> U256 {
+    let data = word_call([0xdd, 0x62, 0xed, 0x3e], &[word(owner), word(spender)]);
+    match view(vm, token, &data, u64::MAX) {
+        Some(ret) if ret.len() >= 32 => U256::from_be_slice(&ret[..32]),
+        _ => U256::ZERO,
+    }
+}
+
+/// `token.transferFrom(from, to, amount)`; true on success (`SafeERC20` rules).
 pub fn transfer_from<H: Host + ?Sized>(
     vm: &H,
     token: Address,
@@ -297,12 +327,31 @@ pub fn transfer_from<H: Host + ?Sized>(
     to: Address,
     amount: U256,
 ) -> bool {
-    let data = three_words([0x23, 0xb8, 0x72, 0xdd], word(from), word(to), amount);
-    matches!(call(vm, Call::new().value(U256::ZERO), token, &data), Ok(ret) if erc20_ok(&ret))
+    let data = word_call([0x23, 0xb8, 0x72, 0xdd], &[word(from), word(to), amount]);
+    matches!(call(vm, Call::new().value(U256::ZERO), token, &data), Ok(ret) if erc20_ok(vm, token, &ret))
+}
+
+/// Pulls exactly `amount` of `token` from `from` into this contract with
+/// `transferFrom`, checking the balance before and after:
+/// `TokenCallFailed(token)` when the call fails, `UnsupportedToken` when a
+/// different amount arrived (fee-on-transfer or rebasing tokens).
+pub fn pull<H: Host + ?Sized>(vm: &H, token: Address, from: Address, amount: U256) -> Result<()> {
+    let this = vm.contract_address();
+    let failed = || err::<TokenCallFailed>(&[word(token)]);
+    let before = token_balance(vm, token, this).ok_or_else(failed)?;
+    if !transfer_from(vm, token, from, this, amount) {
+        return Err(failed());
+    }
+    let after = token_balance(vm, token, this).ok_or_else(failed)?;
+    let received = after.saturating_sub(before);
+    if received != amount {
+        return Err(err::<UnsupportedToken>(&[word(token), amount, received]));
+    }
+    Ok(())
 }
 
 /// Sends `amount` of `token` (zero: ETH) to `to` forwarding at most `gas`;
-/// true on success.
+/// true on success (`SafeERC20` rules for tokens).
 pub fn transfer_out<H: Host + ?Sized>(
     vm: &H,
     token: Address,
@@ -314,27 +363,90 @@ pub fn transfer_out<H: Host + ?Sized>(
     if token.is_zero() {
         return call(vm, ctx.value(amount), to, &[]).is_ok();
     }
-    let mut data = Vec::with_capacity(68);
-    data.extend_from_slice(&[0xa9, 0x05, 0x9c, 0xbb]);
-    data.extend_from_slice(&word(to).to_be_bytes::<32>());
-    data.extend_from_slice(&amount.to_be_bytes::<32>());
-    matches!(call(vm, ctx.value(U256::ZERO), token, &data), Ok(ret) if erc20_ok(&ret))
+    let data = word_call([0xa9, 0x05, 0x9c, 0xbb], &[word(to), amount]);
+    matches!(call(vm, ctx.value(U256::ZERO), token, &data), Ok(ret) if erc20_ok(vm, token, &ret))
 }
 
-/// `token.permit(owner, spender, value, deadline, v, r, s)` with
-/// `blob = abi.encode(deadline, v, r, s)`. The outcome is ignored: a permit
-/// may have been front-run, and the `transferFrom` that follows decides.
-pub fn try_permit<H: Host + ?Sized>(
+/// Runs `token.permit(owner, spender, value, deadline, v, r, s)` with
+/// `blob = abi.encode(deadline, v, r, s)`, then decides whether the pull may
+/// go ahead: yes when the permit succeeded, or when it failed but the
+/// allowance is exactly `value` — what the same permit leaves behind when
+/// someone front-ran it. A failed permit with any other allowance (a standing
+/// unlimited approval, say) is refused: the buyer signed for `value`, not for
+/// whatever the allowance allows.
+pub fn permit_then_check<H: Host + ?Sized>(
     vm: &H,
     token: Address,
     owner: Address,
-    spender: Address,
     value: U256,
     blob: &[u8],
-) {
-    let mut data = three_words([0xd5, 0x05, 0xac, 0xcf], word(owner), word(spender), value);
+) -> bool {
+    let spender = vm.contract_address();
+    let mut data = word_call(
+        [0xd5, 0x05, 0xac, 0xcf],
+        &[word(owner), word(spender), value],
+    );
     data.extend_from_slice(blob);
-    let _ = call(vm, Call::new().value(U256::ZERO), token, &data);
+    call(vm, Call::new().value(U256::ZERO), token, &data).is_ok()
+        || token_allowance(vm, token, owner, spender) == value
+}
+
+/// Half the secp256k1 group order: larger `s` values are malleable (EIP-2).
+pub const SECP256K1_HALF_N: U256 = U256::from_limbs([
+    0xdfe9_2f46_681b_20a0,
+    0x5d57_6e73_57a4_501d,
+    0xffff_ffff_ffff_ffff,
+    0x7fff_ffff_ffff_ffff,
+]);
+
+/// `bytes4(keccak256("isValidSignature(bytes32,bytes)"))`, EIP-1271's magic value.
+pub const EIP1271_MAGIC: [u8; 4] = [0x16, 0x26, 0xba, 0x7e];
+
+/// Whether `signature` authorises `digest` for `signer`, exactly as
+/// OpenZeppelin's `SignatureChecker.isValidSignatureNow` decides: a 65-byte
+/// `r ‖ s ‖ v` ECDSA signature (low `s`, `v` 27 or 28) recovering to `signer`
+/// is valid whatever code `signer` has (so EIP-7702-delegated accounts still
+/// sign with their key); otherwise a contract `signer` is asked
+/// `isValidSignature(digest, signature)` with at most `gas`, and only a
+/// successful answer of at least 32 bytes whose first word is the magic value
+/// padded with zeros counts.
+pub fn signature_valid<H: Host + ?Sized>(
+    vm: &H,
+    signer: Address,
+    digest: B256,
+    signature: &[u8],
+    gas: u64,
+) -> bool {
+    if signature.len() == 65 {
+        let v = signature[64];
+        let s = U256::from_be_slice(&signature[32..64]);
+        if s <= SECP256K1_HALF_N && (v == 27 || v == 28) {
+            let mut input = [0u8; 128];
+            input[..32].copy_from_slice(digest.as_slice());
+            input[63] = v;
+            input[64..].copy_from_slice(&signature[..64]);
+            let ecrecover = Address::with_last_byte(1);
+            if let Some(out) = view(vm, ecrecover, &input, u64::MAX) {
+                if out.len() == 32 && !signer.is_zero() && out[12..] == signer.as_slice()[..] {
+                    return true;
+                }
+            }
+        }
+    }
+    if vm.code_size(signer) == 0 {
+        return false;
+    }
+    let len = signature.len();
+    let mut data = Vec::with_capacity(len.saturating_add(132));
+    data.extend_from_slice(&EIP1271_MAGIC);
+    data.extend_from_slice(digest.as_slice());
+    data.extend_from_slice(&U256::from(64).to_be_bytes::<32>());
+    data.extend_from_slice(&U256::from(len).to_be_bytes::<32>());
+    data.extend_from_slice(signature);
+    data.resize(len.next_multiple_of(32).saturating_add(100), 0);
+    let mut magic = [0u8; 32];
+    magic[..4].copy_from_slice(&EIP1271_MAGIC);
+    matches!(view(vm, signer, &data, gas), Some(ret) if ret.len() >= 32 && ret[..32] == magic)
 }
 
 /// A big-endian unsigned integer of at most 16 bytes (packed storage words).

@@ -357,6 +357,22 @@ impl Devnet {
         db.insert_account_info(address, info);
     }
 
+    /// Sets the code of `address` (as `anvil_setCode` does); an EIP-7702
+    /// delegation designator `0xef0100 ‖ address` makes it a delegated EOA.
+    pub fn set_code(&mut self, address: Address, code: Bytes) {
+        let db = &mut self.ctx_mut().journaled_state.database;
+        let mut info = db
+            .cache
+            .accounts
+            .get(&address)
+            .map(|a| a.info.clone())
+            .unwrap_or_default();
+        let code = Bytecode::new_raw(code);
+        info.code_hash = code.hash_slow();
+        info.code = Some(code);
+        db.insert_account_info(address, info);
+    }
+
     /// Moves time forward by `seconds` (takes effect for the next block).
     pub fn warp(&mut self, seconds: u64) {
         let t = self.timestamp().saturating_add(seconds);
@@ -735,10 +751,25 @@ impl Devnet {
         salt: B256,
         value: U256,
     ) -> Result<(Address, Receipt), ChainError> {
+        let init = constructor_calldata(constructor_args);
+        self.deploy_via_deployer_with(from, wasm, &init, init_value, salt, value)
+    }
+
+    /// [`Devnet::deploy_via_deployer`] with raw `initData` (empty: the
+    /// program has no constructor, as `cargo stylus deploy` sends it then).
+    pub fn deploy_via_deployer_with(
+        &mut self,
+        from: Address,
+        wasm: &[u8],
+        init_data: &[u8],
+        init_value: U256,
+        salt: B256,
+        value: U256,
+    ) -> Result<(Address, Receipt), ChainError> {
         let code = labelmint_wasm::to_stylus_code(wasm);
         let call = IStylusDeployer::deployCall {
             bytecode: init_code_returning(&code).into(),
-            initData: constructor_calldata(constructor_args).into(),
+            initData: init_data.to_vec().into(),
             initValue: init_value,
             salt,
         };

@@ -29,13 +29,17 @@ use crate::{
 
 /// Usage of the on-chain subcommands.
 pub const USAGE: &str = "on-chain (options: --rpc URL, --keystore FILE, --deployments DIR, --market ADDR, --registry ADDR, --store DIR, --storage local|0g, --zg-node URL, --zg-indexer URL):
-       labelmint job create --data-root R --tasks N --reward WEI [--replication K] [--schema categorical|bbox|polygon|text] [--classes C] [--claim-secs S] [--deadline-secs S] [--review-secs S] [--max-claim M] [--metadata H]
+       labelmint job create --data-root R --tasks N --reward WEI --terms ID [--schema categorical|bbox|polygon|text] [--classes C] [--claim-secs S] [--deadline-secs S] [--review-secs S] [--max-held M] [--metadata H]
+       labelmint arbiter register [--token ADDR] --fee WEI --bond WEI [--dispute-secs S] [--ruling-secs S]   (offer to arbitrate; prints the terms id)
        labelmint job status <jobId>
        labelmint job export <jobId> --format jsonl-chat|jsonl-instruction|jsonl-completion --classes a,b,... [--instruction TEXT] --out FILE   (categorical text jobs: majority of approved votes)
        labelmint task claim <jobId> <t1,t2,...>
        labelmint task submit <jobId> --batch FILE [--sign-only OUT]     (one signature for all the batch's tasks)
        labelmint task relay FILE                                        (submit someone's signed batch, paying the gas)
        labelmint review approve <jobId> <batchId,...> | review reject <jobId> <batchId> --tasks t1,t2 [--reason N]
+       labelmint review dispute <jobId> <batchId>   (the annotator, bonding the job's dispute bond)
+       labelmint review rule <jobId> <batchId> --overturn|--uphold   (the job's arbiter)
+       labelmint review settle <jobId> <batchId,...>   (anyone, once the dispute or ruling window passed)
        labelmint audit <jobId> [--json]
        labelmint dataset publish --root R --job J --format coco|jsonl-chat|jsonl-instruction|jsonl-completion --price WEI [--metadata H]
        labelmint dataset buy <datasetId> [--for ADDR] | dataset download <datasetId> --out FILE
@@ -365,9 +369,10 @@ fn batches(c: &Chain, job: U256) -> Result<Vec<Submitted>> {
     Ok(out)
 }
 
-/// Per task, the majority class of the job's approved votes (batches with a
-/// `WorkApproved`, minus tasks with a `WorkRejected`); tasks without a
-/// strict majority are left out and counted.
+/// Per task, the majority class of the job's approved votes (tasks of
+/// batches a `BatchReviewed` approved, plus rejections overturned in a
+/// `RejectionSettled`); tasks without a strict majority are left out and
+/// counted.
 fn approved_consensus(
     c: &Chain,
     job: U256,
@@ -375,26 +380,38 @@ fn approved_consensus(
     classes: u16,
 ) -> Result<(Vec<(u32, u16)>, usize)> {
     let topic = B256::from(job);
-    let approved: std::collections::BTreeSet<U256> = c
-        .logs::<IMarket::WorkApproved>(c.market, topic)?
-        .into_iter()
-        .map(|(e, _)| e.batchId)
-        .collect();
-    let rejected: std::collections::BTreeSet<(U256, u32)> = c
-        .logs::<IMarket::WorkRejected>(c.market, topic)?
-        .into_iter()
-        .map(|(e, _)| (e.batchId, e.taskId))
-        .collect();
+    let submitted = batches(c, job)?;
+    let mut accepted: std::collections::BTreeSet<(U256, u32)> = std::collections::BTreeSet::new();
+    let mut rejected: BTreeMap<U256, Vec<u32>> = BTreeMap::new();
+    for (e, _) in c.logs::<IMarket::BatchReviewed>(c.market, topic)? {
+        let Some(s) = submitted.iter().find(|s| s.id == e.batchId) else {
+            continue;
+        };
+        for (i, &t) in s.batch.tasks.iter().enumerate() {
+            if e.verdicts.get(i).copied().unwrap_or(0) == 0 {
+                accepted.insert((e.batchId, t));
+            } else {
+                rejected.entry(e.batchId).or_default().push(t);
+            }
+        }
+    }
+    for (e, _) in c.logs::<IMarket::RejectionSettled>(c.market, topic)? {
+        if e.outcome == 3 || e.outcome == 4 {
+            for t in rejected.remove(&e.batchId).unwrap_or_default() {
+                accepted.insert((e.batchId, t));
+            }
+        }
+    }
     let mut answers = std::collections::BTreeMap::new();
     let mut annotators = std::collections::BTreeMap::new();
-    for s in batches(c, job)? {
-        if !approved.contains(&s.id) || s.batch.payload.len() != s.batch.tasks.len() {
+    for s in submitted {
+        if s.batch.payload.len() != s.batch.tasks.len() {
             continue;
         }
         let next = annotators.len() as u32;
         let who = *annotators.entry(s.batch.annotator).or_insert(next);
         for (&t, &l) in s.batch.tasks.iter().zip(&s.batch.payload) {
-            if !rejected.contains(&(s.id, t)) {
+            if accepted.contains(&(s.id, t)) {
                 answers.insert((t, who), u16::from(l));
             }
         }
@@ -427,6 +444,50 @@ fn approved_consensus(
     Ok((labels, left))
 }
 
+/// The rejection of batch `batch` of `job` as the events record it: the
+/// rejected tasks from `BatchReviewed` and `LabelsSubmitted`, and the time
+/// that counts (the dispute's when `RejectionDisputed` exists, else the
+/// review's).
+fn rejection(c: &Chain, job: U256, batch: U256) -> Result<crate::market::Rejection> {
+    let topic = B256::from(job);
+    let submitted = batches(c, job)?;
+    let s = submitted
+        .iter()
+        .find(|s| s.id == batch)
+        .ok_or_else(|| anyhow!("no batch {batch} in job {job}"))?;
+    let review = c
+        .logs::<IMarket::BatchReviewed>(c.market, topic)?
+        .into_iter()
+        .map(|(e, _)| e)
+        .find(|e| e.batchId == batch && e.rejected > 0)
+        .ok_or_else(|| anyhow!("batch {batch} of job {job} has no rejection"))?;
+    let tasks = s
+        .batch
+        .tasks
+        .iter()
+        .zip(review.verdicts.iter())
+        .filter(|(_, &v)| v != 0)
+        .map(|(&t, _)| t)
+        .collect();
+    let mut r = crate::market::Rejection {
+        job,
+        batch,
+        annotator: review.annotator,
+        at: review.reviewedAt,
+        tasks,
+        disputed: false,
+    };
+    if let Some((d, _)) = c
+        .logs::<IMarket::RejectionDisputed>(c.market, topic)?
+        .into_iter()
+        .find(|(d, _)| d.batchId == batch)
+    {
+        r.at = d.disputedAt;
+        r.disputed = true;
+    }
+    Ok(r)
+}
+
 /// The job's `getJob`, or a clear error for an unknown id.
 fn job(c: &Chain, id: U256) -> Result<IMarket::getJobReturn> {
     let j = c.call(c.market, &IMarket::getJobCall { jobId: id })?;
@@ -452,7 +513,6 @@ pub fn run(cmd: &str, rest: &[&str]) -> Result<()> {
         ("job", "create") => {
             let tasks: u32 = a.need("tasks")?.parse().context("--tasks")?;
             let reward: u128 = a.need("reward")?.parse().context("--reward")?;
-            let k: u8 = a.num("replication", 1)?;
             let schema = schema(a.flag("schema").unwrap_or("categorical"))?;
             let now = c.now()?;
             let call = IMarket::createJobCall {
@@ -464,21 +524,44 @@ pub fn run(cmd: &str, rest: &[&str]) -> Result<()> {
                 token: Address::ZERO,
                 rewardPerTask: reward,
                 taskCount: tasks,
-                replication: k,
                 schema,
                 numClasses: a.num("classes", if schema == 0 { 2 } else { 0 })?,
                 claimDuration: a.num("claim-secs", 1_800)?,
                 submitDeadline: now + a.num::<u64>("deadline-secs", 7 * 86_400)?,
                 reviewWindow: a.num("review-secs", 86_400)?,
-                maxClaim: a.num("max-claim", 32)?,
-                consensus: 0,
-                minStake: U256::ZERO,
+                maxHeld: a.num("max-held", 256)?,
+                arbiterTerms: a.need("terms")?.parse().context("--terms")?,
             };
-            let escrow = U256::from(reward) * U256::from(tasks) * U256::from(k);
+            let escrow = U256::from(reward) * U256::from(tasks);
             c.send(c.market, &call, escrow)?;
             let id = c.call(c.market, &IMarket::jobCountCall {})?;
             println!("{id}");
-            eprintln!("job {id}: {tasks} tasks × {k} × {reward} wei escrowed ({escrow} wei)");
+            eprintln!("job {id}: {tasks} tasks × {reward} wei escrowed ({escrow} wei)");
+        }
+        ("arbiter", "register") => {
+            let call = IMarket::registerArbiterTermsCall {
+                token: a
+                    .flag("token")
+                    .map_or(Ok(Address::ZERO), str::parse)
+                    .context("--token")?,
+                fee: a.need("fee")?.parse().context("--fee")?,
+                bond: a.need("bond")?.parse().context("--bond")?,
+                disputeWindow: a.num("dispute-secs", 2 * 86_400)?,
+                rulingWindow: a.num("ruling-secs", 3 * 86_400)?,
+            };
+            let r = c.send(c.market, &call, U256::ZERO)?;
+            let id = r
+                .inner
+                .logs()
+                .iter()
+                .find_map(|l| IMarket::ArbiterTermsRegistered::decode_log_data(l.data()).ok())
+                .map(|e| e.termsId)
+                .ok_or_else(|| anyhow!("no ArbiterTermsRegistered in the receipt"))?;
+            println!("{id}");
+            eprintln!(
+                "terms {id}: {} arbitrates for {} wei a dispute",
+                c.from, call.fee
+            );
         }
         ("job", "status") => {
             let id: U256 = a.pos(1, "<jobId>")?.parse()?;
@@ -489,10 +572,10 @@ pub fn run(cmd: &str, rest: &[&str]) -> Result<()> {
                 .unwrap_or("?");
             let view = serde_json::json!({
                 "job": id.to_string(), "status": status, "creator": j.creator, "token": j.token,
-                "rewardPerTask": j.rewardPerTask.to_string(), "tasks": j.taskCount, "replication": j.replication,
+                "rewardPerTask": j.rewardPerTask.to_string(), "tasks": j.taskCount,
                 "schema": j.schema, "classes": j.numClasses, "dataRoot": j.dataRoot, "metadataHash": j.metadataHash,
                 "claimSeconds": j.claimDuration, "submitDeadline": j.submitDeadline, "reviewSeconds": j.reviewWindow,
-                "maxClaim": j.maxClaim, "reserved": j.reserved, "approved": j.approved, "batches": j.batches,
+                "maxHeld": j.maxHeld, "reserved": j.reserved, "approved": j.approved, "batches": j.batches,
                 "escrow": j.escrow.to_string(),
             });
             println!("{}", serde_json::to_string_pretty(&view)?);
@@ -563,7 +646,18 @@ pub fn run(cmd: &str, rest: &[&str]) -> Result<()> {
             let j = job(&c, id)?;
             let (task_ids, payload) = batch_payload(&a, &c, id, j.schema)?;
             if let Some(out) = a.flag("sign-only") {
-                let nonce = c.call(c.market, &IMarket::noncesCall { annotator: c.from })?;
+                // The first unused bit of the annotator's first nonce word.
+                let bits = c.call(
+                    c.market,
+                    &IMarket::nonceBitmapCall {
+                        annotator: c.from,
+                        wordPos: U256::ZERO,
+                    },
+                )?;
+                let free = (0..256usize)
+                    .find(|&i| !bits.bit(i))
+                    .ok_or_else(|| anyhow!("nonce word 0 is used up"))?;
+                let nonce = U256::from(free);
                 let deadline = U256::from(j.submitDeadline);
                 let batch = crate::market::SubmitBatch {
                     annotator: c.from,
@@ -577,7 +671,8 @@ pub fn run(cmd: &str, rest: &[&str]) -> Result<()> {
                 let signature = crate::market::sign_batch(&key, c.market, c.chain_id, &batch)?;
                 let signed = serde_json::json!({
                     "annotator": c.from, "jobId": id.to_string(), "taskIds": task_ids, "payload": payload,
-                    "deadline": deadline.to_string(), "signature": signature, "market": c.market, "chainId": c.chain_id,
+                    "nonce": nonce.to_string(), "deadline": deadline.to_string(), "signature": signature,
+                    "market": c.market, "chainId": c.chain_id,
                 });
                 std::fs::write(out, serde_json::to_vec_pretty(&signed)?)?;
                 eprintln!(
@@ -617,6 +712,7 @@ pub fn run(cmd: &str, rest: &[&str]) -> Result<()> {
                 jobId: field("jobId")?.parse()?,
                 taskIds: serde_json::from_value(s["taskIds"].clone())?,
                 payload: field("payload")?.parse()?,
+                nonce: field("nonce")?.parse()?,
                 deadline: field("deadline")?.parse()?,
                 signature: field("signature")?.parse()?,
             };
@@ -628,6 +724,63 @@ pub fn run(cmd: &str, rest: &[&str]) -> Result<()> {
                 call.annotator
             );
         }
+        ("review", "dispute") => {
+            let id: U256 = a.pos(1, "<jobId>")?.parse()?;
+            let batch: U256 = a.pos(2, "<batchId>")?.parse()?;
+            let r = rejection(&c, id, batch)?;
+            if r.disputed {
+                bail!("batch {batch} of job {id} is already disputed");
+            }
+            let terms = c.call(c.market, &IMarket::disputeTermsCall { jobId: id })?;
+            let value = if job(&c, id)?.token.is_zero() {
+                U256::from(terms.disputeBond)
+            } else {
+                U256::ZERO
+            };
+            c.send(c.market, &r.dispute_call(), value)?;
+            println!(
+                "disputed the rejection of {} tasks of batch {batch}: bond {} wei; {} rules",
+                r.tasks.len(),
+                terms.disputeBond,
+                terms.arbiter
+            );
+        }
+        ("review", "rule") => {
+            let id: U256 = a.pos(1, "<jobId>")?.parse()?;
+            let batch: U256 = a.pos(2, "<batchId>")?.parse()?;
+            let overturn = match (a.flag("overturn"), a.flag("uphold")) {
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                _ => bail!("review rule: pass exactly one of --overturn or --uphold"),
+            };
+            let r = rejection(&c, id, batch)?;
+            if !r.disputed {
+                bail!("batch {batch} of job {id} is not disputed");
+            }
+            c.send(c.market, &r.rule_call(overturn), U256::ZERO)?;
+            println!(
+                "batch {batch}: rejection {}",
+                if overturn {
+                    "overturned, the annotator is paid"
+                } else {
+                    "upheld, the tasks reopen"
+                }
+            );
+        }
+        ("review", "settle") => {
+            let id: U256 = a.pos(1, "<jobId>")?.parse()?;
+            let wanted: Vec<U256> = ids(a.pos(2, "<batch ids>")?)?;
+            let list: Vec<crate::market::Rejection> = wanted
+                .iter()
+                .map(|b| rejection(&c, id, *b))
+                .collect::<Result<_>>()?;
+            c.send(
+                c.market,
+                &crate::market::settle_rejections_call(&list),
+                U256::ZERO,
+            )?;
+            println!("settled {} rejections of job {id}", list.len());
+        }
         ("review", verdict @ ("approve" | "reject")) => {
             let id: U256 = a.pos(1, "<jobId>")?.parse()?;
             let wanted: Vec<U256> = ids(a.pos(2, "<batch ids>")?)?;
@@ -637,44 +790,51 @@ pub fn run(cmd: &str, rest: &[&str]) -> Result<()> {
                     .find(|s| s.id == *b)
                     .ok_or_else(|| anyhow!("no batch {b} in job {id}"))
             };
-            if verdict == "approve" {
-                let chosen: Vec<&Submitted> = wanted.iter().map(pick).collect::<Result<_>>()?;
-                let call = IMarket::approveBatchesCall {
-                    jobId: id,
-                    batchIds: chosen.iter().map(|s| s.id).collect(),
-                    annotators: chosen.iter().map(|s| s.batch.annotator).collect(),
-                    submittedAts: chosen.iter().map(|s| s.batch.submitted_at).collect(),
-                    taskCounts: chosen.iter().map(|s| s.batch.tasks.len() as u32).collect(),
-                    taskIds: chosen.iter().flat_map(|s| s.batch.tasks.clone()).collect(),
-                };
-                c.send(c.market, &call, U256::ZERO)?;
-                println!("approved {} batches of job {id}", chosen.len());
+            let chosen: Vec<&Submitted> = if verdict == "approve" {
+                wanted.iter().map(pick).collect::<Result<_>>()?
             } else {
-                let s = pick(&wanted[0])?;
+                vec![pick(wanted.first().ok_or_else(|| anyhow!("no batch id"))?)?]
+            };
+            let mut verdicts: Vec<u8> = Vec::new();
+            let mut value = U256::ZERO;
+            if verdict == "reject" {
                 let rejected: Vec<u32> = ids(a.need("tasks")?)?;
                 let reason: u8 = a.num("reason", 1)?;
                 if reason == 0 {
                     bail!("--reason must be non-zero (0 means approve)");
                 }
-                let verdicts: Vec<u8> = s
+                verdicts = chosen[0]
                     .batch
                     .tasks
                     .iter()
                     .map(|t| if rejected.contains(t) { reason } else { 0 })
                     .collect();
-                let call = IMarket::reviewBatchCall {
-                    jobId: id,
-                    batchId: s.id,
-                    annotator: s.batch.annotator,
-                    submittedAt: s.batch.submitted_at,
-                    taskIds: s.batch.tasks.clone(),
-                    verdicts: verdicts.into(),
-                };
-                c.send(c.market, &call, U256::ZERO)?;
+                if verdicts.iter().all(|&v| v == 0) {
+                    bail!("--tasks names no task of batch {}", chosen[0].id);
+                }
+                let j = job(&c, id)?;
+                if j.token.is_zero() {
+                    let terms = c.call(c.market, &IMarket::disputeTermsCall { jobId: id })?;
+                    value = U256::from(terms.arbiterFee);
+                }
+            }
+            let call = IMarket::reviewBatchesCall {
+                jobId: id,
+                batchIds: chosen.iter().map(|s| s.id).collect(),
+                annotators: chosen.iter().map(|s| s.batch.annotator).collect(),
+                submittedAts: chosen.iter().map(|s| s.batch.submitted_at).collect(),
+                taskCounts: chosen.iter().map(|s| s.batch.tasks.len() as u32).collect(),
+                taskIds: chosen.iter().flat_map(|s| s.batch.tasks.clone()).collect(),
+                verdicts: verdicts.clone().into(),
+            };
+            c.send(c.market, &call, value)?;
+            if verdict == "approve" {
+                println!("approved {} batches of job {id}", chosen.len());
+            } else {
+                let n = verdicts.iter().filter(|&&v| v != 0).count();
                 println!(
-                    "batch {}: {} tasks rejected (reason {reason}), the rest approved",
-                    s.id,
-                    rejected.len()
+                    "batch {}: {n} tasks rejected (held until the dispute window ends; arbiter fee {value} wei deposited), the rest approved",
+                    chosen[0].id
                 );
             }
         }
@@ -714,6 +874,11 @@ pub fn run(cmd: &str, rest: &[&str]) -> Result<()> {
                 format,
                 price: a.need("price")?.parse().context("--price")?,
                 paymentToken: Address::ZERO,
+                source: if a.flag("job").is_some() {
+                    c.market
+                } else {
+                    Address::ZERO
+                },
                 sourceJobId: a.num("job", U256::ZERO)?,
                 previousVersion: a.num("previous", U256::ZERO)?,
                 carryLicenses: false,
@@ -740,6 +905,8 @@ pub fn run(cmd: &str, rest: &[&str]) -> Result<()> {
                 &IRegistry::purchaseCall {
                     datasetId: id,
                     licensee,
+                    token: d.paymentToken,
+                    maxPrice: d.price,
                 },
                 U256::from(d.price),
             )?;

@@ -1,18 +1,20 @@
-//! `labelmint demo`: the lifecycle that exists so far, on the embedded chain.
+//! `labelmint demo`: the whole marketplace on the embedded chain.
 //!
-//! The RewardToken and the AnnotationMarket are deployed the way
-//! `cargo stylus deploy` does it (one StylusDeployer transaction each that
-//! creates, activates and constructs). A creator escrows a 12-task labeling
-//! job in RewardToken with a permit in the same call; one annotator claims
-//! and submits, another signs a batch that a relayer submits (no gas for the
-//! annotator); the creator approves with one rejection, paying at once; a
-//! third annotator redoes the rejected task; after the review window anyone
-//! settles the rest; the job completes with its escrow fully paid out. The
-//! creator publishes the dataset package in the DatasetRegistry (provenance
-//! read from the market), a buyer licenses it for a fine-tuning service, the
-//! annotators withdraw their royalties and the creator the proceeds. An
-//! incident pause of the token ends it. Quality and staking (#5) join when
-//! that contract lands; nothing here pretends it exists.
+//! The RewardToken and the AnnotationMarket (two programs: the market and
+//! its extension) are deployed the way `cargo stylus deploy` does it (one
+//! StylusDeployer transaction each that creates, activates and constructs).
+//! A creator escrows a 12-task labeling job in RewardToken with a permit in
+//! the same call, naming an expert as arbiter; one annotator claims and
+//! submits, another signs a batch that a relayer submits (no gas for the
+//! annotator), a third submits directly; the creator approves with one
+//! rejection, paying at once and depositing the arbiter's fee; the annotator
+//! disputes with a bond and the expert overturns the rejection; after the
+//! review window anyone settles the rest; the job completes with its escrow
+//! fully paid out. The creator publishes the dataset package in the
+//! DatasetRegistry (provenance read from the market), a buyer licenses it for
+//! a fine-tuning service, the annotators withdraw their royalties and the
+//! creator the proceeds. Then a consensus job on the QualityHub and a box job
+//! on the QualityCourt; an incident pause of the token ends it.
 
 use std::fmt::Write as _;
 
@@ -24,8 +26,8 @@ use labelmint_devnet::{Devnet, Receipt};
 use crate::{
     artifacts,
     market::{
-        approve_batches_call, sign_batch, AnnotationMarketConstructor, Batch, IMarket, JobSpec,
-        SubmitBatch,
+        review_batches_call, sign_batch, AnnotationMarketConstructor, Batch, IMarket, JobSpec,
+        MarketWasm, Rejection, SubmitBatch,
     },
     sign_permit, IRewardToken, Permit, RewardTokenConstructor,
 };
@@ -86,7 +88,7 @@ fn transact(
 pub fn run() -> Result<String> {
     let mut out = String::new();
     let (wasm, rebuilt) = artifacts::program("reward_token")?;
-    let (market_wasm, _) = artifacts::program("annotation_market")?;
+    let market_wasm = MarketWasm::load()?;
     let (registry_wasm, _) = artifacts::program("dataset_registry")?;
     let mut chain = Devnet::new();
     let admin = chain.account(0);
@@ -112,9 +114,11 @@ pub fn run() -> Result<String> {
     )?;
     writeln!(
         out,
-        "AnnotationMarket program: {} bytes of wasm, {} bytes deployed (brotli)",
-        market_wasm.len(),
-        labelmint_wasm::to_stylus_code(&market_wasm).len()
+        "AnnotationMarket programs: {} + {} bytes of wasm (market + extension), {} + {} bytes deployed (brotli)",
+        market_wasm.market.len(),
+        market_wasm.extension.len(),
+        labelmint_wasm::to_stylus_code(&market_wasm.market).len(),
+        labelmint_wasm::to_stylus_code(&market_wasm.extension).len()
     )?;
     writeln!(out)?;
     writeln!(
@@ -198,12 +202,30 @@ pub fn run() -> Result<String> {
         .abi_encode(),
     )?;
 
-    // 3. The market, deployed the same way.
-    let market_args = AnnotationMarketConstructor::constructorCall { admin }.abi_encode();
+    // 3. The market, deployed the same way: its extension (no constructor),
+    // then the market pointing at it.
+    let (extension, receipt) = chain
+        .deploy_via_deployer_with(
+            admin,
+            &market_wasm.extension,
+            &[],
+            U256::ZERO,
+            B256::ZERO,
+            unit,
+        )
+        .map_err(|e| anyhow!("deploy market extension: {e}"))?;
+    steps.push(Step {
+        what: format!(
+            "deploy + activate AnnotationMarket extension at {extension} (StylusDeployer)"
+        ),
+        receipt,
+    });
+    let market_args =
+        AnnotationMarketConstructor::constructorCall { admin, extension }.abi_encode();
     let (market, receipt) = chain
         .deploy_via_deployer(
             admin,
-            &market_wasm,
+            &market_wasm.market,
             &market_args,
             U256::ZERO,
             B256::ZERO,
@@ -225,12 +247,33 @@ pub fn run() -> Result<String> {
         transact(chain, steps, market, from, U256::ZERO, what, data)
     };
 
-    // 4. A 12-task categorical job paid in LMR, escrow pulled with a permit.
+    // 4. An expert (account 8) offers to arbitrate LMR jobs; a 12-task
+    // categorical job paid in LMR names those terms, its escrow pulled with
+    // a permit.
+    let expert = chain.account(8);
+    chain.set_balance(expert, unit);
+    let (arbiter_fee, dispute_bond) = (10u128.pow(18), 2 * 10u128.pow(18));
+    let r = to_market(
+        &mut chain,
+        &mut steps,
+        expert,
+        "an expert offers to arbitrate LMR jobs: fee 1 LMR, bond 2 LMR, 2 days to dispute, 3 to rule".into(),
+        IMarket::registerArbiterTermsCall {
+            token,
+            fee: arbiter_fee,
+            bond: dispute_bond,
+            disputeWindow: 2 * 24 * 3600,
+            rulingWindow: 3 * 24 * 3600,
+        }
+        .abi_encode(),
+    )?;
+    let terms = IMarket::registerArbiterTermsCall::abi_decode_returns(&r.output)?;
     let spec = JobSpec {
         token,
         reward: 10 * 10u128.pow(18),
         tasks: 12,
         review_window: 24 * 3600,
+        terms,
         ..JobSpec::default()
     };
     let creator_key = chain.accounts()[1].key;
@@ -252,7 +295,7 @@ pub fn run() -> Result<String> {
         &mut chain,
         &mut steps,
         creator,
-        "creator escrows a 12-task job, 10 LMR per task (permit + transferFrom in one call)".into(),
+        "creator escrows a 12-task job, 10 LMR per task, under the expert's terms (permit + transferFrom in one call)".into(),
         create.abi_encode(),
     )?;
     let job = IMarket::createJobCall::abi_decode_returns(&r.output)?;
@@ -285,15 +328,16 @@ pub fn run() -> Result<String> {
     let batch1 = Batch::from_receipt(&r).ok_or_else(|| anyhow!("no batch"))?;
 
     // 6. Annotator 2 signs a batch; the relayer pays the gas.
-    let second: Vec<u32> = (6..12).collect();
-    let labels = vec![3u8, 2, 1, 0, 3, 2];
+    let second: Vec<u32> = (6..9).collect();
+    let labels = vec![3u8, 2, 1];
     let sig_deadline = U256::from(chain.timestamp() + 600);
+    let nonce = U256::from(0x5eed_u64);
     let signed = SubmitBatch {
         annotator: annotators[1],
         jobId: job,
         taskIds: second.clone(),
         payload: labels.clone().into(),
-        nonce: U256::ZERO,
+        nonce,
         deadline: sig_deadline,
     };
     let key2 = chain.accounts()[3].key;
@@ -302,12 +346,14 @@ pub fn run() -> Result<String> {
         &mut chain,
         &mut steps,
         relayer,
-        "relayer submits annotator 2's signed batch of 6 (annotator pays no gas)".into(),
+        "relayer submits annotator 2's signed batch of 3 (annotator pays no gas; unordered nonce)"
+            .into(),
         IMarket::submitBatchBySigCall {
             annotator: annotators[1],
             jobId: job,
             taskIds: second,
             payload: labels.into(),
+            nonce,
             deadline: sig_deadline,
             signature,
         }
@@ -315,39 +361,74 @@ pub fn run() -> Result<String> {
     )?;
     let batch2 = Batch::from_receipt(&r).ok_or_else(|| anyhow!("no batch"))?;
 
-    // 7. The creator reviews batch 1: task 3 rejected, five approved and paid.
-    to_market(
-        &mut chain,
-        &mut steps,
-        creator,
-        "creator approves 5 of annotator 1's labels, rejects task 3 (reason 2): 50 LMR paid at once".into(),
-        IMarket::reviewBatchCall {
-            jobId: job,
-            batchId: batch1.id,
-            annotator: batch1.annotator,
-            submittedAt: batch1.submitted_at,
-            taskIds: batch1.tasks.clone(),
-            verdicts: vec![0u8, 0, 0, 2, 0, 0].into(),
-        }
-        .abi_encode(),
-    )?;
-
-    // 8. Task 3 reopened: annotator 3 labels it directly.
+    // 7. Annotator 3 takes the last three tasks directly.
     let r = to_market(
         &mut chain,
         &mut steps,
         annotators[2],
-        "annotator 3 labels the reopened task 3 (claim and submit in one call)".into(),
+        "annotator 3 labels tasks 9-11 (claim and submit in one call)".into(),
         IMarket::submitBatchCall {
             jobId: job,
-            taskIds: vec![3],
-            payload: vec![3u8].into(),
+            taskIds: vec![9, 10, 11],
+            payload: vec![3u8, 0, 1].into(),
         }
         .abi_encode(),
     )?;
     let batch3 = Batch::from_receipt(&r).ok_or_else(|| anyhow!("no batch"))?;
 
-    // 9. The creator goes quiet; after the review window anyone settles.
+    // 8. The creator reviews batch 1: task 3 rejected, five approved and
+    // paid; the rejection holds task 3's reward and the arbiter's fee.
+    send(
+        &mut chain,
+        &mut steps,
+        creator,
+        "creator approves the market for arbiter-fee deposits (1 LMR each)".into(),
+        IRewardToken::approveCall {
+            spender: market,
+            value: U256::from(arbiter_fee),
+        }
+        .abi_encode(),
+    )?;
+    let r = to_market(
+        &mut chain,
+        &mut steps,
+        creator,
+        "creator approves 5 of annotator 1's labels, rejects task 3 (reason 2): 50 LMR paid at once, 1 LMR fee deposited".into(),
+        review_batches_call(std::slice::from_ref(&batch1), &[0, 0, 0, 2, 0, 0]).abi_encode(),
+    )?;
+    let rejection = Rejection::from_review(&batch1, &r).ok_or_else(|| anyhow!("no rejection"))?;
+
+    // 9. Annotator 1 disputes; the expert overturns the rejection.
+    send(
+        &mut chain,
+        &mut steps,
+        annotators[0],
+        "annotator 1 approves the market for the dispute bond (2 LMR)".into(),
+        IRewardToken::approveCall {
+            spender: market,
+            value: U256::from(dispute_bond),
+        }
+        .abi_encode(),
+    )?;
+    let r = to_market(
+        &mut chain,
+        &mut steps,
+        annotators[0],
+        "annotator 1 disputes the rejection of task 3, bonding 2 LMR".into(),
+        rejection.dispute_call().abi_encode(),
+    )?;
+    let disputed = rejection
+        .disputed(&r)
+        .ok_or_else(|| anyhow!("no dispute"))?;
+    to_market(
+        &mut chain,
+        &mut steps,
+        expert,
+        "the expert finds the label right and overturns: task 3 paid (10 LMR), bond back, fee to the expert".into(),
+        disputed.rule_call(true).abi_encode(),
+    )?;
+
+    // 10. The creator goes quiet; after the review window anyone settles.
     chain.warp(24 * 3600 + 1);
     to_market(
         &mut chain,
@@ -355,19 +436,16 @@ pub fn run() -> Result<String> {
         relayer,
         "after the 24 h review window, anyone approves the 2 pending batches: paid, job complete"
             .into(),
-        approve_batches_call(&[batch2, batch3]).abi_encode(),
+        review_batches_call(&[batch2, batch3], &[]).abi_encode(),
     )?;
     let info = chain
         .read(market, &IMarket::getJobCall { jobId: job })
-        .map_err(|e| anyhow!("jobInfo: {e}"))?;
-    let progress = chain
-        .read(market, &IMarket::getJobCall { jobId: job })
-        .map_err(|e| anyhow!("jobProgress: {e}"))?;
-    if info.status != 2 || !progress.escrow.is_zero() {
+        .map_err(|e| anyhow!("getJob: {e}"))?;
+    if info.status != 2 || !info.escrow.is_zero() {
         return Err(anyhow!("the demo job did not complete"));
     }
 
-    // 10. The finished dataset: published with provenance, sold, royalties out.
+    // 11. The finished dataset: published with provenance, sold, royalties out.
     let registry_args =
         crate::registry::DatasetRegistryConstructor::constructorCall { admin, market }.abi_encode();
     let (registry, receipt) = chain
@@ -395,6 +473,7 @@ pub fn run() -> Result<String> {
          data: Vec<u8>|
          -> Result<Receipt> { transact(chain, steps, registry, from, value, what, data) };
     let publication = crate::registry::Publication {
+        source: market,
         job,
         price: unit.saturating_to::<u128>() / 10,
         ..crate::registry::Publication::default()
@@ -419,6 +498,8 @@ pub fn run() -> Result<String> {
         crate::registry::IRegistry::purchaseCall {
             datasetId: dataset,
             licensee: trainer,
+            token: Address::ZERO,
+            maxPrice: publication.price,
         }
         .abi_encode(),
     )?;
@@ -434,6 +515,7 @@ pub fn run() -> Result<String> {
                 i + 1
             ),
             crate::registry::IRegistry::withdrawRoyaltiesCall {
+                source: market,
                 jobId: job,
                 token: Address::ZERO,
                 to: *a,
@@ -448,6 +530,7 @@ pub fn run() -> Result<String> {
         U256::ZERO,
         "creator withdraws the sale proceeds".into(),
         crate::registry::IRegistry::withdrawRoyaltiesCall {
+            source: market,
             jobId: job,
             token: Address::ZERO,
             to: creator,
@@ -469,7 +552,7 @@ pub fn run() -> Result<String> {
         )
         .map_err(|e| anyhow!("hasLicense: {e}"))?;
 
-    // 11. A consensus job on the QualityHub: stakes, commit–reveal, a gold
+    // 12. A consensus job on the QualityHub: stakes, commit–reveal, a gold
     // task, payouts to the majority, a slash, the slash shared.
     let (hub_wasm, _) = artifacts::program("quality_hub")?;
     let hub_args =
@@ -632,12 +715,12 @@ pub fn run() -> Result<String> {
         crate::hub::IHub::claimSlashShareCall { jobId: hub_job }.abi_encode(),
     )?;
 
-    // 12. A bounding-box job judged off chain on the QualityCourt: the
+    // 13. A bounding-box job judged off chain on the QualityCourt: the
     // oracle posts an IoU result, annotator 3 disputes it, the expert
     // overturns it, everyone claims by Merkle proof.
     let court_run = court_demo(&mut chain, &mut steps, creator, relayer, &annotators)?;
 
-    // 13. Incident: pause blocks transfers (named revert), unpause restores.
+    // 14. Incident: pause blocks transfers (named revert), unpause restores.
     send(
         &mut chain,
         &mut steps,
@@ -706,8 +789,8 @@ pub fn run() -> Result<String> {
     )?;
     writeln!(
         out,
-        "job {job}: status completed, {} replicas approved in {} batches, escrow left 0.",
-        progress.approved, progress.batches
+        "job {job}: status completed, {} tasks approved in {} batches (one rejection overturned by the expert), escrow left 0.",
+        info.approved, info.batches
     )?;
     writeln!(
         out,

@@ -5,7 +5,9 @@
 //! - `labelmint gas-snapshot [--check]`: writes `.gas-snapshot` (gasUsed per
 //!   contract function), or fails when it differs from the committed file.
 //! - `labelmint bench-market`: gas of a whole 100-task job lifecycle per flow,
-//!   replication and batch size (Markdown table).
+//!   number of annotators and batch size (Markdown table).
+//! - `labelmint bench-attacks`: what holding a 1,000-task job costs an
+//!   attacker and what undoing it costs the creator (Markdown table).
 //! - `labelmint data add <folder>`: a folder of images or text becomes a task
 //!   manifest (item roots, sizes, image dimensions) in the local store; prints
 //!   the data root a job escrows against.
@@ -28,7 +30,7 @@
 
 use anyhow::{bail, Result};
 
-const USAGE: &str = "usage: labelmint demo | labelmint gas-snapshot [--check] | labelmint bench-market\n       labelmint data add <folder> [--store DIR]\n       labelmint export <dataRoot> --labels FILE --format coco|jsonl-chat|jsonl-instruction|jsonl-completion --out FILE [--store DIR]\n       labelmint package <dataRoot> --labels FILE --format F --out FILE.zip [--store DIR]\n       labelmint bench-export --out FILE | labelmint bench-quality | labelmint simulate\n       labelmint storage root <file> | storage put <file> [--store DIR] | storage get <root> <out> [--store DIR]";
+const USAGE: &str = "usage: labelmint demo | labelmint gas-snapshot [--check] | labelmint bench-market | labelmint bench-attacks\n       labelmint data add <folder> [--store DIR]\n       labelmint export <dataRoot> --labels FILE --format coco|jsonl-chat|jsonl-instruction|jsonl-completion --out FILE [--store DIR]\n       labelmint package <dataRoot> --labels FILE --format F --out FILE.zip [--store DIR]\n       labelmint bench-export --out FILE | labelmint bench-quality | labelmint simulate\n       labelmint storage root <file> | storage put <file> [--store DIR] | storage get <root> <out> [--store DIR]";
 
 /// The local store from `--store DIR` (default `.labelmint/store`).
 fn store(rest: &[&str]) -> Result<labelmint_storage::LocalStore> {
@@ -165,13 +167,31 @@ fn main() -> Result<()> {
             print!("{}", labelmint::sim::table(7)?);
             Ok(())
         }
+        ["bench-attacks"] => {
+            println!("| tasks | maxHeld | attacker addresses | garbage flood (attacker gas) | bulk reject + settle (creator gas) | of which settle | claim flood per claim duration (attacker gas) | gas spent releasing expired claims |");
+            println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+            for max_held in [64u16, 256] {
+                let c = labelmint::market::lock_attack_costs(1000, max_held)?;
+                println!(
+                    "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                    c.tasks,
+                    c.max_held,
+                    c.addresses,
+                    c.attacker_submit,
+                    c.creator_undo,
+                    c.creator_settle,
+                    c.attacker_claims,
+                    c.claim_release
+                );
+            }
+            Ok(())
+        }
         ["bench-market"] => {
             print!("{}", labelmint::market::bench_table()?);
             Ok(())
         }
-        [cmd @ ("job" | "task" | "review" | "audit" | "dataset" | "finetune" | "court"), rest @ ..] => {
-            labelmint::cli::run(cmd, rest)
-        }
+        [cmd @ ("job" | "task" | "review" | "audit" | "dataset" | "finetune" | "court"
+        | "arbiter"), rest @ ..] => labelmint::cli::run(cmd, rest),
         ["--help" | "-h" | "help"] => {
             println!(
                 "{USAGE}\n{}\n{}",

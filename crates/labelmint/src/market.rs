@@ -90,9 +90,10 @@ impl Batch {
     }
 }
 
-/// The `approveBatches` call for `batches` (all of one job).
-pub fn approve_batches_call(batches: &[Batch]) -> IMarket::approveBatchesCall {
-    IMarket::approveBatchesCall {
+/// The `reviewBatches` call for `batches` (all of one job) with per-task
+/// `verdicts` flattened in batch order (empty: approve everything).
+pub fn review_batches_call(batches: &[Batch], verdicts: &[u8]) -> IMarket::reviewBatchesCall {
+    IMarket::reviewBatchesCall {
         jobId: batches.first().map_or(U256::ZERO, |b| b.job),
         batchIds: batches.iter().map(|b| b.id).collect(),
         annotators: batches.iter().map(|b| b.annotator).collect(),
@@ -102,6 +103,108 @@ pub fn approve_batches_call(batches: &[Batch]) -> IMarket::approveBatchesCall {
             .iter()
             .flat_map(|b| b.tasks.iter().copied())
             .collect(),
+        verdicts: verdicts.to_vec().into(),
+    }
+}
+
+/// A rejection as `BatchReviewed` (and then `RejectionDisputed`) announced
+/// it: what a dispute, a ruling or a settlement must present.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejection {
+    /// The job.
+    pub job: U256,
+    /// The batch.
+    pub batch: U256,
+    /// Whose work was rejected.
+    pub annotator: Address,
+    /// When it was reviewed, or (once disputed) when it was disputed.
+    pub at: u64,
+    /// The rejected tasks, ascending.
+    pub tasks: Vec<u32>,
+    /// Whether it is disputed.
+    pub disputed: bool,
+}
+
+impl Rejection {
+    /// The rejection of `batch` announced in `receipt` (a review), if any.
+    pub fn from_review(batch: &Batch, receipt: &Receipt) -> Option<Self> {
+        receipt.logs.iter().find_map(|log| {
+            let e = IMarket::BatchReviewed::decode_log_data(&log.data).ok()?;
+            if e.batchId != batch.id || e.rejected == 0 {
+                return None;
+            }
+            let tasks = batch
+                .tasks
+                .iter()
+                .zip(e.verdicts.iter())
+                .filter(|(_, &v)| v != 0)
+                .map(|(&t, _)| t)
+                .collect();
+            Some(Self {
+                job: e.jobId,
+                batch: e.batchId,
+                annotator: e.annotator,
+                at: e.reviewedAt,
+                tasks,
+                disputed: false,
+            })
+        })
+    }
+
+    /// The same rejection once `receipt` (a dispute) announced it disputed.
+    pub fn disputed(&self, receipt: &Receipt) -> Option<Self> {
+        receipt.logs.iter().find_map(|log| {
+            let e = IMarket::RejectionDisputed::decode_log_data(&log.data).ok()?;
+            (e.batchId == self.batch).then(|| Self {
+                at: e.disputedAt,
+                disputed: true,
+                ..self.clone()
+            })
+        })
+    }
+
+    /// The `disputeRejection` call.
+    pub fn dispute_call(&self) -> IMarket::disputeRejectionCall {
+        IMarket::disputeRejectionCall {
+            jobId: self.job,
+            batchId: self.batch,
+            reviewedAt: self.at,
+            taskIds: self.tasks.clone(),
+        }
+    }
+
+    /// The arbiter's `ruleDispute` call.
+    pub fn rule_call(&self, overturn: bool) -> IMarket::ruleDisputeCall {
+        IMarket::ruleDisputeCall {
+            jobId: self.job,
+            batchId: self.batch,
+            annotator: self.annotator,
+            disputedAt: self.at,
+            taskIds: self.tasks.clone(),
+            overturn,
+        }
+    }
+
+    /// The `settleRejections` call for this rejection alone (anyone, once
+    /// the window passed).
+    pub fn settle_call(&self) -> IMarket::settleRejectionsCall {
+        settle_rejections_call(std::slice::from_ref(self))
+    }
+}
+
+/// The `settleRejections` call for `rejections` (all of one job).
+pub fn settle_rejections_call(rejections: &[Rejection]) -> IMarket::settleRejectionsCall {
+    IMarket::settleRejectionsCall {
+        jobId: rejections.first().map_or(U256::ZERO, |r| r.job),
+        batchIds: rejections.iter().map(|r| r.batch).collect(),
+        annotators: rejections.iter().map(|r| r.annotator).collect(),
+        ats: rejections.iter().map(|r| r.at).collect(),
+        taskCounts: rejections.iter().map(|r| r.tasks.len() as u32).collect(),
+        taskIds: rejections
+            .iter()
+            .flat_map(|r| r.tasks.iter().copied())
+            .collect(),
+        disputed: rejections.iter().map(|r| r.disputed).collect(),
     }
 }
 
@@ -113,6 +216,35 @@ pub fn unpack_tasks(bytes: &[u8]) -> Vec<u32> {
         .collect()
 }
 
+/// Dev account 8 of the test mnemonic: the arbiter of the default terms
+/// every [`Market`] registers.
+pub const DEFAULT_ARBITER: Address =
+    alloy_primitives::address!("23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f");
+/// The default arbiter's fee per dispute.
+pub const DEFAULT_ARBITER_FEE: u128 = 100_000_000_000_000;
+/// The default bond an annotator puts up to dispute.
+pub const DEFAULT_DISPUTE_BOND: u128 = 200_000_000_000_000;
+/// The default dispute window: two days.
+pub const DEFAULT_DISPUTE_WINDOW: u32 = 2 * 24 * 3600;
+/// The default ruling window: three days.
+pub const DEFAULT_RULING_WINDOW: u32 = 3 * 24 * 3600;
+/// Id of the default terms for ETH jobs ([`Market::deploy`] registers it first).
+pub const DEFAULT_ETH_TERMS: u32 = 1;
+/// Id of the default terms for RewardToken jobs (registered second).
+pub const DEFAULT_TOKEN_TERMS: u32 = 2;
+
+/// The `registerArbiterTerms` call for `token` with the default amounts and
+/// windows.
+pub fn default_terms(token: Address) -> IMarket::registerArbiterTermsCall {
+    IMarket::registerArbiterTermsCall {
+        token,
+        fee: DEFAULT_ARBITER_FEE,
+        bond: DEFAULT_DISPUTE_BOND,
+        disputeWindow: DEFAULT_DISPUTE_WINDOW,
+        rulingWindow: DEFAULT_RULING_WINDOW,
+    }
+}
+
 /// Terms of a job, with defaults for a categorical ETH job.
 #[derive(Clone, Debug)]
 pub struct JobSpec {
@@ -122,12 +254,10 @@ pub struct JobSpec {
     pub metadata_hash: B256,
     /// Payment token, zero for ETH.
     pub token: Address,
-    /// Reward per approved replica.
+    /// Reward per approved task.
     pub reward: u128,
     /// Number of tasks.
     pub tasks: u32,
-    /// Annotators per task.
-    pub replication: u8,
     /// Label schema (0 categorical, 1 bbox, 2 polygon, 3 text).
     pub schema: u8,
     /// Class count.
@@ -138,8 +268,11 @@ pub struct JobSpec {
     pub deadline_in: u64,
     /// Review window in seconds.
     pub review_window: u32,
-    /// Most tasks per claim.
-    pub max_claim: u16,
+    /// Most tasks one annotator may hold at once (claimed or awaiting review).
+    pub max_held: u16,
+    /// Arbiter terms (0: [`DEFAULT_ETH_TERMS`] for ETH jobs,
+    /// [`DEFAULT_TOKEN_TERMS`] otherwise).
+    pub terms: u32,
 }
 
 impl Default for JobSpec {
@@ -150,13 +283,13 @@ impl Default for JobSpec {
             token: Address::ZERO,
             reward: 1_000_000_000_000_000,
             tasks: 100,
-            replication: 1,
             schema: 0,
             classes: 4,
             claim_duration: 0,
             deadline_in: 7 * 24 * 3600,
             review_window: 3 * 24 * 3600,
-            max_claim: 64,
+            max_held: 256,
+            terms: 0,
         }
     }
 }
@@ -164,7 +297,16 @@ impl Default for JobSpec {
 impl JobSpec {
     /// The escrow the job needs.
     pub fn escrow(&self) -> U256 {
-        U256::from(self.reward) * U256::from(self.tasks) * U256::from(self.replication)
+        U256::from(self.reward) * U256::from(self.tasks)
+    }
+
+    /// The arbiter terms id the job names.
+    pub fn terms_id(&self) -> u32 {
+        match (self.terms, self.token.is_zero()) {
+            (0, true) => DEFAULT_ETH_TERMS,
+            (0, false) => DEFAULT_TOKEN_TERMS,
+            (id, _) => id,
+        }
     }
 
     /// The `createJob` call, with the deadline relative to `now`.
@@ -175,20 +317,16 @@ impl JobSpec {
             token: self.token,
             rewardPerTask: self.reward,
             taskCount: self.tasks,
-            replication: self.replication,
             schema: self.schema,
             numClasses: self.classes,
             claimDuration: self.claim_duration,
             submitDeadline: now + self.deadline_in,
             reviewWindow: self.review_window,
-            maxClaim: self.max_claim,
-            consensus: 0,
-            minStake: U256::ZERO,
+            maxHeld: self.max_held,
+            arbiterTerms: self.terms_id(),
         }
     }
-}
 
-impl JobSpec {
     /// The `createJobWithPermit` call, with the deadline relative to `now`.
     pub fn call_with_permit(
         &self,
@@ -202,15 +340,13 @@ impl JobSpec {
             token: c.token,
             rewardPerTask: c.rewardPerTask,
             taskCount: c.taskCount,
-            replication: c.replication,
             schema: c.schema,
             numClasses: c.numClasses,
             claimDuration: c.claimDuration,
             submitDeadline: c.submitDeadline,
             reviewWindow: c.reviewWindow,
-            maxClaim: c.maxClaim,
-            consensus: c.consensus,
-            minStake: c.minStake,
+            maxHeld: c.maxHeld,
+            arbiterTerms: c.arbiterTerms,
             permit: crate::permit_blob(permit).into(),
         }
     }
@@ -236,6 +372,38 @@ pub fn read_from<C: SolCall>(chain: &mut Devnet, to: Address, call: &C) -> Resul
         .map_err(|e| anyhow!("{}: {e}", C::SIGNATURE))
 }
 
+/// The market's two programs, processed for the chain.
+#[derive(Clone, Debug)]
+pub struct MarketWasm {
+    /// The AnnotationMarket (hot paths).
+    pub market: Vec<u8>,
+    /// Its extension (cold paths, run by `DELEGATECALL`).
+    pub extension: Vec<u8>,
+}
+
+impl MarketWasm {
+    /// Both programs from `target/stylus` (building them if stale).
+    pub fn load() -> Result<Self> {
+        Ok(Self {
+            market: artifacts::program("annotation_market")?.0,
+            extension: artifacts::program("annotation_market_ext")?.0,
+        })
+    }
+
+    /// Deploys the extension, then the market pointing at it, from `admin`;
+    /// returns the market's address and the extension's.
+    pub fn deploy(&self, chain: &mut Devnet, admin: Address) -> Result<(Address, Address)> {
+        let (extension, _) = chain
+            .deploy_wasm(admin, &self.extension, None)
+            .map_err(|e| anyhow!("deploying the AnnotationMarket extension: {e}"))?;
+        let args = AnnotationMarketConstructor::constructorCall { admin, extension }.abi_encode();
+        let (market, _) = chain
+            .deploy_wasm(admin, &self.market, Some(&args))
+            .map_err(|e| anyhow!("deploying the AnnotationMarket: {e}"))?;
+        Ok((market, extension))
+    }
+}
+
 /// The RewardToken and the AnnotationMarket deployed on an embedded chain.
 pub struct Market {
     /// The chain.
@@ -244,21 +412,24 @@ pub struct Market {
     pub token: Address,
     /// The AnnotationMarket.
     pub market: Address,
+    /// The market's extension program.
+    pub extension: Address,
     /// Admin of both (account 0).
     pub admin: Address,
 }
 
 impl Market {
-    /// Deploys both programs from `target/stylus` (building them if stale);
-    /// with `cached` the market is put into the ArbWasmCache.
+    /// Deploys the token and the market from `target/stylus` (building them
+    /// if stale), and registers the default arbiter terms (ids 1 for ETH, 2
+    /// for the RewardToken); with `cached` the programs are put into the
+    /// ArbWasmCache.
     pub fn deploy(cached: bool) -> Result<Self> {
         let (token_wasm, _) = artifacts::program("reward_token")?;
-        let (market_wasm, _) = artifacts::program("annotation_market")?;
-        Self::deploy_wasm(&token_wasm, &market_wasm, cached)
+        Self::deploy_wasm(&token_wasm, &MarketWasm::load()?, cached)
     }
 
     /// Deploys the given programs.
-    pub fn deploy_wasm(token_wasm: &[u8], market_wasm: &[u8], cached: bool) -> Result<Self> {
+    pub fn deploy_wasm(token_wasm: &[u8], market_wasm: &MarketWasm, cached: bool) -> Result<Self> {
         let mut chain = Devnet::new();
         let admin = chain.account(0);
         let args = RewardTokenConstructor::constructorCall {
@@ -272,24 +443,36 @@ impl Market {
         let (token, _) = chain
             .deploy_wasm(admin, token_wasm, Some(&args))
             .map_err(|e| anyhow!("deploying the RewardToken: {e}"))?;
-        let args = AnnotationMarketConstructor::constructorCall { admin }.abi_encode();
-        let (market, _) = chain
-            .deploy_wasm(admin, market_wasm, Some(&args))
-            .map_err(|e| anyhow!("deploying the AnnotationMarket: {e}"))?;
+        let (market, extension) = market_wasm.deploy(&mut chain, admin)?;
+        for terms_token in [Address::ZERO, token] {
+            let r = send_to(
+                &mut chain,
+                DEFAULT_ARBITER,
+                market,
+                &default_terms(terms_token),
+                U256::ZERO,
+            )?;
+            succeeded::<IMarket::registerArbiterTermsCall>(r)?;
+        }
         if cached {
-            chain
-                .cache_program(admin, market)
-                .map_err(|e| anyhow!("caching the market: {e}"))?;
-            chain
-                .cache_program(admin, token)
-                .map_err(|e| anyhow!("caching the token: {e}"))?;
+            for program in [market, extension, token] {
+                chain
+                    .cache_program(admin, program)
+                    .map_err(|e| anyhow!("caching {program}: {e}"))?;
+            }
         }
         Ok(Self {
             chain,
             token,
             market,
+            extension,
             admin,
         })
+    }
+
+    /// Block time of the last mined transaction.
+    pub fn mined_at(&self) -> u64 {
+        self.chain.blocks().last().map_or(0, |b| b.timestamp)
     }
 
     /// Sends `call` to the market from `from` with `value`.
@@ -354,26 +537,63 @@ impl Market {
         Ok((r, batch))
     }
 
-    /// `reviewBatch` from `creator` with per-task `verdicts` (empty: approve all).
-    pub fn review(&mut self, creator: Address, batch: &Batch, verdicts: &[u8]) -> Result<Receipt> {
-        self.send(
-            creator,
-            &IMarket::reviewBatchCall {
-                jobId: batch.job,
-                batchId: batch.id,
-                annotator: batch.annotator,
-                submittedAt: batch.submitted_at,
-                taskIds: batch.tasks.clone(),
-                verdicts: verdicts.to_vec().into(),
-            },
-            U256::ZERO,
-        )
+    /// The ETH a creator deposits with a review that rejects in `rejecting`
+    /// batches of an ETH job (the arbiter's fee each; tokens are pulled).
+    pub fn review_deposit(&mut self, job: U256, rejecting: usize) -> Result<U256> {
+        let info = self.read(&IMarket::getJobCall { jobId: job })?;
+        if !info.token.is_zero() || rejecting == 0 {
+            return Ok(U256::ZERO);
+        }
+        let terms = self.read(&IMarket::disputeTermsCall { jobId: job })?;
+        Ok(U256::from(terms.arbiterFee) * U256::from(rejecting))
     }
 
-    /// `approveBatches` from `who` for batches of one job.
+    /// `reviewBatches` of one batch from `creator` with per-task `verdicts`
+    /// (empty: approve all), depositing the arbiter's fee when it rejects.
+    pub fn review(&mut self, creator: Address, batch: &Batch, verdicts: &[u8]) -> Result<Receipt> {
+        let rejecting = usize::from(verdicts.iter().any(|&v| v != 0));
+        let value = self.review_deposit(batch.job, rejecting)?;
+        let call = review_batches_call(std::slice::from_ref(batch), verdicts);
+        self.send(creator, &call, value)
+    }
+
+    /// `review` that must reject something: the rejection to dispute or settle.
+    pub fn reject(
+        &mut self,
+        creator: Address,
+        batch: &Batch,
+        verdicts: &[u8],
+    ) -> Result<(Receipt, Rejection)> {
+        let r = self.review(creator, batch, verdicts)?;
+        let r = succeeded::<IMarket::reviewBatchesCall>(r)?;
+        let rejection = Rejection::from_review(batch, &r).ok_or_else(|| anyhow!("no rejection"))?;
+        Ok((r, rejection))
+    }
+
+    /// `reviewBatches` approving whole batches of one job, from `who`.
     pub fn approve_batches(&mut self, who: Address, batches: &[Batch]) -> Result<Receipt> {
-        let call = approve_batches_call(batches);
+        let call = review_batches_call(batches, &[]);
         self.send(who, &call, U256::ZERO)
+    }
+
+    /// `disputeRejection` by its annotator, bonding the job's bond (ETH jobs).
+    pub fn dispute(&mut self, rejection: &Rejection) -> Result<(Receipt, Option<Rejection>)> {
+        let info = self.read(&IMarket::getJobCall {
+            jobId: rejection.job,
+        })?;
+        let value = if info.token.is_zero() {
+            U256::from(
+                self.read(&IMarket::disputeTermsCall {
+                    jobId: rejection.job,
+                })?
+                .disputeBond,
+            )
+        } else {
+            U256::ZERO
+        };
+        let r = self.send(rejection.annotator, &rejection.dispute_call(), value)?;
+        let disputed = rejection.disputed(&r);
+        Ok((r, disputed))
     }
 
     /// Mints RewardToken to `to` (as the admin).
@@ -419,17 +639,18 @@ pub struct Step {
 pub struct Lifecycle {
     /// Tasks in the job.
     pub tasks: u32,
-    /// Annotators per task.
-    pub replication: u8,
+    /// Annotators sharing the tasks.
+    pub annotators: u8,
     /// Tasks per claim, submission and review.
     pub batch: u32,
-    /// Whether the market was in the ArbWasmCache.
+    /// Whether the programs were in the ArbWasmCache.
     pub cached: bool,
     /// Whether annotators claimed before submitting.
     pub claims: bool,
-    /// Whether the creator approved everything in one `approveBatches`
-    /// (otherwise one `reviewBatch` per batch).
-    pub approve_at_end: bool,
+    /// Whether the creator reviewed everything at the end in
+    /// `reviewBatches` calls of up to 32 batches (otherwise one call per
+    /// batch right after its submission).
+    pub review_at_end: bool,
     /// Every transaction.
     pub steps: Vec<Step>,
 }
@@ -440,14 +661,9 @@ impl Lifecycle {
         self.steps.iter().map(|s| s.gas).sum()
     }
 
-    /// Approved replicas.
-    pub fn approved(&self) -> u64 {
-        u64::from(self.tasks) * u64::from(self.replication)
-    }
-
-    /// Gas per approved replica, all transactions included.
+    /// Gas per approved task, all transactions included.
     pub fn per_task(&self) -> u64 {
-        self.total() / self.approved().max(1)
+        self.total() / u64::from(self.tasks).max(1)
     }
 
     /// Gas of the steps whose label starts with `kind`.
@@ -460,20 +676,20 @@ impl Lifecycle {
     }
 }
 
-/// Runs a categorical ETH job of `tasks` tasks with `replication` annotators
-/// per task through create → claims (when `claims`; otherwise submissions
-/// take free tasks directly) → submissions → creator approvals (each approval
-/// pays the annotator in the same transaction), `batch` tasks per call, and
-/// records every transaction's gas. With `approve_at_end` the creator
-/// approves all batches with `approveBatches` calls of up to 32 batches
-/// instead of one `reviewBatch` per batch.
+/// Runs a categorical ETH job of `tasks` tasks shared by `annotators`
+/// annotators (round robin by batch) through create → claims (when `claims`;
+/// otherwise submissions take free tasks directly) → submissions → creator
+/// approvals (each approval pays the annotator in the same transaction),
+/// `batch` tasks per call, and records every transaction's gas. With
+/// `review_at_end` the creator approves all batches with `reviewBatches`
+/// calls of up to 32 batches instead of one call per batch.
 pub fn lifecycle(
     tasks: u32,
-    replication: u8,
+    annotators: u8,
     batch: u32,
     cached: bool,
     claims: bool,
-    approve_at_end: bool,
+    review_at_end: bool,
 ) -> Result<Lifecycle> {
     let mut m = Market::deploy(cached)?;
     let creator = m.chain.account(1);
@@ -486,8 +702,7 @@ pub fn lifecycle(
     m.create_job(creator, &warmup)?;
     let spec = JobSpec {
         tasks,
-        replication,
-        max_claim: u16::try_from(batch).unwrap_or(64),
+        max_held: u16::try_from(tasks).unwrap_or(u16::MAX),
         ..JobSpec::default()
     };
     let mut steps = Vec::new();
@@ -498,47 +713,47 @@ pub fn lifecycle(
     });
     let all: Vec<u32> = (0..tasks).collect();
     let mut pending: Vec<Batch> = Vec::new();
-    for annotator_index in 0..replication {
-        let annotator = m.chain.account(2 + usize::from(annotator_index));
-        for chunk in all.chunks(batch as usize) {
-            if claims {
-                let r = m.claim(annotator, job, chunk)?;
-                if !r.success {
-                    bail!("claim reverted: {r:?}");
-                }
-                steps.push(Step {
-                    label: format!("claimTasks({})", chunk.len()),
-                    gas: r.gas_used,
-                });
+    for (i, chunk) in all.chunks(batch as usize).enumerate() {
+        let annotator = m.chain.account(2 + i % usize::from(annotators.max(1)));
+        if claims {
+            let r = m.claim(annotator, job, chunk)?;
+            if !r.success {
+                bail!("claim reverted: {r:?}");
             }
-            let labels: Vec<u8> = chunk.iter().map(|t| (t % 4) as u8).collect();
-            let (r, b) = m.submit(annotator, job, chunk, &labels)?;
-            let b = b.ok_or_else(|| anyhow!("submit reverted: {r:?}"))?;
             steps.push(Step {
-                label: format!("submitBatch({})", chunk.len()),
+                label: format!("claimTasks({})", chunk.len()),
                 gas: r.gas_used,
             });
-            if approve_at_end {
-                pending.push(b);
-            } else {
-                let r = m.review(creator, &b, &[])?;
-                if !r.success {
-                    bail!("review reverted: {r:?}");
-                }
-                steps.push(Step {
-                    label: format!("reviewBatch({})", chunk.len()),
-                    gas: r.gas_used,
-                });
+        }
+        let labels: Vec<u8> = chunk.iter().map(|t| (t % 4) as u8).collect();
+        let (r, b) = m.submit(annotator, job, chunk, &labels)?;
+        let b = b.ok_or_else(|| anyhow!("submit reverted: {r:?}"))?;
+        steps.push(Step {
+            label: format!("submitBatch({})", chunk.len()),
+            gas: r.gas_used,
+        });
+        if review_at_end {
+            pending.push(b);
+        } else {
+            let r = m.review(creator, &b, &[])?;
+            if !r.success {
+                bail!("review reverted: {r:?}");
             }
+            steps.push(Step {
+                label: format!("reviewBatches(1 of {})", chunk.len()),
+                gas: r.gas_used,
+            });
         }
     }
+    // One annotator's batches side by side are paid with one transfer.
+    pending.sort_by_key(|b| b.annotator);
     for group in pending.chunks(32) {
         let r = m.approve_batches(creator, group)?;
         if !r.success {
-            bail!("approveBatches reverted: {r:?}");
+            bail!("reviewBatches reverted: {r:?}");
         }
         steps.push(Step {
-            label: format!("approveBatches({})", group.len()),
+            label: format!("reviewBatches({})", group.len()),
             gas: r.gas_used,
         });
     }
@@ -548,19 +763,19 @@ pub fn lifecycle(
     }
     Ok(Lifecycle {
         tasks,
-        replication,
+        annotators,
         batch,
         cached,
         claims,
-        approve_at_end,
+        review_at_end,
         steps,
     })
 }
 
 /// Adds one entry per AnnotationMarket function (and notable paths) to
 /// `snapshot`: `AnnotationMarket::function(scenario)`, gasUsed of the whole
-/// transaction, the program not cached (every call pays the full entry cost)
-/// unless the scenario says `cached`.
+/// transaction, the programs not cached (every call pays the full entry
+/// cost) unless the scenario says `cached`.
 #[allow(
     clippy::too_many_lines,
     clippy::many_single_char_names,
@@ -568,7 +783,7 @@ pub fn lifecycle(
 )]
 pub fn measure_gas(snapshot: &mut std::collections::BTreeMap<String, u64>) -> Result<()> {
     let (token_wasm, _) = artifacts::program("reward_token")?;
-    let (market_wasm, _) = artifacts::program("annotation_market")?;
+    let wasm = MarketWasm::load()?;
     let mut put = |name: &str, r: &Receipt, success: bool| -> Result<()> {
         if r.success != success {
             bail!(
@@ -584,17 +799,27 @@ pub fn measure_gas(snapshot: &mut std::collections::BTreeMap<String, u64>) -> Re
     {
         let mut chain = Devnet::new();
         let admin = chain.account(0);
-        let args = AnnotationMarketConstructor::constructorCall { admin }.abi_encode();
         let unit = U256::from(10u64).pow(U256::from(18));
+        let (extension, r) = chain
+            .deploy_via_deployer_with(admin, &wasm.extension, &[], U256::ZERO, B256::ZERO, unit)
+            .map_err(|e| anyhow!("deploy: {e}"))?;
+        put(
+            "deploy(extension, StylusDeployer, first activation)",
+            &r,
+            true,
+        )?;
+        let args = AnnotationMarketConstructor::constructorCall { admin, extension }.abi_encode();
         let (_, r) = chain
-            .deploy_via_deployer(admin, &market_wasm, &args, U256::ZERO, B256::ZERO, unit)
+            .deploy_via_deployer(admin, &wasm.market, &args, U256::ZERO, B256::ZERO, unit)
             .map_err(|e| anyhow!("deploy: {e}"))?;
         put("deploy(StylusDeployer, first activation)", &r, true)?;
     }
 
-    let mut m = Market::deploy_wasm(&token_wasm, &market_wasm, false)?;
+    let mut m = Market::deploy_wasm(&token_wasm, &wasm, false)?;
     let creator = m.chain.account(1);
     let (a, b, c) = (m.chain.account(2), m.chain.account(3), m.chain.account(4));
+    let r = m.send(c, &default_terms(Address::ZERO), U256::ZERO)?;
+    put("registerArbiterTerms(ETH)", &r, true)?;
     let spec = JobSpec::default();
     let (_, r) = m.create_job(creator, &spec)?;
     put("createJob(ETH, first job)", &r, true)?;
@@ -650,7 +875,7 @@ pub fn measure_gas(snapshot: &mut std::collections::BTreeMap<String, u64>) -> Re
     let r = m.claim(a, job, &tasks(1, 32))?;
     put("claimTasks(32 tasks)", &r, true)?;
     let r = m.claim(b, job, &tasks(1, 1))?;
-    put("claimTasks(reverts: task full)", &r, false)?;
+    put("claimTasks(reverts: task claimed)", &r, false)?;
     let (r, b32) = m.submit(a, job, &tasks(1, 32), &[2; 32])?;
     put("submitBatch(32 claimed tasks)", &r, true)?;
     let (r, direct) = m.submit(b, job, &tasks(33, 32), &[3; 32])?;
@@ -661,7 +886,7 @@ pub fn measure_gas(snapshot: &mut std::collections::BTreeMap<String, u64>) -> Re
         jobId: job,
         taskIds: sig_tasks.clone(),
         payload: vec![1u8; 32].into(),
-        nonce: U256::ZERO,
+        nonce: U256::from(7),
         deadline,
     };
     let c_key = m.chain.accounts()[4].key;
@@ -671,6 +896,7 @@ pub fn measure_gas(snapshot: &mut std::collections::BTreeMap<String, u64>) -> Re
         jobId: job,
         taskIds: sig_tasks,
         payload: vec![1u8; 32].into(),
+        nonce: U256::from(7),
         deadline,
         signature,
     };
@@ -686,25 +912,37 @@ pub fn measure_gas(snapshot: &mut std::collections::BTreeMap<String, u64>) -> Re
         direct.ok_or_else(|| anyhow!("no batch"))?,
     );
     let r = m.review(creator, &b1, &[])?;
-    put("reviewBatch(1 task, ETH paid)", &r, true)?;
+    put("reviewBatches(1 batch of 1 task, ETH paid)", &r, true)?;
     let r = m.review(creator, &b32, &[])?;
-    put("reviewBatch(32 tasks, ETH paid)", &r, true)?;
+    put("reviewBatches(1 batch of 32 tasks, ETH paid)", &r, true)?;
     let mut verdicts = vec![0u8; 32];
     verdicts[0] = 1;
-    let r = m.review(creator, &direct, &verdicts)?;
-    put("reviewBatch(32 tasks, 1 rejected)", &r, true)?;
+    let (r, rejection) = m.reject(creator, &direct, &verdicts)?;
+    put(
+        "reviewBatches(1 batch of 32 tasks, 1 rejected, fee deposited)",
+        &r,
+        true,
+    )?;
     let r = m.review(creator, &direct, &[])?;
-    put("reviewBatch(reverts: unknown batch)", &r, false)?;
+    put("reviewBatches(settled batch skipped)", &r, true)?;
+    let (r, disputed) = m.dispute(&rejection)?;
+    put("disputeRejection(1 task, bond in ETH)", &r, true)?;
+    let disputed = disputed.ok_or_else(|| anyhow!("no dispute"))?;
+    let arbiter = DEFAULT_ARBITER;
+    m.chain
+        .set_balance(arbiter, U256::from(10u64).pow(U256::from(18)));
+    let r = m.send(arbiter, &disputed.rule_call(true), U256::ZERO)?;
+    put("ruleDispute(1 task, overturned: paid)", &r, true)?;
     m.chain.warp(spec.review_window.into());
     m.chain.warp(1);
     let r = m.approve_batches(relayer, std::slice::from_ref(&signed))?;
     put(
-        "approveBatches(1 batch of 32, after window, by anyone)",
+        "reviewBatches(1 batch of 32, after window, by anyone)",
         &r,
         true,
     )?;
 
-    // approveBatches of several batches by one annotator (fresh job).
+    // Several batches of one annotator, and a rejection left undisputed.
     let (job2, _) = m.create_job(creator, &spec)?;
     let mut group = Vec::new();
     for i in 0..3 {
@@ -714,10 +952,23 @@ pub fn measure_gas(snapshot: &mut std::collections::BTreeMap<String, u64>) -> Re
         }
         group.extend(bt);
     }
-    let r = m.approve_batches(creator, &group)?;
-    put("approveBatches(3 batches of 32, one annotator)", &r, true)?;
+    let r = m.approve_batches(creator, &group[..2])?;
+    put("reviewBatches(2 batches of 32, one annotator)", &r, true)?;
+    let (r, rejection) = m.reject(creator, &group[2], &[1; 32])?;
+    put(
+        "reviewBatches(1 batch of 32 tasks, all rejected, fee deposited)",
+        &r,
+        true,
+    )?;
+    m.chain.warp(u64::from(DEFAULT_DISPUTE_WINDOW) + 1);
+    let r = m.send(c, &rejection.settle_call(), U256::ZERO)?;
+    put(
+        "settleRejections(1 of 32 tasks, undisputed: reopened)",
+        &r,
+        true,
+    )?;
 
-    // Claim release, cancellation, withdrawal.
+    // Claim release, cancellation, withdrawal, nonces.
     let r = m.claim(b, job2, &tasks(96, 4))?;
     put("claimTasks(4 tasks)", &r, true)?;
     m.chain.warp(1801);
@@ -729,7 +980,7 @@ pub fn measure_gas(snapshot: &mut std::collections::BTreeMap<String, u64>) -> Re
     let r = m.send(c, &release, U256::ZERO)?;
     put("releaseClaim(4 tasks, expired, by anyone)", &r, true)?;
     let r = m.send(creator, &IMarket::cancelJobCall { jobId: job2 }, U256::ZERO)?;
-    put("cancelJob(refund 4 open replicas)", &r, true)?;
+    put("cancelJob(refund open tasks)", &r, true)?;
     let r = m.send(
         a,
         &IMarket::withdrawCall {
@@ -739,6 +990,15 @@ pub fn measure_gas(snapshot: &mut std::collections::BTreeMap<String, u64>) -> Re
         U256::ZERO,
     )?;
     put("withdraw(reverts: nothing to withdraw)", &r, false)?;
+    let r = m.send(
+        a,
+        &IMarket::invalidateNoncesCall {
+            wordPos: U256::ZERO,
+            mask: U256::from(0xff),
+        },
+        U256::ZERO,
+    )?;
+    put("invalidateNonces(8 nonces)", &r, true)?;
 
     // Admin.
     let admin = m.admin;
@@ -766,8 +1026,8 @@ pub fn measure_gas(snapshot: &mut std::collections::BTreeMap<String, u64>) -> Re
     let r = m.send(a, &IMarket::getJobCall { jobId: job }, U256::ZERO)?;
     put("getJob(as transaction)", &r, true)?;
 
-    // The same hot paths with the program in the ArbWasmCache.
-    let mut m = Market::deploy_wasm(&token_wasm, &market_wasm, true)?;
+    // The same hot paths with the programs in the ArbWasmCache.
+    let mut m = Market::deploy_wasm(&token_wasm, &wasm, true)?;
     m.create_job(creator, &spec)?;
     let (job, r) = m.create_job(creator, &spec)?;
     put("createJob(ETH, cached)", &r, true)?;
@@ -778,32 +1038,36 @@ pub fn measure_gas(snapshot: &mut std::collections::BTreeMap<String, u64>) -> Re
         true,
     )?;
     let r = m.review(creator, &bt.ok_or_else(|| anyhow!("no batch"))?, &[])?;
-    put("reviewBatch(32 tasks, ETH paid, cached)", &r, true)?;
+    put(
+        "reviewBatches(1 batch of 32 tasks, ETH paid, cached)",
+        &r,
+        true,
+    )?;
     Ok(())
 }
 
 /// The lifecycle benchmark (`labelmint bench-market`): a 100-task
-/// categorical ETH job for batches of 1, 10 and 32 and k = 1 and 3, in three
-/// flows, with the market uncached and in the ArbWasmCache. Returns a
-/// Markdown table.
+/// categorical ETH job for batches of 1, 10 and 32, by one annotator and by
+/// three, in three flows, with the programs uncached and in the
+/// ArbWasmCache. Returns a Markdown table.
 pub fn bench_table() -> Result<String> {
     use std::fmt::Write as _;
     let mut out = String::from(
-        "| flow | k | batch | txs | total gas (uncached) | per approved task (uncached) | total gas (cached) | per approved task (cached) |\n|---|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| flow | annotators | batch | txs | total gas (uncached) | per approved task (uncached) | total gas (cached) | per approved task (cached) |\n|---|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     let flows = [
-        ("claim → submit → reviewBatch each", true, false),
-        ("claim → submit → one approveBatches", true, true),
-        ("direct submit → one approveBatches", false, true),
+        ("claim → submit → review each", true, false),
+        ("claim → submit → review at end", true, true),
+        ("direct submit → review at end", false, true),
     ];
     for (name, claims, at_end) in flows {
-        for k in [1u8, 3] {
+        for annotators in [1u8, 3] {
             for batch in [1u32, 10, 32] {
-                let cold = lifecycle(100, k, batch, false, claims, at_end)?;
-                let warm = lifecycle(100, k, batch, true, claims, at_end)?;
+                let cold = lifecycle(100, annotators, batch, false, claims, at_end)?;
+                let warm = lifecycle(100, annotators, batch, true, claims, at_end)?;
                 let _ = writeln!(
                     out,
-                    "| {name} | {k} | {batch} | {} | {} | {} | {} | {} |",
+                    "| {name} | {annotators} | {batch} | {} | {} | {} | {} | {} |",
                     cold.steps.len(),
                     cold.total(),
                     cold.per_task(),
@@ -814,4 +1078,112 @@ pub fn bench_table() -> Result<String> {
         }
     }
     Ok(out)
+}
+
+/// What it costs to hold a job's tasks against honest annotators, and to
+/// undo it (`labelmint bench-attacks`; `lock_attack_costs`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LockCosts {
+    /// Tasks in the job.
+    pub tasks: u32,
+    /// The job's `maxHeld`.
+    pub max_held: u16,
+    /// Addresses the attacker needs (one per `maxHeld` tasks).
+    pub addresses: u32,
+    /// Gas of the attacker's garbage submissions holding every task.
+    pub attacker_submit: u64,
+    /// Gas of the creator's bulk rejection of all of them plus the bulk
+    /// settlement after the dispute window, which reopens the tasks and
+    /// returns the fee deposits.
+    pub creator_undo: u64,
+    /// Of `creator_undo`, the settlements.
+    pub creator_settle: u64,
+    /// Gas of the attacker's claims holding every task for one claim
+    /// duration.
+    pub attacker_claims: u64,
+    /// Gas anybody had to spend releasing expired claims before an honest
+    /// annotator could claim (lazy eviction: none).
+    pub claim_release: u64,
+}
+
+/// Runs both lock attacks on a job of `tasks` tasks with `max_held`: a
+/// garbage flood by direct submissions (one address per `max_held` tasks,
+/// batches of up to 64) and the creator's undo (one `reviewBatches` and one
+/// `settleRejections` per 32 batches); and
+/// a claim flood, after whose expiry an honest annotator claims, releasing
+/// claims one by one only while its claim fails.
+pub fn lock_attack_costs(tasks: u32, max_held: u16) -> Result<LockCosts> {
+    let mut m = Market::deploy(false)?;
+    let creator = m.chain.account(1);
+    let spec = JobSpec {
+        tasks,
+        max_held,
+        deadline_in: 30 * 24 * 3600,
+        ..JobSpec::default()
+    };
+    let (job, _) = m.create_job(creator, &spec)?;
+    let mut costs = LockCosts {
+        tasks,
+        max_held,
+        ..LockCosts::default()
+    };
+    let all: Vec<u32> = (0..tasks).collect();
+    let per = usize::from(max_held.max(1));
+    let mut batches = Vec::new();
+    for (i, held) in all.chunks(per).enumerate() {
+        let attacker = Address::left_padding_from(&(0xa77a_0000u32 + i as u32).to_be_bytes());
+        costs.addresses += 1;
+        for chunk in held.chunks(64) {
+            let (r, b) = m.submit(attacker, job, chunk, &vec![0; chunk.len()])?;
+            let b = b.ok_or_else(|| anyhow!("attack submission reverted: {r:?}"))?;
+            costs.attacker_submit += r.gas_used;
+            batches.push(b);
+        }
+    }
+    let fee = U256::from(DEFAULT_ARBITER_FEE);
+    let mut rejections = Vec::new();
+    for group in batches.chunks(32) {
+        let verdicts: Vec<u8> = group
+            .iter()
+            .flat_map(|b| std::iter::repeat_n(1u8, b.tasks.len()))
+            .collect();
+        let call = review_batches_call(group, &verdicts);
+        let r = m.send(creator, &call, fee * U256::from(group.len()))?;
+        let r = succeeded::<IMarket::reviewBatchesCall>(r)?;
+        costs.creator_undo += r.gas_used;
+        rejections.extend(group.iter().filter_map(|b| Rejection::from_review(b, &r)));
+    }
+    m.chain.warp(u64::from(DEFAULT_DISPUTE_WINDOW) + 1);
+    for group in rejections.chunks(32) {
+        let r = m.send(creator, &settle_rejections_call(group), U256::ZERO)?;
+        let r = succeeded::<IMarket::settleRejectionsCall>(r)?;
+        costs.creator_settle += r.gas_used;
+    }
+    costs.creator_undo += costs.creator_settle;
+
+    // The claim flood on the reopened tasks: one claim of up to 64 per address.
+    let mut holders = Vec::new();
+    for (i, chunk) in all.chunks(per.min(64)).enumerate() {
+        let attacker = Address::left_padding_from(&(0xc1a1_0000u32 + i as u32).to_be_bytes());
+        let r = m.claim(attacker, job, chunk)?;
+        let r = succeeded::<IMarket::claimTasksCall>(r)?;
+        costs.attacker_claims += r.gas_used;
+        holders.push((attacker, chunk.to_vec()));
+    }
+    m.chain.warp(1801);
+    let honest = m.chain.account(5);
+    let first: Vec<u32> = all.iter().copied().take(per.min(64)).collect();
+    for (holder, held) in &holders {
+        if m.claim(honest, job, &first)?.success {
+            break;
+        }
+        let release = IMarket::releaseClaimCall {
+            jobId: job,
+            annotator: *holder,
+            taskIds: held.clone(),
+        };
+        let r = m.send(honest, &release, U256::ZERO)?;
+        costs.claim_release += r.gas_used;
+    }
+    Ok(costs)
 }

@@ -8,7 +8,7 @@ use labelmint_devnet::{chain::DEFAULT_TX_GAS, Receipt};
 
 use crate::{
     artifacts,
-    market::{approve_batches_call, Batch, JobSpec, Market},
+    market::{review_batches_call, Batch, JobSpec, Market, MarketWasm},
 };
 
 #[allow(clippy::too_many_arguments)]
@@ -42,6 +42,8 @@ pub struct Publication {
     pub price: u128,
     /// Currency (zero: ETH).
     pub token: Address,
+    /// The job source (zero with a job: the market of this marketplace).
+    pub source: Address,
     /// Source job (0: external).
     pub job: U256,
     /// Earlier version (0: none).
@@ -58,6 +60,7 @@ impl Default for Publication {
             format: 0,
             price: 10_000_000_000_000_000,
             token: Address::ZERO,
+            source: Address::ZERO,
             job: U256::ZERO,
             previous: U256::ZERO,
             carry: false,
@@ -74,6 +77,7 @@ impl Publication {
             format: self.format,
             price: self.price,
             paymentToken: self.token,
+            source: self.source,
             sourceJobId: self.job,
             previousVersion: self.previous,
             carryLicenses: self.carry,
@@ -85,13 +89,17 @@ impl Marketplace {
     /// Deploys token, market and registry from `target/stylus`.
     pub fn deploy(cached: bool) -> Result<Self> {
         let (token_wasm, _) = artifacts::program("reward_token")?;
-        let (market_wasm, _) = artifacts::program("annotation_market")?;
         let (registry_wasm, _) = artifacts::program("dataset_registry")?;
-        Self::deploy_wasm(&token_wasm, &market_wasm, &registry_wasm, cached)
+        Self::deploy_wasm(&token_wasm, &MarketWasm::load()?, &registry_wasm, cached)
     }
 
     /// Deploys the given programs.
-    pub fn deploy_wasm(token: &[u8], market: &[u8], registry: &[u8], cached: bool) -> Result<Self> {
+    pub fn deploy_wasm(
+        token: &[u8],
+        market: &MarketWasm,
+        registry: &[u8],
+        cached: bool,
+    ) -> Result<Self> {
         let mut m = Market::deploy_wasm(token, market, cached)?;
         let admin = m.admin;
         let args = DatasetRegistryConstructor::constructorCall {
@@ -133,9 +141,14 @@ impl Marketplace {
             .map_err(|e| anyhow!("{}: {e}", C::SIGNATURE))
     }
 
-    /// Publishes; the dataset id when it succeeded.
+    /// Publishes (a job without a source is this marketplace's market's);
+    /// the dataset id when it succeeded.
     pub fn publish(&mut self, from: Address, p: &Publication) -> Result<(Receipt, Option<U256>)> {
-        let r = self.send(from, &p.call(), U256::ZERO)?;
+        let mut call = p.call();
+        if !p.job.is_zero() && p.source.is_zero() {
+            call.source = self.m.market;
+        }
+        let r = self.send(from, &call, U256::ZERO)?;
         let id = if r.success {
             Some(IRegistry::publishCall::abi_decode_returns(&r.output).context("dataset id")?)
         } else {
@@ -144,7 +157,8 @@ impl Marketplace {
         Ok((r, id))
     }
 
-    /// Buys a licence for `licensee`, paying `value` ETH.
+    /// Buys a licence for `licensee`, paying `value` ETH, at the price and
+    /// in the token the registry lists now (what a buyer's screen shows).
     pub fn purchase(
         &mut self,
         buyer: Address,
@@ -152,13 +166,36 @@ impl Marketplace {
         licensee: Address,
         value: U256,
     ) -> Result<Receipt> {
+        let d = self.read(&IRegistry::getDatasetCall { datasetId: id })?;
         self.send(
             buyer,
             &IRegistry::purchaseCall {
                 datasetId: id,
                 licensee,
+                token: d.paymentToken,
+                maxPrice: d.price,
             },
             value,
+        )
+    }
+
+    /// `withdrawRoyalties` of the market's job `job` in `token`, to `who`.
+    pub fn withdraw_royalties(
+        &mut self,
+        who: Address,
+        job: U256,
+        token: Address,
+    ) -> Result<Receipt> {
+        let source = self.m.market;
+        self.send(
+            who,
+            &IRegistry::withdrawRoyaltiesCall {
+                source,
+                jobId: job,
+                token,
+                to: who,
+            },
+            U256::ZERO,
         )
     }
 
@@ -183,7 +220,7 @@ impl Marketplace {
             next += n;
         }
         for group in batches.chunks(32) {
-            let call = approve_batches_call(group);
+            let call = review_batches_call(group, &[]);
             let r = self.m.ok(creator, &call, U256::ZERO)?;
             if !r.success {
                 bail!("approval reverted");
@@ -197,7 +234,7 @@ impl Marketplace {
 #[allow(clippy::too_many_lines)]
 pub fn measure_gas(snapshot: &mut std::collections::BTreeMap<String, u64>) -> Result<()> {
     let (token_wasm, _) = artifacts::program("reward_token")?;
-    let (market_wasm, _) = artifacts::program("annotation_market")?;
+    let market_wasm = MarketWasm::load()?;
     let (registry_wasm, _) = artifacts::program("dataset_registry")?;
     let mut put = |name: &str, r: &Receipt, success: bool| -> Result<()> {
         if r.success != success {
@@ -256,25 +293,9 @@ pub fn measure_gas(snapshot: &mut std::collections::BTreeMap<String, u64>) -> Re
         let r = p.purchase(b3, id, b3, price)?;
         put("purchase(reverts: already licensed)", &r, false)?;
         let (annotator, _) = annotators[0];
-        let r = p.send(
-            annotator,
-            &IRegistry::withdrawRoyaltiesCall {
-                jobId: job,
-                token: Address::ZERO,
-                to: annotator,
-            },
-            U256::ZERO,
-        )?;
+        let r = p.withdraw_royalties(annotator, job, Address::ZERO)?;
         put("withdrawRoyalties(ETH)", &r, true)?;
-        let r = p.send(
-            creator,
-            &IRegistry::withdrawRoyaltiesCall {
-                jobId: job,
-                token: Address::ZERO,
-                to: creator,
-            },
-            U256::ZERO,
-        )?;
+        let r = p.withdraw_royalties(creator, job, Address::ZERO)?;
         put("withdrawRoyalties(publisher proceeds, ETH)", &r, true)?;
         let r = p.send(
             b3,

@@ -98,7 +98,24 @@ fn a_job_runs_from_escrow_to_a_verified_dataset_download_through_the_cli() {
         store: &store,
     };
 
-    // Creator (account 0): 4 tasks, 3 votes each, 3 classes, 1,000 wei per label.
+    // Account 7 offers to arbitrate ETH jobs (fee 10, bond 20, one hour each).
+    let terms = cli.ok(
+        7,
+        &[
+            "arbiter",
+            "register",
+            "--fee",
+            "10",
+            "--bond",
+            "20",
+            "--dispute-secs",
+            "3600",
+            "--ruling-secs",
+            "3600",
+        ],
+    );
+    assert_eq!(terms, "1");
+    // Creator (account 0): 8 tasks, 3 classes, 1,000 wei per label.
     let job = cli.ok(
         0,
         &[
@@ -107,13 +124,13 @@ fn a_job_runs_from_escrow_to_a_verified_dataset_download_through_the_cli() {
             "--data-root",
             &format!("0x{}", "11".repeat(32)),
             "--tasks",
-            "4",
+            "8",
             "--reward",
             "1000",
-            "--replication",
-            "3",
             "--classes",
             "3",
+            "--terms",
+            &terms,
         ],
     );
     assert_eq!(job, "1");
@@ -121,21 +138,39 @@ fn a_job_runs_from_escrow_to_a_verified_dataset_download_through_the_cli() {
         serde_json::from_str(&cli.ok(0, &["job", "status", "1"])).unwrap();
     assert_eq!(
         (status["status"].as_str(), status["escrow"].as_str()),
-        (Some("open"), Some("12000"))
+        (Some("open"), Some("8000"))
     );
 
     // Annotator 1 submits directly, annotator 2 claims first, annotator 3
-    // signs once and a relayer (the creator) pays the gas.
-    let all = write(
-        &dir,
-        "all.json",
-        &serde_json::json!({"tasks": [0, 1, 2, 3], "labels": [0, 1, 2, 1]}),
+    // signs once and a relayer (the creator) pays the gas, annotator 4
+    // submits the rest.
+    let batch = |name: &str, tasks: serde_json::Value, labels: serde_json::Value| {
+        write(
+            &dir,
+            name,
+            &serde_json::json!({"tasks": tasks, "labels": labels}),
+        )
+    };
+    let first = batch(
+        "b1.json",
+        serde_json::json!([0, 1]),
+        serde_json::json!([0, 1]),
     );
-    cli.ok(1, &["task", "submit", "1", "--batch", &all]);
+    cli.ok(1, &["task", "submit", "1", "--batch", &first]);
     assert!(cli
-        .ok(2, &["task", "claim", "1", "0,1,2,3"])
-        .starts_with("claimed 4 tasks"));
-    cli.ok(2, &["task", "submit", "1", "--batch", &all]);
+        .ok(2, &["task", "claim", "1", "2,3"])
+        .starts_with("claimed 2 tasks"));
+    let second = batch(
+        "b2.json",
+        serde_json::json!([2, 3]),
+        serde_json::json!([2, 1]),
+    );
+    cli.ok(2, &["task", "submit", "1", "--batch", &second]);
+    let third = batch(
+        "b3.json",
+        serde_json::json!([4, 5]),
+        serde_json::json!([0, 0]),
+    );
     let signed = dir.join("signed.json");
     cli.ok(
         3,
@@ -144,33 +179,47 @@ fn a_job_runs_from_escrow_to_a_verified_dataset_download_through_the_cli() {
             "submit",
             "1",
             "--batch",
-            &all,
+            &third,
             "--sign-only",
             signed.to_str().unwrap(),
         ],
     );
     assert!(cli
         .ok(0, &["task", "relay", signed.to_str().unwrap()])
-        .contains("relayed 4 tasks"));
+        .contains("relayed 2 tasks"));
+    let fourth = batch(
+        "b4.json",
+        serde_json::json!([6, 7]),
+        serde_json::json!([1, 2]),
+    );
+    cli.ok(4, &["task", "submit", "1", "--batch", &fourth]);
 
-    // The creator rejects task 3 of batch 1; annotator 4 redoes it.
-    cli.ok(
+    // The creator rejects task 1 of batch 1; annotator 1 disputes and the
+    // arbiter overturns; the rest is approved.
+    assert!(cli
+        .ok(
+            0,
+            &["review", "reject", "1", "1", "--tasks", "1", "--reason", "2"],
+        )
+        .contains("1 tasks rejected"));
+    cli.fails(1, &["review", "settle", "1", "1"], "DisputeOpen");
+    assert!(cli
+        .ok(1, &["review", "dispute", "1", "1"])
+        .contains("bond 20 wei"));
+    cli.fails(
         0,
-        &[
-            "review", "reject", "1", "1", "--tasks", "3", "--reason", "2",
-        ],
+        &["review", "rule", "1", "1", "--overturn"],
+        "Unauthorized",
     );
-    let one = write(
-        &dir,
-        "one.json",
-        &serde_json::json!({"tasks": [3], "labels": [1]}),
-    );
-    cli.ok(4, &["task", "submit", "1", "--batch", &one]);
+    cli.fails(7, &["review", "rule", "1", "1"], "exactly one of");
+    assert!(cli
+        .ok(7, &["review", "rule", "1", "1", "--overturn"])
+        .contains("overturned"));
     cli.ok(0, &["review", "approve", "1", "2,3,4"]);
     let status: serde_json::Value =
         serde_json::from_str(&cli.ok(0, &["job", "status", "1"])).unwrap();
     assert_eq!(status["status"], "completed");
-    assert_eq!(status["approved"], 12);
+    assert_eq!(status["approved"], 8);
 
     // The audit reads every batch from the chain: all verified, labels
     // unanimous, but submitted seconds after claiming: flagged as too fast.
@@ -178,7 +227,6 @@ fn a_job_runs_from_escrow_to_a_verified_dataset_download_through_the_cli() {
         serde_json::from_str(&cli.ok(0, &["audit", "1", "--json"])).unwrap();
     assert_eq!(report["batches"], 4);
     assert_eq!(report["verified_batches"], 4);
-    assert_eq!(report["tasks_with_consensus"], 4);
     assert!(report["findings"]
         .as_array()
         .unwrap()
@@ -237,7 +285,7 @@ fn a_job_runs_from_escrow_to_a_verified_dataset_download_through_the_cli() {
     cli.fails(5, &["dataset", "buy", "1"], "AlreadyLicensed");
     cli.fails(1, &["task", "claim", "9", "0"], "JobNotFound");
     cli.fails(0, &["job", "status", "9"], "job 9 does not exist");
-    cli.fails(6, &["task", "submit", "1", "--batch", &all], "JobNotOpen");
+    cli.fails(6, &["task", "submit", "1", "--batch", &first], "JobNotOpen");
     cli.fails(0, &["review", "approve", "1", "77"], "no batch 77 in job 1");
     let bad = write(
         &dir,
@@ -255,6 +303,8 @@ fn a_job_runs_from_escrow_to_a_verified_dataset_download_through_the_cli() {
             "2",
             "--reward",
             "10",
+            "--terms",
+            "1",
         ],
     );
     cli.fails(

@@ -85,6 +85,7 @@ fn publish_links_the_settled_job_and_its_data_root() {
     assert!(!d.isExternal && d.listed);
     assert_eq!(
         w.p.read(&IRegistry::datasetByRootCall {
+            publisher: w.creator,
             rootHash: Publication::default().root
         })
         .unwrap(),
@@ -159,7 +160,8 @@ fn provenance_cannot_be_faked() {
         )
         .unwrap();
     assert_reverts(&r, &IRegistry::JobNotSettled { jobId: open_job });
-    // Republishing someone's root, as anyone.
+    // A publisher lists a root once; someone else's listing of the same
+    // root is its own (external) listing and takes nothing from this one.
     let id = publish(
         &mut w,
         &Publication {
@@ -167,7 +169,7 @@ fn provenance_cannot_be_faked() {
             ..Publication::default()
         },
     );
-    let (r, _) = w.p.publish(attacker, &Publication::default()).unwrap();
+    let (r, _) = w.p.publish(creator, &Publication::default()).unwrap();
     assert_reverts(
         &r,
         &IRegistry::RootAlreadyPublished {
@@ -175,6 +177,21 @@ fn provenance_cannot_be_faked() {
             datasetId: id,
         },
     );
+    let (r, copy) = w.p.publish(attacker, &Publication::default()).unwrap();
+    ok(&r);
+    assert!(dataset(&mut w, copy.unwrap()).isExternal);
+    // A job needs its source, and a source needs its job.
+    let (r, _) =
+        w.p.publish(
+            creator,
+            &Publication {
+                root: B256::repeat_byte(3),
+                source: w.p.m.market,
+                ..Publication::default()
+            },
+        )
+        .unwrap();
+    assert_reverts(&r, &IRegistry::InvalidParameter { field: 8 });
     // Malformed publications.
     let (r, _) =
         w.p.publish(
@@ -531,6 +548,8 @@ fn token_purchase_with_permit_in_one_call() {
     let call = IRegistry::purchaseWithPermitCall {
         datasetId: id,
         licensee: buyer,
+        token,
+        maxPrice: price,
         permit: blob.into(),
     };
     let r = w.p.send(buyer, &call, U256::ZERO).unwrap();
@@ -548,6 +567,7 @@ fn token_purchase_with_permit_in_one_call() {
         w.p.send(
             a,
             &IRegistry::withdrawRoyaltiesCall {
+                source: w.p.m.market,
                 jobId: job,
                 token,
                 to: a,
@@ -660,6 +680,7 @@ fn royalties_add_up_to_the_wei() {
     for &(a, _) in &annotators {
         let owed = p
             .read(&IRegistry::royaltyOfCall {
+                source: p.m.market,
                 jobId: job,
                 token: Address::ZERO,
                 account: a,
@@ -670,6 +691,7 @@ fn royalties_add_up_to_the_wei() {
             .send(
                 a,
                 &IRegistry::withdrawRoyaltiesCall {
+                    source: p.m.market,
                     jobId: job,
                     token: Address::ZERO,
                     to: a,
@@ -682,12 +704,15 @@ fn royalties_add_up_to_the_wei() {
         paid += owed;
         royalties_paid += owed;
     }
-    assert_eq!(
-        royalties_paid, royalty_total,
-        "annotators got exactly the royalties"
-    );
+    // The royalty of a sale is split per share; what does not divide is
+    // carried in the pool to the next sale (less than one wei per share).
+    let shares = U256::from(annotators.iter().map(|(_, n)| *n).sum::<u32>());
+    assert!(royalties_paid <= royalty_total);
+    let carried = royalty_total - royalties_paid;
+    assert!(carried < shares, "carried {carried} of {shares} shares");
     let owed = p
         .read(&IRegistry::royaltyOfCall {
+            source: p.m.market,
             jobId: job,
             token: Address::ZERO,
             account: creator,
@@ -697,6 +722,7 @@ fn royalties_add_up_to_the_wei() {
         .send(
             creator,
             &IRegistry::withdrawRoyaltiesCall {
+                source: p.m.market,
                 jobId: job,
                 token: Address::ZERO,
                 to: creator,
@@ -722,14 +748,19 @@ fn royalties_add_up_to_the_wei() {
         )
         .unwrap());
     paid += fee;
-    assert_eq!(paid, received, "paid out = received, to the wei");
-    assert_eq!(p.m.chain.balance(registry), U256::ZERO);
+    assert_eq!(
+        paid + carried,
+        received,
+        "paid out + carried = received, to the wei"
+    );
+    assert_eq!(p.m.chain.balance(registry), carried);
     // Nothing left for anyone.
     let a = annotators[0].0;
     assert_reverts(
         &p.send(
             a,
             &IRegistry::withdrawRoyaltiesCall {
+                source: p.m.market,
                 jobId: job,
                 token: Address::ZERO,
                 to: a,
@@ -741,9 +772,18 @@ fn royalties_add_up_to_the_wei() {
     );
     // The purchase path has no loop over annotators or sales: sales with
     // the same shape (fresh licensee, warm pool; with or without a fee
-    // credit) cost exactly the same.
-    assert_eq!(gas[1], gas[4], "{gas:?}");
-    assert_eq!(gas[2], gas[3], "{gas:?}");
+    // credit) cost exactly the same, once the calldata price of the buyer's
+    // `maxPrice` (12 more gas per non-zero byte) is taken out.
+    let execution: Vec<u64> = gas
+        .iter()
+        .zip(prices)
+        .map(|(g, price)| {
+            let nonzero = price.to_be_bytes().iter().filter(|&&b| b != 0).count() as u64;
+            g - 12 * nonzero
+        })
+        .collect();
+    assert_eq!(execution[1], execution[4], "{execution:?}");
+    assert_eq!(execution[2], execution[3], "{execution:?}");
 }
 
 #[test]
@@ -790,7 +830,7 @@ fn admin_settings_apply_to_later_datasets_only() {
     assert_reverts(
         &w.p.send(
             next,
-            &IRegistry::setAdminCall { newAdmin: next },
+            &IRegistry::transferAdminCall { newAdmin: next },
             U256::ZERO,
         )
         .unwrap(),
@@ -800,12 +840,153 @@ fn admin_settings_apply_to_later_datasets_only() {
         .p
         .send(
             admin,
-            &IRegistry::setAdminCall { newAdmin: next },
+            &IRegistry::transferAdminCall { newAdmin: next },
             U256::ZERO,
         )
         .unwrap());
+    ok(&w
+        .p
+        .send(next, &IRegistry::acceptAdminCall {}, U256::ZERO)
+        .unwrap());
     assert_eq!(w.p.read(&IRegistry::adminCall {}).unwrap(), next);
-    assert_eq!(w.p.read(&IRegistry::marketCall {}).unwrap(), w.p.m.market);
+    let market = w.p.m.market;
+    let source =
+        w.p.read(&IRegistry::jobSourceOfCall { source: market })
+            .unwrap();
+    assert_eq!((source.index, source.enabled), (1, true));
+}
+
+/// Every money guard of the registry, reached: an unknown or disabled job
+/// source, a source that cannot be read, withdrawals to receivers that
+/// refuse them, a fee-on-transfer token.
+#[test]
+fn money_guards_refuse_bad_sources_receivers_and_tokens() {
+    let mut w = world();
+    let (admin, creator, job) = (w.p.m.admin, w.creator, w.job);
+    let market = w.p.m.market;
+    let stranger = w.buyers[3];
+    let (r, _) =
+        w.p.publish(
+            creator,
+            &Publication {
+                source: stranger,
+                job,
+                ..Publication::default()
+            },
+        )
+        .unwrap();
+    assert_reverts(&r, &IRegistry::UnknownJobSource { source: stranger });
+    // An enabled source without code cannot be read.
+    ok(&w
+        .p
+        .send(
+            admin,
+            &IRegistry::setJobSourceCall {
+                source: stranger,
+                enabled: true,
+            },
+            U256::ZERO,
+        )
+        .unwrap());
+    let (r, _) =
+        w.p.publish(
+            creator,
+            &Publication {
+                source: stranger,
+                job,
+                ..Publication::default()
+            },
+        )
+        .unwrap();
+    assert_reverts(&r, &IRegistry::SourceCallFailed { source: stranger });
+    // A disabled source takes no new datasets; its old ones keep paying.
+    let id = publish(
+        &mut w,
+        &Publication {
+            job,
+            ..Publication::default()
+        },
+    );
+    ok(&w
+        .p
+        .send(
+            admin,
+            &IRegistry::setJobSourceCall {
+                source: market,
+                enabled: false,
+            },
+            U256::ZERO,
+        )
+        .unwrap());
+    let (r, _) =
+        w.p.publish(
+            creator,
+            &Publication {
+                root: B256::repeat_byte(0x5a),
+                job,
+                ..Publication::default()
+            },
+        )
+        .unwrap();
+    assert_reverts(&r, &IRegistry::UnknownJobSource { source: market });
+    let buyer = w.buyers[0];
+    let price = U256::from(Publication::default().price);
+    ok(&w
+        .p
+        .purchase(buyer, id, buyer, price + U256::from(1))
+        .unwrap());
+    // Withdrawals to a receiver that refuses ETH fail and keep the balance.
+    let refusing = {
+        let v: serde_json::Value =
+            serde_json::from_str(include_str!("../../../tests/fixtures/Adversaries.json")).unwrap();
+        let code = alloy_primitives::hex::decode(
+            v["contracts"]["RefusingReceiver"]["bytecode"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap();
+        let r =
+            w.p.m
+                .chain
+                .send(admin, None, U256::ZERO, code, 5_000_000)
+                .unwrap();
+        ok(&r);
+        r.contract_address.unwrap()
+    };
+    let a = w.annotators[0];
+    let withdraw_royalties = IRegistry::withdrawRoyaltiesCall {
+        source: market,
+        jobId: job,
+        token: Address::ZERO,
+        to: refusing,
+    };
+    assert_reverts(
+        &w.p.send(a, &withdraw_royalties, U256::ZERO).unwrap(),
+        &IRegistry::WithdrawFailed {
+            token: Address::ZERO,
+            to: refusing,
+        },
+    );
+    let withdraw = IRegistry::withdrawCall {
+        token: Address::ZERO,
+        to: refusing,
+    };
+    assert_reverts(
+        &w.p.send(buyer, &withdraw, U256::ZERO).unwrap(),
+        &IRegistry::WithdrawFailed {
+            token: Address::ZERO,
+            to: refusing,
+        },
+    );
+    assert_eq!(
+        w.p.read(&IRegistry::creditOfCall {
+            token: Address::ZERO,
+            account: buyer
+        })
+        .unwrap(),
+        U256::from(1),
+        "the overpayment credit stays"
+    );
 }
 
 #[test]
@@ -816,6 +997,8 @@ fn malformed_calldata_gets_named_errors() {
     let data = IRegistry::purchaseCall {
         datasetId: U256::from(1),
         licensee: buyer,
+        token: Address::ZERO,
+        maxPrice: 1,
     }
     .abi_encode();
     let r =

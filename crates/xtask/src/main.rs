@@ -25,8 +25,11 @@ struct Contract {
     package: &'static str,
     /// Library (wasm file) name.
     lib: &'static str,
-    /// Name in `abi/`.
+    /// Name in `abi/` and in the size table.
     abi_name: &'static str,
+    /// Whether it has an ABI of its own (the market's extension implements
+    /// part of the market's, at the market's address).
+    abi: bool,
 }
 
 /// Every contract, in deployment order.
@@ -35,26 +38,37 @@ const CONTRACTS: &[Contract] = &[
         package: "reward-token",
         lib: "reward_token",
         abi_name: "RewardToken",
+        abi: true,
     },
     Contract {
         package: "annotation-market",
         lib: "annotation_market",
         abi_name: "AnnotationMarket",
+        abi: true,
+    },
+    Contract {
+        package: "annotation-market-ext",
+        lib: "annotation_market_ext",
+        abi_name: "AnnotationMarketExtension",
+        abi: false,
     },
     Contract {
         package: "dataset-registry",
         lib: "dataset_registry",
         abi_name: "DatasetRegistry",
+        abi: true,
     },
     Contract {
         package: "quality-hub",
         lib: "quality_hub",
         abi_name: "QualityHub",
+        abi: true,
     },
     Contract {
         package: "quality-court",
         lib: "quality_court",
         abi_name: "QualityCourt",
+        abi: true,
     },
 ];
 
@@ -328,7 +342,7 @@ fn abi(check: bool) -> Result<()> {
     let dir = root().join("abi");
     std::fs::create_dir_all(&dir)?;
     let mut stale = Vec::new();
-    for contract in CONTRACTS {
+    for contract in CONTRACTS.iter().filter(|c| c.abi) {
         let abi = json_abi(contract)?;
         let json = serde_json::to_string_pretty(&abi)? + "\n";
         let sol = solidity(contract, &abi);
