@@ -242,6 +242,9 @@ impl Devnet {
         let mut cfg = CfgEnv::new_with_spec(SPEC);
         cfg.chain_id = chain_id;
         cfg.disable_eip3541 = true;
+        // Nitro applies the EIP-7623 calldata floor only when the chain owner
+        // enables "increased calldata price" (off by default).
+        cfg.disable_eip7623 = true;
         cfg.limit_contract_code_size = Some(labelmint_wasm::MAX_CODE_SIZE);
         let block = BlockEnv {
             number: U256::from(1),

@@ -693,9 +693,10 @@ fn sol_error<E: SolError>(e: &E) -> Stop {
     Stop::Error(e.abi_encode())
 }
 
-/// Cost of emitting `event` from a precompile (LOG base, topics, data).
-fn event_gas(topics: usize, data: usize) -> u64 {
-    arbos_gas::LOG_TOPIC * (1 + topics as u64) + arbos_gas::LOG_BYTE * data as u64
+/// Cost of a precompile's event with `indexed` indexed arguments and `data`
+/// bytes: LOG base 375, 375 per topic (the signature is one), 8 per byte.
+fn event_gas(indexed: usize, data: usize) -> u64 {
+    arbos_gas::LOG_TOPIC * (2 + indexed as u64) + arbos_gas::LOG_BYTE * data as u64
 }
 
 fn write_gas(value: u64) -> u64 {
@@ -964,7 +965,7 @@ impl StylusPrecompiles {
             compiled.module_hash.into(),
         );
         Self::pay_data_fee(ctx, inputs, b, fee)?;
-        b.burn(event_gas(2, 4 * 32))?;
+        b.burn(event_gas(1, 4 * 32))?;
         ctx.journal_mut().log(Log {
             address: ARB_WASM,
             data: ArbWasm::ProgramActivated {
@@ -1006,7 +1007,7 @@ impl StylusPrecompiles {
         b.burn(arbos_gas::WRITE)?;
         set_program_record(ctx, codehash, &record);
         Self::pay_data_fee(ctx, inputs, b, fee)?;
-        b.burn(event_gas(1, 32))?;
+        b.burn(event_gas(1, 32))?; // ProgramLifetimeExtended
         ctx.journal_mut().log(Log {
             address: ARB_WASM,
             data: ArbWasm::ProgramLifetimeExtended {
