@@ -117,6 +117,13 @@ const PROBE: &str = r#"(module
 const A: u64 = 6_251;
 const B: u64 = 8_359;
 
+/// Prints the line of the probe table and asserts the devnet charged the
+/// hand-derived gas.
+fn check(what: &str, devnet: u64, derived: u64) {
+    println!("| {what} | {derived} | {devnet} |");
+    assert_eq!(devnet, derived, "{what}");
+}
+
 /// Gas of `ink`, rounded up (the program keeps ⌊ink left / 10,000⌋ gas).
 fn gas_of(ink: u64) -> u64 {
     ink.div_ceil(10_000)
@@ -283,9 +290,10 @@ fn activation_charges_nitros_gas_and_data_fee() {
     // account 800, ProgramActivated 375 + 375 × 2 + 8 × 128, results 2 words 6.
     let storage = 800 + 3 + 100 + 800 + 20_000 + 4_000 + 40_000 + 20_000 + 800 + 2_149 + 6;
     let call = ArbWasm::activateProgramCall { program: p.a }.abi_encode();
-    assert_eq!(
+    check(
+        "activation",
         p.activation,
-        21_000 + calldata_gas(&call) + 1_659_168 + storage + compile
+        21_000 + calldata_gas(&call) + 1_659_168 + storage + compile,
     );
     // Data fee: asm estimate 512,000 + 996 + 22 + wasm_len·62628/10⁴ bytes at
     // 82,928,201 wei × e^(demand / 21,360,419) with demand = the estimate.
@@ -308,18 +316,20 @@ fn storage_event_keccak_loop_and_memory_cost_what_nitro_charges() {
     let ink = read_args(69) + A + B + 6_252 + 6_251 + 2_452 + 18_480 + 68_073;
     let r = p.send(a, 0, &data);
     r.expect_success();
-    assert_eq!(
+    check(
+        "store (fresh slot)",
         r.gas_used,
-        21_000 + calldata_gas(&data) + entry + 22_100 + gas_of(ink)
+        21_000 + calldata_gas(&data) + entry + 22_100 + gas_of(ink),
     );
 
     // Rewrite it: a cold SSTORE of a changed value is 2,100 + 2,900.
     kv[32..].copy_from_slice(&[3u8; 32]);
     let data = request(0, 0, &kv);
     let r = p.send(a, 0, &data);
-    assert_eq!(
+    check(
+        "store (rewrite)",
         r.gas_used,
-        21_000 + calldata_gas(&data) + entry + 5_000 + gas_of(ink)
+        21_000 + calldata_gas(&data) + entry + 5_000 + gas_of(ink),
     );
 
     // A log with 2 topics and 100 bytes: 68,073 ink + read of 164 bytes
@@ -328,9 +338,10 @@ fn storage_event_keccak_loop_and_memory_cost_what_nitro_charges() {
     let ink = read_args(169) + A + B + 6_398 + 2_452 + 68_073 + 16_381 + 55 * 132;
     let r = p.send(a, 0, &data);
     assert_eq!(r.logs.len(), 1);
-    assert_eq!(
+    check(
+        "log (2 topics, 100 B)",
         r.gas_used,
-        21_000 + calldata_gas(&data) + entry + 1_925 + gas_of(ink)
+        21_000 + calldata_gas(&data) + entry + 1_925 + gas_of(ink),
     );
 
     // keccak over 1,000 bytes: 121,800 + 21,000 × (32 − 2) words, then a
@@ -343,18 +354,20 @@ fn storage_event_keccak_loop_and_memory_cost_what_nitro_charges() {
         &r.output[..],
         revm::primitives::keccak256([0xABu8; 1_000]).as_slice()
     );
-    assert_eq!(
+    check(
+        "keccak (1,000 B)",
         r.gas_used,
-        21_000 + calldata_gas(&data) + entry + gas_of(ink)
+        21_000 + calldata_gas(&data) + entry + gas_of(ink),
     );
 
     // A 1,000-iteration loop: 3,436 ink per iteration.
     let data = request(3, 1_000, &[]);
     let ink = read_args(5) + A + B + 2_451 + 1_000 * 3_436 + 2_451 + 2_452;
     let r = p.send(a, 0, &data);
-    assert_eq!(
+    check(
+        "loop (1,000 iterations)",
         r.gas_used,
-        21_000 + calldata_gas(&data) + entry + gas_of(ink)
+        21_000 + calldata_gas(&data) + entry + gas_of(ink),
     );
 
     // Growing 40 pages past the 1-page footprint: 39 linear pages × 1,000 +
@@ -363,9 +376,10 @@ fn storage_event_keccak_loop_and_memory_cost_what_nitro_charges() {
     let ink = read_args(5) + A + B + 10_586;
     let r = p.send(a, 0, &data);
     r.expect_success();
-    assert_eq!(
+    check(
+        "grow (40 pages)",
         r.gas_used,
-        21_000 + calldata_gas(&data) + entry + 39_252 + gas_of(ink)
+        21_000 + calldata_gas(&data) + entry + 39_252 + gas_of(ink),
     );
 
     // A revert with 64 bytes of data.
@@ -374,9 +388,10 @@ fn storage_event_keccak_loop_and_memory_cost_what_nitro_charges() {
     let r = p.send(a, 0, &data);
     assert!(!r.success);
     assert_eq!(&r.output[..], &[5u8; 64]);
-    assert_eq!(
+    check(
+        "revert (64 B)",
         r.gas_used,
-        21_000 + calldata_gas(&data) + entry + gas_of(ink)
+        21_000 + calldata_gas(&data) + entry + gas_of(ink),
     );
 }
 
@@ -411,9 +426,10 @@ fn program_to_program_calls_share_the_transactions_pages() {
     let data = call_request(b, 0, &inner);
     let r = p.send(a, 0, &data);
     r.expect_success();
-    assert_eq!(
+    check(
+        "program → program (callee grows 3 pages)",
         r.gas_used,
-        21_000 + calldata_gas(&data) + entry + 2_600 + callee + gas_of(caller_ink(&data, 5))
+        21_000 + calldata_gas(&data) + entry + 2_600 + callee + gas_of(caller_ink(&data, 5)),
     );
 }
 
@@ -428,9 +444,10 @@ fn value_transfers_pay_the_evm_call_costs() {
     let r = p.send(a, 1, &data);
     r.expect_success();
     assert_eq!(p.chain.balance(to), U256::from(1));
-    assert_eq!(
+    check(
+        "value transfer (1 wei, new account)",
         r.gas_used,
-        21_000 + calldata_gas(&data) + entry + 36_600 + gas_of(caller_ink(&data, 0))
+        21_000 + calldata_gas(&data) + entry + 36_600 + gas_of(caller_ink(&data, 0)),
     );
 }
 
@@ -444,13 +461,14 @@ fn same_code_reentered_in_a_transaction_is_cached_from_arbos_60() {
     r.expect_success();
     // B has A's code hash, entered earlier in the block: 352 + cached only.
     let callee = cached + 3_000 + gas_of(read_args(5) + A + B + 10_586);
-    assert_eq!(
+    check(
+        "program → same code, ArbOS 60",
         r.gas_used,
-        21_000 + calldata_gas(&data) + entry + 2_600 + callee + gas_of(caller_ink(&data, 5))
+        21_000 + calldata_gas(&data) + entry + 2_600 + callee + gas_of(caller_ink(&data, 5)),
     );
     // ArbOS 60 activation also reads the configurable activation gas (800).
     let base = probe(StylusParams::default());
-    assert_eq!(p.activation, base.activation + 800);
+    check("activation, ArbOS 60", p.activation, base.activation + 800);
 }
 
 #[test]
@@ -463,7 +481,8 @@ fn arbwasm_cache_makes_every_call_pay_the_cached_entry() {
     // record 800, UpdateProgramCache 375 + 375 × 3 + 8 × 32, compile init cost,
     // module hash 800, record 20,000
     let call = ArbWasmCache::cacheProgramCall { addr: a }.abi_encode();
-    assert_eq!(
+    check(
+        "cacheProgram",
         r.gas_used,
         21_000
             + calldata_gas(&call)
@@ -476,19 +495,24 @@ fn arbwasm_cache_makes_every_call_pay_the_cached_entry() {
             + 1_756
             + init_cost
             + 800
-            + 20_000
+            + 20_000,
     );
     let data = request(3, 1, &[]);
     let ink = read_args(5) + A + B + 2_451 + 3_436 + 2_451 + 2_452;
     let r = p.send(a, 0, &data);
-    assert_eq!(
+    check(
+        "loop (1 iteration), cached",
         r.gas_used,
-        21_000 + calldata_gas(&data) + p.entry_cached() + gas_of(ink)
+        21_000 + calldata_gas(&data) + p.entry_cached() + gas_of(ink),
     );
     // A view sent as a transaction: version read 800, args 3, params 100,
     // code hash 2,600, record 800, two result words 6.
     let view = ArbWasm::programInitGasCall { program: a }.abi_encode();
     let r = p.send(ARB_WASM, 0, &view);
-    assert_eq!(r.gas_used, 21_000 + calldata_gas(&view) + 4_309);
+    check(
+        "programInitGas view as a transaction",
+        r.gas_used,
+        21_000 + calldata_gas(&view) + 4_309,
+    );
     let _ = ARB_WASM_CACHE;
 }
