@@ -15,6 +15,7 @@ use revm::{
 use crate::{
     deployer::{IStylusDeployer, STYLUS_DEPLOYER},
     evm::{build, Ctx, Db, DevError, SPEC},
+    params::StylusParams,
     precompiles::{ArbWasm, StylusPrecompiles, ARB_WASM},
 };
 
@@ -196,8 +197,15 @@ impl Devnet {
         Self::with_chain_id(DEFAULT_CHAIN_ID)
     }
 
-    /// A chain with `chain_id` and ten funded dev accounts.
+    /// A chain with `chain_id`, ten funded dev accounts and Nitro's default
+    /// Stylus parameters.
     pub fn with_chain_id(chain_id: u64) -> Self {
+        Self::with_config(chain_id, StylusParams::default())
+    }
+
+    /// A chain with `chain_id`, ten funded dev accounts and the given Stylus
+    /// parameters (e.g. `StylusParams::for_arbos(60)`).
+    pub fn with_config(chain_id: u64, params: StylusParams) -> Self {
         let mut db = CacheDB::new(EmptyDB::new());
         let accounts: Vec<DevAccount> = DEV_KEYS
             .iter()
@@ -234,6 +242,9 @@ impl Devnet {
         let mut cfg = CfgEnv::new_with_spec(SPEC);
         cfg.chain_id = chain_id;
         cfg.disable_eip3541 = true;
+        // Nitro applies the EIP-7623 calldata floor only when the chain owner
+        // enables "increased calldata price" (off by default).
+        cfg.disable_eip7623 = true;
         cfg.limit_contract_code_size = Some(labelmint_wasm::MAX_CODE_SIZE);
         let block = BlockEnv {
             number: U256::from(1),
@@ -247,7 +258,7 @@ impl Devnet {
         ctx.block = block;
         Self {
             ctx: Some(ctx),
-            precompiles: StylusPrecompiles::new(SPEC),
+            precompiles: StylusPrecompiles::with_params(SPEC, params),
             accounts,
             receipts: Vec::new(),
             blocks: vec![BlockRecord {
@@ -284,6 +295,22 @@ impl Devnet {
     /// Address of dev account `i`.
     pub fn account(&self, i: usize) -> Address {
         self.accounts[i].address
+    }
+
+    /// The chain's Stylus parameters.
+    pub fn stylus_params(&self) -> StylusParams {
+        self.precompiles.params()
+    }
+
+    /// Replaces the chain's Stylus parameters (as an ArbOS upgrade or the
+    /// chain owner would).
+    pub fn set_stylus_params(&self, params: StylusParams) {
+        self.precompiles.set_params(params);
+    }
+
+    /// The precompile provider (ArbWasm, ArbWasmCache, program execution).
+    pub fn precompiles(&self) -> &StylusPrecompiles {
+        &self.precompiles
     }
 
     /// Lets Stylus programs run without activation (development only).
@@ -501,6 +528,7 @@ impl Devnet {
     /// a block of its own.
     pub fn send_env(&mut self, tx: TxEnv, hash: Option<B256>) -> Result<Receipt, ChainError> {
         let (from, to) = (tx.caller, tx.kind.to().copied());
+        self.precompiles.begin_tx();
         let mut evm = build(self.ctx.take().expect("context"), self.precompiles.clone());
         let result = evm.transact_commit(tx);
         self.ctx = Some(evm.ctx);
@@ -567,6 +595,7 @@ impl Devnet {
         ctx.cfg.disable_nonce_check = true;
         // A call leaves no trace, not even in the "entered this block" cache.
         let recent = self.precompiles.recent_programs();
+        self.precompiles.begin_tx();
         let mut evm = build(ctx, self.precompiles.clone());
         let result = evm.transact(tx);
         let mut ctx = evm.ctx;

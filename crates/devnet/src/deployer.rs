@@ -24,7 +24,6 @@ use revm::{
 use crate::{
     evm::{infallible, run_frame, Ctx},
     precompiles::{activated_version, result, revert, ArbWasm, StylusPrecompiles, ARB_WASM},
-    program::STYLUS_VERSION,
 };
 
 /// Canonical address of the StylusDeployer.
@@ -162,7 +161,7 @@ pub fn run(
     let codehash = infallible(ctx.journal_mut().load_account_with_code(program))
         .info
         .code_hash;
-    if activated_version(ctx, codehash) != Some(STYLUS_VERSION) {
+    if activated_version(ctx, codehash) != Some(precompiles.params().version) {
         let budget = gas.remaining() - gas.remaining() / 64;
         let data = ArbWasm::activateProgramCall { program }.abi_encode();
         let inputs = call_inputs(ctx, ARB_WASM, data, activation_budget, budget);

@@ -1,17 +1,19 @@
 //! # labelmint-devnet
 //!
-//! A local Arbitrum Stylus chain in one process (issue #8, in progress):
-//! accounts, balances and EVM bytecode run on revm; Stylus programs
-//! (`0xEFF000 ‖ 0x00 ‖ brotli(wasm)`) run on wasmi behind revm's precompile
-//! hook, with ink metered by instrumentation at Arbitrum's published prices
-//! ([`pricing`], [`meter`]), every `vm_hooks` import ([`host`]) and the ArbWasm
-//! precompile ([`precompiles`]).
+//! A local Arbitrum Stylus chain in one process: accounts, balances and EVM
+//! bytecode run on revm; Stylus programs (`0xEFF000 ‖ 0x00 ‖ brotli(wasm)`)
+//! run on wasmi behind revm's precompile hook, instrumented and priced as
+//! Nitro instruments and prices them ([`meter`], [`pricing`]), with Nitro's
+//! entry, memory and activation formulas and default parameters ([`params`],
+//! [`program`]), every `vm_hooks` import ([`host`]) and the ArbWasm and
+//! ArbWasmCache precompiles ([`precompiles`]).
 
 pub mod chain;
 pub mod deployer;
 pub mod evm;
 pub mod host;
 pub mod meter;
+pub mod params;
 pub mod precompiles;
 pub mod pricing;
 pub mod program;

@@ -1,28 +1,38 @@
-//! The precompile provider of the chain: Ethereum's precompiles, the ArbWasm
-//! precompile at `0x…71`, and the execution of every Stylus program (code that
-//! starts with `0xEFF000`).
+//! The precompile provider of the chain: Ethereum's precompiles, ArbWasm at
+//! `0x…71` and ArbWasmCache at `0x…72` (every method Nitro answers, with
+//! Nitro's return layouts and gas), and the execution of every Stylus
+//! program (code that starts with `0xEFF000`) with Nitro's entry cost.
+//!
+//! Program records live in ArbWasm's storage in Nitro's packed layout
+//! (version, init cost, cached cost, footprint, activation hour, asm size in
+//! KiB, cached flag), so snapshots and reverts cover them.
 
 use std::{
     cell::{Cell, RefCell},
-    collections::HashSet,
+    collections::VecDeque,
     rc::Rc,
 };
 
 use alloy_sol_types::{sol, SolCall, SolError, SolEvent, SolInterface};
 use revm::{
-    context::{ContextTr, JournalTr},
+    context::{Block, ContextTr, JournalTr},
     handler::{EthPrecompiles, PrecompileProvider},
     interpreter::{CallInputs, Gas, InstructionResult, InterpreterResult},
-    primitives::{address, hardfork::SpecId, Address, AddressSet, Bytes, Log, B256, U256},
+    primitives::{
+        address, hardfork::SpecId, keccak256, Address, AddressSet, Bytes, Log, B256, U256,
+    },
 };
+
+use labelmint_wasm::WasmError;
 
 use crate::{
     evm::{infallible, Ctx},
     host::{execute, linker, HostState, Outcome},
-    pricing::{gas_to_ink, INK_PER_GAS},
-    program::{
-        engine, ActivationError, Program, ProgramCache, FREE_PAGES, PAGE_GAS, STYLUS_VERSION,
+    params::{
+        age_seconds, evm_memory_cost, hours_since_arbitrum, DataPricer, Pages, StylusParams,
+        ARBOS_60, ARBOS_STYLUS_CHARGING_FIXES, ARBOS_STYLUS_FIXES,
     },
+    program::{self, ActivationError, Program, ProgramCache, ACTIVATION_FIXED_GAS},
 };
 
 /// Address of the ArbWasm precompile.
@@ -31,20 +41,32 @@ pub const ARB_WASM: Address = address!("0000000000000000000000000000000000000071
 pub const ARB_WASM_CACHE: Address = address!("0000000000000000000000000000000000000072");
 
 sol! {
-    /// ArbWasm, as Nitro exposes it (the subset a deployer and tools use).
+    /// ArbWasm, as Nitro exposes it.
     interface ArbWasm {
         function activateProgram(address program) external payable returns (uint16 version, uint256 dataFee);
         function stylusVersion() external view returns (uint16 version);
-        function inkPrice() external view returns (uint32 price);
         function codehashVersion(bytes32 codehash) external view returns (uint16 version);
+        function codehashKeepalive(bytes32 codehash) external payable;
+        function codehashAsmSize(bytes32 codehash) external view returns (uint32 size);
         function programVersion(address program) external view returns (uint16 version);
         function programInitGas(address program) external view returns (uint64 gas, uint64 gasWhenCached);
         function programMemoryFootprint(address program) external view returns (uint16 footprint);
+        function programTimeLeft(address program) external view returns (uint64 _secs);
+        function inkPrice() external view returns (uint32 price);
+        function maxStackDepth() external view returns (uint32 depth);
         function freePages() external view returns (uint16 pages);
         function pageGas() external view returns (uint16 gas);
+        function pageRamp() external view returns (uint64 ramp);
         function pageLimit() external view returns (uint16 limit);
+        function minInitGas() external view returns (uint64 gas, uint64 cached);
+        function initCostScalar() external view returns (uint64 percent);
+        function expiryDays() external view returns (uint16 _days);
+        function keepaliveDays() external view returns (uint16 _days);
+        function blockCacheSize() external view returns (uint16 count);
+        function activationGas() external view returns (uint64 gas);
 
         event ProgramActivated(bytes32 indexed codehash, bytes32 moduleHash, address program, uint256 dataFee, uint16 version);
+        event ProgramLifetimeExtended(bytes32 indexed codehash, uint256 dataFee);
 
         error ProgramNotWasm();
         error ProgramNotActivated();
@@ -72,21 +94,203 @@ sol! {
     }
 }
 
-/// ArbWasm storage key of the "cached" flag of a code hash.
-fn cache_key(codehash: B256) -> U256 {
-    let mut preimage = b"labelmint-devnet:cached".to_vec();
-    preimage.extend_from_slice(codehash.as_slice());
-    revm::primitives::keccak256(preimage).into()
+/// Gas Nitro's ArbOS storage charges.
+mod arbos_gas {
+    /// Reading a word of ArbOS state.
+    pub(super) const READ: u64 = 800;
+    /// Writing a non-zero word.
+    pub(super) const WRITE: u64 = 20_000;
+    /// Writing a zero word.
+    pub(super) const WRITE_ZERO: u64 = 5_000;
+    /// Reading an account's code hash.
+    pub(super) const CODE_HASH: u64 = 2_600;
+    /// Reading the Stylus parameters (assumed warm).
+    pub(super) const PARAMS: u64 = 100;
+    /// Copying a word of arguments or results.
+    pub(super) const COPY_WORD: u64 = 3;
+    /// LOG base and per topic.
+    pub(super) const LOG_TOPIC: u64 = 375;
+    /// Per log data byte.
+    pub(super) const LOG_BYTE: u64 = 8;
 }
 
-/// Whether `codehash` is in the program cache (chain state, so snapshots and
-/// reverts keep it consistent).
-pub fn is_cached(ctx: &mut Ctx, codehash: B256) -> bool {
+/// A program's record, packed into one word as Nitro packs it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ProgramRecord {
+    /// Stylus version it was activated at (0: not activated).
+    pub version: u16,
+    /// Init cost.
+    pub init_cost: u16,
+    /// Cached init cost.
+    pub cached_cost: u16,
+    /// Initial memory pages.
+    pub footprint: u16,
+    /// Hours since Arbitrum began, at activation (24 bits).
+    pub activated_at: u32,
+    /// Predicted native code size in KiB, rounded up (24 bits).
+    pub asm_estimate_kb: u32,
+    /// Whether it is in the ArbWasmCache.
+    pub cached: bool,
+}
+
+impl ProgramRecord {
+    /// The word Nitro stores: version ‖ init ‖ cached ‖ footprint (2 bytes
+    /// each) ‖ activatedAt ‖ asmEstimateKb (3 bytes each) ‖ cached (1 byte).
+    pub fn pack(&self) -> B256 {
+        let mut w = [0u8; 32];
+        w[0..2].copy_from_slice(&self.version.to_be_bytes());
+        w[2..4].copy_from_slice(&self.init_cost.to_be_bytes());
+        w[4..6].copy_from_slice(&self.cached_cost.to_be_bytes());
+        w[6..8].copy_from_slice(&self.footprint.to_be_bytes());
+        w[8..11].copy_from_slice(&self.activated_at.to_be_bytes()[1..]);
+        w[11..14].copy_from_slice(&self.asm_estimate_kb.to_be_bytes()[1..]);
+        w[14] = u8::from(self.cached);
+        B256::from(w)
+    }
+
+    /// The inverse of [`Self::pack`].
+    pub fn unpack(word: B256) -> Self {
+        let w = word.0;
+        let u16_at = |i: usize| u16::from_be_bytes([w[i], w[i + 1]]);
+        let u24_at = |i: usize| u32::from_be_bytes([0, w[i], w[i + 1], w[i + 2]]);
+        Self {
+            version: u16_at(0),
+            init_cost: u16_at(2),
+            cached_cost: u16_at(4),
+            footprint: u16_at(6),
+            activated_at: u24_at(8),
+            asm_estimate_kb: u24_at(11),
+            cached: w[14] != 0,
+        }
+    }
+
+    /// Predicted native code size in bytes.
+    pub fn asm_size(&self) -> u32 {
+        self.asm_estimate_kb.saturating_mul(1_024)
+    }
+
+    /// Seconds since activation (from the activation hour).
+    pub fn age(&self, time: u64) -> u64 {
+        age_seconds(time, self.activated_at)
+    }
+}
+
+/// Storage key of a record: the code hash itself.
+fn record_key(codehash: B256) -> U256 {
+    codehash.into()
+}
+
+fn derived_key(tag: &[u8], codehash: B256) -> U256 {
+    let mut preimage = b"labelmint-devnet:".to_vec();
+    preimage.extend_from_slice(tag);
+    preimage.extend_from_slice(codehash.as_slice());
+    keccak256(preimage).into()
+}
+
+fn sload(ctx: &mut Ctx, key: U256) -> U256 {
     let journal = ctx.journal_mut();
     infallible(journal.load_account(ARB_WASM));
-    !infallible(journal.sload(ARB_WASM, cache_key(codehash)))
-        .data
-        .is_zero()
+    infallible(journal.sload(ARB_WASM, key)).data
+}
+
+fn sstore(ctx: &mut Ctx, key: U256, value: U256) {
+    let journal = ctx.journal_mut();
+    infallible(journal.load_account(ARB_WASM));
+    let _ = infallible(journal.sstore(ARB_WASM, key, value));
+}
+
+/// The record of `codehash` (all zero when never activated).
+pub fn program_record(ctx: &mut Ctx, codehash: B256) -> ProgramRecord {
+    ProgramRecord::unpack(sload(ctx, record_key(codehash)).into())
+}
+
+fn set_program_record(ctx: &mut Ctx, codehash: B256, record: &ProgramRecord) {
+    sstore(ctx, record_key(codehash), record.pack().into());
+}
+
+/// Activation record of `codehash` (its Stylus version), if activated.
+pub fn activated_version(ctx: &mut Ctx, codehash: B256) -> Option<u16> {
+    let version = program_record(ctx, codehash).version;
+    (version != 0).then_some(version)
+}
+
+/// Whether `codehash` is in the program cache.
+pub fn is_cached(ctx: &mut Ctx, codehash: B256) -> bool {
+    program_record(ctx, codehash).cached
+}
+
+fn data_pricer(ctx: &mut Ctx) -> DataPricer {
+    let demand = sload(ctx, derived_key(b"data-pricer:demand", B256::ZERO));
+    let last = sload(ctx, derived_key(b"data-pricer:last-update", B256::ZERO));
+    let default = DataPricer::default();
+    DataPricer {
+        demand: demand.saturating_to(),
+        last_update: if last.is_zero() {
+            default.last_update
+        } else {
+            last.saturating_to()
+        },
+    }
+}
+
+fn set_data_pricer(ctx: &mut Ctx, pricer: DataPricer) {
+    sstore(
+        ctx,
+        derived_key(b"data-pricer:demand", B256::ZERO),
+        U256::from(pricer.demand),
+    );
+    sstore(
+        ctx,
+        derived_key(b"data-pricer:last-update", B256::ZERO),
+        U256::from(pricer.last_update),
+    );
+}
+
+/// Why a program cannot run (Nitro's `getActiveProgram`).
+fn active_program(
+    ctx: &mut Ctx,
+    codehash: B256,
+    params: &StylusParams,
+    time: u64,
+) -> Result<ProgramRecord, Vec<u8>> {
+    let record = program_record(ctx, codehash);
+    if record.version == 0 {
+        return Err(ArbWasm::ProgramNotActivated {}.abi_encode());
+    }
+    if record.version != params.version {
+        return Err(ArbWasm::ProgramNeedsUpgrade {
+            version: record.version,
+            stylusVersion: params.version,
+        }
+        .abi_encode());
+    }
+    let age = record.age(time);
+    if age > params.expiry_seconds() {
+        return Err(ArbWasm::ProgramExpired { ageInSeconds: age }.abi_encode());
+    }
+    Ok(record)
+}
+
+/// The programs entered in the current block, most recent first, for the
+/// same-block discount (ArbOS 60): an LRU of `BlockCacheSize` code hashes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecentPrograms {
+    lru: VecDeque<B256>,
+}
+
+impl RecentPrograms {
+    /// Records an entry of `codehash`; returns whether it was already among
+    /// the `retain` most recent.
+    pub fn insert(&mut self, codehash: B256, retain: u16) -> bool {
+        if let Some(at) = self.lru.iter().position(|h| *h == codehash) {
+            self.lru.remove(at);
+            self.lru.push_front(codehash);
+            return true;
+        }
+        self.lru.push_front(codehash);
+        self.lru.truncate(usize::from(retain));
+        false
+    }
 }
 
 /// State shared by every copy of the provider (nested frames get copies).
@@ -96,13 +300,17 @@ struct Shared {
     programs: RefCell<ProgramCache>,
     /// Stylus programs currently on the call stack (for `msg_reentrant`).
     stack: RefCell<Vec<Address>>,
-    /// Programs entered in the current block (priced as cached).
-    recent: RefCell<HashSet<B256>>,
+    /// Programs entered in the current block.
+    recent: RefCell<RecentPrograms>,
+    /// Memory pages of the current transaction.
+    pages: Cell<Pages>,
+    /// The chain's Stylus parameters.
+    params: Cell<StylusParams>,
     /// Dev switch: run programs without activation.
     auto_activate: Cell<bool>,
 }
 
-/// Ethereum precompiles + ArbWasm + Stylus execution.
+/// Ethereum precompiles + ArbWasm + ArbWasmCache + Stylus execution.
 #[derive(Clone)]
 pub struct StylusPrecompiles {
     eth: EthPrecompiles,
@@ -117,9 +325,14 @@ impl std::fmt::Debug for StylusPrecompiles {
 }
 
 impl StylusPrecompiles {
-    /// A provider for `spec`.
+    /// A provider for `spec` with Nitro's default parameters.
     pub fn new(spec: SpecId) -> Self {
-        let engine = engine();
+        Self::with_params(spec, StylusParams::default())
+    }
+
+    /// A provider for `spec` with the given Stylus parameters.
+    pub fn with_params(spec: SpecId, params: StylusParams) -> Self {
+        let engine = program::engine();
         let linker = linker(&engine);
         let eth = EthPrecompiles::new(spec);
         let mut warm = eth.warm_addresses().clone();
@@ -133,10 +346,23 @@ impl StylusPrecompiles {
                 linker,
                 programs: RefCell::new(ProgramCache::default()),
                 stack: RefCell::new(Vec::new()),
-                recent: RefCell::new(HashSet::new()),
+                recent: RefCell::new(RecentPrograms::default()),
+                pages: Cell::new(Pages::default()),
+                params: Cell::new(params),
                 auto_activate: Cell::new(false),
             }),
         }
+    }
+
+    /// The chain's Stylus parameters.
+    pub fn params(&self) -> StylusParams {
+        self.shared.params.get()
+    }
+
+    /// Replaces the chain's Stylus parameters (what an ArbOS upgrade or the
+    /// chain owner does).
+    pub fn set_params(&self, params: StylusParams) {
+        self.shared.params.set(params);
     }
 
     /// Lets programs run without `activateProgram` (development only).
@@ -144,37 +370,48 @@ impl StylusPrecompiles {
         self.shared.auto_activate.set(on);
     }
 
+    /// Starts a transaction: no memory pages open yet.
+    pub fn begin_tx(&self) {
+        self.shared.pages.set(Pages::default());
+    }
+
+    /// Opens `new` memory pages in the current transaction; returns the
+    /// counts before.
+    pub fn add_pages(&self, new: u16) -> Pages {
+        let mut pages = self.shared.pages.get();
+        let before = pages.add(new);
+        self.shared.pages.set(pages);
+        before
+    }
+
+    /// The memory pages of the current transaction.
+    pub fn pages(&self) -> Pages {
+        self.shared.pages.get()
+    }
+
     /// Which programs ran in the current block (saved around `eth_call`s, so
     /// a call cannot make a later transaction's program entry cheaper).
-    pub fn recent_programs(&self) -> HashSet<B256> {
+    pub fn recent_programs(&self) -> RecentPrograms {
         self.shared.recent.borrow().clone()
     }
 
     /// Restores what [`Self::recent_programs`] saved.
-    pub fn restore_recent_programs(&self, recent: HashSet<B256>) {
+    pub fn restore_recent_programs(&self, recent: RecentPrograms) {
         *self.shared.recent.borrow_mut() = recent;
     }
 
     /// Forgets which programs ran in the current block (a new block starts).
     pub fn new_block(&self) {
-        self.shared.recent.borrow_mut().clear();
+        *self.shared.recent.borrow_mut() = RecentPrograms::default();
     }
 
     /// The compiled program for `code`.
-    fn program(&self, codehash: B256, code: &[u8]) -> Result<Rc<Program>, ActivationError> {
+    pub fn program(&self, codehash: B256, code: &[u8]) -> Result<Rc<Program>, ActivationError> {
         self.shared
             .programs
             .borrow_mut()
             .get_or_compile(&self.shared.engine, codehash, code)
     }
-}
-
-/// Activation record of `codehash` (its Stylus version), if activated.
-pub fn activated_version(ctx: &mut Ctx, codehash: B256) -> Option<u16> {
-    let journal = ctx.journal_mut();
-    infallible(journal.load_account(ARB_WASM));
-    let v = infallible(journal.sload(ARB_WASM, codehash.into())).data;
-    (!v.is_zero()).then(|| v.saturating_to::<u16>())
 }
 
 /// An interpreter result with `output`.
@@ -189,6 +426,11 @@ pub(crate) fn result(result: InstructionResult, output: Vec<u8>, gas: Gas) -> In
 /// A revert with the ABI encoding of `error`.
 pub(crate) fn revert<E: SolError>(error: &E, gas: Gas) -> InterpreterResult {
     result(InstructionResult::Revert, error.abi_encode(), gas)
+}
+
+fn out_of_gas(mut gas: Gas) -> InterpreterResult {
+    gas.spend_all();
+    result(InstructionResult::OutOfGas, Vec::new(), gas)
 }
 
 impl PrecompileProvider<Ctx> for StylusPrecompiles {
@@ -207,7 +449,7 @@ impl PrecompileProvider<Ctx> for StylusPrecompiles {
             return Ok(Some(self.arb_wasm(ctx, inputs)));
         }
         if inputs.bytecode_address == ARB_WASM_CACHE {
-            return Ok(Some(arb_wasm_cache(ctx, inputs)));
+            return Ok(Some(self.arb_wasm_cache(ctx, inputs)));
         }
         if inputs.bytecode_address == crate::deployer::STYLUS_DEPLOYER {
             return crate::deployer::run(ctx, self, inputs).map(Some);
@@ -227,37 +469,92 @@ impl PrecompileProvider<Ctx> for StylusPrecompiles {
     }
 }
 
+fn block_time(ctx: &Ctx) -> u64 {
+    ctx.block().timestamp().saturating_to()
+}
+
+/// What a program pays to be entered, given the pages already open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntryCost {
+    /// Memory for the program's footprint.
+    pub memory: u64,
+    /// Init and cached gas.
+    pub init: u64,
+}
+
 impl StylusPrecompiles {
-    /// Runs the Stylus program the call targets.
-    fn run_program(&self, ctx: &mut Ctx, inputs: &CallInputs) -> InterpreterResult {
-        let mut gas = Gas::new(inputs.gas_limit);
-        let (codehash, bytecode) = (&inputs.known_bytecode.0, &inputs.known_bytecode.1);
-        let version = activated_version(ctx, *codehash);
-        if version.is_none() && !self.shared.auto_activate.get() {
-            return revert(&ArbWasm::ProgramNotActivated {}, gas);
+    /// The record a program runs with: its stored one, or (dev switch) one
+    /// computed on the spot.
+    fn runnable_record(
+        &self,
+        ctx: &mut Ctx,
+        codehash: B256,
+        code: &[u8],
+        params: &StylusParams,
+    ) -> Result<ProgramRecord, Vec<u8>> {
+        match active_program(ctx, codehash, params, block_time(ctx)) {
+            Ok(record) => Ok(record),
+            Err(e)
+                if self.shared.auto_activate.get()
+                    && program_record(ctx, codehash).version == 0 =>
+            {
+                let _ = e;
+                let program = self
+                    .program(codehash, code)
+                    .map_err(|_| ArbWasm::ProgramNotWasm {}.abi_encode())?;
+                let costs = program::costs(&program.stats, params.version)
+                    .map_err(|_| ArbWasm::ProgramNotWasm {}.abi_encode())?;
+                Ok(ProgramRecord {
+                    version: params.version,
+                    init_cost: costs.init_cost,
+                    cached_cost: costs.cached_cost,
+                    footprint: costs.footprint,
+                    ..ProgramRecord::default()
+                })
+            }
+            Err(e) => Err(e),
         }
-        let Ok(program) = self.program(*codehash, bytecode.original_byte_slice()) else {
+    }
+
+    /// Runs the Stylus program the call targets (Nitro's `CallProgram`).
+    fn run_program(&self, ctx: &mut Ctx, inputs: &CallInputs) -> InterpreterResult {
+        let params = self.params();
+        let starting_gas = inputs.gas_limit;
+        let mut gas = Gas::new(starting_gas);
+        let (codehash, bytecode) = (&inputs.known_bytecode.0, &inputs.known_bytecode.1);
+        let code = bytecode.original_byte_slice();
+        let record = match self.runnable_record(ctx, *codehash, code, &params) {
+            Ok(r) => r,
+            Err(data) => return result(InstructionResult::Revert, data, gas),
+        };
+        let Ok(program) = self.program(*codehash, code) else {
             return revert(&ArbWasm::ProgramNotWasm {}, gas);
         };
-        let recent = !self.shared.recent.borrow_mut().insert(*codehash);
-        let cached = recent || is_cached(ctx, *codehash);
-        let entry = if cached {
-            program.cached_init_gas
-        } else {
-            program.init_gas
-        };
-        let extra_pages = u64::from(program.footprint.saturating_sub(FREE_PAGES));
-        if !gas.record_regular_cost(entry.saturating_add(PAGE_GAS * extra_pages)) {
-            gas.spend_all();
-            return result(InstructionResult::OutOfGas, Vec::new(), gas);
+
+        // Pay for the footprint's pages and for entering the program.
+        let pages = self.pages();
+        let memory = params
+            .memory()
+            .gas_cost(record.footprint, pages.open, pages.ever);
+        let recent = params.arbos_version >= ARBOS_60
+            && self
+                .shared
+                .recent
+                .borrow_mut()
+                .insert(*codehash, params.block_cache_size);
+        let cached = record.cached || recent;
+        let entry = params.entry_gas(record.version, record.init_cost, record.cached_cost, cached);
+        if !gas.record_regular_cost(memory.saturating_add(entry)) {
+            return out_of_gas(gas);
         }
+        let before = self.add_pages(record.footprint);
 
         let args = inputs.input.bytes(ctx).to_vec();
         let address = inputs.target_address;
         let reentrant = self.shared.stack.borrow().contains(&address);
         self.shared.stack.borrow_mut().push(address);
         let owned = std::mem::replace(ctx, crate::evm::placeholder());
-        let mut state = HostState::new(
+        let state = HostState::new(
             owned,
             self.clone(),
             address,
@@ -267,8 +564,8 @@ impl StylusPrecompiles {
             reentrant,
             args,
         );
-        state.pages = program.footprint;
-        let ink = gas_to_ink(gas.remaining());
+        let ink_price = u64::from(params.ink_price);
+        let ink = gas.remaining().saturating_mul(ink_price);
         let (outcome, ink_left, state) = execute(
             &self.shared.engine,
             &self.shared.linker,
@@ -278,245 +575,573 @@ impl StylusPrecompiles {
         );
         *ctx = state.ctx;
         self.shared.stack.borrow_mut().pop();
+        // The callee's pages close when it returns; the most ever open stays.
+        let mut pages = self.pages();
+        pages.open = before.open;
+        self.shared.pages.set(pages);
 
-        let used = (ink.saturating_sub(ink_left)).div_ceil(INK_PER_GAS);
-        match outcome {
+        let gas_left = ink_left / ink_price;
+        let used = gas.remaining().saturating_sub(gas_left);
+        let (status, data) = match outcome {
             Outcome::Success(data) => {
-                let _ = gas.record_regular_cost(used);
                 gas.record_refund(state.refund);
-                result(InstructionResult::Return, data, gas)
+                (InstructionResult::Return, data)
             }
-            Outcome::Revert(data) => {
-                let _ = gas.record_regular_cost(used);
-                result(InstructionResult::Revert, data, gas)
-            }
-            Outcome::OutOfInk => {
-                gas.spend_all();
-                result(InstructionResult::OutOfGas, Vec::new(), gas)
-            }
+            Outcome::Revert(data) => (InstructionResult::Revert, data),
             Outcome::Failure(reason) => {
                 if std::env::var_os("LABELMINT_DEVNET_TRACE").is_some() {
                     eprintln!("stylus program {address} failed: {reason}");
                 }
-                // A trap is an exceptional halt: all gas of the frame is gone.
+                (InstructionResult::Revert, Vec::new())
+            }
+            Outcome::OutOfInk => return out_of_gas(gas),
+            Outcome::OutOfStack => {
                 gas.spend_all();
-                result(InstructionResult::Revert, Vec::new(), gas)
+                return result(InstructionResult::CallTooDeep, Vec::new(), gas);
+            }
+        };
+        let _ = gas.record_regular_cost(used);
+        // Return data costs at least what EVM memory for it would.
+        if !data.is_empty() && params.arbos_version >= ARBOS_STYLUS_FIXES {
+            let floor = evm_memory_cost(data.len() as u64);
+            if starting_gas < floor {
+                return out_of_gas(gas);
+            }
+            let most_left = starting_gas - floor;
+            if gas.remaining() > most_left {
+                let _ = gas.record_regular_cost(gas.remaining() - most_left);
             }
         }
+        result(status, data, gas)
+    }
+
+    /// Entry cost of the activated program at `address` if it were called
+    /// now, with `pages` open (for reports and tests).
+    pub fn entry_cost(&self, ctx: &mut Ctx, address: Address, pages: Pages) -> Option<EntryCost> {
+        let params = self.params();
+        let codehash = infallible(ctx.journal_mut().load_account_with_code(address))
+            .info
+            .code_hash;
+        let record = active_program(ctx, codehash, &params, block_time(ctx)).ok()?;
+        Some(EntryCost {
+            memory: params
+                .memory()
+                .gas_cost(record.footprint, pages.open, pages.ever),
+            init: params.entry_gas(
+                record.version,
+                record.init_cost,
+                record.cached_cost,
+                record.cached,
+            ),
+        })
+    }
+}
+
+/// Gas accounting of an ArbOS precompile call.
+struct Burner {
+    gas: Gas,
+}
+
+/// Why a precompile call stopped early.
+enum Stop {
+    /// Out of gas: all of it is gone.
+    OutOfGas,
+    /// A Solidity error: revert with its data, keeping the gas left.
+    Error(Vec<u8>),
+    /// Any other failure: revert without data; `burn_all` for activation
+    /// failures.
+    Fail { burn_all: bool },
+}
+
+impl Burner {
+    fn burn(&mut self, gas: u64) -> Result<(), Stop> {
+        if self.gas.record_regular_cost(gas) {
+            Ok(())
+        } else {
+            Err(Stop::OutOfGas)
+        }
+    }
+
+    /// Ends the call: results (and error data) cost 3 gas per word.
+    fn finish(mut self, outcome: Result<Vec<u8>, Stop>) -> InterpreterResult {
+        let copy = |len: usize| arbos_gas::COPY_WORD * (len as u64).div_ceil(32);
+        match outcome {
+            Ok(data) => {
+                if self.burn(copy(data.len())).is_err() {
+                    return out_of_gas(self.gas);
+                }
+                result(InstructionResult::Return, data, self.gas)
+            }
+            Err(Stop::Error(data)) => {
+                if self.burn(copy(data.len())).is_err() {
+                    return out_of_gas(self.gas);
+                }
+                result(InstructionResult::Revert, data, self.gas)
+            }
+            Err(Stop::OutOfGas) => out_of_gas(self.gas),
+            Err(Stop::Fail { burn_all }) => {
+                if burn_all {
+                    self.gas.spend_all();
+                }
+                result(InstructionResult::Revert, Vec::new(), self.gas)
+            }
+        }
+    }
+}
+
+fn sol_error<E: SolError>(e: &E) -> Stop {
+    Stop::Error(e.abi_encode())
+}
+
+/// Cost of a precompile's event with `indexed` indexed arguments and `data`
+/// bytes: LOG base 375, 375 per topic (the signature is one), 8 per byte.
+fn event_gas(indexed: usize, data: usize) -> u64 {
+    arbos_gas::LOG_TOPIC * (2 + indexed as u64) + arbos_gas::LOG_BYTE * data as u64
+}
+
+fn write_gas(value: u64) -> u64 {
+    if value == 0 {
+        arbos_gas::WRITE_ZERO
+    } else {
+        arbos_gas::WRITE
+    }
+}
+
+impl StylusPrecompiles {
+    /// Opens a precompile call as Nitro does: method checks, the ArbOS
+    /// version read and the argument copy.
+    fn open_call(
+        inputs: &CallInputs,
+        input: &[u8],
+        payable: bool,
+        writes: bool,
+    ) -> Result<Burner, InterpreterResult> {
+        let mut gas = Gas::new(inputs.gas_limit);
+        let refused = (!payable && !inputs.value.get().is_zero()) || (writes && inputs.is_static);
+        if refused {
+            gas.spend_all();
+            return Err(result(InstructionResult::Revert, Vec::new(), gas));
+        }
+        let mut burner = Burner { gas };
+        let args = arbos_gas::COPY_WORD * (input.len().saturating_sub(4) as u64).div_ceil(32);
+        if burner.burn(arbos_gas::READ + args).is_err() {
+            return Err(out_of_gas(burner.gas));
+        }
+        Ok(burner)
     }
 
     /// The ArbWasm precompile.
+    #[allow(clippy::too_many_lines)]
     fn arb_wasm(&self, ctx: &mut Ctx, inputs: &CallInputs) -> InterpreterResult {
         use ArbWasm::ArbWasmCalls as C;
-        let mut gas = Gas::new(inputs.gas_limit);
-        // Reads are priced like a warm SLOAD.
-        if !gas.record_regular_cost(crate::host::gas::WARM) {
+        let params = self.params();
+        let input = inputs.input.bytes(ctx).to_vec();
+        let call = match C::abi_decode(&input) {
+            Ok(C::activationGas(_)) if params.arbos_version < ARBOS_60 => None,
+            Ok(C::minInitGas(_)) if params.arbos_version < ARBOS_STYLUS_CHARGING_FIXES => None,
+            Ok(call) => Some(call),
+            Err(_) => None,
+        };
+        let Some(call) = call else {
+            let mut gas = Gas::new(inputs.gas_limit);
             gas.spend_all();
-            return result(InstructionResult::OutOfGas, Vec::new(), gas);
-        }
-        let input = inputs.input.bytes(ctx);
-        let Ok(call) = C::abi_decode(&input) else {
             return result(InstructionResult::Revert, Vec::new(), gas);
         };
-        let code_of = |ctx: &mut Ctx, a: Address| -> (B256, revm::bytecode::Bytecode) {
-            let acc = infallible(ctx.journal_mut().load_account_with_code(a));
-            (
-                acc.info.code_hash,
-                acc.info.code.clone().unwrap_or_default(),
-            )
+        let payable = matches!(call, C::activateProgram(_) | C::codehashKeepalive(_));
+        let mut b = match Self::open_call(inputs, &input, payable, payable) {
+            Ok(b) => b,
+            Err(r) => return r,
         };
-        let ok = |data: Vec<u8>, gas: Gas| result(InstructionResult::Return, data, gas);
-        match call {
-            C::stylusVersion(_) => ok(
-                ArbWasm::stylusVersionCall::abi_encode_returns(&STYLUS_VERSION),
-                gas,
+        let time = block_time(ctx);
+        let code_hash_of = |ctx: &mut Ctx, b: &mut Burner, a: Address| -> Result<B256, Stop> {
+            b.burn(arbos_gas::CODE_HASH)?;
+            Ok(infallible(ctx.journal_mut().load_account_with_code(a))
+                .info
+                .code_hash)
+        };
+        let active =
+            |ctx: &mut Ctx, b: &mut Burner, codehash: B256| -> Result<ProgramRecord, Stop> {
+                b.burn(arbos_gas::PARAMS + arbos_gas::READ)?;
+                active_program(ctx, codehash, &params, time).map_err(Stop::Error)
+            };
+        let param = |b: &mut Burner, data: Vec<u8>| -> Result<Vec<u8>, Stop> {
+            b.burn(arbos_gas::PARAMS)?;
+            Ok(data)
+        };
+        let outcome = match call {
+            C::stylusVersion(_) => param(
+                &mut b,
+                ArbWasm::stylusVersionCall::abi_encode_returns(&params.version),
             ),
-            C::inkPrice(_) => ok(
-                ArbWasm::inkPriceCall::abi_encode_returns(
-                    &u32::try_from(INK_PER_GAS).unwrap_or(u32::MAX),
+            C::inkPrice(_) => param(
+                &mut b,
+                ArbWasm::inkPriceCall::abi_encode_returns(&params.ink_price),
+            ),
+            C::maxStackDepth(_) => param(
+                &mut b,
+                ArbWasm::maxStackDepthCall::abi_encode_returns(&params.max_stack_depth),
+            ),
+            C::freePages(_) => param(
+                &mut b,
+                ArbWasm::freePagesCall::abi_encode_returns(&params.free_pages),
+            ),
+            C::pageGas(_) => param(
+                &mut b,
+                ArbWasm::pageGasCall::abi_encode_returns(&params.page_gas),
+            ),
+            C::pageRamp(_) => param(
+                &mut b,
+                ArbWasm::pageRampCall::abi_encode_returns(&params.page_ramp),
+            ),
+            C::pageLimit(_) => param(
+                &mut b,
+                ArbWasm::pageLimitCall::abi_encode_returns(&params.page_limit),
+            ),
+            C::minInitGas(_) => param(
+                &mut b,
+                ArbWasm::minInitGasCall::abi_encode_returns(&ArbWasm::minInitGasReturn {
+                    gas: u64::from(params.min_init_gas) * crate::params::MIN_INIT_GAS_UNITS,
+                    cached: u64::from(params.min_cached_init_gas)
+                        * crate::params::MIN_CACHED_GAS_UNITS,
+                }),
+            ),
+            C::initCostScalar(_) => param(
+                &mut b,
+                ArbWasm::initCostScalarCall::abi_encode_returns(
+                    &(u64::from(params.init_cost_scalar) * crate::params::COST_SCALAR_PERCENT),
                 ),
-                gas,
             ),
-            C::freePages(_) => ok(ArbWasm::freePagesCall::abi_encode_returns(&FREE_PAGES), gas),
-            C::pageGas(_) => ok(
-                ArbWasm::pageGasCall::abi_encode_returns(
-                    &u16::try_from(PAGE_GAS).unwrap_or(u16::MAX),
-                ),
-                gas,
+            C::expiryDays(_) => param(
+                &mut b,
+                ArbWasm::expiryDaysCall::abi_encode_returns(&params.expiry_days),
             ),
-            C::pageLimit(_) => ok(
-                ArbWasm::pageLimitCall::abi_encode_returns(&crate::program::PAGE_LIMIT),
-                gas,
+            C::keepaliveDays(_) => param(
+                &mut b,
+                ArbWasm::keepaliveDaysCall::abi_encode_returns(&params.keepalive_days),
             ),
-            C::codehashVersion(c) => match activated_version(ctx, c.codehash) {
-                Some(v) => ok(ArbWasm::codehashVersionCall::abi_encode_returns(&v), gas),
-                None => revert(&ArbWasm::ProgramNotActivated {}, gas),
-            },
-            C::programVersion(c) => {
-                let (hash, _) = code_of(ctx, c.program);
-                match activated_version(ctx, hash) {
-                    Some(v) => ok(ArbWasm::programVersionCall::abi_encode_returns(&v), gas),
-                    None => revert(&ArbWasm::ProgramNotActivated {}, gas),
-                }
-            }
-            C::programInitGas(c) => match self.activated_program(ctx, c.program) {
-                Some(p) => ok(
+            C::blockCacheSize(_) => param(
+                &mut b,
+                ArbWasm::blockCacheSizeCall::abi_encode_returns(&params.block_cache_size),
+            ),
+            C::activationGas(_) => b
+                .burn(arbos_gas::READ)
+                .map(|()| ArbWasm::activationGasCall::abi_encode_returns(&params.activation_gas)),
+            C::codehashVersion(c) => active(ctx, &mut b, c.codehash)
+                .map(|r| ArbWasm::codehashVersionCall::abi_encode_returns(&r.version)),
+            C::codehashAsmSize(c) => active(ctx, &mut b, c.codehash)
+                .map(|r| ArbWasm::codehashAsmSizeCall::abi_encode_returns(&r.asm_size())),
+            C::programVersion(c) => code_hash_of(ctx, &mut b, c.program)
+                .and_then(|h| active(ctx, &mut b, h))
+                .map(|r| ArbWasm::programVersionCall::abi_encode_returns(&r.version)),
+            C::programInitGas(c) => code_hash_of(ctx, &mut b, c.program)
+                .and_then(|h| active(ctx, &mut b, h))
+                .map(|r| {
+                    let (gas, cached) = params.program_init_gas_view(r.init_cost, r.cached_cost);
                     ArbWasm::programInitGasCall::abi_encode_returns(
                         &ArbWasm::programInitGasReturn {
-                            gas: p.init_gas,
-                            gasWhenCached: p.cached_init_gas,
+                            gas,
+                            gasWhenCached: cached,
                         },
-                    ),
-                    gas,
-                ),
-                None => revert(&ArbWasm::ProgramNotActivated {}, gas),
-            },
-            C::programMemoryFootprint(c) => match self.activated_program(ctx, c.program) {
-                Some(p) => ok(
-                    ArbWasm::programMemoryFootprintCall::abi_encode_returns(&p.footprint),
-                    gas,
-                ),
-                None => revert(&ArbWasm::ProgramNotActivated {}, gas),
-            },
-            C::activateProgram(c) => self.activate(ctx, inputs, c.program, gas),
-        }
+                    )
+                }),
+            C::programMemoryFootprint(c) => code_hash_of(ctx, &mut b, c.program)
+                .and_then(|h| active(ctx, &mut b, h))
+                .map(|r| ArbWasm::programMemoryFootprintCall::abi_encode_returns(&r.footprint)),
+            C::programTimeLeft(c) => code_hash_of(ctx, &mut b, c.program)
+                .and_then(|h| active(ctx, &mut b, h))
+                .map(|r| {
+                    let left = params.expiry_seconds().saturating_sub(r.age(time));
+                    ArbWasm::programTimeLeftCall::abi_encode_returns(&left)
+                }),
+            C::activateProgram(c) => self.activate(ctx, inputs, &mut b, c.program, &params),
+            C::codehashKeepalive(c) => Self::keepalive(ctx, inputs, &mut b, c.codehash, &params),
+        };
+        b.finish(outcome)
     }
 
-    /// The compiled program at `address`, if its code hash is activated.
-    fn activated_program(&self, ctx: &mut Ctx, address: Address) -> Option<Rc<Program>> {
+    /// Charges the data fee: the excess goes back to the caller.
+    fn pay_data_fee(
+        ctx: &mut Ctx,
+        inputs: &CallInputs,
+        b: &mut Burner,
+        fee: U256,
+    ) -> Result<(), Stop> {
+        let paid = inputs.value.get();
+        if paid < fee {
+            return Err(sol_error(&ArbWasm::ProgramInsufficientValue {
+                have: paid,
+                want: fee,
+            }));
+        }
+        b.burn(arbos_gas::READ)?; // the network fee account
+        if paid > fee {
+            let _ = infallible(
+                ctx.journal_mut()
+                    .transfer(ARB_WASM, inputs.caller, paid - fee),
+            );
+        }
+        Ok(())
+    }
+
+    /// Updates the data pricer for `bytes` at `time`, charging its storage.
+    fn data_fee(ctx: &mut Ctx, b: &mut Burner, bytes: u32, time: u64) -> Result<U256, Stop> {
+        b.burn(5 * arbos_gas::READ)?;
+        let mut pricer = data_pricer(ctx);
+        let fee = pricer.update(bytes, time);
+        b.burn(write_gas(u64::from(pricer.demand)) + write_gas(pricer.last_update))?;
+        set_data_pricer(ctx, pricer);
+        Ok(fee)
+    }
+
+    /// `activateProgram(program)` (Nitro's `ActivateProgram`).
+    fn activate(
+        &self,
+        ctx: &mut Ctx,
+        inputs: &CallInputs,
+        b: &mut Burner,
+        address: Address,
+        params: &StylusParams,
+    ) -> Result<Vec<u8>, Stop> {
+        if params.arbos_version >= ARBOS_60 {
+            b.burn(arbos_gas::READ)?;
+            b.burn(params.activation_gas)?;
+        }
+        b.burn(ACTIVATION_FIXED_GAS)?;
+        b.burn(arbos_gas::PARAMS + arbos_gas::READ)?;
+        let time = block_time(ctx);
         let acc = infallible(ctx.journal_mut().load_account_with_code(address));
         let (codehash, code) = (
             acc.info.code_hash,
             acc.info.code.clone().unwrap_or_default(),
         );
-        activated_version(ctx, codehash)?;
-        self.program(codehash, code.original_byte_slice()).ok()
-    }
-
-    /// `activateProgram(program)`.
-    fn activate(
-        &self,
-        ctx: &mut Ctx,
-        inputs: &CallInputs,
-        program: Address,
-        mut gas: Gas,
-    ) -> InterpreterResult {
-        let acc = infallible(ctx.journal_mut().load_account_with_code(program));
-        let (codehash, code) = (
-            acc.info.code_hash,
-            acc.info.code.clone().unwrap_or_default(),
-        );
-        if activated_version(ctx, codehash) == Some(STYLUS_VERSION) {
-            return revert(&ArbWasm::ProgramUpToDate {}, gas);
+        let old = program_record(ctx, codehash);
+        let expired = old.activated_at == 0 || old.age(time) > params.expiry_seconds();
+        if old.version == params.version && !expired {
+            return Err(sol_error(&ArbWasm::ProgramUpToDate {}));
         }
-        let Ok(compiled) = self.program(codehash, code.original_byte_slice()) else {
-            return revert(&ArbWasm::ProgramNotWasm {}, gas);
+        let code = code.original_byte_slice();
+        if !labelmint_wasm::is_stylus_code(code) {
+            return Err(sol_error(&ArbWasm::ProgramNotWasm {}));
+        }
+        let compiled = match self.program(codehash, code) {
+            Ok(p) => p,
+            // Decompression: a plain error (revert, gas kept).
+            Err(ActivationError::Wasm(
+                WasmError::Decompress(_)
+                | WasmError::UnknownDictionary(_)
+                | WasmError::TooLarge { .. },
+            )) => return Err(Stop::Fail { burn_all: false }),
+            // Anything the prover refuses: all gas is taken.
+            Err(_) => return Err(Stop::Fail { burn_all: true }),
         };
-        if !gas.record_regular_cost(compiled.activation_gas) {
-            gas.spend_all();
-            return result(InstructionResult::OutOfGas, Vec::new(), gas);
+        let open = self.pages().open;
+        b.burn(program::compile_gas(&compiled.stats, params.arbos_version))
+            .map_err(|_| Stop::Fail { burn_all: true })?;
+        let costs = program::costs(&compiled.stats, params.version)
+            .map_err(|_| Stop::Fail { burn_all: true })?;
+        if costs.footprint > params.page_limit.saturating_sub(open) {
+            return Err(Stop::Fail { burn_all: true });
         }
-        let fee = U256::from(compiled.data_fee);
-        let paid = inputs.value.get();
-        if paid < fee {
-            return revert(
-                &ArbWasm::ProgramInsufficientValue {
-                    have: paid,
-                    want: fee,
-                },
-                gas,
-            );
+        if old.cached {
+            b.burn(arbos_gas::READ)?; // the old module hash, to evict
         }
-        let journal = ctx.journal_mut();
-        if paid > fee {
-            // Refund the excess; the fee stays with ArbWasm.
-            let _ = infallible(journal.transfer(ARB_WASM, inputs.caller, paid - fee));
-        }
-        infallible(journal.load_account(ARB_WASM));
-        let _ = infallible(journal.sstore(ARB_WASM, codehash.into(), U256::from(STYLUS_VERSION)));
-        journal.log(Log {
+        b.burn(arbos_gas::WRITE)?; // module hash
+        let asm_kb = costs.asm_estimate.div_ceil(1_024);
+        let fee = Self::data_fee(ctx, b, costs.asm_estimate, time)?;
+        b.burn(arbos_gas::WRITE)?; // the record
+        let record = ProgramRecord {
+            version: params.version,
+            init_cost: costs.init_cost,
+            cached_cost: costs.cached_cost,
+            footprint: costs.footprint,
+            activated_at: hours_since_arbitrum(time),
+            asm_estimate_kb: asm_kb,
+            cached: old.cached,
+        };
+        set_program_record(ctx, codehash, &record);
+        sstore(
+            ctx,
+            derived_key(b"module-hash:", codehash),
+            compiled.module_hash.into(),
+        );
+        Self::pay_data_fee(ctx, inputs, b, fee)?;
+        b.burn(event_gas(1, 4 * 32))?;
+        ctx.journal_mut().log(Log {
             address: ARB_WASM,
             data: ArbWasm::ProgramActivated {
                 codehash,
                 moduleHash: compiled.module_hash,
-                program,
+                program: address,
                 dataFee: fee,
-                version: STYLUS_VERSION,
+                version: params.version,
             }
             .encode_log_data(),
         });
-        result(
-            InstructionResult::Return,
-            ArbWasm::activateProgramCall::abi_encode_returns(&ArbWasm::activateProgramReturn {
-                version: STYLUS_VERSION,
+        Ok(ArbWasm::activateProgramCall::abi_encode_returns(
+            &ArbWasm::activateProgramReturn {
+                version: params.version,
                 dataFee: fee,
-            }),
-            gas,
-        )
+            },
+        ))
     }
-}
 
-/// The ArbWasmCache precompile.
-fn arb_wasm_cache(ctx: &mut Ctx, inputs: &CallInputs) -> InterpreterResult {
-    use ArbWasmCache::ArbWasmCacheCalls as C;
-    let mut gas = Gas::new(inputs.gas_limit);
-    if !gas.record_regular_cost(crate::host::gas::WARM) {
-        gas.spend_all();
-        return result(InstructionResult::OutOfGas, Vec::new(), gas);
+    /// `codehashKeepalive(codehash)`: renews the activation for a data fee.
+    fn keepalive(
+        ctx: &mut Ctx,
+        inputs: &CallInputs,
+        b: &mut Burner,
+        codehash: B256,
+        params: &StylusParams,
+    ) -> Result<Vec<u8>, Stop> {
+        let time = block_time(ctx);
+        b.burn(arbos_gas::PARAMS + arbos_gas::READ)?;
+        let mut record = active_program(ctx, codehash, params, time).map_err(Stop::Error)?;
+        let age = record.age(time);
+        if age < params.keepalive_seconds() {
+            return Err(sol_error(&ArbWasm::ProgramKeepaliveTooSoon {
+                ageInSeconds: age,
+            }));
+        }
+        let fee = Self::data_fee(ctx, b, record.asm_size(), time)?;
+        record.activated_at = hours_since_arbitrum(time);
+        b.burn(arbos_gas::WRITE)?;
+        set_program_record(ctx, codehash, &record);
+        Self::pay_data_fee(ctx, inputs, b, fee)?;
+        b.burn(event_gas(1, 32))?; // ProgramLifetimeExtended
+        ctx.journal_mut().log(Log {
+            address: ARB_WASM,
+            data: ArbWasm::ProgramLifetimeExtended {
+                codehash,
+                dataFee: fee,
+            }
+            .encode_log_data(),
+        });
+        Ok(Vec::new())
     }
-    let input = inputs.input.bytes(ctx);
-    let Ok(call) = C::abi_decode(&input) else {
-        return result(InstructionResult::Revert, Vec::new(), gas);
-    };
-    let ok = |data: Vec<u8>, gas: Gas| result(InstructionResult::Return, data, gas);
-    let set = |ctx: &mut Ctx, codehash: B256, cached: bool, mut gas: Gas| {
-        if inputs.is_static {
-            return result(InstructionResult::Revert, Vec::new(), gas);
-        }
-        // Priced like a storage write.
-        if !gas.record_regular_cost(crate::host::gas::SSTORE_SET) {
+
+    /// The ArbWasmCache precompile.
+    fn arb_wasm_cache(&self, ctx: &mut Ctx, inputs: &CallInputs) -> InterpreterResult {
+        use ArbWasmCache::ArbWasmCacheCalls as C;
+        let params = self.params();
+        let input = inputs.input.bytes(ctx).to_vec();
+        let Ok(call) = C::abi_decode(&input) else {
+            let mut gas = Gas::new(inputs.gas_limit);
             gas.spend_all();
-            return result(InstructionResult::OutOfGas, Vec::new(), gas);
+            return result(InstructionResult::Revert, Vec::new(), gas);
+        };
+        let writes = matches!(call, C::cacheProgram(_) | C::evictCodehash(_));
+        let mut b = match Self::open_call(inputs, &input, false, writes) {
+            Ok(b) => b,
+            Err(r) => return r,
+        };
+        let time = block_time(ctx);
+        let outcome = match call {
+            C::isCacheManager(_) => b
+                .burn(arbos_gas::READ)
+                .map(|()| ArbWasmCache::isCacheManagerCall::abi_encode_returns(&true)),
+            C::allCacheManagers(_) => b
+                .burn(arbos_gas::READ)
+                .map(|()| ArbWasmCache::allCacheManagersCall::abi_encode_returns(&Vec::new())),
+            C::codehashIsCached(c) => b.burn(arbos_gas::READ).map(|()| {
+                let cached = is_cached(ctx, c.codehash);
+                ArbWasmCache::codehashIsCachedCall::abi_encode_returns(&cached)
+            }),
+            C::cacheProgram(c) => b.burn(arbos_gas::CODE_HASH).and_then(|()| {
+                let codehash = infallible(ctx.journal_mut().load_account_with_code(c.addr))
+                    .info
+                    .code_hash;
+                Self::set_cached(ctx, inputs, &mut b, codehash, true, &params, time)
+            }),
+            C::evictCodehash(c) => {
+                Self::set_cached(ctx, inputs, &mut b, c.codehash, false, &params, time)
+            }
+        };
+        b.finish(outcome)
+    }
+
+    /// Nitro's `SetProgramCached`.
+    fn set_cached(
+        ctx: &mut Ctx,
+        inputs: &CallInputs,
+        b: &mut Burner,
+        codehash: B256,
+        cache: bool,
+        params: &StylusParams,
+        time: u64,
+    ) -> Result<Vec<u8>, Stop> {
+        // Access check (every account is a cache manager here), params, record.
+        b.burn(arbos_gas::READ + arbos_gas::PARAMS + arbos_gas::READ)?;
+        let mut record = program_record(ctx, codehash);
+        let age = record.age(time);
+        if cache && record.version != params.version {
+            return Err(sol_error(&ArbWasm::ProgramNeedsUpgrade {
+                version: record.version,
+                stylusVersion: params.version,
+            }));
         }
-        let journal = ctx.journal_mut();
-        infallible(journal.load_account(ARB_WASM));
-        let _ =
-            infallible(journal.sstore(ARB_WASM, cache_key(codehash), U256::from(u8::from(cached))));
-        journal.log(Log {
+        if cache && age > params.expiry_seconds() {
+            return Err(sol_error(&ArbWasm::ProgramExpired { ageInSeconds: age }));
+        }
+        if record.cached == cache {
+            return Ok(Vec::new());
+        }
+        b.burn(event_gas(2, 32))?;
+        ctx.journal_mut().log(Log {
             address: ARB_WASM_CACHE,
             data: ArbWasmCache::UpdateProgramCache {
                 manager: inputs.caller,
                 codehash,
-                cached,
+                cached: cache,
             }
             .encode_log_data(),
         });
-        ok(Vec::new(), gas)
-    };
-    match call {
-        C::isCacheManager(_) => ok(
-            ArbWasmCache::isCacheManagerCall::abi_encode_returns(&true),
-            gas,
-        ),
-        C::allCacheManagers(_) => ok(
-            ArbWasmCache::allCacheManagersCall::abi_encode_returns(&Vec::new()),
-            gas,
-        ),
-        C::codehashIsCached(c) => {
-            let cached = is_cached(ctx, c.codehash);
-            ok(
-                ArbWasmCache::codehashIsCachedCall::abi_encode_returns(&cached),
-                gas,
-            )
-        }
-        C::cacheProgram(c) => {
-            let acc = infallible(ctx.journal_mut().load_account_with_code(c.addr));
-            let codehash = acc.info.code_hash;
-            if activated_version(ctx, codehash).is_none() {
-                return revert(&ArbWasm::ProgramNotActivated {}, gas);
-            }
-            set(ctx, codehash, true, gas)
-        }
-        C::evictCodehash(c) => set(ctx, c.codehash, false, gas),
+        // Paying to (re)compile into the cache, the module hash, the record.
+        b.burn(u64::from(record.init_cost))?;
+        b.burn(arbos_gas::READ)?;
+        b.burn(arbos_gas::WRITE)?;
+        record.cached = cache;
+        set_program_record(ctx, codehash, &record);
+        Ok(Vec::new())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_pack_as_nitro_packs_them() {
+        let r = ProgramRecord {
+            version: 2,
+            init_cost: 0x1234,
+            cached_cost: 0x0567,
+            footprint: 3,
+            activated_at: 0x0A_BCDE,
+            asm_estimate_kb: 0x00_1122,
+            cached: true,
+        };
+        let w = r.pack();
+        assert_eq!(
+            &w.0[..15],
+            &[0, 2, 0x12, 0x34, 0x05, 0x67, 0, 3, 0x0A, 0xBC, 0xDE, 0, 0x11, 0x22, 1]
+        );
+        assert_eq!(ProgramRecord::unpack(w), r);
+        assert_eq!(r.asm_size(), 0x1122 * 1_024);
+    }
+
+    #[test]
+    fn recent_programs_are_an_lru() {
+        let (a, b, c) = (
+            B256::repeat_byte(1),
+            B256::repeat_byte(2),
+            B256::repeat_byte(3),
+        );
+        let mut lru = RecentPrograms::default();
+        assert!(!lru.insert(a, 2));
+        assert!(!lru.insert(b, 2));
+        assert!(lru.insert(a, 2), "a is recent");
+        assert!(!lru.insert(c, 2), "c evicts b, the least recently used");
+        assert!(lru.insert(a, 2));
+        assert!(!lru.insert(b, 2));
     }
 }

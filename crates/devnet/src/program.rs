@@ -1,34 +1,22 @@
 //! Activation: turning deployed `0xEFF000` code into a runnable, metered
-//! program, with the figures ArbWasm reports about it.
+//! program, and the costs Nitro fixes at activation (prover `binary.rs`) and
+//! charges for it (prover `programs/mod.rs`). Formulas are facts read from
+//! OffchainLabs/nitro; the code is this crate's own.
 
 use std::{collections::HashMap, rc::Rc};
 
 use labelmint_wasm::WasmError;
 use revm::primitives::{keccak256, B256};
 
-use crate::meter::{self, MeterError};
+use crate::meter::{self, MeterError, ModuleStats};
 
-/// Stylus version this chain activates programs at.
-pub const STYLUS_VERSION: u16 = 2;
-/// Free memory pages per transaction.
-pub const FREE_PAGES: u16 = 2;
-/// Gas per memory page beyond the free ones (linear part).
-pub const PAGE_GAS: u64 = 1_000;
-/// Largest memory a program may use, in 64 KiB pages.
-pub const PAGE_LIMIT: u16 = 128;
-/// Wasm call depth limit (frames), standing in for Nitro's stack-depth budget.
-pub const MAX_RECURSION_DEPTH: usize = 1_024;
+/// Wasm call frames wasmi allows. Nitro's stack budget
+/// ([`crate::params::StylusParams::max_stack_depth`] words, at least 6 per
+/// frame) binds long before this.
+pub const MAX_RECURSION_DEPTH: usize = 65_536;
 
-/// Reference point for the entry cost model: a 59 KB program paid 19,815 gas
-/// per uncached call and 7,610 gas cached on a Nitro-derived dev node.
-const INIT_GAS_REFERENCE_BYTES: u64 = 59_000;
-const INIT_GAS_REFERENCE_UNCACHED: u64 = 19_815;
-const INIT_GAS_REFERENCE_CACHED: u64 = 7_610;
-/// Activation gas model: the same node charged 1,685,258 gas to activate that
-/// program.
-const ACTIVATION_GAS_REFERENCE: u64 = 1_685_258;
-/// Data fee per byte of wasm (wei) charged by `activateProgram`.
-pub const DATA_FEE_WEI_PER_BYTE: u64 = 1_000_000;
+/// Gas charged up front by every activation.
+pub const ACTIVATION_FIXED_GAS: u64 = 1_659_168;
 
 /// Why activation failed.
 #[derive(Debug, thiserror::Error)]
@@ -36,52 +24,119 @@ pub enum ActivationError {
     /// The code is not a Stylus program or cannot be decompressed.
     #[error(transparent)]
     Wasm(#[from] WasmError),
-    /// Instrumentation failed.
+    /// Instrumentation failed (or one of Nitro's limits was hit).
     #[error(transparent)]
     Meter(#[from] MeterError),
     /// The engine refused the instrumented module.
     #[error("engine rejected program: {0}")]
     Engine(String),
+    /// A cost does not fit the field Nitro stores it in.
+    #[error("{0} too high")]
+    CostOverflow(&'static str),
 }
 
-/// An activated program: its compiled module and its ArbWasm figures.
+/// The figures Nitro stores for an activated program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProgramCosts {
+    /// Init cost (u16): the size-dependent part of an uncached entry.
+    pub init_cost: u16,
+    /// Cached init cost (u16): the size-dependent part of every entry.
+    pub cached_cost: u16,
+    /// Predicted size of the native code, in bytes.
+    pub asm_estimate: u32,
+    /// Initial memory pages.
+    pub footprint: u16,
+}
+
+/// Nitro's activation-time cost prediction from a module's figures, for
+/// Stylus `version` (on version 1 the init cost includes the cached cost):
+///
+/// ```text
+/// cached = funcs·13420/10⁵ + type_len·89/10⁵ + wasm_len·122/10⁵
+///        + globals·1628/10³ + data_len·75244/10⁵ + footprint·5
+/// init   = funcs·8252/10³ + type_len·1059/10³ + wasm_len·1286/10⁴
+/// asm    = 512000 + funcs·996829/10³ + type_len·11416/10³ + wasm_len·62628/10⁴
+/// ```
+///
+/// each term rounded down on its own; `data_len` counts data and element
+/// segment entries with their headers. Init and cached costs must fit 16 bits.
+pub fn costs(stats: &ModuleStats, version: u16) -> Result<ProgramCosts, ActivationError> {
+    let ModuleStats {
+        wasm_len,
+        funcs,
+        globals,
+        type_len,
+        ..
+    } = *stats;
+    let data_len = stats.data_entry_len.saturating_add(stats.elem_len);
+    let term = |n: u64, num: u64, den: u64| n.saturating_mul(num) / den;
+
+    let asm = 512_000u64
+        .saturating_add(term(funcs, 996_829, 1_000))
+        .saturating_add(term(type_len, 11_416, 1_000))
+        .saturating_add(term(wasm_len, 62_628, 10_000));
+
+    let cached = term(funcs, 13_420, 100_000)
+        .saturating_add(term(type_len, 89, 100_000))
+        .saturating_add(term(wasm_len, 122, 100_000))
+        .saturating_add(term(globals, 1_628, 1_000))
+        .saturating_add(term(data_len, 75_244, 100_000))
+        .saturating_add(u64::from(stats.footprint) * 5);
+
+    let mut init = if version == 1 { cached } else { 0 };
+    init = init
+        .saturating_add(term(funcs, 8_252, 1_000))
+        .saturating_add(term(type_len, 1_059, 1_000))
+        .saturating_add(term(wasm_len, 1_286, 10_000));
+
+    Ok(ProgramCosts {
+        init_cost: u16::try_from(init).map_err(|_| ActivationError::CostOverflow("init cost"))?,
+        cached_cost: u16::try_from(cached)
+            .map_err(|_| ActivationError::CostOverflow("cached cost"))?,
+        asm_estimate: u32::try_from(asm)
+            .map_err(|_| ActivationError::CostOverflow("asm estimate"))?,
+        footprint: stats.footprint,
+    })
+}
+
+/// Gas of compiling a module at activation: 28 gas per estimated
+/// microsecond, each part rounded down on its own:
+///
+/// ```text
+/// wasm_len·31733/10⁵ (from ArbOS 32) + funcs·17263/10⁵ + data_bytes·17376/10⁵
+/// + elem_len·17376/10⁵ + pages·2217 + instrumented_ops·535/10³
+/// ```
+pub fn compile_gas(stats: &ModuleStats, arbos_version: u64) -> u64 {
+    let us_to_gas = |us: u64| us.saturating_mul(2 * 7_000_000) / (1_000_000 / 2);
+    let term = |n: u64, num: u64, den: u64| us_to_gas(n.saturating_mul(num) / den);
+    let mut gas = 0u64;
+    if arbos_version >= crate::params::ARBOS_STYLUS_CHARGING_FIXES {
+        gas = gas.saturating_add(term(stats.wasm_len, 31_733, 100_000));
+    }
+    gas.saturating_add(term(stats.funcs, 17_263, 100_000))
+        .saturating_add(term(stats.data_bytes, 17_376, 100_000))
+        .saturating_add(term(stats.elem_len, 17_376, 100_000))
+        .saturating_add(us_to_gas(u64::from(stats.footprint).saturating_mul(2_217)))
+        .saturating_add(term(stats.instrumented_ops, 535, 1_000))
+}
+
+/// A compiled program.
 pub struct Program {
     /// Engine module compiled from the instrumented wasm.
     pub module: wasmi::Module,
-    /// Hash of the instrumented wasm.
+    /// Hash of the instrumented wasm (stands in for Nitro's module hash).
     pub module_hash: B256,
-    /// Uncompressed wasm size.
-    pub wasm_len: usize,
-    /// Initial memory pages.
-    pub footprint: u16,
-    /// Gas to enter the program when not cached.
-    pub init_gas: u64,
-    /// Gas to enter the program when cached.
-    pub cached_init_gas: u64,
-    /// Gas charged for activation.
-    pub activation_gas: u64,
-    /// Data fee in wei charged for activation.
-    pub data_fee: u64,
+    /// The figures its costs derive from.
+    pub stats: ModuleStats,
 }
 
 impl std::fmt::Debug for Program {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Program")
             .field("module_hash", &self.module_hash)
-            .field("wasm_len", &self.wasm_len)
-            .field("footprint", &self.footprint)
-            .field("init_gas", &self.init_gas)
+            .field("stats", &self.stats)
             .finish_non_exhaustive()
     }
-}
-
-/// Scales a reference figure by program size, rounding up, with a floor.
-fn scaled(reference: u64, len: usize, floor: u64) -> u64 {
-    let len = u64::try_from(len).unwrap_or(u64::MAX);
-    let value = reference
-        .saturating_mul(len)
-        .div_ceil(INIT_GAS_REFERENCE_BYTES);
-    value.max(floor)
 }
 
 /// The wasmi engine configured for Stylus programs.
@@ -95,33 +150,28 @@ pub fn engine() -> wasmi::Engine {
         .wasm_memory64(false)
         .wasm_custom_page_sizes(false)
         .wasm_wide_arithmetic(false)
-        .set_max_recursion_depth(MAX_RECURSION_DEPTH);
+        .set_max_recursion_depth(MAX_RECURSION_DEPTH)
+        .set_max_stack_height(64 * 1024 * 1024);
     wasmi::Engine::new(&config)
 }
 
-/// Activates deployed `code`: decompress, validate, instrument, compile.
-pub fn activate(engine: &wasmi::Engine, code: &[u8]) -> Result<Program, ActivationError> {
+/// Compiles deployed `code`: decompress, validate, instrument, compile.
+pub fn compile(engine: &wasmi::Engine, code: &[u8]) -> Result<Program, ActivationError> {
     let wasm = labelmint_wasm::from_stylus_code(code)?;
-    let info = labelmint_wasm::validate(&wasm)?;
+    labelmint_wasm::validate(&wasm)?;
     let instrumented = meter::instrument(&wasm)?;
-    let module = wasmi::Module::new(engine, &instrumented[..])
+    let module = wasmi::Module::new(engine, &instrumented.wasm[..])
         .map_err(|e| ActivationError::Engine(e.to_string()))?;
-    let wasm_len = wasm.len();
     Ok(Program {
         module,
-        module_hash: keccak256(&instrumented),
-        wasm_len,
-        footprint: u16::try_from(info.initial_pages).unwrap_or(u16::MAX),
-        init_gas: scaled(INIT_GAS_REFERENCE_UNCACHED, wasm_len, 2_048),
-        cached_init_gas: scaled(INIT_GAS_REFERENCE_CACHED, wasm_len, 128),
-        activation_gas: scaled(ACTIVATION_GAS_REFERENCE, wasm_len, 100_000),
-        data_fee: DATA_FEE_WEI_PER_BYTE.saturating_mul(u64::try_from(wasm_len).unwrap_or(u64::MAX)),
+        module_hash: keccak256(&instrumented.wasm),
+        stats: instrumented.stats,
     })
 }
 
 /// Compiled programs by code hash. Compilation is a pure function of the code,
 /// so this cache lives outside chain state; whether a code hash is *activated*
-/// is chain state (see the ArbWasm precompile).
+/// (and at which costs) is chain state (see the ArbWasm precompile).
 #[derive(Default)]
 pub struct ProgramCache {
     programs: HashMap<B256, Rc<Program>>,
@@ -138,8 +188,71 @@ impl ProgramCache {
         if let Some(p) = self.programs.get(&codehash) {
             return Ok(Rc::clone(p));
         }
-        let program = Rc::new(activate(engine, code)?);
+        let program = Rc::new(compile(engine, code)?);
         self.programs.insert(codehash, Rc::clone(&program));
         Ok(program)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stats() -> ModuleStats {
+        ModuleStats {
+            wasm_len: 76_188,
+            funcs: 250,
+            globals: 3 + 4,
+            type_len: 700,
+            data_entry_len: 5_000,
+            data_bytes: 4_990,
+            elem_len: 40,
+            footprint: 2,
+            instrumented_ops: 60_000,
+        }
+    }
+
+    #[test]
+    fn activation_costs_match_hand_computed_values() {
+        let c = costs(&stats(), 2).unwrap();
+        // cached: 250·13420/10⁵ = 33, 700·89/10⁵ = 0, 76188·122/10⁵ = 92,
+        // 7·1628/10³ = 11, 5040·75244/10⁵ = 3792, 2·5 = 10
+        assert_eq!(c.cached_cost, 33 + 92 + 11 + 3_792 + 10);
+        // init: 250·8252/10³ = 2063, 700·1059/10³ = 741, 76188·1286/10⁴ = 9797
+        assert_eq!(c.init_cost, 2_063 + 741 + 9_797);
+        // asm: 512000 + 249207 + 7991 + 477150
+        assert_eq!(c.asm_estimate, 512_000 + 249_207 + 7_991 + 477_150);
+        // Version 1 folds the cached cost into the init cost.
+        let v1 = costs(&stats(), 1).unwrap();
+        assert_eq!(v1.init_cost, c.init_cost + c.cached_cost);
+    }
+
+    #[test]
+    fn costs_over_sixteen_bits_are_refused() {
+        let mut s = stats();
+        s.data_entry_len = 100_000; // 100000·75244/10⁵ = 75,244 > 65,535
+        assert!(matches!(
+            costs(&s, 2),
+            Err(ActivationError::CostOverflow("cached cost"))
+        ));
+        let mut s = stats();
+        s.funcs = 8_000; // 8000·8252/10³ = 66,016
+        assert!(matches!(
+            costs(&s, 2),
+            Err(ActivationError::CostOverflow("init cost"))
+        ));
+    }
+
+    #[test]
+    fn compile_gas_matches_hand_computed_values() {
+        // µs: 76188·31733/10⁵ = 24176, 250·17263/10⁵ = 43, 4990·17376/10⁵ = 867,
+        // 40·17376/10⁵ = 6, 2·2217 = 4434, 60000·535/10³ = 32100; × 28 gas
+        let us = 24_176 + 43 + 867 + 6 + 4_434 + 32_100;
+        assert_eq!(compile_gas(&stats(), 51), 28 * us);
+        assert_eq!(
+            compile_gas(&stats(), 31),
+            28 * (us - 24_176),
+            "no wasm term before ArbOS 32"
+        );
     }
 }

@@ -162,7 +162,7 @@ fn stylus_program_calls_solidity_and_sees_its_reverts() {
         ),
     );
     assert!(!r.success);
-    assert_eq!(&r.output[..4], &[1, 0, 0, 0]);
+    assert_eq!(&r.output[..4], &[2, 0, 0, 0]);
     assert_eq!(
         &r.output[4..],
         &Interop::Nope {

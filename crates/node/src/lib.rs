@@ -74,6 +74,9 @@ pub struct Config {
     pub log_methods: bool,
     /// Run Stylus programs without activation.
     pub auto_activate: bool,
+    /// ArbOS version whose Stylus parameters the chain uses (Nitro's
+    /// defaults at that version; 60 adds the same-block program cache).
+    pub arbos_version: u64,
     /// Also mine an (empty) block every this many seconds, so block numbers
     /// and timestamps advance while idle. Transactions are always mined on
     /// arrival.
@@ -87,6 +90,7 @@ impl Default for Config {
             chain_id: labelmint_devnet::chain::DEFAULT_CHAIN_ID,
             log_methods: false,
             auto_activate: false,
+            arbos_version: labelmint_devnet::params::DEFAULT_ARBOS_VERSION,
             block_time: None,
         }
     }
@@ -185,10 +189,11 @@ pub async fn start(config: Config) -> anyhow::Result<NodeHandle> {
     let chain_events = events.clone();
     let chain_id = config.chain_id;
     let auto_activate = config.auto_activate;
+    let params = labelmint_devnet::params::StylusParams::for_arbos(config.arbos_version);
     std::thread::Builder::new()
         .name("labelmint-chain".into())
         .spawn(move || {
-            let chain = Devnet::with_chain_id(chain_id);
+            let chain = Devnet::with_config(chain_id, params);
             chain.set_auto_activate(auto_activate);
             let _ = ready_tx.send(chain.accounts().to_vec());
             let mut node = Node::new(chain);

@@ -1,4 +1,4 @@
-//! `labelmint-devnet [--host H] [--port P] [--chain-id N] [--log-methods] [--auto-activate]`
+//! `labelmint-devnet [--host H] [--port P] [--chain-id N] [--arbos-version V] [--log-methods] [--auto-activate]`
 //!
 //! Serves the embedded Stylus chain over JSON-RPC (HTTP and WebSocket on the
 //! same port, 127.0.0.1:8547 by default) and prints its dev accounts and keys
@@ -10,7 +10,7 @@ use anyhow::{bail, Context, Result};
 use labelmint_node::Config;
 
 const USAGE: &str =
-    "usage: labelmint-devnet [--host 127.0.0.1] [--port 8547] [--chain-id 412346] [--log-methods] [--auto-activate] [--block-time SECS]";
+    "usage: labelmint-devnet [--host 127.0.0.1] [--port 8547] [--chain-id 412346] [--arbos-version 51] [--log-methods] [--auto-activate] [--block-time SECS]";
 
 fn parse(args: &[String]) -> Result<Config> {
     let mut config = Config::default();
@@ -27,6 +27,11 @@ fn parse(args: &[String]) -> Result<Config> {
             "--host" => host = value("--host")?.parse().context("--host")?,
             "--port" => port = value("--port")?.parse().context("--port")?,
             "--chain-id" => config.chain_id = value("--chain-id")?.parse().context("--chain-id")?,
+            "--arbos-version" => {
+                config.arbos_version = value("--arbos-version")?
+                    .parse()
+                    .context("--arbos-version")?;
+            }
             "--log-methods" => config.log_methods = true,
             "--auto-activate" => config.auto_activate = true,
             "--block-time" => {
