@@ -26,6 +26,13 @@ pub const DEV_BALANCE_WEI: u128 = 10_000 * 10u128.pow(18);
 pub const BLOCK_GAS_LIMIT: u64 = 1_125_899_906_842_624;
 /// Gas limit used when a caller does not give one.
 pub const DEFAULT_TX_GAS: u64 = 30_000_000;
+/// Largest gas limit one transaction may carry (Arbitrum's per-transaction
+/// limit, 32 M): more is refused, and calls are capped to it. Configurable
+/// with [`Devnet::set_gas_cap`].
+pub const MAX_TX_GAS: u64 = 32_000_000;
+/// Most snapshots kept at once (each holds a copy of the state); reverting
+/// one frees it and every later one.
+pub const MAX_SNAPSHOTS: usize = 100;
 /// First block's timestamp.
 const GENESIS_TIMESTAMP: u64 = 1_767_225_600;
 
@@ -144,6 +151,9 @@ pub enum ChainError {
     /// Unknown snapshot id.
     #[error("unknown snapshot {0}")]
     UnknownSnapshot(u64),
+    /// [`MAX_SNAPSHOTS`] snapshots are already kept.
+    #[error("{0} snapshots are kept already: revert one first")]
+    TooManySnapshots(usize),
 }
 
 /// State changes applied to a copy of the state for one call
@@ -235,6 +245,7 @@ impl Devnet {
         cfg.chain_id = chain_id;
         cfg.disable_eip3541 = true;
         cfg.limit_contract_code_size = Some(labelmint_wasm::MAX_CODE_SIZE);
+        cfg.tx_gas_limit_cap = Some(MAX_TX_GAS);
         let block = BlockEnv {
             number: U256::from(1),
             timestamp: U256::from(GENESIS_TIMESTAMP),
@@ -407,6 +418,24 @@ impl Devnet {
         &self.blocks
     }
 
+    /// The per-transaction gas cap ([`MAX_TX_GAS`] unless changed).
+    pub fn gas_cap(&self) -> u64 {
+        self.ctx().cfg.tx_gas_limit_cap.unwrap_or(MAX_TX_GAS)
+    }
+
+    /// Changes the per-transaction gas cap.
+    pub fn set_gas_cap(&mut self, cap: u64) {
+        self.ctx_mut().cfg.tx_gas_limit_cap = Some(cap);
+    }
+
+    /// [`Devnet::snapshot`], refused when [`MAX_SNAPSHOTS`] are kept.
+    pub fn try_snapshot(&mut self) -> Result<u64, ChainError> {
+        if self.snapshots.len() >= MAX_SNAPSHOTS {
+            return Err(ChainError::TooManySnapshots(self.snapshots.len()));
+        }
+        Ok(self.snapshot())
+    }
+
     /// Saves the state; returns an id for [`Devnet::revert`].
     pub fn snapshot(&mut self) -> u64 {
         let snap = Snapshot {
@@ -510,6 +539,8 @@ impl Devnet {
         overrides: &[AccountOverride],
     ) -> Result<Receipt, ChainError> {
         let (from, to) = (tx.caller, tx.kind.to().copied());
+        let mut tx = tx;
+        tx.gas_limit = tx.gas_limit.min(self.gas_cap());
         let mut ctx = self.ctx.take().expect("context");
         let saved = if overrides.is_empty() {
             None
