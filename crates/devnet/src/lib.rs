@@ -7,6 +7,7 @@
 //! ([`pricing`], [`meter`]), every `vm_hooks` import ([`host`]) and the ArbWasm
 //! precompile ([`precompiles`]).
 
+pub mod budget;
 pub mod chain;
 pub mod deployer;
 pub mod evm;

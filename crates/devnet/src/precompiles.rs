@@ -25,6 +25,10 @@ use crate::{
     },
 };
 
+/// Most gas one program invocation receives as ink (`i64::MAX` ink); the
+/// rest of a larger allowance stays with the caller's frame.
+pub const MAX_PROGRAM_GAS: u64 = (i64::MAX as u64) / INK_PER_GAS;
+
 /// Address of the ArbWasm precompile.
 pub const ARB_WASM: Address = address!("0000000000000000000000000000000000000071");
 /// Address of the ArbWasmCache precompile.
@@ -160,12 +164,31 @@ impl StylusPrecompiles {
         self.shared.recent.borrow_mut().clear();
     }
 
-    /// The compiled program for `code`.
+    /// The compiled program for `code` (kept in the bounded cache: only
+    /// for code hashes that are activated, or run under auto-activation).
     fn program(&self, codehash: B256, code: &[u8]) -> Result<Rc<Program>, ActivationError> {
         self.shared
             .programs
             .borrow_mut()
             .get_or_compile(&self.shared.engine, codehash, code)
+    }
+
+    /// The compiled program for `code` from the cache, or compiled and not
+    /// kept (activation: an `eth_call` may activate any code it overrides).
+    fn program_uncached(
+        &self,
+        codehash: B256,
+        code: &[u8],
+    ) -> Result<Rc<Program>, ActivationError> {
+        if let Some(p) = self.shared.programs.borrow_mut().get(&codehash) {
+            return Ok(p);
+        }
+        crate::program::activate(&self.shared.engine, code).map(Rc::new)
+    }
+
+    /// Compiled programs held in memory.
+    pub fn compiled_programs(&self) -> usize {
+        self.shared.programs.borrow().len()
     }
 }
 
@@ -203,6 +226,19 @@ impl PrecompileProvider<Ctx> for StylusPrecompiles {
         ctx: &mut Ctx,
         inputs: &CallInputs,
     ) -> Result<Option<InterpreterResult>, String> {
+        // The precompiles act for themselves only: under DELEGATECALL or
+        // CALLCODE the value is only apparent (a refund would be paid from the
+        // precompile's own balance) and the state is the caller's.
+        let system = [ARB_WASM, ARB_WASM_CACHE, crate::deployer::STYLUS_DEPLOYER];
+        if system.contains(&inputs.bytecode_address)
+            && inputs.target_address != inputs.bytecode_address
+        {
+            return Ok(Some(result(
+                InstructionResult::Revert,
+                Vec::new(),
+                Gas::new(inputs.gas_limit),
+            )));
+        }
         if inputs.bytecode_address == ARB_WASM {
             return Ok(Some(self.arb_wasm(ctx, inputs)));
         }
@@ -231,6 +267,14 @@ impl StylusPrecompiles {
     /// Runs the Stylus program the call targets.
     fn run_program(&self, ctx: &mut Ctx, inputs: &CallInputs) -> InterpreterResult {
         let mut gas = Gas::new(inputs.gas_limit);
+        // Each nested program runs on the chain thread's native stack: past
+        // the bound the call fails, like an EVM call past the depth limit
+        // (its gas is returned), and the budget is looked at on the way.
+        if self.shared.stack.borrow().len() >= crate::chain::MAX_STYLUS_DEPTH
+            || crate::budget::check()
+        {
+            return result(InstructionResult::Revert, Vec::new(), gas);
+        }
         let (codehash, bytecode) = (&inputs.known_bytecode.0, &inputs.known_bytecode.1);
         let version = activated_version(ctx, *codehash);
         if version.is_none() && !self.shared.auto_activate.get() {
@@ -268,7 +312,9 @@ impl StylusPrecompiles {
             args,
         );
         state.pages = program.footprint;
-        let ink = gas_to_ink(gas.remaining());
+        // The ink global is an i64: give the program at most what fits and
+        // keep the rest of the gas outside, so no amount saturates.
+        let ink = gas_to_ink(gas.remaining().min(MAX_PROGRAM_GAS));
         let (outcome, ink_left, state) = execute(
             &self.shared.engine,
             &self.shared.linker,
@@ -409,7 +455,7 @@ impl StylusPrecompiles {
         if activated_version(ctx, codehash) == Some(STYLUS_VERSION) {
             return revert(&ArbWasm::ProgramUpToDate {}, gas);
         }
-        let Ok(compiled) = self.program(codehash, code.original_byte_slice()) else {
+        let Ok(compiled) = self.program_uncached(codehash, code.original_byte_slice()) else {
             return revert(&ArbWasm::ProgramNotWasm {}, gas);
         };
         if !gas.record_regular_cost(compiled.activation_gas) {

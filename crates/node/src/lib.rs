@@ -233,6 +233,9 @@ pub async fn start(config: Config) -> anyhow::Result<NodeHandle> {
     let gas_cap = config.gas_cap;
     std::thread::Builder::new()
         .name("labelmint-chain".into())
+        // Nested Stylus programs recurse on this stack, up to
+        // MAX_STYLUS_DEPTH: give it the size that bound was tested with.
+        .stack_size(labelmint_devnet::chain::CHAIN_STACK_SIZE)
         .spawn(move || {
             let mut chain = Devnet::with_chain_id(chain_id);
             chain.set_auto_activate(auto_activate);
