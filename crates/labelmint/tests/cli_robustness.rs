@@ -11,6 +11,9 @@ use std::{
 
 use labelmint_devnet::chain::DEV_KEYS;
 
+#[path = "../../zg/tests/fake/mod.rs"]
+mod fake;
+
 /// Runs `labelmint args…` with no terminal on stdin, killed after a minute
 /// (a run that takes longer counts as a hang). Returns (exit code, stderr).
 fn run(args: &[&str], extra: &[&str], key: bool) -> (Option<i32>, String) {
@@ -210,5 +213,94 @@ fn private_files_are_created_for_the_owner_only_and_never_through_a_link() {
         0o600
     );
     let _ = std::fs::remove_file(tmp);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn finetune_download_says_verified_only_against_a_root_the_buyer_gives() {
+    // The model the provider delivers, stored on a (fake) 0G node.
+    let model = b"fine-tuned weights".repeat(1_000);
+    let root = labelmint_storage::root_of_bytes(&model).unwrap();
+    let (zg, zg_state) = fake::zg_node();
+    zg_state.lock().unwrap().submit(root, model.len() as u64);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let node = labelmint_zg::node::StorageNode::new(&zg.url, labelmint_zg::Retry::default());
+    rt.block_on(labelmint_zg::transfer::upload(
+        &node,
+        &model,
+        &labelmint_zg::transfer::UploadOptions {
+            batch: 4,
+            wait: Duration::from_secs(5),
+            poll: Duration::from_millis(20),
+        },
+        |_, _| {},
+    ))
+    .unwrap();
+    // A provider whose task 1 has delivered that root.
+    let (broker, broker_state) = fake::broker();
+    {
+        let mut st = broker_state.lock().unwrap();
+        st.output = Some(root);
+        st.frozen = true;
+        st.tasks.push((
+            serde_json::json!({
+                "id": "task-1", "userAddress": DEV_ADDR,
+                "preTrainedModelHash": format!("{:#066x}", 1), "datasetHash": format!("{:#066x}", 2),
+                "trainingParams": "{}", "fee": "1", "nonce": "1", "signature": "0x"
+            }),
+            6,
+            None,
+        ));
+    }
+    let dir = std::env::temp_dir().join(format!("labelmint-finetune-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("model.bin");
+    let download = |extra: &[&str]| {
+        let mut args = vec![
+            "finetune",
+            "download",
+            "task-1",
+            "--provider",
+            &broker.url,
+            "--out",
+            out.to_str().unwrap(),
+            "--storage",
+            "0g",
+            "--zg-node",
+            &zg.url,
+        ];
+        args.extend_from_slice(extra);
+        let o = Command::new(env!("CARGO_BIN_EXE_labelmint"))
+            .args(&args)
+            .env("LABELMINT_PRIVATE_KEY", DEV_KEYS[0])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).to_string(),
+            String::from_utf8_lossy(&o.stderr).to_string(),
+        )
+    };
+    let (code, stdout, stderr) = download(&[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("not verified"), "{stdout}");
+    assert_eq!(std::fs::read(&out).unwrap(), model);
+    let root_text = root.to_string();
+    let (code, stdout, _) = download(&["--expect-root", &root_text]);
+    assert_eq!(code, Some(0));
+    assert!(
+        stdout.contains("verified against") && !stdout.contains("not verified"),
+        "{stdout}"
+    );
+    std::fs::remove_file(&out).unwrap();
+    let other = format!("{:#066x}", 7);
+    let (code, _, stderr) = download(&["--expect-root", &other]);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("not the expected"), "{stderr}");
+    assert!(!out.exists(), "nothing written for an unexpected root");
     let _ = std::fs::remove_dir_all(&dir);
 }
