@@ -38,8 +38,8 @@ pub const USAGE: &str = "on-chain (options: --rpc URL, --keystore FILE, --deploy
        labelmint review approve <jobId> <batchId,...> | review reject <jobId> <batchId> --tasks t1,t2 [--reason N]
        labelmint audit <jobId> [--json]
        labelmint dataset publish --root R --job J --format coco|jsonl-chat|jsonl-instruction|jsonl-completion --price WEI [--metadata H]
-       labelmint dataset buy <datasetId> [--for ADDR] | dataset download <datasetId> --out FILE
-       labelmint finetune models|start|status|download --provider URL ... (start: --dataset <id> --model NAME --fee WEI [--params JSON] [--nonce N]; status: <taskId> [--wait [--poll-ms N]]; download: <taskId> --out FILE [--expect-root R])";
+       labelmint dataset buy <datasetId> [--for ADDR] | dataset download <datasetId> --out FILE [--size BYTES]
+       labelmint finetune models|start|status|download --provider URL ... (start: --dataset <id> --model NAME --fee WEI [--params JSON] [--nonce N]; status: <taskId> [--wait [--poll-ms N]]; download: <taskId> --out FILE [--expect-root R] [--size BYTES])";
 
 /// Parsed `--flag value` options and positional arguments.
 pub struct Args {
@@ -813,9 +813,14 @@ pub fn run(cmd: &str, rest: &[&str]) -> Result<()> {
             if d.publisher == Address::ZERO {
                 bail!("dataset {id} does not exist");
             }
-            let bytes = storage(&a)?
-                .get(&d.rootHash)
-                .with_context(|| format!("fetching {}", d.rootHash))?;
+            // The registry records no size; --size (from the publisher's
+            // listing) binds the trailing bytes the root alone does not.
+            let store = storage(&a)?;
+            let bytes = match a.flag("size") {
+                Some(n) => store.get_sized(&d.rootHash, n.parse().context("--size")?),
+                None => store.get(&d.rootHash),
+            }
+            .with_context(|| format!("fetching {}", d.rootHash))?;
             let actual = labelmint_storage::root_of_bytes(&bytes)?;
             if actual != d.rootHash {
                 bail!(
@@ -984,9 +989,12 @@ fn finetune(a: &Args, sub: &str) -> Result<()> {
                     );
                 }
             }
-            let bytes = storage(a)?
-                .get(&root)
-                .with_context(|| format!("fetching the model {root}"))?;
+            let store = storage(a)?;
+            let bytes = match a.flag("size") {
+                Some(n) => store.get_sized(&root, n.parse().context("--size")?),
+                None => store.get(&root),
+            }
+            .with_context(|| format!("fetching the model {root}"))?;
             std::fs::write(out, &bytes)?;
             if expected.is_some() {
                 println!(

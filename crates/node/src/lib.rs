@@ -110,6 +110,8 @@ pub struct Config {
     pub max_batch: u32,
     /// Per-transaction gas cap (Arbitrum's 32 M by default).
     pub gas_cap: u64,
+    /// Wall-clock budget of one execution (transaction, call, estimate).
+    pub time_budget: std::time::Duration,
 }
 
 impl Default for Config {
@@ -124,6 +126,7 @@ impl Default for Config {
             allowed_hosts: Vec::new(),
             max_batch: MAX_BATCH,
             gas_cap: labelmint_devnet::chain::MAX_TX_GAS,
+            time_budget: labelmint_devnet::budget::DEFAULT_TIME_BUDGET,
         }
     }
 }
@@ -231,6 +234,7 @@ pub async fn start(config: Config) -> anyhow::Result<NodeHandle> {
     let chain_id = config.chain_id;
     let auto_activate = config.auto_activate;
     let gas_cap = config.gas_cap;
+    let time_budget = config.time_budget;
     std::thread::Builder::new()
         .name("labelmint-chain".into())
         // Nested Stylus programs recurse on this stack, up to
@@ -240,6 +244,7 @@ pub async fn start(config: Config) -> anyhow::Result<NodeHandle> {
             let mut chain = Devnet::with_chain_id(chain_id);
             chain.set_auto_activate(auto_activate);
             chain.set_gas_cap(gas_cap);
+            chain.set_time_budget(time_budget);
             let _ = ready_tx.send(chain.accounts().to_vec());
             let mut node = Node::new(chain);
             while let Ok((work, reply)) = jobs_rx.recv() {
