@@ -164,17 +164,36 @@ pub struct Options {
 }
 
 /// Reads the signing key from `LABELMINT_PRIVATE_KEY`, or from a keystore file
-/// with its password in `LABELMINT_KEYSTORE_PASSWORD`. The key is never printed.
+/// with its password in `LABELMINT_KEYSTORE_PASSWORD` (or asked on the
+/// terminal when that is unset). The key is never printed.
 pub fn load_signer(keystore: Option<&Path>) -> Result<PrivateKeySigner, DeployError> {
     if let Some(path) = keystore {
-        let password = std::env::var("LABELMINT_KEYSTORE_PASSWORD").unwrap_or_default();
+        let password = keystore_password(path)?;
         return PrivateKeySigner::decrypt_keystore(path, password)
-            .map_err(|e| DeployError::BadKey(e.to_string()));
+            .map_err(|e| DeployError::BadKey(format!("{}: {e}", path.display())));
     }
     let hex = std::env::var("LABELMINT_PRIVATE_KEY").map_err(|_| DeployError::NoKey)?;
     hex.trim()
         .parse::<PrivateKeySigner>()
         .map_err(|_| DeployError::BadKey("LABELMINT_PRIVATE_KEY is not a 32-byte hex key".into()))
+}
+
+/// The keystore's password: `LABELMINT_KEYSTORE_PASSWORD`, else asked on
+/// the terminal (not echoed); without a terminal, a clear error (never an
+/// empty password tried silently).
+fn keystore_password(path: &Path) -> Result<String, DeployError> {
+    use std::io::IsTerminal as _;
+    if let Ok(p) = std::env::var("LABELMINT_KEYSTORE_PASSWORD") {
+        return Ok(p);
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(DeployError::BadKey(format!(
+            "{}: no password: set LABELMINT_KEYSTORE_PASSWORD (no terminal to ask on)",
+            path.display()
+        )));
+    }
+    rpassword::prompt_password(format!("password for {}: ", path.display()))
+        .map_err(|e| DeployError::BadKey(format!("reading the password: {e}")))
 }
 
 /// Init code that returns `code` (`PUSH2 len DUP1 PUSH1 0x0c PUSH1 0 CODECOPY PUSH1 0 RETURN`).

@@ -1,5 +1,6 @@
 //! Host unit tests of the pure helpers. Contract behaviour is tested with the
-//! real wasm on the devnet (`crates/devnet/tests/annotation_market.rs`).
+//! real wasm on the devnet (`crates/labelmint/tests/annotation_market.rs`,
+//! `attacks.rs`).
 use alloy_primitives::{address, keccak256, Address, U256};
 use alloy_sol_types::SolError;
 
@@ -52,7 +53,7 @@ fn annotator_record_round_trips_every_field() {
         pending: u32::MAX,
         approved: 0x1234_5678,
         rejected: 9,
-        released: 0xdead_beef,
+        member: 0xdead_beef,
         claim_expiry: u64::MAX - 1,
     };
     assert_eq!(AnnotatorRecord::unpack(r.pack()), r);
@@ -69,6 +70,80 @@ fn packed_tasks_are_big_endian_u32() {
     let pre = batch_preimage(a, 0x0102, &[7]);
     assert_eq!(pre.len(), 20 + 8 + 4);
     assert_eq!(&pre[20..28], &[0, 0, 0, 0, 0, 0, 1, 2]);
+    // Rejection preimages are one byte longer modulo 4: never a pending one.
+    for n in 0..70usize {
+        let tasks: Vec<u32> = (0..n as u32).collect();
+        for m in 0..70usize {
+            let other: Vec<u32> = (0..m as u32).collect();
+            assert_ne!(
+                batch_preimage(a, 1, &tasks).len(),
+                rejection_preimage(1, a, 1, &other).len()
+            );
+        }
+    }
+}
+
+#[test]
+fn job_words_round_trip_every_field_at_its_bounds() {
+    let job = Job {
+        creator: Address::repeat_byte(0xc1),
+        task_count: u32::MAX,
+        schema: 3,
+        status: 2,
+        num_classes: 256,
+        max_held: u16::MAX,
+        members: 65_533,
+        token: Address::repeat_byte(0x70),
+        claim_duration: 7 * 24 * 3600,
+        review_window: 30 * 24 * 3600,
+        batches: u32::MAX - 1,
+        reward: u128::MAX,
+        deadline: (1 << 40) - 1,
+        reserved: 0x0102_0304,
+        approved: 0x0506_0708,
+        terms: (1 << 24) - 1,
+    };
+    let back = Job::unpack(job.pack());
+    assert_eq!(back.pack(), job.pack());
+    assert_eq!(
+        (back.deadline, back.terms, back.approved, back.members),
+        (job.deadline, job.terms, job.approved, job.members)
+    );
+    let terms = Terms {
+        arbiter: Address::repeat_byte(0xab),
+        token: Address::repeat_byte(0x70),
+        dispute_window: 3600,
+        ruling_window: u32::MAX,
+        fee: u128::MAX - 1,
+        bond: u128::MAX,
+    };
+    let back = Terms::unpack(terms.pack());
+    assert_eq!(
+        (
+            back.arbiter,
+            back.token,
+            back.dispute_window,
+            back.ruling_window,
+            back.fee,
+            back.bond
+        ),
+        (
+            terms.arbiter,
+            terms.token,
+            terms.dispute_window,
+            terms.ruling_window,
+            terms.fee,
+            terms.bond
+        )
+    );
+    let p = Pause {
+        paused: true,
+        since: 77,
+        total: 5,
+    };
+    let back = Pause::unpack(p.pack());
+    assert_eq!((back.paused, back.since, back.total), (true, 77, 5));
+    assert_eq!(back.paused_for(100), 28);
 }
 
 #[test]

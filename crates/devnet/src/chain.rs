@@ -27,6 +27,26 @@ pub const DEV_BALANCE_WEI: u128 = 10_000 * 10u128.pow(18);
 pub const BLOCK_GAS_LIMIT: u64 = 1_125_899_906_842_624;
 /// Gas limit used when a caller does not give one.
 pub const DEFAULT_TX_GAS: u64 = 30_000_000;
+/// Largest gas limit one transaction may carry (Arbitrum's per-transaction
+/// limit, 32 M): more is refused, and calls are capped to it. Configurable
+/// with [`Devnet::set_gas_cap`].
+pub const MAX_TX_GAS: u64 = 32_000_000;
+/// Largest EVM memory of one transaction's frames, in bytes (revm's
+/// memory limit; gas already bounds memory, this bounds it outright).
+pub const MAX_EVM_MEMORY: u64 = 32 * 1024 * 1024;
+/// Most Stylus programs on one call stack (a program calling out runs its
+/// callee on the native stack of the chain thread): a call that would nest
+/// deeper fails like an EVM call past the depth limit.
+pub const MAX_STYLUS_DEPTH: usize = 128;
+/// Native stack the chain thread needs for [`MAX_STYLUS_DEPTH`] nested
+/// programs, with room to spare (checked at the bound by the
+/// `nested_programs_stop_at_the_bound_within_the_chain_stack` test, on a
+/// debug build, whose frames are the largest). Run a [`Devnet`] on a thread
+/// with at least this stack (`labelmint-devnet` does).
+pub const CHAIN_STACK_SIZE: usize = 64 * 1024 * 1024;
+/// Most snapshots kept at once (each holds a copy of the state); reverting
+/// one frees it and every later one.
+pub const MAX_SNAPSHOTS: usize = 100;
 /// First block's timestamp.
 const GENESIS_TIMESTAMP: u64 = 1_767_225_600;
 
@@ -145,6 +165,12 @@ pub enum ChainError {
     /// Unknown snapshot id.
     #[error("unknown snapshot {0}")]
     UnknownSnapshot(u64),
+    /// [`MAX_SNAPSHOTS`] snapshots are already kept.
+    #[error("{0} snapshots are kept already: revert one first")]
+    TooManySnapshots(usize),
+    /// The execution ran past its wall-clock budget; nothing was committed.
+    #[error("execution stopped after its {0:?} time budget; nothing was committed")]
+    TimeBudget(std::time::Duration),
 }
 
 /// State changes applied to a copy of the state for one call
@@ -183,6 +209,7 @@ pub struct Devnet {
     current: Vec<B256>,
     snapshots: Vec<Option<Snapshot>>,
     tx_counter: u64,
+    time_budget: std::time::Duration,
 }
 
 impl Default for Devnet {
@@ -246,6 +273,8 @@ impl Devnet {
         // enables "increased calldata price" (off by default).
         cfg.disable_eip7623 = true;
         cfg.limit_contract_code_size = Some(labelmint_wasm::MAX_CODE_SIZE);
+        cfg.tx_gas_limit_cap = Some(MAX_TX_GAS);
+        cfg.memory_limit = MAX_EVM_MEMORY;
         let block = BlockEnv {
             number: U256::from(1),
             timestamp: U256::from(GENESIS_TIMESTAMP),
@@ -272,6 +301,7 @@ impl Devnet {
             current: Vec::new(),
             snapshots: Vec::new(),
             tx_counter: 0,
+            time_budget: crate::budget::DEFAULT_TIME_BUDGET,
         }
     }
 
@@ -450,6 +480,41 @@ impl Devnet {
         &self.blocks
     }
 
+    /// The per-transaction gas cap ([`MAX_TX_GAS`] unless changed).
+    pub fn gas_cap(&self) -> u64 {
+        self.ctx().cfg.tx_gas_limit_cap.unwrap_or(MAX_TX_GAS)
+    }
+
+    /// Changes the per-transaction gas cap.
+    pub fn set_gas_cap(&mut self, cap: u64) {
+        self.ctx_mut().cfg.tx_gas_limit_cap = Some(cap);
+    }
+
+    /// The wall-clock budget of one execution.
+    pub fn time_budget(&self) -> std::time::Duration {
+        self.time_budget
+    }
+
+    /// Changes the wall-clock budget of one execution (a transaction, a
+    /// call, a whole gas estimate).
+    pub fn set_time_budget(&mut self, budget: std::time::Duration) {
+        self.time_budget = budget;
+    }
+
+    /// Compiled programs held in memory (bounded, see
+    /// [`crate::program::PROGRAM_CACHE_SIZE`]).
+    pub fn compiled_programs(&self) -> usize {
+        self.precompiles.compiled_programs()
+    }
+
+    /// [`Devnet::snapshot`], refused when [`MAX_SNAPSHOTS`] are kept.
+    pub fn try_snapshot(&mut self) -> Result<u64, ChainError> {
+        if self.snapshots.len() >= MAX_SNAPSHOTS {
+            return Err(ChainError::TooManySnapshots(self.snapshots.len()));
+        }
+        Ok(self.snapshot())
+    }
+
     /// Saves the state; returns an id for [`Devnet::revert`].
     pub fn snapshot(&mut self) -> u64 {
         let snap = Snapshot {
@@ -529,10 +594,22 @@ impl Devnet {
     pub fn send_env(&mut self, tx: TxEnv, hash: Option<B256>) -> Result<Receipt, ChainError> {
         let (from, to) = (tx.caller, tx.kind.to().copied());
         self.precompiles.begin_tx();
+        let budget = crate::budget::start(self.time_budget);
         let mut evm = build(self.ctx.take().expect("context"), self.precompiles.clone());
-        let result = evm.transact_commit(tx);
+        let result = evm.transact_one(tx);
+        // Past the time budget nothing is committed (as for a rejection).
+        let over = crate::budget::exceeded();
+        if result.is_err() || over {
+            let _ = evm.finalize();
+        } else {
+            evm.commit_inner();
+        }
         self.ctx = Some(evm.ctx);
+        drop(budget);
         let result = result.map_err(|e: DevError| ChainError::Rejected(format!("{e:?}")))?;
+        if over {
+            return Err(ChainError::TimeBudget(self.time_budget));
+        }
         self.tx_counter += 1;
         let hash = hash.unwrap_or_else(|| {
             let mut preimage = self.chain_id().to_be_bytes().to_vec();
@@ -554,6 +631,8 @@ impl Devnet {
         overrides: &[AccountOverride],
     ) -> Result<Receipt, ChainError> {
         let (from, to) = (tx.caller, tx.kind.to().copied());
+        let mut tx = tx;
+        tx.gas_limit = tx.gas_limit.min(self.gas_cap());
         let mut ctx = self.ctx.take().expect("context");
         let saved = if overrides.is_empty() {
             None
@@ -596,8 +675,11 @@ impl Devnet {
         // A call leaves no trace, not even in the "entered this block" cache.
         let recent = self.precompiles.recent_programs();
         self.precompiles.begin_tx();
+        let budget = crate::budget::start(self.time_budget);
         let mut evm = build(ctx, self.precompiles.clone());
         let result = evm.transact(tx);
+        let over = crate::budget::exceeded();
+        drop(budget);
         let mut ctx = evm.ctx;
         ctx.cfg.disable_nonce_check = false;
         self.precompiles.restore_recent_programs(recent);
@@ -606,6 +688,9 @@ impl Devnet {
         }
         self.ctx = Some(ctx);
         let result = result.map_err(|e: DevError| ChainError::Rejected(format!("{e:?}")))?;
+        if over {
+            return Err(ChainError::TimeBudget(self.time_budget));
+        }
         Ok(receipt(
             B256::ZERO,
             self.block_number(),
@@ -618,7 +703,9 @@ impl Devnet {
     /// The smallest gas limit with which `tx` succeeds (binary search over
     /// `call_env`), or the failing receipt at the full limit.
     pub fn estimate_gas(&mut self, mut tx: TxEnv) -> Result<Result<u64, Receipt>, ChainError> {
-        let cap = tx.gas_limit;
+        // One budget for the whole search.
+        let _budget = crate::budget::start(self.time_budget);
+        let cap = tx.gas_limit.min(self.gas_cap());
         let first = self.call_env(tx.clone(), &[])?;
         if !first.success {
             return Ok(Err(first));
@@ -627,7 +714,11 @@ impl Devnet {
         while lo + 1 < hi {
             let mid = lo + (hi - lo) / 2;
             tx.gas_limit = mid;
-            let ok = self.call_env(tx.clone(), &[]).is_ok_and(|r| r.success);
+            let ok = match self.call_env(tx.clone(), &[]) {
+                Ok(r) => r.success,
+                Err(e @ ChainError::TimeBudget(_)) => return Err(e),
+                Err(_) => false,
+            };
             if ok {
                 hi = mid;
             } else {

@@ -47,14 +47,28 @@ pub fn placeholder() -> Ctx {
     Context::new(CacheDB::new(EmptyDB::new()), SPEC)
 }
 
+/// `JUMPDEST` that also looks at the execution's wall-clock budget (every
+/// EVM loop passes a `JUMPDEST`): past it, the frame halts out of gas and
+/// the chain refuses the execution ([`crate::budget`]).
+fn jumpdest_within_budget(
+    _: revm::interpreter::InstructionContext<'_, Ctx, EthInterpreter>,
+) -> revm::interpreter::InstructionExecResult {
+    if crate::budget::tick() {
+        return Err(revm::interpreter::InstructionResult::OutOfGas);
+    }
+    Ok(())
+}
+
 /// Builds a [`DevEvm`] around `ctx`.
 pub fn build(ctx: Ctx, precompiles: StylusPrecompiles) -> DevEvm {
     let spec = ctx.cfg.spec;
-    Evm::new(
-        ctx,
-        EthInstructions::new_mainnet_with_spec(spec),
-        precompiles,
-    )
+    let mut instructions = EthInstructions::new_mainnet_with_spec(spec);
+    instructions.insert_instruction(
+        revm::bytecode::opcode::JUMPDEST,
+        revm::interpreter::Instruction::new(jumpdest_within_budget),
+        1,
+    );
+    Evm::new(ctx, instructions, precompiles)
 }
 
 /// Runs one call or create frame on `ctx` (at the journal's current depth)
@@ -70,7 +84,10 @@ pub fn run_frame(
         &mut owned.local.shared_memory_buffer,
         Rc::new(RefCell::new(Vec::with_capacity(4096))),
     );
-    let memory = SharedMemory::new_with_buffer(owned.local.shared_memory_buffer.clone());
+    #[allow(unused_mut)]
+    let mut memory = SharedMemory::new_with_buffer(owned.local.shared_memory_buffer.clone());
+    // The nested frame obeys the chain's memory limit like a top frame.
+    memory.set_memory_limit(owned.cfg.memory_limit);
     let depth = revm::context_interface::JournalTr::depth(&owned.journaled_state);
     let mut evm = build(owned, precompiles.clone());
     let mut handler: MainnetHandler<DevEvm, DevError, EthFrame<EthInterpreter>> =

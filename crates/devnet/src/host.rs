@@ -237,11 +237,30 @@ fn memory(caller: &Ctl<'_>) -> R<Memory> {
 }
 
 fn read(caller: &Ctl<'_>, ptr: u32, len: u32) -> R<Vec<u8>> {
+    let mem = memory(caller)?;
+    // Bounds first: a length of 0xFFFFFFFF must not allocate 4 GiB before
+    // the read fails (what is allocated is at most the program's memory).
+    let end = (ptr as usize).checked_add(len as usize);
+    if end.is_none_or(|end| end > mem.data_size(caller)) {
+        return Err(fault("read out of bounds"));
+    }
     let mut buf = vec![0u8; len as usize];
-    memory(caller)?
-        .read(caller, ptr as usize, &mut buf)
+    mem.read(caller, ptr as usize, &mut buf)
         .map_err(|_| fault("read out of bounds"))?;
     Ok(buf)
+}
+
+/// Most slots the per-call storage cache holds; one more is made room for
+/// by flushing (each dirty slot then pays its SSTORE gas) and clearing.
+pub const MAX_CACHED_SLOTS: usize = 4_096;
+
+/// Makes room in the storage cache for `key` when it is full.
+fn cache_room(caller: &mut Ctl<'_>, key: &B256) -> R<()> {
+    let cache = &caller.data().cache;
+    if cache.len() >= MAX_CACHED_SLOTS && !cache.contains_key(key) {
+        flush(caller, true)?;
+    }
+    Ok(())
 }
 
 fn read_word(caller: &Ctl<'_>, ptr: u32) -> R<B256> {
@@ -764,6 +783,7 @@ pub fn linker(engine: &wasmi::Engine) -> Linker<HostState> {
         let value = if let Some(v) = cached {
             v
         } else {
+            cache_room(&mut c, &key)?;
             let address = c.data().address;
             let load = infallible(c.data_mut().ctx.journal_mut().sload(address, key.into()));
             cost += api
@@ -792,6 +812,7 @@ pub fn linker(engine: &wasmi::Engine) -> Linker<HostState> {
         buy_ink(&mut c, hostio::STORAGE_CACHE)?;
         require_gas(&mut c, gas::SSTORE_SENTRY + gas::STORAGE_CACHE_ACCESS)?;
         let (key, value) = (read_word(&c, key)?, read_word(&c, value)?);
+        cache_room(&mut c, &key)?;
         let cost = c.data_mut().write_gas();
         c.data_mut()
             .cache
@@ -1172,6 +1193,42 @@ pub enum Outcome {
     Failure(String),
 }
 
+/// Runs `entry(len)` in slices of [`crate::budget::FUEL_SLICE`] fuel,
+/// looking at the execution's wall-clock budget between slices; past it
+/// the program stops with a fault.
+fn call_within_budget(
+    store: &mut wasmi::Store<HostState>,
+    entry: wasmi::TypedFunc<u32, u32>,
+    len: u32,
+) -> Result<u32, wasmi::Error> {
+    use wasmi::TypedResumableCall as Call;
+    let budget_spent = || wasmi::Error::host(HostStop::Fault("time budget spent".into()));
+    store.set_fuel(crate::budget::FUEL_SLICE)?;
+    let mut call = entry.call_resumable(&mut *store, len)?;
+    loop {
+        call = match call {
+            Call::Finished(status) => return Ok(status),
+            Call::HostTrap(trap) => {
+                // Resumable calls hand host errors back by reference: rebuild
+                // the same error (a host stop, or exit_early's status).
+                let e = trap.host_error();
+                return Err(match (e.downcast_ref::<HostStop>(), e.i32_exit_status()) {
+                    (Some(stop), _) => wasmi::Error::host(stop.clone()),
+                    (None, Some(status)) => wasmi::Error::i32_exit(status),
+                    (None, None) => fault(&e.to_string()),
+                });
+            }
+            Call::OutOfFuel(paused) => {
+                if crate::budget::check() {
+                    return Err(budget_spent());
+                }
+                store.set_fuel(crate::budget::FUEL_SLICE)?;
+                paused.resume(&mut *store)?
+            }
+        };
+    }
+}
+
 /// Instantiates `module` and runs `user_entrypoint` with `ink` and the
 /// chain's stack budget; returns the outcome, the ink left, and the host
 /// state (with the context to hand back).
@@ -1226,7 +1283,7 @@ pub fn execute(
         );
     };
     let len = u32::try_from(store.data().args.len()).unwrap_or(u32::MAX);
-    let result = entry.call(&mut store, len);
+    let result = call_within_budget(&mut store, entry, len);
     let out_of_ink = matches!(status_g.get(&store), Val::I32(1));
     let out_of_stack = matches!(stack_g.get(&store), Val::I32(0));
     let status = match result {

@@ -8,6 +8,7 @@
 //! [`program`]), every `vm_hooks` import ([`host`]) and the ArbWasm and
 //! ArbWasmCache precompiles ([`precompiles`]).
 
+pub mod budget;
 pub mod chain;
 pub mod deployer;
 pub mod evm;

@@ -405,12 +405,31 @@ impl StylusPrecompiles {
         *self.shared.recent.borrow_mut() = RecentPrograms::default();
     }
 
-    /// The compiled program for `code`.
+    /// The compiled program for `code` (kept in the bounded cache: only
+    /// for code hashes that are activated, or run under auto-activation).
     pub fn program(&self, codehash: B256, code: &[u8]) -> Result<Rc<Program>, ActivationError> {
         self.shared
             .programs
             .borrow_mut()
             .get_or_compile(&self.shared.engine, codehash, code)
+    }
+
+    /// The compiled program for `code` from the cache, or compiled and not
+    /// kept (activation: an `eth_call` may activate any code it overrides).
+    fn program_uncached(
+        &self,
+        codehash: B256,
+        code: &[u8],
+    ) -> Result<Rc<Program>, ActivationError> {
+        if let Some(p) = self.shared.programs.borrow_mut().get(&codehash) {
+            return Ok(p);
+        }
+        crate::program::compile(&self.shared.engine, code).map(Rc::new)
+    }
+
+    /// Compiled programs held in memory.
+    pub fn compiled_programs(&self) -> usize {
+        self.shared.programs.borrow().len()
     }
 }
 
@@ -445,6 +464,19 @@ impl PrecompileProvider<Ctx> for StylusPrecompiles {
         ctx: &mut Ctx,
         inputs: &CallInputs,
     ) -> Result<Option<InterpreterResult>, String> {
+        // The precompiles act for themselves only: under DELEGATECALL or
+        // CALLCODE the value is only apparent (a refund would be paid from the
+        // precompile's own balance) and the state is the caller's.
+        let system = [ARB_WASM, ARB_WASM_CACHE, crate::deployer::STYLUS_DEPLOYER];
+        if system.contains(&inputs.bytecode_address)
+            && inputs.target_address != inputs.bytecode_address
+        {
+            return Ok(Some(result(
+                InstructionResult::Revert,
+                Vec::new(),
+                Gas::new(inputs.gas_limit),
+            )));
+        }
         if inputs.bytecode_address == ARB_WASM {
             return Ok(Some(self.arb_wasm(ctx, inputs)));
         }
@@ -521,6 +553,14 @@ impl StylusPrecompiles {
         let params = self.params();
         let starting_gas = inputs.gas_limit;
         let mut gas = Gas::new(starting_gas);
+        // Each nested program runs on the chain thread's native stack: past
+        // the bound the call fails, like an EVM call past the depth limit
+        // (its gas is returned), and the budget is looked at on the way.
+        if self.shared.stack.borrow().len() >= crate::chain::MAX_STYLUS_DEPTH
+            || crate::budget::check()
+        {
+            return result(InstructionResult::Revert, Vec::new(), gas);
+        }
         let (codehash, bytecode) = (&inputs.known_bytecode.0, &inputs.known_bytecode.1);
         let code = bytecode.original_byte_slice();
         let record = match self.runnable_record(ctx, *codehash, code, &params) {
@@ -564,8 +604,13 @@ impl StylusPrecompiles {
             reentrant,
             args,
         );
-        let ink_price = u64::from(params.ink_price);
-        let ink = gas.remaining().saturating_mul(ink_price);
+        let ink_price = u64::from(params.ink_price).max(1);
+        // The ink global is an i64: give the program at most what fits and
+        // keep the rest of the gas outside, so no amount saturates.
+        let ink = gas
+            .remaining()
+            .min((i64::MAX as u64) / ink_price)
+            .saturating_mul(ink_price);
         let (outcome, ink_left, state) = execute(
             &self.shared.engine,
             &self.shared.linker,
@@ -923,7 +968,7 @@ impl StylusPrecompiles {
         if !labelmint_wasm::is_stylus_code(code) {
             return Err(sol_error(&ArbWasm::ProgramNotWasm {}));
         }
-        let compiled = match self.program(codehash, code) {
+        let compiled = match self.program_uncached(codehash, code) {
             Ok(p) => p,
             // Decompression: a plain error (revert, gas kept).
             Err(ActivationError::Wasm(

@@ -3,7 +3,7 @@
 //! charges for it (prover `programs/mod.rs`). Formulas are facts read from
 //! OffchainLabs/nitro; the code is this crate's own.
 
-use std::{collections::HashMap, rc::Rc};
+use std::{num::NonZeroUsize, rc::Rc};
 
 use labelmint_wasm::WasmError;
 use revm::primitives::{keccak256, B256};
@@ -151,7 +151,10 @@ pub fn engine() -> wasmi::Engine {
         .wasm_custom_page_sizes(false)
         .wasm_wide_arithmetic(false)
         .set_max_recursion_depth(MAX_RECURSION_DEPTH)
-        .set_max_stack_height(64 * 1024 * 1024);
+        .set_max_stack_height(64 * 1024 * 1024)
+        // Fuel lets a running program be paused to look at the clock
+        // (crate::budget); ink, not fuel, is what a program pays.
+        .consume_fuel(true);
     wasmi::Engine::new(&config)
 }
 
@@ -169,15 +172,43 @@ pub fn compile(engine: &wasmi::Engine, code: &[u8]) -> Result<Program, Activatio
     })
 }
 
-/// Compiled programs by code hash. Compilation is a pure function of the code,
-/// so this cache lives outside chain state; whether a code hash is *activated*
-/// (and at which costs) is chain state (see the ArbWasm precompile).
-#[derive(Default)]
+/// Most compiled programs kept in memory (least recently used first out).
+pub const PROGRAM_CACHE_SIZE: usize = 128;
+
+/// Compiled programs by code hash, the least recently used dropped past
+/// [`PROGRAM_CACHE_SIZE`]. Compilation is a pure function of the code, so
+/// this cache lives outside chain state; whether a code hash is *activated*
+/// is chain state (see the ArbWasm precompile).
 pub struct ProgramCache {
-    programs: HashMap<B256, Rc<Program>>,
+    programs: lru::LruCache<B256, Rc<Program>>,
+}
+
+impl Default for ProgramCache {
+    fn default() -> Self {
+        Self {
+            programs: lru::LruCache::new(
+                NonZeroUsize::new(PROGRAM_CACHE_SIZE).unwrap_or(NonZeroUsize::MIN),
+            ),
+        }
+    }
 }
 
 impl ProgramCache {
+    /// The cached program for `codehash`, if any.
+    pub fn get(&mut self, codehash: &B256) -> Option<Rc<Program>> {
+        self.programs.get(codehash).cloned()
+    }
+
+    /// Programs held.
+    pub fn len(&self) -> usize {
+        self.programs.len()
+    }
+
+    /// Whether no program is held.
+    pub fn is_empty(&self) -> bool {
+        self.programs.is_empty()
+    }
+
     /// The compiled program for `codehash`, compiling `code` on first use.
     pub fn get_or_compile(
         &mut self,
@@ -189,7 +220,7 @@ impl ProgramCache {
             return Ok(Rc::clone(p));
         }
         let program = Rc::new(compile(engine, code)?);
-        self.programs.insert(codehash, Rc::clone(&program));
+        self.programs.put(codehash, Rc::clone(&program));
         Ok(program)
     }
 }

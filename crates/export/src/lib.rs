@@ -52,6 +52,33 @@ pub enum ExportError {
         /// What is wrong.
         reason: &'static str,
     },
+    /// A box of zero width or height, or a polygon of zero area: COCO
+    /// readers (pycocotools) reject degenerate annotations.
+    #[error("annotation {index}: zero area")]
+    ZeroArea {
+        /// Position in the annotations list.
+        index: usize,
+    },
+    /// A polygon whose points all lie on one line.
+    #[error("annotation {index}: the polygon's points are collinear")]
+    Collinear {
+        /// Position in the annotations list.
+        index: usize,
+    },
+    /// A shape that reaches outside its image.
+    #[error("annotation {index}: the shape leaves the {width}x{height} image")]
+    OutsideImage {
+        /// Position in the annotations list.
+        index: usize,
+        /// Image width in pixels.
+        width: u32,
+        /// Image height in pixels.
+        height: u32,
+    },
+    /// A package entry name that could write outside the extraction folder
+    /// (`..`, an absolute path, a drive, a backslash, an empty part).
+    #[error("unsafe file name in the package: {0:?}")]
+    UnsafeEntryName(String),
     /// Writing failed.
     #[error(transparent)]
     Io(#[from] io::Error),
@@ -136,6 +163,84 @@ fn polygon_bbox(points: &[f64]) -> [f64; 4] {
     [x0, y0, x1 - x0, y1 - y0]
 }
 
+/// Checks a `[x, y, w, h]` box in an image of `dims` (when known).
+#[allow(clippy::many_single_char_names)]
+fn check_box(index: usize, b: [f64; 4], dims: Option<(u32, u32)>) -> Result<()> {
+    let [x, y, w, h] = b;
+    if b.iter().any(|v| !v.is_finite()) {
+        return Err(ExportError::BadGeometry {
+            index,
+            reason: "box coordinates must be finite numbers",
+        });
+    }
+    if w < 0.0 || h < 0.0 {
+        return Err(ExportError::BadGeometry {
+            index,
+            reason: "a box needs a non-negative width and height",
+        });
+    }
+    if w == 0.0 || h == 0.0 {
+        return Err(ExportError::ZeroArea { index });
+    }
+    check_inside(index, &[x, y, x + w, y + h], dims)
+}
+
+/// Every `(x, y)` of `points` inside `[0, width] × [0, height]`.
+fn check_inside(index: usize, points: &[f64], dims: Option<(u32, u32)>) -> Result<()> {
+    let Some((width, height)) = dims else {
+        return Ok(());
+    };
+    let outside = points
+        .chunks(2)
+        .any(|p| p[0] < 0.0 || p[1] < 0.0 || p[0] > f64::from(width) || p[1] > f64::from(height));
+    if outside {
+        return Err(ExportError::OutsideImage {
+            index,
+            width,
+            height,
+        });
+    }
+    Ok(())
+}
+
+/// Checks a polygon `[x1, y1, …]`: at least 3 finite points inside the
+/// image, not all on one line.
+fn check_polygon(index: usize, p: &[f64], dims: Option<(u32, u32)>) -> Result<()> {
+    if p.len() < 6 || !p.len().is_multiple_of(2) {
+        return Err(ExportError::BadGeometry {
+            index,
+            reason: "a polygon needs at least 3 (x, y) points",
+        });
+    }
+    if p.iter().any(|v| !v.is_finite()) {
+        return Err(ExportError::BadGeometry {
+            index,
+            reason: "polygon coordinates must be finite numbers",
+        });
+    }
+    check_inside(index, p, dims)?;
+    // Collinear: every point on the line through the first point and the
+    // point farthest from it (a tolerance of 1e-9 of the scale squared).
+    let (x0, y0) = (p[0], p[1]);
+    let far = p
+        .chunks(2)
+        .map(|q| (q[0] - x0, q[1] - y0))
+        .max_by(|a, b| (a.0.hypot(a.1)).total_cmp(&b.0.hypot(b.1)))
+        .unwrap_or((0.0, 0.0));
+    let scale = far.0.hypot(far.1);
+    let on_line = p.chunks(2).all(|q| {
+        let cross = far.0 * (q[1] - y0) - far.1 * (q[0] - x0);
+        cross.abs() <= 1e-9 * scale * scale.max(1.0)
+    });
+    if scale == 0.0 || on_line {
+        return Err(ExportError::Collinear { index });
+    }
+    if polygon_area(p) == 0.0 {
+        return Err(ExportError::ZeroArea { index });
+    }
+    Ok(())
+}
+
 /// Writes COCO JSON for an image job. Image ids are task index + 1,
 /// category ids class index + 1, annotation ids their position + 1;
 /// `file_name` is `images/<manifest path>`.
@@ -197,27 +302,22 @@ pub fn coco(
                 count: categories.len(),
             });
         }
+        let task = &manifest.tasks[l.task as usize];
+        let dims = task.width.zip(task.height);
+        // A box given with a polygon is checked like a box alone.
+        if let Some(b) = l.bbox {
+            check_box(index, b, dims)?;
+        }
+        if let Some(p) = &l.polygon {
+            check_polygon(index, p, dims)?;
+        }
         let (segmentation, bbox, area) = match (&l.polygon, l.bbox) {
-            (Some(p), b) => {
-                if p.len() < 6 || p.len() % 2 != 0 {
-                    return Err(ExportError::BadGeometry {
-                        index,
-                        reason: "a polygon needs at least 3 (x, y) points",
-                    });
-                }
-                (
-                    vec![p.clone()],
-                    b.unwrap_or_else(|| polygon_bbox(p)),
-                    polygon_area(p),
-                )
-            }
+            (Some(p), b) => (
+                vec![p.clone()],
+                b.unwrap_or_else(|| polygon_bbox(p)),
+                polygon_area(p),
+            ),
             (None, Some(b)) => {
-                if b[2] < 0.0 || b[3] < 0.0 {
-                    return Err(ExportError::BadGeometry {
-                        index,
-                        reason: "a box needs a non-negative width and height",
-                    });
-                }
                 // The box as a polygon, so masks can be drawn from every annotation.
                 let [x, y, w, h] = b;
                 (vec![vec![x, y, x + w, y, x + w, y + h, x, y + h]], b, w * h)
@@ -345,6 +445,23 @@ pub struct PackageManifest {
     pub files: Vec<PackageFile>,
 }
 
+/// Refuses a ZIP entry name that an extractor could resolve outside its
+/// folder: absolute paths, `..` or `.` parts, empty parts, backslashes,
+/// drive letters, control characters.
+pub fn check_entry_name(path: &str) -> Result<()> {
+    let unsafe_name = path.is_empty()
+        || path.starts_with('/')
+        || path.contains('\\')
+        || path.chars().any(char::is_control)
+        || path
+            .split('/')
+            .any(|part| part.is_empty() || part == "." || part == ".." || part.contains(':'));
+    if unsafe_name {
+        return Err(ExportError::UnsafeEntryName(path.to_string()));
+    }
+    Ok(())
+}
+
 /// Writes a deterministic ZIP: `files` sorted by path, then `manifest.json`
 /// listing their roots; fixed timestamps (1980-01-01) and permissions, one
 /// compression level, so the same inputs give the same bytes and the same
@@ -363,6 +480,9 @@ pub fn package<W: Write + io::Seek>(
         .compression_level(Some(6))
         .last_modified_time(zip::DateTime::default())
         .unix_permissions(0o644);
+    for (path, _) in &files {
+        check_entry_name(path)?;
+    }
     let mut zip = zip::ZipWriter::new(out);
     let mut listed = Vec::with_capacity(files.len());
     let zip_err = |e: zip::result::ZipError| ExportError::Io(io::Error::other(e));

@@ -200,3 +200,112 @@ fn jsonl_writes_the_three_fine_tuning_schemas() {
         Err(ExportError::UnknownTask { task: 9, .. })
     ));
 }
+
+// ---- Hostile labels and packages (issue #18, item 11).
+
+fn label(bbox: Option<[f64; 4]>, polygon: Option<Vec<f64>>) -> ImageLabel {
+    ImageLabel {
+        task: 0,
+        category: 0,
+        bbox,
+        polygon,
+    }
+}
+
+fn refused(l: ImageLabel) -> ExportError {
+    // Task 0 is a 640 x 480 image.
+    let m = manifest(DataKind::Image, 1);
+    coco(&mut Vec::new(), &m, &["cat".to_string()], &[l], &info()).unwrap_err()
+}
+
+#[test]
+fn degenerate_and_out_of_image_shapes_get_named_errors() {
+    assert!(matches!(
+        refused(label(Some([10.0, 10.0, 0.0, 5.0]), None)),
+        ExportError::ZeroArea { index: 0 }
+    ));
+    assert!(matches!(
+        refused(label(Some([600.0, 10.0, 50.0, 5.0]), None)),
+        ExportError::OutsideImage {
+            width: 640,
+            height: 480,
+            ..
+        }
+    ));
+    assert!(matches!(
+        refused(label(Some([-1.0, 10.0, 5.0, 5.0]), None)),
+        ExportError::OutsideImage { .. }
+    ));
+    assert!(matches!(
+        refused(label(None, Some(vec![0.0, 0.0, 10.0, 10.0, 20.0, 20.0]))),
+        ExportError::Collinear { index: 0 }
+    ));
+    assert!(matches!(
+        refused(label(None, Some(vec![5.0, 5.0, 5.0, 5.0, 5.0, 5.0]))),
+        ExportError::Collinear { .. }
+    ));
+    assert!(matches!(
+        refused(label(None, Some(vec![0.0, 0.0, 700.0, 0.0, 0.0, 10.0]))),
+        ExportError::OutsideImage { .. }
+    ));
+    assert!(matches!(
+        refused(label(Some([f64::NAN, 0.0, 1.0, 1.0]), None)),
+        ExportError::BadGeometry { .. }
+    ));
+}
+
+#[test]
+fn a_box_given_with_a_polygon_is_checked_like_a_box_alone() {
+    let triangle = Some(vec![10.0, 10.0, 60.0, 10.0, 35.0, 80.0]);
+    assert!(matches!(
+        refused(label(Some([10.0, 10.0, -50.0, 70.0]), triangle.clone())),
+        ExportError::BadGeometry { .. }
+    ));
+    assert!(matches!(
+        refused(label(Some([10.0, 10.0, 5000.0, 70.0]), triangle.clone())),
+        ExportError::OutsideImage { .. }
+    ));
+    let m = manifest(DataKind::Image, 1);
+    coco(
+        &mut Vec::new(),
+        &m,
+        &["cat".to_string()],
+        &[label(Some([10.0, 10.0, 50.0, 70.0]), triangle)],
+        &info(),
+    )
+    .unwrap();
+}
+
+#[test]
+fn package_entries_cannot_escape_their_folder() {
+    for bad in [
+        "../../.bashrc",
+        "images/../../x.png",
+        "/etc/cron.d/x",
+        "images\\..\\x.png",
+        "C:/x.png",
+        "images//x.png",
+        "",
+    ] {
+        let err = labelmint_export::package(
+            std::io::Cursor::new(Vec::new()),
+            DataKind::Image,
+            alloy_primitives::B256::ZERO,
+            &[],
+            vec![(bad.to_string(), b"x".to_vec())],
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, ExportError::UnsafeEntryName(ref p) if p == bad),
+            "{bad}: {err}"
+        );
+    }
+    labelmint_export::package(
+        std::io::Cursor::new(Vec::new()),
+        DataKind::Image,
+        alloy_primitives::B256::ZERO,
+        &[],
+        vec![("images/sub/a.png".to_string(), b"x".to_vec())],
+    )
+    .unwrap();
+}

@@ -23,6 +23,9 @@ pub const MAX_CODE_SIZE: usize = 24_576;
 pub const MAX_WASM_SIZE: usize = 128 * 1024;
 /// Largest number of 64 KiB pages a program may declare initially.
 pub const MAX_INITIAL_PAGES: u64 = 128;
+/// Most entries a table may start with: every call instantiates the
+/// program's tables, unmetered, so their size is bounded at validation.
+pub const MAX_TABLE_ELEMENTS: u64 = 10_000;
 /// Prefix that marks deployed code as a Stylus program.
 pub const STYLUS_PREFIX: [u8; 3] = [0xEF, 0xF0, 0x00];
 /// Brotli dictionary byte for "no dictionary".
@@ -188,6 +191,17 @@ pub fn validate(wasm: &[u8]) -> Result<ModuleInfo, WasmError> {
                         )));
                     }
                     info.imports.push(import.name.to_string());
+                }
+            }
+            Payload::TableSection(reader) => {
+                for table in reader {
+                    let table = table.map_err(|e| WasmError::Invalid(e.to_string()))?;
+                    if table.ty.initial > MAX_TABLE_ELEMENTS {
+                        return Err(WasmError::Forbidden(format!(
+                            "a table of {} entries (limit {MAX_TABLE_ELEMENTS})",
+                            table.ty.initial
+                        )));
+                    }
                 }
             }
             Payload::MemorySection(reader) => {

@@ -42,8 +42,8 @@ pub const USAGE: &str = "on-chain (options: --rpc URL, --keystore FILE, --deploy
        labelmint review settle <jobId> <batchId,...>   (anyone, once the dispute or ruling window passed)
        labelmint audit <jobId> [--json]
        labelmint dataset publish --root R --job J --format coco|jsonl-chat|jsonl-instruction|jsonl-completion --price WEI [--metadata H]
-       labelmint dataset buy <datasetId> [--for ADDR] | dataset download <datasetId> --out FILE
-       labelmint finetune models|start|status|download --provider URL ... (start: --dataset <id> --model NAME --fee WEI [--params JSON] [--nonce N]; status: <taskId> [--wait [--poll-ms N]]; download: <taskId> --out FILE)";
+       labelmint dataset buy <datasetId> [--for ADDR] | dataset download <datasetId> --out FILE [--size BYTES]
+       labelmint finetune models|start|status|download --provider URL ... (start: --dataset <id> --model NAME --fee WEI [--params JSON] [--nonce N]; status: <taskId> [--wait [--poll-ms N]]; download: <taskId> --out FILE [--expect-root R] [--size BYTES])";
 
 /// Parsed `--flag value` options and positional arguments.
 pub struct Args {
@@ -97,12 +97,62 @@ impl Args {
     }
 }
 
-/// Comma-separated task or batch ids.
+/// Comma-separated task or batch ids (at least one).
 fn ids<T: std::str::FromStr>(text: &str) -> Result<Vec<T>> {
-    text.split(',')
+    let list: Vec<T> = text
+        .split(',')
+        .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(|s| s.trim().parse().map_err(|_| anyhow!("not an id: {s}")))
-        .collect()
+        .map(|s| s.parse().map_err(|_| anyhow!("not an id: {s}")))
+        .collect::<Result<_>>()?;
+    if list.is_empty() {
+        bail!("no id in {text:?}: give one or more, comma-separated");
+    }
+    Ok(list)
+}
+
+/// Creates `path` for writing, failing if anything exists there (no
+/// following of a planted symlink), readable and writable by the owner
+/// only (0600 on Unix): for secrets and for files in shared folders.
+pub fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
+}
+
+/// A new private file (see [`create_private`]) in the system's temporary
+/// folder, under a name no one can claim first; returns its path and handle.
+pub fn private_temp_file(prefix: &str) -> std::io::Result<(std::path::PathBuf, std::fs::File)> {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let dir = std::env::temp_dir();
+    for _ in 0..64 {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = dir.join(format!(
+            "{prefix}-{}-{n}-{:x}.json",
+            std::process::id(),
+            keccak_u64(nanos, n)
+        ));
+        match create_private(&path) {
+            Ok(f) => return Ok((path, f)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::other("no free temporary file name"))
+}
+
+/// 64 bits of keccak over the clock and a counter: a name nobody guesses
+/// from the process id alone.
+fn keccak_u64(nanos: u128, n: u64) -> u64 {
+    let mut buf = nanos.to_be_bytes().to_vec();
+    buf.extend_from_slice(&n.to_be_bytes());
+    let h = alloy_primitives::keccak256(buf);
+    u64::from_be_bytes(h[..8].try_into().unwrap_or_default())
 }
 
 /// A connection to the chain with a signer and the contract addresses.
@@ -357,7 +407,7 @@ fn batches(c: &Chain, job: U256) -> Result<Vec<Submitted>> {
         out.push(Submitted {
             id: e.batchId,
             batch: OnChainBatch {
-                batch_id: e.batchId.to::<u64>(),
+                batch_id: e.batchId.saturating_to::<u64>(),
                 annotator: e.annotator,
                 tasks,
                 payload: e.payload.to_vec(),
@@ -527,12 +577,14 @@ pub fn run(cmd: &str, rest: &[&str]) -> Result<()> {
                 schema,
                 numClasses: a.num("classes", if schema == 0 { 2 } else { 0 })?,
                 claimDuration: a.num("claim-secs", 1_800)?,
-                submitDeadline: now + a.num::<u64>("deadline-secs", 7 * 86_400)?,
+                submitDeadline: now
+                    .checked_add(a.num::<u64>("deadline-secs", 7 * 86_400)?)
+                    .context("--deadline-secs: too far in the future")?,
                 reviewWindow: a.num("review-secs", 86_400)?,
                 maxHeld: a.num("max-held", 256)?,
                 arbiterTerms: a.need("terms")?.parse().context("--terms")?,
             };
-            let escrow = U256::from(reward) * U256::from(tasks);
+            let escrow = U256::from(reward).saturating_mul(U256::from(tasks));
             c.send(c.market, &call, escrow)?;
             let id = c.call(c.market, &IMarket::jobCountCall {})?;
             println!("{id}");
@@ -600,9 +652,13 @@ pub fn run(cmd: &str, rest: &[&str]) -> Result<()> {
                 "instruction": a.flag("instruction").unwrap_or("Classify the text."),
                 "labels": labels.iter().map(|(t, l)| serde_json::json!({"task": t, "label": l})).collect::<Vec<_>>(),
             });
-            let tmp = std::env::temp_dir()
-                .join(format!("labelmint-job-{id}-{}.json", std::process::id()));
-            std::fs::write(&tmp, serde_json::to_vec(&file)?)?;
+            let (tmp, mut handle) = private_temp_file("labelmint-job")?;
+            let written = std::io::Write::write_all(&mut handle, &serde_json::to_vec(&file)?);
+            drop(handle);
+            if let Err(e) = written {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(e.into());
+            }
             let store =
                 labelmint_storage::LocalStore::open(a.flag("store").unwrap_or(".labelmint/store"))?;
             let out = a.need("out")?;
@@ -793,7 +849,10 @@ pub fn run(cmd: &str, rest: &[&str]) -> Result<()> {
             let chosen: Vec<&Submitted> = if verdict == "approve" {
                 wanted.iter().map(pick).collect::<Result<_>>()?
             } else {
-                vec![pick(wanted.first().ok_or_else(|| anyhow!("no batch id"))?)?]
+                let [first] = wanted.as_slice() else {
+                    bail!("review reject takes one batch id (approve takes several)");
+                };
+                vec![pick(first)?]
             };
             let mut verdicts: Vec<u8> = Vec::new();
             let mut value = U256::ZERO;
@@ -844,7 +903,7 @@ pub fn run(cmd: &str, rest: &[&str]) -> Result<()> {
             let store = storage(&a)?;
             let list: Vec<OnChainBatch> = batches(&c, id)?.into_iter().map(|s| s.batch).collect();
             let report = audit(
-                id.to::<u64>(),
+                id.saturating_to::<u64>(),
                 kind_of(j.schema),
                 j.numClasses.max(2),
                 &list,
@@ -919,9 +978,14 @@ pub fn run(cmd: &str, rest: &[&str]) -> Result<()> {
             if d.publisher == Address::ZERO {
                 bail!("dataset {id} does not exist");
             }
-            let bytes = storage(&a)?
-                .get(&d.rootHash)
-                .with_context(|| format!("fetching {}", d.rootHash))?;
+            // The registry records no size; --size (from the publisher's
+            // listing) binds the trailing bytes the root alone does not.
+            let store = storage(&a)?;
+            let bytes = match a.flag("size") {
+                Some(n) => store.get_sized(&d.rootHash, n.parse().context("--size")?),
+                None => store.get(&d.rootHash),
+            }
+            .with_context(|| format!("fetching {}", d.rootHash))?;
             let actual = labelmint_storage::root_of_bytes(&bytes)?;
             if actual != d.rootHash {
                 bail!(
@@ -978,7 +1042,7 @@ fn batch_payload(a: &Args, c: &Chain, job: U256, schema: u8) -> Result<(Vec<u32>
         bail!("{path}: {} labels for {} tasks", labels.len(), tasks.len());
     }
     let file = BatchFile {
-        job_id: job.to::<u64>(),
+        job_id: job.try_into().context("job id over 64 bits")?,
         annotator: c.from,
         tasks: tasks.clone(),
         labels,
@@ -1075,14 +1139,39 @@ fn finetune(a: &Args, sub: &str) -> Result<()> {
                     task.progress
                 );
             };
-            let bytes = storage(a)?
-                .get(&root)
-                .with_context(|| format!("fetching the model {root}"))?;
+            // The root comes from the provider: checking the bytes against
+            // it proves only that the provider named these bytes. "Verified"
+            // needs a root the buyer trusts (--expect-root).
+            let expected: Option<B256> = a
+                .flag("expect-root")
+                .map(str::parse)
+                .transpose()
+                .context("--expect-root")?;
+            if let Some(want) = expected {
+                if want != root {
+                    bail!(
+                        "the provider delivered {root}, not the expected {want}: nothing written"
+                    );
+                }
+            }
+            let store = storage(a)?;
+            let bytes = match a.flag("size") {
+                Some(n) => store.get_sized(&root, n.parse().context("--size")?),
+                None => store.get(&root),
+            }
+            .with_context(|| format!("fetching the model {root}"))?;
             std::fs::write(out, &bytes)?;
-            println!(
-                "{} bytes of the fine-tuned model verified against {root} -> {out}",
-                bytes.len()
-            );
+            if expected.is_some() {
+                println!(
+                    "{} bytes of the fine-tuned model verified against {root} (the root you expected) -> {out}",
+                    bytes.len()
+                );
+            } else {
+                println!(
+                    "{} bytes of the fine-tuned model the provider names {root} -> {out} (not verified: pass --expect-root R with a root you trust)",
+                    bytes.len()
+                );
+            }
         }
         "status" => {
             let user = address_of(&key()?);

@@ -31,6 +31,23 @@ struct Batches {
     batch_roots: Vec<alloy_primitives::B256>,
 }
 
+/// The bytes of manifest item `t`, verified against its root and the size
+/// the manifest records (a 0G root does not bind trailing zero bytes: the
+/// manifest's size is what does).
+fn item(store: &LocalStore, t: &TaskItem) -> Result<Vec<u8>> {
+    let bytes = store.get(&t.root)?;
+    if bytes.len() as u64 != t.size {
+        bail!(
+            "{}: the store holds {} bytes under {}, the manifest records {}",
+            t.path,
+            bytes.len(),
+            t.root,
+            t.size
+        );
+    }
+    Ok(bytes)
+}
+
 /// The export of the job whose manifest is stored under `data_root` with
 /// the labels in `labels` in `format` (`coco`, `jsonl-chat`,
 /// `jsonl-instruction`, `jsonl-completion`): the manifest and the bytes.
@@ -59,7 +76,7 @@ fn render(
             let texts = manifest
                 .tasks
                 .iter()
-                .map(|t| Ok(item_text(&t.path, String::from_utf8(store.get(&t.root)?)?)))
+                .map(|t| Ok(item_text(&t.path, String::from_utf8(item(store, t)?)?)))
                 .collect::<Result<Vec<String>>>()?;
             jsonl(
                 &mut out,
@@ -118,7 +135,7 @@ pub fn package(
     let mut files = Vec::new();
     if manifest.kind == DataKind::Image {
         for t in &manifest.tasks {
-            files.push((format!("images/{}", t.path), store.get(&t.root)?));
+            files.push((format!("images/{}", t.path), item(store, t)?));
         }
         files.push(("annotations/instances.json".to_string(), bytes));
     } else {

@@ -176,3 +176,33 @@ fn package_is_deterministic_and_lists_every_root() {
     assert_eq!(img, png(64, 64));
     let _ = std::fs::remove_dir_all(&data);
 }
+
+#[test]
+fn items_whose_size_differs_from_the_manifest_are_refused() {
+    // "abc" and "abc\0" have one 0G root (trailing zeros in the last chunk
+    // are not bound): the store holds the first, the manifest records the
+    // second's size. The export must not pass one off as the other.
+    let data = dir("size");
+    std::fs::write(data.join("a.txt"), b"abc\0").unwrap();
+    let store = LocalStore::open(data.join(".store")).unwrap();
+    assert_eq!(
+        store.put(b"abc").unwrap(),
+        labelmint_storage::root_of_bytes(b"abc\0").unwrap()
+    );
+    let (_, root) = build_manifest(&data, Some(&store)).unwrap();
+    let labels = serde_json::json!({
+        "classes": ["x"], "instruction": "i", "labels": [{"task": 0, "label": 0}]
+    });
+    let labels_path = data.join("labels.json");
+    std::fs::write(&labels_path, labels.to_string()).unwrap();
+    let err = labelmint::export::run(
+        &store,
+        &format!("{root}"),
+        &labels_path,
+        "jsonl-completion",
+        &data.join("out.jsonl"),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("manifest records 4"), "{err}");
+    let _ = std::fs::remove_dir_all(&data);
+}

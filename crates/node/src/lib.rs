@@ -9,24 +9,44 @@
 //! there and awaits the answer. Blocks are mined instantly, one per
 //! transaction. Subscribers to `newHeads` and `logs` are fed after each block.
 
+pub mod access;
 pub mod rpc;
 
 use std::{
     net::SocketAddr,
-    sync::{mpsc, Mutex},
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        mpsc, Arc, Mutex,
+    },
 };
 
 use alloy_rpc_types_eth::Filter;
 use jsonrpsee::{
-    server::{Server, ServerHandle},
+    server::{BatchRequestConfig, Server, ServerConfig, ServerHandle},
     types::ErrorObjectOwned,
-    RpcModule, SubscriptionMessage,
+    Extensions, RpcModule, SubscriptionMessage,
 };
 use labelmint_devnet::Devnet;
 use serde_json::Value;
 use tokio::sync::{broadcast, oneshot};
 
-use crate::rpc::{BlockEvent, Node, RpcError};
+use crate::{
+    access::{AccessLayer, Allowlist, LocalOrigin},
+    rpc::{BlockEvent, Node, RpcError},
+};
+
+/// Most calls in one JSON-RPC batch (ethers' default batch size; geth allows
+/// 1,000): a larger batch is refused whole.
+pub const MAX_BATCH: u32 = 100;
+/// Largest request body, in bytes (jsonrpsee's default, set explicitly).
+pub const MAX_REQUEST_BODY: u32 = 10 * 1024 * 1024;
+/// Largest response body, in bytes (geth's 25 MB default is larger; a
+/// response over this is replaced by an error).
+pub const MAX_RESPONSE_BODY: u32 = 10 * 1024 * 1024;
+/// Most simultaneous connections (HTTP and WebSocket).
+pub const MAX_CONNECTIONS: u32 = 100;
+/// Most subscriptions on one WebSocket connection.
+pub const MAX_SUBSCRIPTIONS_PER_CONNECTION: u32 = 64;
 
 /// Every method the node answers (besides `eth_subscribe`).
 pub const METHODS: &[&str] = &[
@@ -81,6 +101,20 @@ pub struct Config {
     /// and timestamps advance while idle. Transactions are always mined on
     /// arrival.
     pub block_time: Option<std::time::Duration>,
+    /// Extra browser origins allowed besides loopback ones (`http://localhost:3000`
+    /// style, exact match; `*` allows every origin). Requests without an
+    /// `Origin` header (command-line tools) are always allowed.
+    pub allowed_origins: Vec<String>,
+    /// Extra `Host` header values allowed besides loopback names and the
+    /// address the node listens on (`*` allows every host). Refusing other
+    /// hosts defeats DNS rebinding.
+    pub allowed_hosts: Vec<String>,
+    /// Most calls in one batch.
+    pub max_batch: u32,
+    /// Per-transaction gas cap (Arbitrum's 32 M by default).
+    pub gas_cap: u64,
+    /// Wall-clock budget of one execution (transaction, call, estimate).
+    pub time_budget: std::time::Duration,
 }
 
 impl Default for Config {
@@ -92,6 +126,11 @@ impl Default for Config {
             auto_activate: false,
             arbos_version: labelmint_devnet::params::DEFAULT_ARBOS_VERSION,
             block_time: None,
+            allowed_origins: Vec::new(),
+            allowed_hosts: Vec::new(),
+            max_batch: MAX_BATCH,
+            gas_cap: labelmint_devnet::chain::MAX_TX_GAS,
+            time_budget: labelmint_devnet::budget::DEFAULT_TIME_BUDGET,
         }
     }
 }
@@ -112,6 +151,8 @@ struct Shared {
     jobs: Mutex<mpsc::Sender<Job>>,
     events: broadcast::Sender<BlockEvent>,
     log_methods: bool,
+    /// Subscriptions currently running.
+    subscriptions: Arc<AtomicUsize>,
 }
 
 impl Shared {
@@ -157,6 +198,7 @@ pub struct NodeHandle {
     /// The dev accounts (address, key).
     pub accounts: Vec<labelmint_devnet::DevAccount>,
     server: ServerHandle,
+    subscriptions: Arc<AtomicUsize>,
 }
 
 impl NodeHandle {
@@ -168,6 +210,12 @@ impl NodeHandle {
     /// `ws://addr`.
     pub fn ws_url(&self) -> String {
         format!("ws://{}", self.addr)
+    }
+
+    /// Subscriptions currently running (each ends when its connection
+    /// closes or it is unsubscribed).
+    pub fn active_subscriptions(&self) -> usize {
+        self.subscriptions.load(Ordering::SeqCst)
     }
 
     /// Stops the server.
@@ -190,11 +238,18 @@ pub async fn start(config: Config) -> anyhow::Result<NodeHandle> {
     let chain_id = config.chain_id;
     let auto_activate = config.auto_activate;
     let params = labelmint_devnet::params::StylusParams::for_arbos(config.arbos_version);
+    let gas_cap = config.gas_cap;
+    let time_budget = config.time_budget;
     std::thread::Builder::new()
         .name("labelmint-chain".into())
+        // Nested Stylus programs recurse on this stack, up to
+        // MAX_STYLUS_DEPTH: give it the size that bound was tested with.
+        .stack_size(labelmint_devnet::chain::CHAIN_STACK_SIZE)
         .spawn(move || {
-            let chain = Devnet::with_config(chain_id, params);
+            let mut chain = Devnet::with_config(chain_id, params);
             chain.set_auto_activate(auto_activate);
+            chain.set_gas_cap(gas_cap);
+            chain.set_time_budget(time_budget);
             let _ = ready_tx.send(chain.accounts().to_vec());
             let mut node = Node::new(chain);
             while let Ok((work, reply)) = jobs_rx.recv() {
@@ -213,14 +268,16 @@ pub async fn start(config: Config) -> anyhow::Result<NodeHandle> {
         })?;
     let accounts = ready_rx.recv()?;
 
+    let subscriptions = Arc::new(AtomicUsize::new(0));
     let shared = Shared {
         jobs: Mutex::new(jobs_tx),
         events,
         log_methods: config.log_methods,
+        subscriptions: Arc::clone(&subscriptions),
     };
-    let shared = std::sync::Arc::new(shared);
+    let shared = Arc::new(shared);
     if let Some(interval) = config.block_time {
-        let miner = std::sync::Arc::clone(&shared);
+        let miner = Arc::clone(&shared);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(interval);
             tick.tick().await;
@@ -238,26 +295,65 @@ pub async fn start(config: Config) -> anyhow::Result<NodeHandle> {
     }
     let mut module = RpcModule::from_arc(shared);
     for &name in METHODS {
-        module.register_async_method(name, move |params, shared, _| async move {
+        module.register_async_method(name, move |params, shared, ext: Extensions| async move {
             let value: Value = params
                 .as_str()
                 .map_or(Ok(Value::Array(Vec::new())), serde_json::from_str)
                 .map_err(|e| {
                     ErrorObjectOwned::owned(-32602, format!("invalid params: {e}"), None::<()>)
                 })?;
+            // The dev keys sign for whoever asks: only callers on this
+            // machine (no browser origin, or a loopback one) may ask.
+            if name == "eth_sendTransaction" && !ext.get::<LocalOrigin>().is_some_and(|l| l.0) {
+                return Err(ErrorObjectOwned::owned(
+                    -32000,
+                    "eth_sendTransaction with dev keys is only served to local origins; sign the transaction and use eth_sendRawTransaction",
+                    None::<()>,
+                ));
+            }
             shared.call(name, value).await
         })?;
     }
     register_subscriptions(&mut module)?;
 
-    let server = Server::builder().build(config.addr).await?;
+    let allowlist = Allowlist::new(config.addr, &config.allowed_hosts, &config.allowed_origins);
+    let server_config = ServerConfig::builder()
+        .max_request_body_size(MAX_REQUEST_BODY)
+        .max_response_body_size(MAX_RESPONSE_BODY)
+        .max_connections(MAX_CONNECTIONS)
+        .max_subscriptions_per_connection(MAX_SUBSCRIPTIONS_PER_CONNECTION)
+        .set_batch_request_config(BatchRequestConfig::Limit(config.max_batch))
+        .build();
+    let server = Server::builder()
+        .set_config(server_config)
+        .set_http_middleware(tower::ServiceBuilder::new().layer(AccessLayer::new(allowlist)))
+        .build(config.addr)
+        .await?;
     let addr = server.local_addr()?;
     let handle = server.start(module);
     Ok(NodeHandle {
         addr,
         accounts,
         server: handle,
+        subscriptions,
     })
+}
+
+/// Decrements the running-subscription count when a subscription task ends,
+/// however it ends.
+struct Running(Arc<AtomicUsize>);
+
+impl Running {
+    fn start(counter: &Arc<AtomicUsize>) -> Self {
+        counter.fetch_add(1, Ordering::SeqCst);
+        Self(Arc::clone(counter))
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// `eth_subscribe` for `newHeads` and `logs` (with an optional filter).
@@ -276,26 +372,45 @@ fn register_subscriptions(module: &mut RpcModule<Shared>) -> anyhow::Result<()> 
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_string();
-            let filter: Option<Filter> = value
-                .get(1)
-                .and_then(|f| serde_json::from_value(f.clone()).ok());
+            let reject = |message: String| ErrorObjectOwned::owned(-32602, message, None::<()>);
             if kind != "newHeads" && kind != "logs" {
                 pending
-                    .reject(ErrorObjectOwned::owned(
-                        -32602,
-                        format!("unsupported subscription {kind}"),
-                        None::<()>,
-                    ))
+                    .reject(reject(format!("unsupported subscription {kind}")))
                     .await;
                 return Ok(());
             }
+            // A filter that does not parse is an error, never "every log".
+            let filter: Option<Filter> = match value.get(1) {
+                None | Some(Value::Null) => None,
+                Some(f) if kind == "logs" => match serde_json::from_value(f.clone()) {
+                    Ok(f) => Some(f),
+                    Err(e) => {
+                        pending
+                            .reject(reject(format!("invalid log filter: {e}")))
+                            .await;
+                        return Ok(());
+                    }
+                },
+                Some(_) => {
+                    pending
+                        .reject(reject("newHeads takes no filter".into()))
+                        .await;
+                    return Ok(());
+                }
+            };
             let mut rx = shared.events.subscribe();
+            let _running = Running::start(&shared.subscriptions);
             let sink = pending.accept().await?;
             loop {
-                let event = match rx.recv().await {
-                    Ok(e) => e,
-                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                    Err(broadcast::error::RecvError::Closed) => break,
+                // End with the connection (or an unsubscribe), not only at
+                // the next block.
+                let event = tokio::select! {
+                    () = sink.closed() => break,
+                    event = rx.recv() => match event {
+                        Ok(e) => e,
+                        Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                        Err(broadcast::error::RecvError::Closed) => break,
+                    },
                 };
                 let messages: Vec<Value> = if kind == "newHeads" {
                     vec![event.header]

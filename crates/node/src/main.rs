@@ -1,4 +1,5 @@
-//! `labelmint-devnet [--host H] [--port P] [--chain-id N] [--arbos-version V] [--log-methods] [--auto-activate]`
+//! `labelmint-devnet [--host H] [--port P] [--chain-id N] [--arbos-version V] [--log-methods] [--auto-activate]
+//! [--block-time SECS] [--allow-origin ORIGIN]… [--allow-host HOST]… [--max-batch N] [--gas-cap GAS] [--time-budget SECS]`
 //!
 //! Serves the embedded Stylus chain over JSON-RPC (HTTP and WebSocket on the
 //! same port, 127.0.0.1:8547 by default) and prints its dev accounts and keys
@@ -10,7 +11,8 @@ use anyhow::{bail, Context, Result};
 use labelmint_node::Config;
 
 const USAGE: &str =
-    "usage: labelmint-devnet [--host 127.0.0.1] [--port 8547] [--chain-id 412346] [--arbos-version 51] [--log-methods] [--auto-activate] [--block-time SECS]";
+    "usage: labelmint-devnet [--host 127.0.0.1] [--port 8547] [--chain-id 412346] [--arbos-version 51] [--log-methods] [--auto-activate] [--block-time SECS]
+                        [--allow-origin ORIGIN|*]... [--allow-host HOST|*]... [--max-batch 100] [--gas-cap 32000000] [--time-budget SECS]";
 
 fn parse(args: &[String]) -> Result<Config> {
     let mut config = Config::default();
@@ -36,7 +38,30 @@ fn parse(args: &[String]) -> Result<Config> {
             "--auto-activate" => config.auto_activate = true,
             "--block-time" => {
                 let secs: f64 = value("--block-time")?.parse().context("--block-time")?;
-                config.block_time = Some(std::time::Duration::from_secs_f64(secs));
+                let time = std::time::Duration::try_from_secs_f64(secs)
+                    .ok()
+                    .filter(|t| !t.is_zero())
+                    .context("--block-time: a positive number of seconds")?;
+                config.block_time = Some(time);
+            }
+            "--allow-origin" => config.allowed_origins.push(value("--allow-origin")?),
+            "--allow-host" => config.allowed_hosts.push(value("--allow-host")?),
+            "--max-batch" => {
+                config.max_batch = value("--max-batch")?.parse().context("--max-batch")?;
+            }
+            "--time-budget" => {
+                let secs: f64 = value("--time-budget")?.parse().context("--time-budget")?;
+                config.time_budget = std::time::Duration::try_from_secs_f64(secs)
+                    .ok()
+                    .filter(|t| !t.is_zero())
+                    .context("--time-budget: a positive number of seconds")?;
+            }
+            "--gas-cap" => {
+                let cap: u64 = value("--gas-cap")?.parse().context("--gas-cap")?;
+                if cap < 21_000 {
+                    bail!("--gas-cap: at least 21000");
+                }
+                config.gas_cap = cap;
             }
             "-h" | "--help" => {
                 println!("{USAGE}");

@@ -130,6 +130,40 @@ fn quantity(n: u64) -> Value {
     json!(format!("{n:#x}"))
 }
 
+/// Most blocks one `eth_feeHistory` covers (geth and anvil: 1,024).
+pub const MAX_FEE_HISTORY_BLOCKS: u64 = 1_024;
+/// Most reward percentiles one `eth_feeHistory` takes (geth: 100).
+pub const MAX_FEE_HISTORY_PERCENTILES: usize = 100;
+/// Most logs one `eth_getLogs` returns (as hosted nodes cap it); a wider
+/// query is an error asking for a narrower range.
+pub const MAX_LOGS: usize = 10_000;
+/// Latest timestamp `evm_increaseTime` / `evm_setNextBlockTimestamp` may
+/// reach (2^63 − 1: fits every client's signed 64-bit time).
+pub const MAX_TIMESTAMP: u64 = i64::MAX as u64;
+
+/// A JSON-RPC quantity: a `0x` hex string of at most 16 digits, or a
+/// non-negative JSON integer.
+fn parse_quantity(v: &Value, what: &str) -> Result<u64, RpcError> {
+    let bad = || RpcError::invalid_params(format!("{what}: expected a 64-bit quantity, got {v}"));
+    match v {
+        Value::Number(n) => n.as_u64().ok_or_else(bad),
+        Value::String(s) => {
+            let digits = s
+                .strip_prefix("0x")
+                .or_else(|| s.strip_prefix("0X"))
+                .ok_or_else(bad)?;
+            if digits.is_empty()
+                || digits.len() > 16
+                || !digits.chars().all(|c| c.is_ascii_hexdigit())
+            {
+                return Err(bad());
+            }
+            u64::from_str_radix(digits, 16).map_err(|_| bad())
+        }
+        _ => Err(bad()),
+    }
+}
+
 impl Node {
     /// A node around `chain`.
     pub fn new(chain: Devnet) -> Self {
@@ -145,25 +179,64 @@ impl Node {
         self.chain.blocks().last().map_or(0, |b| b.number)
     }
 
-    /// Resolves a block tag or number to a mined block number.
+    /// Resolves a block tag or number (not necessarily mined).
     fn block_number_of(&self, tag: Option<&Value>) -> Result<u64, RpcError> {
-        match tag.and_then(Value::as_str) {
-            None | Some("latest" | "pending" | "safe" | "finalized") => Ok(self.latest()),
-            Some("earliest") => Ok(0),
-            Some(hex) => u64::from_str_radix(hex.trim_start_matches("0x"), 16)
-                .map_err(RpcError::invalid_params),
+        match tag {
+            None | Some(Value::Null) => Ok(self.latest()),
+            Some(Value::String(s)) => match s.as_str() {
+                "latest" | "pending" | "safe" | "finalized" => Ok(self.latest()),
+                "earliest" => Ok(0),
+                _ => parse_quantity(&Value::String(s.clone()), "block number"),
+            },
+            // EIP-1898 `{ "blockNumber": … }` / `{ "blockHash": … }`.
+            Some(Value::Object(o)) => {
+                if let Some(n) = o.get("blockNumber") {
+                    return self.block_number_of(Some(n));
+                }
+                let hash: B256 = o
+                    .get("blockHash")
+                    .cloned()
+                    .map(serde_json::from_value)
+                    .transpose()
+                    .map_err(RpcError::invalid_params)?
+                    .ok_or_else(|| {
+                        RpcError::invalid_params("block: expected a tag, number or hash")
+                    })?;
+                self.chain
+                    .blocks()
+                    .iter()
+                    .find(|b| b.hash == hash)
+                    .map(|b| b.number)
+                    .ok_or_else(|| RpcError::server(format!("block {hash} not found")))
+            }
+            Some(other) => parse_quantity(other, "block number"),
         }
+    }
+
+    /// A block number that exists (for `eth_feeHistory`, `eth_getLogs`).
+    fn mined_block(&self, tag: Option<&Value>) -> Result<u64, RpcError> {
+        let n = self.block_number_of(tag)?;
+        if n > self.latest() {
+            return Err(RpcError::invalid_params(format!(
+                "block {n} is beyond the head ({})",
+                self.latest()
+            )));
+        }
+        Ok(n)
     }
 
     /// State queries are answered for the latest state only.
     fn require_latest(&self, tag: Option<&Value>) -> Result<(), RpcError> {
         let n = self.block_number_of(tag)?;
-        if n >= self.latest() {
-            Ok(())
-        } else {
-            Err(RpcError::server(format!(
+        let latest = self.latest();
+        match n.cmp(&latest) {
+            std::cmp::Ordering::Equal => Ok(()),
+            std::cmp::Ordering::Greater => Err(RpcError::server(format!(
+                "block {n} not found (head is {latest})"
+            ))),
+            std::cmp::Ordering::Less => Err(RpcError::server(format!(
                 "historical state (block {n}) is not kept by this devnet"
-            )))
+            ))),
         }
     }
 
@@ -239,23 +312,28 @@ impl Node {
                 Ok(json!(self.logs(&f)?))
             })(),
             "evm_increaseTime" => (|| {
-                let secs: Value = arg(params, 0)?;
-                let secs = secs.as_u64().or_else(|| {
-                    secs.as_str()
-                        .and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok())
-                });
-                let secs = secs.ok_or_else(|| RpcError::invalid_params("seconds"))?;
-                self.time_offset += secs;
-                self.chain.warp(secs);
+                let secs = parse_quantity(&arg::<Value>(params, 0)?, "seconds")?;
+                let next = self
+                    .chain
+                    .timestamp()
+                    .checked_add(secs)
+                    .filter(|t| *t <= MAX_TIMESTAMP)
+                    .ok_or_else(|| {
+                        RpcError::invalid_params(format!(
+                            "seconds: the clock would pass {MAX_TIMESTAMP}"
+                        ))
+                    })?;
+                self.time_offset = self.time_offset.saturating_add(secs);
+                self.chain.set_timestamp(next);
                 Ok(json!(self.time_offset))
             })(),
             "evm_setNextBlockTimestamp" => (|| {
-                let t: Value = arg(params, 0)?;
-                let t = t.as_u64().or_else(|| {
-                    t.as_str()
-                        .and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok())
-                });
-                let t = t.ok_or_else(|| RpcError::invalid_params("timestamp"))?;
+                let t = parse_quantity(&arg::<Value>(params, 0)?, "timestamp")?;
+                if t > MAX_TIMESTAMP {
+                    return Err(RpcError::invalid_params(format!(
+                        "timestamp: at most {MAX_TIMESTAMP}"
+                    )));
+                }
                 self.chain.set_timestamp(t);
                 Ok(Value::Null)
             })(),
@@ -264,14 +342,13 @@ impl Node {
                 event = Some(self.latest());
                 Ok(json!("0x0"))
             }
-            "evm_snapshot" => Ok(quantity(self.chain.snapshot())),
+            "evm_snapshot" => self
+                .chain
+                .try_snapshot()
+                .map(quantity)
+                .map_err(RpcError::server),
             "evm_revert" => (|| {
-                let id: Value = arg(params, 0)?;
-                let id = id.as_u64().or_else(|| {
-                    id.as_str()
-                        .and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok())
-                });
-                let id = id.ok_or_else(|| RpcError::invalid_params("snapshot id"))?;
+                let id = parse_quantity(&arg::<Value>(params, 0)?, "snapshot id")?;
                 let ok = self.chain.revert(id).is_ok();
                 let latest = self.latest();
                 self.txs.retain(|_, t| t.block <= latest);
@@ -294,21 +371,35 @@ impl Node {
         (result, event)
     }
 
+    /// `eth_feeHistory(blockCount, newestBlock, rewardPercentiles?)`, checked
+    /// as geth checks it: the newest block must exist, at most 1,024 blocks
+    /// and 100 percentiles, percentiles in [0, 100] and non-decreasing.
     fn fee_history(&self, params: &Value) -> R {
-        let count: Value = arg(params, 0)?;
-        let count = count
-            .as_u64()
-            .or_else(|| {
-                count
-                    .as_str()
-                    .and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok())
-            })
-            .unwrap_or(1)
-            .clamp(1, 1024);
-        let newest = self.block_number_of(params.get(1))?;
-        let count = count.min(newest + 1);
-        let oldest = newest + 1 - count;
+        let count = parse_quantity(&arg::<Value>(params, 0)?, "blockCount")?;
+        let newest = self.mined_block(params.get(1))?;
         let percentiles: Vec<f64> = opt_arg(params, 2)?.unwrap_or_default();
+        if percentiles.len() > MAX_FEE_HISTORY_PERCENTILES {
+            return Err(RpcError::invalid_params(format!(
+                "rewardPercentiles: at most {MAX_FEE_HISTORY_PERCENTILES} values"
+            )));
+        }
+        let mut previous = 0.0;
+        for &p in &percentiles {
+            if !(0.0..=100.0).contains(&p) || p < previous {
+                return Err(RpcError::invalid_params(format!(
+                    "rewardPercentiles: {p} is out of [0, 100] or below the one before"
+                )));
+            }
+            previous = p;
+        }
+        if count == 0 {
+            return Ok(json!({
+                "oldestBlock": quantity(0), "baseFeePerGas": [], "gasUsedRatio": [], "reward": [],
+            }));
+        }
+        // newest ≤ head < u64::MAX, so newest + 1 cannot overflow.
+        let count = count.min(MAX_FEE_HISTORY_BLOCKS).min(newest + 1);
+        let oldest = newest + 1 - count;
         let blocks = self.chain.blocks();
         let ratios: Vec<f64> = (oldest..=newest)
             .map(|n| {
@@ -326,7 +417,9 @@ impl Node {
         }))
     }
 
-    /// A TxEnv for an `eth_call` / `eth_estimateGas` request.
+    /// A TxEnv for an `eth_call` / `eth_estimateGas` request: gas defaults
+    /// to, and is capped at, the chain's per-transaction cap (as geth's
+    /// `RPCGasCap` caps calls).
     fn request_env(&self, req: &TransactionRequest) -> TxEnv {
         let from = req.from.unwrap_or_default();
         let to = match req.to {
@@ -334,7 +427,8 @@ impl Node {
             _ => None,
         };
         let data = req.input.input().cloned().unwrap_or_default();
-        let gas = req.gas.unwrap_or(DEFAULT_TX_GAS).min(DEFAULT_TX_GAS * 10);
+        let cap = self.chain.gas_cap();
+        let gas = req.gas.unwrap_or(DEFAULT_TX_GAS.min(cap)).min(cap);
         let mut env = self
             .chain
             .tx_env(from, to, req.value.unwrap_or_default(), data, gas);
@@ -472,6 +566,14 @@ impl Node {
                     "{from} is not a dev account; sign the transaction yourself"
                 ))
             })?;
+        if let Some(gas) = req.gas {
+            let cap = self.chain.gas_cap();
+            if gas > cap {
+                return Err(RpcError::server(format!(
+                    "gas limit {gas} exceeds the per-transaction cap {cap}"
+                )));
+            }
+        }
         let mut env = self.request_env(&req);
         if req.gas.is_none() {
             env.gas_limit = match self
@@ -669,7 +771,18 @@ impl Node {
                     Some(alloy_eips::BlockNumberOrTag::Earliest) => 0,
                     _ => default,
                 };
-                (resolve(from_block, latest), resolve(to_block, latest))
+                let (from, to) = (resolve(from_block, latest), resolve(to_block, latest));
+                if from > latest {
+                    return Err(RpcError::invalid_params(format!(
+                        "fromBlock {from} is beyond the head ({latest})"
+                    )));
+                }
+                if from > to {
+                    return Err(RpcError::invalid_params(format!(
+                        "fromBlock {from} is after toBlock {to}"
+                    )));
+                }
+                (from, to)
             }
         };
         let mut out = Vec::new();
@@ -682,6 +795,11 @@ impl Node {
                     .into_iter()
                     .filter(|log| Self::log_matches(f, log)),
             );
+            if out.len() > MAX_LOGS {
+                return Err(RpcError::server(format!(
+                    "query returns more than {MAX_LOGS} logs; narrow the block range"
+                )));
+            }
         }
         Ok(out)
     }

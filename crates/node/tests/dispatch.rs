@@ -214,3 +214,116 @@ fn get_logs_filters_by_address_and_topic() {
     let fee = ok(&mut n, "eth_feeHistory", json!(["0x2", "latest", [50]]));
     assert_eq!(fee["reward"].as_array().unwrap().len(), 2);
 }
+
+// ---- Hostile parameters (issue #18, item 1 and 5): each is refused with
+// -32602 or -32000, and the node keeps answering.
+
+fn refused(n: &mut Node, method: &str, params: Value) -> i32 {
+    let (r, _) = n.dispatch(method, &params);
+    let code = r.expect_err(method).code;
+    // The node still answers afterwards.
+    assert_eq!(ok(n, "eth_chainId", json!([])), json!("0x64aba"));
+    code
+}
+
+#[test]
+fn fee_history_of_a_block_beyond_the_head_is_an_error_not_an_overflow() {
+    let mut n = node();
+    assert_eq!(
+        refused(
+            &mut n,
+            "eth_feeHistory",
+            json!(["0x1", "0xffffffffffffffff", []])
+        ),
+        -32602
+    );
+    refused(&mut n, "eth_feeHistory", json!(["0x1", "0x5", []]));
+}
+
+#[test]
+fn fee_history_caps_blocks_and_percentiles_as_geth_does() {
+    let mut n = node();
+    for _ in 0..3 {
+        ok(&mut n, "evm_mine", json!([]));
+    }
+    let many: Vec<u32> = (0..101).collect();
+    assert_eq!(
+        refused(&mut n, "eth_feeHistory", json!(["0x2", "latest", many])),
+        -32602
+    );
+    for bad in [json!([50, 10]), json!([-1]), json!([101]), json!(["x"])] {
+        refused(&mut n, "eth_feeHistory", json!(["0x2", "latest", bad]));
+    }
+    refused(&mut n, "eth_feeHistory", json!(["nonsense", "latest", []]));
+    // A huge count is clamped to what exists (and never past 1,024 blocks).
+    let fee = ok(
+        &mut n,
+        "eth_feeHistory",
+        json!(["0xffffffffffffffff", "latest", [10, 50, 90]]),
+    );
+    assert_eq!(fee["gasUsedRatio"].as_array().unwrap().len(), 4);
+    assert_eq!(fee["reward"][0].as_array().unwrap().len(), 3);
+    assert_eq!(fee["oldestBlock"], json!("0x0"));
+}
+
+#[test]
+fn state_queries_for_blocks_beyond_the_head_are_errors() {
+    let mut n = node();
+    for method in ["eth_getBalance", "eth_getTransactionCount", "eth_getCode"] {
+        refused(&mut n, method, json!([DEV0, "0x10"]));
+        refused(&mut n, method, json!([DEV0, "0xffffffffffffffffff"]));
+    }
+    refused(&mut n, "eth_call", json!([{ "to": DEV1 }, "0x99"]));
+}
+
+#[test]
+fn increase_time_cannot_overflow_the_clock() {
+    let mut n = node();
+    refused(&mut n, "evm_increaseTime", json!(["0xffffffffffffffff"]));
+    refused(&mut n, "evm_increaseTime", json!([u64::MAX]));
+    refused(&mut n, "evm_increaseTime", json!([-5]));
+    refused(&mut n, "evm_setNextBlockTimestamp", json!([u64::MAX]));
+    ok(&mut n, "evm_increaseTime", json!([60]));
+    ok(&mut n, "evm_mine", json!([]));
+}
+
+#[test]
+fn snapshots_are_bounded() {
+    let mut n = node();
+    for _ in 0..labelmint_devnet::chain::MAX_SNAPSHOTS {
+        ok(&mut n, "evm_snapshot", json!([]));
+    }
+    assert_eq!(refused(&mut n, "evm_snapshot", json!([])), -32000);
+    // Reverting frees room again.
+    assert_eq!(ok(&mut n, "evm_revert", json!(["0x0"])), json!(true));
+    ok(&mut n, "evm_snapshot", json!([]));
+}
+
+#[test]
+fn log_queries_with_a_reversed_or_unknown_range_are_errors() {
+    let mut n = node();
+    ok(&mut n, "evm_mine", json!([]));
+    refused(
+        &mut n,
+        "eth_getLogs",
+        json!([{ "fromBlock": "0x1", "toBlock": "0x0" }]),
+    );
+    refused(&mut n, "eth_getLogs", json!([{ "fromBlock": "0x100" }]));
+    refused(&mut n, "eth_getLogs", json!([{ "address": "nonsense" }]));
+}
+
+#[test]
+fn call_and_send_gas_is_capped() {
+    let mut n = node();
+    let (r, _) = n.dispatch(
+        "eth_sendTransaction",
+        &json!([{ "from": DEV0, "to": DEV1, "gas": "0x4000000000000" }]),
+    );
+    assert_eq!(r.unwrap_err().code, -32000);
+    // A call asking for more than the cap runs with the cap.
+    ok(
+        &mut n,
+        "eth_call",
+        json!([{ "to": DEV1, "gas": "0xffffffffffffffff" }, "latest"]),
+    );
+}

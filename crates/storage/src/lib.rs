@@ -39,6 +39,10 @@ pub use manifest::{
 };
 pub use store::LocalStore;
 
+/// Largest file the clients fetch into memory (1 GiB): a size above it,
+/// wherever it comes from, is refused before anything is allocated.
+pub const MAX_FILE_SIZE: u64 = 1 << 30;
+
 /// Bytes per chunk.
 pub const CHUNK_SIZE: u64 = 256;
 /// Chunks per segment.
@@ -99,9 +103,36 @@ pub fn padded_chunks(size: u64) -> u64 {
     chunks.div_ceil(align) * align
 }
 
-/// Segments of a `size`-byte file.
+/// Segments of a `size`-byte file's Merkle tree, padding-only ones
+/// included (the leaves a [`SegmentProof`] is a path in).
 pub fn segments(size: u64) -> u64 {
     padded_chunks(size).div_ceil(SEGMENT_CHUNKS)
+}
+
+/// Segments that hold data: what 0G uploads and serves (`ceil(size /
+/// 256 KiB)`). Beyond them the tree has only zero padding, which nobody
+/// sends: e.g. a file of 4,194,305 bytes has 17 data segments in a tree of
+/// 18.
+pub fn data_segments(size: u64) -> u64 {
+    size.div_ceil(SEGMENT_SIZE)
+}
+
+/// The sibling directions of segment `index`'s path in a tree of `leaves`
+/// leaves (odd last nodes promoted, so some levels have no sibling): `true`
+/// where the sibling is on the left. Derived from the index alone, never
+/// taken from a proof.
+pub fn path_directions(index: u64, leaves: u64) -> Vec<bool> {
+    let mut out = Vec::new();
+    let (mut i, mut n) = (index, leaves);
+    while n > 1 {
+        let sibling = i ^ 1;
+        if sibling < n {
+            out.push(sibling < i);
+        }
+        i /= 2;
+        n = n.div_ceil(2);
+    }
+    out
 }
 
 fn parent(left: &B256, right: &B256) -> B256 {
@@ -325,29 +356,41 @@ pub fn segment_proof(reader: &mut impl Read, size: u64, index: u64) -> Result<Se
 pub fn segment_leaf(size: u64, index: u64, data: &[u8]) -> B256 {
     let total_chunks = padded_chunks(size);
     let chunks = total_chunks
-        .saturating_sub(index * SEGMENT_CHUNKS)
+        .saturating_sub(index.saturating_mul(SEGMENT_CHUNKS))
         .min(SEGMENT_CHUNKS);
     segment_root(data, chunks)
 }
 
 /// Whether `data` (the segment's bytes as stored: up to 256 KiB, the last
-/// segment's unpadded tail) is segment `proof.index` of the file `root` of
-/// `size` bytes.
+/// data segment's unpadded tail) is segment `proof.index` of the file
+/// `root` of `size` bytes.
+///
+/// The side of each sibling is derived from `proof.index` and the tree's
+/// shape, and the path must have exactly the tree's length: a genuine
+/// segment with its genuine proof cannot be passed off as another index
+/// (the proof's own flags must agree, or it is refused). Only data
+/// segments verify (padding-only segments are never sent).
 pub fn verify_segment(root: B256, size: u64, data: &[u8], proof: &SegmentProof) -> bool {
-    let total_chunks = padded_chunks(size);
-    if size == 0
-        || proof.segments != total_chunks.div_ceil(SEGMENT_CHUNKS)
-        || proof.index >= proof.segments
-    {
+    if size == 0 || proof.segments != segments(size) || proof.index >= data_segments(size) {
         return false;
     }
+    // index < ceil(size / SEGMENT_SIZE), so index * SEGMENT_SIZE < size.
     let expected_len = (size - proof.index * SEGMENT_SIZE).min(SEGMENT_SIZE);
     if data.len() as u64 != expected_len {
         return false;
     }
+    let directions = path_directions(proof.index, proof.segments);
+    if directions.len() != proof.path.len()
+        || directions
+            .iter()
+            .zip(&proof.path)
+            .any(|(derived, (_, claimed))| derived != claimed)
+    {
+        return false;
+    }
     let mut node = segment_leaf(size, proof.index, data);
-    for (sibling, left) in &proof.path {
-        node = if *left {
+    for ((sibling, _), left) in proof.path.iter().zip(directions) {
+        node = if left {
             parent(sibling, &node)
         } else {
             parent(&node, sibling)

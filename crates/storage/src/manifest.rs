@@ -87,6 +87,9 @@ pub enum ManifestError {
     /// More tasks than a job can have.
     #[error("more than 2^32 tasks")]
     TooMany,
+    /// A symbolic link that leads out of the folder (or nowhere).
+    #[error("{0}: a symbolic link out of the folder; copy the file in instead")]
+    OutsideFolder(PathBuf),
     /// Storage failure.
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -104,12 +107,32 @@ impl Manifest {
     }
 }
 
-fn files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            files(&path, out)?;
-        } else {
+/// Every file under `dir` (the folder `root`, canonical). Symbolic links
+/// are followed only to files inside `root`; a link out of it is an error
+/// (a manifest must not publish what lies elsewhere on the machine), and
+/// linked folders are not entered (their real path inside `root` is listed
+/// anyway, and a link loop cannot recurse).
+fn files(
+    root: &Path,
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+) -> std::result::Result<(), ManifestError> {
+    for entry in std::fs::read_dir(dir).map_err(StorageError::Io)? {
+        let entry = entry.map_err(StorageError::Io)?;
+        let path = entry.path();
+        let kind = entry.file_type().map_err(StorageError::Io)?;
+        if kind.is_symlink() {
+            let target = std::fs::canonicalize(&path)
+                .map_err(|_| ManifestError::OutsideFolder(path.clone()))?;
+            if !target.starts_with(root) {
+                return Err(ManifestError::OutsideFolder(path));
+            }
+            if target.is_file() {
+                out.push(path);
+            }
+        } else if kind.is_dir() {
+            files(root, &path, out)?;
+        } else if kind.is_file() {
             out.push(path);
         }
     }
@@ -135,7 +158,8 @@ pub fn build_manifest(
         return Err(ManifestError::NotAFolder(folder.to_path_buf()));
     }
     let mut all = Vec::new();
-    files(folder, &mut all).map_err(StorageError::Io)?;
+    let root = std::fs::canonicalize(folder).map_err(StorageError::Io)?;
+    files(&root, folder, &mut all)?;
     let mut items: Vec<(String, PathBuf)> = all
         .into_iter()
         .filter_map(|p| {

@@ -181,11 +181,14 @@ impl Broker {
             .await
     }
 
-    /// The task's log.
+    /// The task's log (at most [`crate::MAX_JSON_BODY`] bytes).
     pub async fn log(&self, user: Address, id: &str) -> Result<String> {
         let bytes = self
             .http
-            .get_bytes(&format!("/v1/user/{user}/task/{id}/log"))
+            .get_bytes(
+                &format!("/v1/user/{user}/task/{id}/log"),
+                crate::MAX_JSON_BODY,
+            )
             .await?;
         Ok(String::from_utf8_lossy(&bytes).into_owned())
     }

@@ -7,6 +7,10 @@ use serde_json::{json, Value};
 
 use crate::{Result, ZgError};
 
+/// Largest JSON-RPC or JSON answer read (a segment with its proof is about
+/// 350 KB of base64; ten of them fit).
+pub const MAX_JSON_BODY: usize = 8 * 1024 * 1024;
+
 /// Timeout and retry policy of every network call.
 #[derive(Clone, Debug)]
 pub struct Retry {
@@ -100,18 +104,40 @@ impl Http {
         }
     }
 
-    /// One request; the body bytes of a 2xx answer.
-    async fn send(&self, url: &str, body: Option<&Value>) -> Result<Vec<u8>> {
+    /// One request; the body bytes of a 2xx answer, read chunk by chunk
+    /// and refused as soon as they pass `limit` bytes (a declared
+    /// `Content-Length` over the limit is refused before reading).
+    async fn send(&self, url: &str, body: Option<&Value>, limit: usize) -> Result<Vec<u8>> {
         let request = match body {
             Some(b) => self.client.post(url).json(b),
             None => self.client.get(url),
         };
-        let response = request.send().await.map_err(|e| self.transport(url, &e))?;
+        let mut response = request.send().await.map_err(|e| self.transport(url, &e))?;
         let status = response.status();
-        let bytes = response
-            .bytes()
+        let too_large = || ZgError::TooLarge {
+            url: url.to_string(),
+            limit,
+        };
+        // An error body is only quoted: 4 KiB of it is plenty.
+        let limit = if status.is_success() { limit } else { 4096 };
+        if response.content_length().is_some_and(|n| n > limit as u64) && status.is_success() {
+            return Err(too_large());
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
             .await
-            .map_err(|e| self.transport(url, &e))?;
+            .map_err(|e| self.transport(url, &e))?
+        {
+            if bytes.len() + chunk.len() > limit {
+                if !status.is_success() {
+                    bytes.extend_from_slice(&chunk[..limit - bytes.len()]);
+                    break;
+                }
+                return Err(too_large());
+            }
+            bytes.extend_from_slice(&chunk);
+        }
         if !status.is_success() {
             return Err(ZgError::Status {
                 url: url.to_string(),
@@ -119,13 +145,13 @@ impl Http {
                 body: String::from_utf8_lossy(&bytes[..bytes.len().min(300)]).into_owned(),
             });
         }
-        Ok(bytes.to_vec())
+        Ok(bytes)
     }
 
-    /// `GET {base}{path}`: raw bytes.
-    pub(crate) async fn get_bytes(&self, path: &str) -> Result<Vec<u8>> {
+    /// `GET {base}{path}`: raw bytes, at most `limit` of them.
+    pub(crate) async fn get_bytes(&self, path: &str, limit: usize) -> Result<Vec<u8>> {
         let url = format!("{}{path}", self.url);
-        self.retrying(|| self.send(&url, None)).await
+        self.retrying(|| self.send(&url, None, limit)).await
     }
 
     /// `GET` or `POST` JSON at `{base}{path}`, decoded as `T`.
@@ -135,7 +161,9 @@ impl Http {
         body: Option<Value>,
     ) -> Result<T> {
         let url = format!("{}{path}", self.url);
-        let bytes = self.retrying(|| self.send(&url, body.as_ref())).await?;
+        let bytes = self
+            .retrying(|| self.send(&url, body.as_ref(), MAX_JSON_BODY))
+            .await?;
         serde_json::from_slice(&bytes).map_err(|e| ZgError::Decode {
             what: url.clone(),
             detail: e.to_string(),

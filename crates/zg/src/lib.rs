@@ -27,7 +27,7 @@ pub mod transfer;
 use std::time::Duration;
 
 use alloy_primitives::B256;
-pub use http::Retry;
+pub use http::{Retry, MAX_JSON_BODY};
 use labelmint_storage::{LocalStore, StorageError};
 
 /// Why a 0G operation failed.
@@ -58,6 +58,15 @@ pub enum ZgError {
         status: u16,
         /// The start of the body.
         body: String,
+    },
+    /// An answer larger than the client accepts (refused while streaming,
+    /// before it is all in memory).
+    #[error("{url} sent more than {limit} bytes")]
+    TooLarge {
+        /// The endpoint.
+        url: String,
+        /// The cap in bytes.
+        limit: usize,
     },
     /// A JSON-RPC error object.
     #[error("{method} failed: {message} (code {code})")]
@@ -137,8 +146,25 @@ pub type Result<T, E = ZgError> = std::result::Result<T, E>;
 pub trait Storage {
     /// Stores `data`; returns its 0G root.
     fn put(&self, data: &[u8]) -> Result<B256>;
-    /// The bytes stored under `root`, verified against it.
+    /// The bytes stored under `root`, verified against it. A 0G root does
+    /// not bind trailing zero bytes, so a remote backend takes the size from
+    /// its node here: use [`Storage::get_sized`] when a manifest or the chain
+    /// records the size.
     fn get(&self, root: &B256) -> Result<Vec<u8>>;
+    /// The bytes stored under `root`, verified against it and exactly
+    /// `size` bytes long (`size` from a trusted record, at most
+    /// [`labelmint_storage::MAX_FILE_SIZE`]).
+    fn get_sized(&self, root: &B256, size: u64) -> Result<Vec<u8>> {
+        let bytes = self.get(root)?;
+        if bytes.len() as u64 != size {
+            return Err(ZgError::Verification {
+                root: *root,
+                segment: u64::MAX,
+                detail: format!("{} bytes, the record says {size}", bytes.len()),
+            });
+        }
+        Ok(bytes)
+    }
 }
 
 impl Storage for LocalStore {
@@ -195,11 +221,21 @@ impl Storage for ZgStorage {
     }
 
     fn get(&self, root: &B256) -> Result<Vec<u8>> {
+        if let Some(indexer) = &self.indexer {
+            return self.runtime.block_on(indexer.file(*root, None));
+        }
+        let size = self
+            .runtime
+            .block_on(transfer::size_on_node(&self.node, *root))?;
+        self.get_sized(root, size)
+    }
+
+    fn get_sized(&self, root: &B256, size: u64) -> Result<Vec<u8>> {
         match &self.indexer {
-            Some(indexer) => self.runtime.block_on(indexer.file(*root)),
+            Some(indexer) => self.runtime.block_on(indexer.file(*root, Some(size))),
             None => self
                 .runtime
-                .block_on(transfer::download(&self.node, *root, |_, _| {})),
+                .block_on(transfer::download(&self.node, *root, size, |_, _| {})),
         }
     }
 }

@@ -3,7 +3,9 @@
 use std::time::{Duration, Instant};
 
 use alloy_primitives::B256;
-use labelmint_storage::{verify_segment, SegmentTree, CHUNK_SIZE, SEGMENT_SIZE};
+use labelmint_storage::{
+    data_segments, verify_segment, SegmentTree, CHUNK_SIZE, MAX_FILE_SIZE, SEGMENT_SIZE,
+};
 
 use crate::{
     http::Http,
@@ -38,7 +40,8 @@ impl Default for UploadOptions {
 pub struct UploadReport {
     /// The file root.
     pub root: B256,
-    /// Segments in the file.
+    /// Data segments in the file (what 0G stores; padding-only segments
+    /// of the tree are never sent).
     pub segments: u64,
     /// Segments this call sent (less than `segments` when resuming).
     pub sent: u64,
@@ -46,11 +49,13 @@ pub struct UploadReport {
     pub calls: u64,
 }
 
-/// Segment `index` of `data` as 0G sends it: the last one zero-padded to
-/// whole chunks.
+/// Data segment `index` of `data` as 0G sends it: the last one
+/// zero-padded to whole chunks (empty past the data).
 fn wire_segment(data: &[u8], index: u64) -> Vec<u8> {
-    let start = usize::try_from(index * SEGMENT_SIZE).unwrap_or(usize::MAX);
-    let end = (start + SEGMENT_SIZE as usize).min(data.len());
+    let start = usize::try_from(index.saturating_mul(SEGMENT_SIZE))
+        .unwrap_or(usize::MAX)
+        .min(data.len());
+    let end = start.saturating_add(SEGMENT_SIZE as usize).min(data.len());
     let raw = &data[start..end];
     let padded = raw.len().div_ceil(CHUNK_SIZE as usize) * CHUNK_SIZE as usize;
     let mut out = raw.to_vec();
@@ -71,7 +76,8 @@ pub async fn upload(
 ) -> Result<UploadReport> {
     let tree = SegmentTree::build(&mut &data[..], data.len() as u64)?;
     let root = tree.root();
-    let segments = tree.roots.len() as u64;
+    // Only segments with data are uploaded; the node pads the tree itself.
+    let segments = data_segments(data.len() as u64);
     let started = Instant::now();
     let info = loop {
         if let Some(info) = node.file_info(root, false).await? {
@@ -161,26 +167,65 @@ pub async fn upload(
     }
 }
 
-/// Downloads file `root` from `node`, segment by segment with proofs; every
-/// segment is verified against `root` before it is kept, and a segment that
-/// fails is fetched again (up to the retry attempts) before giving up.
-/// `progress(done, total)` reports segments.
-pub async fn download(
-    node: &StorageNode,
-    root: B256,
-    mut progress: impl FnMut(u64, u64),
-) -> Result<Vec<u8>> {
+/// The size the node records for `root` (its Flow submission), refused
+/// above [`MAX_FILE_SIZE`]. Only for callers without a trusted record: the
+/// root does not bind trailing zero bytes, so this size is the node's word.
+pub async fn size_on_node(node: &StorageNode, root: B256) -> Result<u64> {
     let info = node
         .file_info(root, true)
         .await?
         .ok_or(ZgError::NotFound(root))?;
-    let size = info.tx.size;
-    let segments = labelmint_storage::segments(size);
+    check_size(root, info.tx.size)?;
+    Ok(info.tx.size)
+}
+
+fn check_size(root: B256, size: u64) -> Result<()> {
+    if size == 0 || size > MAX_FILE_SIZE {
+        return Err(ZgError::Verification {
+            root,
+            segment: u64::MAX,
+            detail: format!("a size of {size} bytes is outside 1..={MAX_FILE_SIZE}"),
+        });
+    }
+    Ok(())
+}
+
+/// Downloads file `root` of `size` bytes from `node`, segment by segment
+/// with proofs. `size` must come from a trusted record (the manifest, the
+/// chain): the 0G root alone does not bind trailing zero bytes, so the
+/// node's own figure is only compared with it. Every segment is verified
+/// against `root` (its index fixing the proof's shape) before it is kept, a
+/// segment that fails is fetched again (up to 3 times) before giving up,
+/// and the assembled file is hashed to `root` once more before it is
+/// returned. `progress(done, total)` reports segments.
+pub async fn download(
+    node: &StorageNode,
+    root: B256,
+    size: u64,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<Vec<u8>> {
+    check_size(root, size)?;
+    let info = node
+        .file_info(root, true)
+        .await?
+        .ok_or(ZgError::NotFound(root))?;
+    if info.tx.size != size {
+        return Err(ZgError::Verification {
+            root,
+            segment: u64::MAX,
+            detail: format!(
+                "the node records {} bytes, the trusted record {size}",
+                info.tx.size
+            ),
+        });
+    }
+    let tree_segments = labelmint_storage::segments(size);
+    let segments = data_segments(size);
     let mut out = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
     for index in 0..segments {
         let mut last = None;
         for _ in 0..3 {
-            match fetch_verified(node, root, size, index, segments).await {
+            match fetch_verified(node, root, size, index, tree_segments).await {
                 Ok(bytes) => {
                     out.extend_from_slice(&bytes);
                     last = None;
@@ -194,6 +239,14 @@ pub async fn download(
             return Err(e);
         }
         progress(index + 1, segments);
+    }
+    let actual = labelmint_storage::root_of_bytes(&out)?;
+    if actual != root || out.len() as u64 != size {
+        return Err(ZgError::Verification {
+            root,
+            segment: u64::MAX,
+            detail: format!("the assembled {} bytes hash to {actual}", out.len()),
+        });
     }
     Ok(out)
 }
@@ -214,7 +267,14 @@ async fn fetch_verified(
         .download_segment_with_proof(root, index)
         .await?
         .ok_or_else(|| fail("the node does not hold this segment".into()))?;
+    if seg.index != index || seg.root != root {
+        return Err(fail(format!(
+            "the node answered with segment {} of {}",
+            seg.index, seg.root
+        )));
+    }
     let mut bytes = seg.bytes()?;
+    // index < data_segments(size), so index * SEGMENT_SIZE < size.
     let expected = usize::try_from((size - index * SEGMENT_SIZE).min(SEGMENT_SIZE)).unwrap_or(0);
     if bytes.len() < expected
         || bytes.len() > expected.div_ceil(CHUNK_SIZE as usize) * CHUNK_SIZE as usize
@@ -254,9 +314,30 @@ impl Indexer {
     }
 
     /// `GET /file?root=…`: the whole file, accepted only if it hashes to
-    /// `root`.
-    pub async fn file(&self, root: B256) -> Result<Vec<u8>> {
-        let bytes = self.http.get_bytes(&format!("/file?root={root}")).await?;
+    /// `root` and, when `size` (from a trusted record) is given, is exactly
+    /// that long. The body is read up to `size` (or [`MAX_FILE_SIZE`]) bytes
+    /// and refused beyond.
+    pub async fn file(&self, root: B256, size: Option<u64>) -> Result<Vec<u8>> {
+        if let Some(size) = size {
+            check_size(root, size)?;
+        }
+        let limit = usize::try_from(size.unwrap_or(MAX_FILE_SIZE)).unwrap_or(usize::MAX);
+        let bytes = self
+            .http
+            .get_bytes(&format!("/file?root={root}"), limit)
+            .await?;
+        if let Some(size) = size {
+            if bytes.len() as u64 != size {
+                return Err(ZgError::Verification {
+                    root,
+                    segment: u64::MAX,
+                    detail: format!(
+                        "the gateway served {} bytes, the record says {size}",
+                        bytes.len()
+                    ),
+                });
+            }
+        }
         let actual =
             labelmint_storage::root_of_bytes(&bytes).map_err(|e| ZgError::Verification {
                 root,

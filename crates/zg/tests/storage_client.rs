@@ -71,10 +71,12 @@ fn upload_then_download_round_trips_a_multi_segment_file() {
     );
     assert_eq!(seen.last(), Some(&(6, 6)));
     assert!(state.lock().unwrap().files[&root].finalized);
-    let back = rt.block_on(download(&node, root, |_, _| {})).unwrap();
+    let back = rt
+        .block_on(download(&node, root, data.len() as u64, |_, _| {}))
+        .unwrap();
     assert_eq!(back, data);
     let via_gateway = rt
-        .block_on(Indexer::new(&server.url, retry()).file(root))
+        .block_on(Indexer::new(&server.url, retry()).file(root, Some(data.len() as u64)))
         .unwrap();
     assert_eq!(via_gateway, data);
     // A second upload of a finalized file sends nothing.
@@ -129,7 +131,8 @@ fn upload_resumes_after_a_partial_upload_and_from_a_previous_session() {
     );
     assert!(state.lock().unwrap().files[&root].finalized);
     assert_eq!(
-        rt().block_on(download(&node, root, |_, _| {})).unwrap(),
+        rt().block_on(download(&node, root, data.len() as u64, |_, _| {}))
+            .unwrap(),
         data
     );
 }
@@ -146,9 +149,15 @@ fn transient_failures_and_timeouts_are_retried_then_reported() {
     rt.block_on(upload(&node, &data, &options(), |_, _| {}))
         .unwrap();
     state.lock().unwrap().stall_next = 1;
-    assert_eq!(rt.block_on(download(&node, root, |_, _| {})).unwrap(), data);
+    assert_eq!(
+        rt.block_on(download(&node, root, data.len() as u64, |_, _| {}))
+            .unwrap(),
+        data
+    );
     state.lock().unwrap().fail_next = 10;
-    let err = rt.block_on(download(&node, root, |_, _| {})).unwrap_err();
+    let err = rt
+        .block_on(download(&node, root, data.len() as u64, |_, _| {}))
+        .unwrap_err();
     match err {
         ZgError::Exhausted { attempts: 3, last } => {
             assert!(matches!(*last, ZgError::Status { status: 503, .. }));
@@ -174,15 +183,21 @@ fn corrupted_segments_are_refetched_and_persistent_corruption_is_refused() {
     rt.block_on(upload(&node, &data, &options(), |_, _| {}))
         .unwrap();
     state.lock().unwrap().corrupt_next = 1;
-    assert_eq!(rt.block_on(download(&node, root, |_, _| {})).unwrap(), data);
+    assert_eq!(
+        rt.block_on(download(&node, root, data.len() as u64, |_, _| {}))
+            .unwrap(),
+        data
+    );
     state.lock().unwrap().corrupt_next = 100;
-    let err = rt.block_on(download(&node, root, |_, _| {})).unwrap_err();
+    let err = rt
+        .block_on(download(&node, root, data.len() as u64, |_, _| {}))
+        .unwrap_err();
     assert!(
         matches!(err, ZgError::Verification { segment: 0, .. }),
         "{err}"
     );
     let err = rt
-        .block_on(Indexer::new(&server.url, retry()).file(root))
+        .block_on(Indexer::new(&server.url, retry()).file(root, Some(data.len() as u64)))
         .unwrap_err();
     assert!(
         matches!(
@@ -203,10 +218,10 @@ fn unknown_files_and_unreachable_endpoints_are_clear_errors() {
     let rt = rt();
     let missing = B256::repeat_byte(9);
     assert!(
-        matches!(rt.block_on(download(&node, missing, |_, _| {})).unwrap_err(), ZgError::NotFound(r) if r == missing)
+        matches!(rt.block_on(download(&node, missing, 10, |_, _| {})).unwrap_err(), ZgError::NotFound(r) if r == missing)
     );
     let err = rt
-        .block_on(Indexer::new(&server.url, retry()).file(missing))
+        .block_on(Indexer::new(&server.url, retry()).file(missing, None))
         .unwrap_err();
     assert!(matches!(err, ZgError::Status { status: 404, .. }), "{err}");
     let port = std::net::TcpListener::bind("127.0.0.1:0")

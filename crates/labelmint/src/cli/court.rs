@@ -87,7 +87,18 @@ fn seed_chain(path: &str) -> Result<SeedChain> {
     let length = v["results"]
         .as_u64()
         .ok_or_else(|| anyhow!("{path}: no \"results\""))?;
-    Ok(SeedChain::new(secret, length as usize))
+    Ok(SeedChain::new(secret, results_in_range(length)?))
+}
+
+/// Most results one audit seed chain covers (one hash each, computed when
+/// the file is read).
+pub const MAX_SEED_RESULTS: u64 = 1_000_000;
+
+fn results_in_range(results: u64) -> Result<usize> {
+    if results == 0 || results > MAX_SEED_RESULTS {
+        bail!("--results {results}: between 1 and {MAX_SEED_RESULTS}");
+    }
+    Ok(usize::try_from(results)?)
 }
 
 fn court_address(c: &Chain) -> Result<Address> {
@@ -129,18 +140,26 @@ pub fn run(a: &Args, sub: &str) -> Result<()> {
             let audit_bps: u16 = a.num("audit-bps", 0)?;
             let seed = if audit_bps > 0 {
                 let path = a.need("seed-file")?;
-                if Path::new(path).exists() {
-                    bail!("--seed-file {path} exists: it holds another job's secret");
-                }
+                let results: u64 = a.num("results", 1_000)?;
+                let length = results_in_range(results)?;
                 let mut secret = [0u8; 32];
                 std::fs::File::open("/dev/urandom")
                     .and_then(|mut f| f.read_exact(&mut secret))
                     .context("reading /dev/urandom for the audit secret")?;
-                let results: u64 = a.num("results", 1_000)?;
                 let file = json!({"secret": B256::from(secret).to_string(), "results": results});
-                std::fs::write(path, serde_json::to_vec_pretty(&file)?)
+                // Created exclusively (never over another job's secret, never
+                // through a planted link) and readable by the owner only.
+                let mut handle = super::create_private(Path::new(path)).map_err(|e| {
+                    if e.kind() == std::io::ErrorKind::AlreadyExists {
+                        anyhow!("--seed-file {path} exists: it holds another job's secret")
+                    } else {
+                        anyhow!("writing {path}: {e}")
+                    }
+                })?;
+                std::io::Write::write_all(&mut handle, &serde_json::to_vec_pretty(&file)?)
+                    .and_then(|()| handle.sync_all())
                     .with_context(|| format!("writing {path}"))?;
-                SeedChain::new(B256::from(secret), results as usize).commitment()
+                SeedChain::new(B256::from(secret), length).commitment()
             } else {
                 B256::ZERO
             };
@@ -429,7 +448,11 @@ fn weighted(a: &Args) -> Result<()> {
     .with_context(|| format!("{path}: expected [{{task, annotator, label}}]"))?;
     let people = addresses(a)?;
     let classes: u16 = a.need("classes")?.parse().context("--classes")?;
-    let tasks = votes.iter().map(|v| v.task + 1).max().unwrap_or(0);
+    let tasks = votes
+        .iter()
+        .map(|v| v.task.checked_add(1))
+        .try_fold(0u32, |m, t| t.map(|t| m.max(t)))
+        .with_context(|| format!("{path}: a task id of 2^32 - 1 is out of range"))?;
     let r = labelmint_quality::Responses::new(tasks, people.len() as u32, classes, votes)
         .with_context(|| path.to_string())?;
     let reps: Vec<Reputation> = match a.flag("reputations") {

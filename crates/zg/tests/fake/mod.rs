@@ -144,13 +144,19 @@ pub struct ZgState {
     pub partial_next: Option<usize>,
     /// Calls per JSON-RPC method.
     pub calls: HashMap<String, u32>,
+    /// Serve the next segment (with its genuine proof) when asked for
+    /// segment i, labelled as segment i, for the next n downloads.
+    pub swap_next: u32,
+    /// Report this size in `zgs_getFileInfo` instead of the real one.
+    pub lie_size: Option<u64>,
 }
 
 impl ZgState {
     /// What the on-chain Flow submission does: the node learns the file.
     pub fn submit(&mut self, root: B256, size: u64) {
         let seq = self.files.len() as u64;
-        let n = labelmint_storage::segments(size) as usize;
+        // 0G stores the data segments; the tree's padding is implicit.
+        let n = labelmint_storage::data_segments(size) as usize;
         self.files.insert(
             root,
             File {
@@ -216,7 +222,16 @@ pub fn zg_node() -> (Server, Arc<Mutex<ZgState>>) {
         let root: B256 = serde_json::from_value(p[0].clone()).unwrap_or_default();
         let ok = |v: Value| Reply::Json(200, json!({"jsonrpc": "2.0", "id": id, "result": v}));
         match method.as_str() {
-            "zgs_getFileInfo" => ok(st.files.get(&root).map_or(Value::Null, |f| info(&root, f))),
+            "zgs_getFileInfo" => {
+                let lie = st.lie_size;
+                ok(st.files.get(&root).map_or(Value::Null, |f| {
+                    let mut v = info(&root, f);
+                    if let Some(size) = lie {
+                        v["tx"]["size"] = json!(size);
+                    }
+                    v
+                }))
+            }
             "zgs_uploadSegments" => {
                 let limit = st.partial_next.take();
                 let segs = p[0].as_array().cloned().unwrap_or_default();
@@ -238,10 +253,10 @@ pub fn zg_node() -> (Server, Arc<Mutex<ZgState>>) {
                         .unwrap_or_default();
                     let proof: Proof =
                         serde_json::from_value(seg["proof"].clone()).unwrap_or_default();
-                    let segments = f.segments.len() as u64;
-                    if index >= segments {
+                    if index >= f.segments.len() as u64 {
                         return rpc_error(&id, -32000, "segment index out of range");
                     }
+                    let segments = labelmint_storage::segments(f.size);
                     let raw = ((f.size - index * SEGMENT_SIZE).min(SEGMENT_SIZE)) as usize;
                     let padded = raw.div_ceil(CHUNK_SIZE as usize) * CHUNK_SIZE as usize;
                     let valid = data.len() == padded
@@ -259,7 +274,15 @@ pub fn zg_node() -> (Server, Arc<Mutex<ZgState>>) {
                 ok(Value::Null)
             }
             "zgs_downloadSegmentWithProof" => {
-                let index = p[1].as_u64().unwrap_or(u64::MAX);
+                let asked = p[1].as_u64().unwrap_or(u64::MAX);
+                let swap = st.swap_next > 0;
+                let index = if swap {
+                    st.swap_next -= 1;
+                    let n = st.files.get(&root).map_or(1, |f| f.segments.len() as u64);
+                    (asked + 1) % n
+                } else {
+                    asked
+                };
                 let corrupt = st.corrupt_next > 0;
                 let Some(f) = st.files.get_mut(&root) else {
                     return ok(Value::Null);
@@ -282,7 +305,7 @@ pub fn zg_node() -> (Server, Arc<Mutex<ZgState>>) {
                     data[0] ^= 1;
                 }
                 let proof = Proof::from_segment(&tree.proof(index).unwrap(), leaf, root);
-                let v = json!({"root": root, "data": b64().encode(&data), "index": index, "proof": proof, "fileSize": f.size});
+                let v = json!({"root": root, "data": b64().encode(&data), "index": asked, "proof": proof, "fileSize": f.size});
                 if corrupt {
                     st.corrupt_next -= 1;
                 }
@@ -344,6 +367,8 @@ pub struct BrokerState {
     pub fail_at: Option<usize>,
     /// Root of the delivered model (default `0x0f…0f`).
     pub output: Option<B256>,
+    /// Answer `GET /v1/model` with a valid JSON array of this many bytes.
+    pub huge_models: Option<usize>,
 }
 
 pub const STATES: [&str; 9] = labelmint_zg::finetune::STATES;
@@ -370,6 +395,17 @@ pub fn broker() -> (Server, Arc<Mutex<BrokerState>>) {
         let mut st = s.lock().unwrap();
         let parts: Vec<&str> = req.path.trim_start_matches('/').split('/').collect();
         match (req.method.as_str(), parts.as_slice()) {
+            ("GET", ["v1", "model"]) if st.huge_models.is_some() => {
+                let n = st.huge_models.unwrap_or(0);
+                let one = br#"{"name":"m","hash":"0x5151515151515151515151515151515151515151515151515151515151515151"},"#;
+                let mut body = b"[".to_vec();
+                while body.len() + one.len() + 200 < n {
+                    body.extend_from_slice(one);
+                }
+                body.extend_from_slice(&one[..one.len() - 1]);
+                body.push(b']');
+                Reply::Bytes(200, body)
+            }
             ("GET", ["v1", "model"]) => Reply::Json(
                 200,
                 json!([
