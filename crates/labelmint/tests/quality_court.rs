@@ -764,12 +764,7 @@ fn malformed_calls_get_named_errors() {
         e.c.chain
             .send(who, Some(e.c.court), U256::ZERO, vec![1, 2], 1_000_000)
             .unwrap();
-    assert_reverts(
-        &r,
-        &ICourt::UnknownFunction {
-            selector: [0, 0, 0, 0].into(),
-        },
-    );
+    assert_reverts(&r, &ICourt::InvalidCalldata {});
     let r =
         e.c.chain
             .send(
