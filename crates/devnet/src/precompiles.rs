@@ -625,8 +625,9 @@ impl StylusPrecompiles {
         pages.open = before.open;
         self.shared.pages.set(pages);
 
+        // Gas above the ink cap never entered the program: it stays unused.
         let gas_left = ink_left / ink_price;
-        let used = gas.remaining().saturating_sub(gas_left);
+        let used = (ink / ink_price).saturating_sub(gas_left);
         let (status, data) = match outcome {
             Outcome::Success(data) => {
                 gas.record_refund(state.refund);

@@ -184,10 +184,15 @@ fn nested_programs_stop_at_the_bound_within_the_chain_stack() {
         .stack_size(CHAIN_STACK_SIZE)
         .spawn(|| {
             let mut chain = Devnet::new();
+            // Each nested program opens its page: Nitro's exponential page
+            // price makes 128 open pages cost ~32 M gas on their own, so
+            // this test lifts the cap far enough for gas not to stop it first.
+            let gas = 16 * MAX_TX_GAS;
+            chain.set_gas_cap(gas);
             let p = deploy(&mut chain, &recursive_program());
             let from = chain.account(0);
             let r = chain
-                .send(from, Some(p), U256::ZERO, Bytes::new(), MAX_TX_GAS)
+                .send(from, Some(p), U256::ZERO, Bytes::new(), gas)
                 .unwrap();
             r.expect_success();
             u32::from_le_bytes(r.output[..4].try_into().unwrap())
@@ -284,7 +289,10 @@ fn huge_tables_are_refused_at_activation() {
             MAX_TX_GAS,
         )
         .unwrap();
-    assert!(r.reverted_with(&ArbWasm::ProgramNotWasm {}), "{r:?}");
+    // Nitro's prover refuses the module: activation fails and, as on Nitro,
+    // takes all the gas it was given (the table was never instantiated).
+    assert!(!r.success && r.output.is_empty(), "{r:?}");
+    assert_eq!(r.gas_used, MAX_TX_GAS);
 }
 
 #[test]

@@ -179,12 +179,7 @@ fn create_job_validates_every_parameter_and_the_exact_escrow() {
         h.m.chain
             .send(creator, Some(h.hub), U256::ZERO, vec![0x12], 1_000_000)
             .unwrap();
-    assert_reverts(
-        &r,
-        &IHub::UnknownFunction {
-            selector: [0, 0, 0, 0].into(),
-        },
-    );
+    assert_reverts(&r, &IHub::InvalidCalldata {});
     // A truncated argument is InvalidCalldata.
     let mut data = IHub::closeJobCall {
         jobId: U256::from(1),
