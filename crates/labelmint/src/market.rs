@@ -923,7 +923,7 @@ pub fn measure_gas(snapshot: &mut std::collections::BTreeMap<String, u64>) -> Re
         &r,
         true,
     )?;
-    let r = m.review(creator, &direct, &[])?;
+    let r = m.review(creator, &b32, &[])?;
     put("reviewBatches(settled batch skipped)", &r, true)?;
     let (r, disputed) = m.dispute(&rejection)?;
     put("disputeRejection(1 task, bond in ETH)", &r, true)?;

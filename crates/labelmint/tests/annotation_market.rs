@@ -2093,9 +2093,6 @@ fn job_source_reports_settlement_and_accepted_labels() {
 #[test]
 fn lifecycle_completes_and_direct_flow_meets_the_gas_target() {
     let l = labelmint::market::lifecycle(100, 1, 32, false, false, true).unwrap();
-    for s in &l.steps {
-        eprintln!("{} {}", s.label, s.gas);
-    }
     assert!(
         l.per_task() <= 8_000,
         "{} gas per approved task",
