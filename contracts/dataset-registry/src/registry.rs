@@ -582,7 +582,14 @@ impl DatasetRegistry {
             let call = IJobSource::jobSourceCall { jobId: job }.abi_encode();
             let out = self.source_view(source, &call, 5)?;
             // source_view checked at least 5 words.
-            let w = |i: usize| U256::from_be_slice(&out[i * 32..(i + 1) * 32]);
+            let w = |i: usize| {
+                U256::from_be_slice(
+                    out.get(i.wrapping_mul(32)..)
+                        .unwrap_or(&[])
+                        .get(..32)
+                        .unwrap_or(&[]),
+                )
+            };
             let creator = Address::from_slice(&out[12..32]);
             if creator != publisher {
                 return Err(err::<I::NotJobCreator>(&[job, word(creator)]));

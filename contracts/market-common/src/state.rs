@@ -301,7 +301,7 @@ impl Entries {
             self.value = m.sload(self.slot);
             self.index = Some(index);
         }
-        ((task % 16) as usize) * 16
+        ((task % 16) as usize).wrapping_mul(16)
     }
 
     /// The entry of `task`.

@@ -279,7 +279,7 @@ fn reject_then_cancel_with_a_silent_arbiter_still_pays_the_annotator() {
 #[test]
 fn published_labels_cannot_be_copied_onto_a_second_replica() {
     let (mut m, creator) = market();
-    let (honest, copier) = (m.chain.account(2), m.chain.account(3));
+    let (honest, imitator) = (m.chain.account(2), m.chain.account(3));
     let (job, _) = m
         .create_job(
             creator,
@@ -292,8 +292,8 @@ fn published_labels_cannot_be_copied_onto_a_second_replica() {
     let (r, _) = m
         .submit(honest, job, &tasks(0, 8), &[0, 1, 2, 3, 0, 1, 2, 3])
         .unwrap();
-    let copied = logs::<IMarket::LabelsSubmitted>(&r)[0].payload.clone();
-    let (r, _) = m.submit(copier, job, &tasks(0, 8), &copied).unwrap();
+    let published = logs::<IMarket::LabelsSubmitted>(&r)[0].payload.clone();
+    let (r, _) = m.submit(imitator, job, &tasks(0, 8), &published).unwrap();
     assert_reverts(&r, &IMarket::TaskTaken { taskId: 0 });
     assert!(
         !IMarket::createJobCall::SIGNATURE.contains("replication"),

@@ -11,6 +11,7 @@ use labelmint::{
     sign_permit, IRewardToken, Permit,
 };
 use labelmint_devnet::chain::DEFAULT_TX_GAS;
+use proptest::prelude::*;
 
 mod common;
 use common::{assert_reverts, logs, ok};
@@ -1042,4 +1043,94 @@ fn malformed_calldata_gets_named_errors() {
             )
             .unwrap();
     assert_reverts(&r, &IRegistry::NotPayable {});
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::with_cases(6) })]
+
+    /// Any shares, fee, prices (down to 1 wei) and withdrawals in between:
+    /// every sale splits as fee = ⌊price × bps / 10⁴⌋, royalty = 20 % of the
+    /// rest (rounded down), proceeds = the remainder; each annotator is owed
+    /// exactly `approved × Σ⌊(royalty + carry) / shares⌋` with the remainder
+    /// carried (less than one wei per share); and the registry holds exactly
+    /// what is owed + the fee credit + the carry, to the wei.
+    #[test]
+    fn royalties_follow_the_per_share_rule_for_any_sales_and_withdrawals(
+        shares in prop::collection::vec(1u32..30, 1..5),
+        fee_bps in 0u16..=1000,
+        sales in prop::collection::vec((0u128..20_000_000_000_000_000_000, any::<u8>()), 1..7),
+    ) {
+        let mut p = Marketplace::deploy(false).unwrap();
+        let creator = p.m.chain.account(1);
+        let fee_to = p.m.chain.account(9);
+        let admin = p.m.admin;
+        ok(&p.send(admin, &IRegistry::setFeeCall { recipient: fee_to, bps: fee_bps }, U256::ZERO).unwrap());
+        let annotators: Vec<(Address, u32)> = shares
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| (p.m.chain.account(2 + i), n))
+            .collect();
+        let job = p.settled_job(creator, &annotators).unwrap();
+        let (r, id) = p.publish(creator, &Publication { job, ..Publication::default() }).unwrap();
+        ok(&r);
+        let id = id.unwrap();
+        let total_shares = u128::from(shares.iter().sum::<u32>());
+        let (mut per_share, mut carry, mut proceeds, mut fees) = (0u128, 0u128, 0u128, 0u128);
+        let mut withdrawn = vec![0u128; annotators.len() + 1];
+        let owed = |p: &mut Marketplace, who: Address| -> u128 {
+            let source = p.m.market;
+            p.read(&IRegistry::royaltyOfCall { source, jobId: job, token: Address::ZERO, account: who })
+                .unwrap()
+                .to::<u128>()
+        };
+        for (i, &(price, action)) in sales.iter().enumerate() {
+            let price = match action % 3 { 0 => price % 1_000, _ => price }.max(1);
+            ok(&p.send(creator, &IRegistry::setPriceCall { datasetId: id, price }, U256::ZERO).unwrap());
+            let buyer = Address::repeat_byte(0x40 + u8::try_from(i).unwrap());
+            p.m.chain.set_balance(buyer, U256::from(10u128.pow(20)));
+            let r = p.purchase(buyer, id, buyer, U256::from(price)).unwrap();
+            ok(&r);
+            let e = &logs::<IRegistry::LicensePurchased>(&r)[0];
+            let fee = price * u128::from(fee_bps) / 10_000;
+            let royalty = (price - fee) * 2_000 / 10_000;
+            prop_assert_eq!(e.fee, U256::from(fee));
+            prop_assert_eq!(e.royalty, U256::from(royalty));
+            fees += fee;
+            proceeds += price - fee - royalty;
+            per_share += (royalty + carry) / total_shares;
+            carry = (royalty + carry) % total_shares;
+            // Someone withdraws between sales (or nobody).
+            let k = usize::from(action) % (annotators.len() + 2);
+            if k <= annotators.len() {
+                let who = if k == annotators.len() { creator } else { annotators[k].0 };
+                let due = owed(&mut p, who);
+                let before = p.m.chain.balance(who);
+                let r = p.withdraw_royalties(who, job, Address::ZERO).unwrap();
+                if due == 0 {
+                    assert_reverts(&r, &IRegistry::NothingToWithdraw {});
+                } else {
+                    ok(&r);
+                    prop_assert_eq!(p.m.chain.balance(who) - before, U256::from(due));
+                    withdrawn[k] += due;
+                }
+            }
+            // Every party is owed exactly what the rule says.
+            let mut outstanding = 0u128;
+            for (j, &(a, n)) in annotators.iter().enumerate() {
+                let due = owed(&mut p, a);
+                prop_assert_eq!(due + withdrawn[j], u128::from(n) * per_share, "annotator {}", j);
+                outstanding += due;
+            }
+            let due = owed(&mut p, creator);
+            prop_assert_eq!(due + withdrawn[annotators.len()], proceeds, "publisher");
+            outstanding += due;
+            prop_assert!(carry < total_shares);
+            let registry = p.registry;
+            prop_assert_eq!(
+                p.m.chain.balance(registry),
+                U256::from(outstanding + fees + carry),
+                "registry = owed + fees + carry"
+            );
+        }
+    }
 }

@@ -229,12 +229,14 @@ impl NodeHandle {
     }
 }
 
-/// Starts the chain thread and the server.
-pub async fn start(config: Config) -> anyhow::Result<NodeHandle> {
-    let (jobs_tx, jobs_rx) = mpsc::channel::<Job>();
-    let (events, _) = broadcast::channel::<BlockEvent>(1024);
+/// Starts the thread that owns the chain: it runs each job of `jobs_rx` in
+/// order and publishes block events; returns the dev accounts.
+fn spawn_chain(
+    config: &Config,
+    jobs_rx: mpsc::Receiver<Job>,
+    chain_events: broadcast::Sender<BlockEvent>,
+) -> anyhow::Result<Vec<labelmint_devnet::DevAccount>> {
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-    let chain_events = events.clone();
     let chain_id = config.chain_id;
     let auto_activate = config.auto_activate;
     let params = labelmint_devnet::params::StylusParams::for_arbos(config.arbos_version);
@@ -266,7 +268,14 @@ pub async fn start(config: Config) -> anyhow::Result<NodeHandle> {
                 }
             }
         })?;
-    let accounts = ready_rx.recv()?;
+    Ok(ready_rx.recv()?)
+}
+
+/// Starts the chain thread and the server.
+pub async fn start(config: Config) -> anyhow::Result<NodeHandle> {
+    let (jobs_tx, jobs_rx) = mpsc::channel::<Job>();
+    let (events, _) = broadcast::channel::<BlockEvent>(1024);
+    let accounts = spawn_chain(&config, jobs_rx, events.clone())?;
 
     let subscriptions = Arc::new(AtomicUsize::new(0));
     let shared = Shared {

@@ -2,6 +2,8 @@
 #![allow(dead_code, unreachable_pub)]
 
 use alloy_sol_types::{SolError, SolEvent};
+
+pub mod wallet;
 use labelmint_devnet::Receipt;
 
 /// Fails with the revert data unless `r` succeeded.
