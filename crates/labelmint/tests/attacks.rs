@@ -966,3 +966,119 @@ fn the_fee_recipient_is_never_zero_and_the_admin_hands_over_in_two_steps() {
         .unwrap());
     assert_eq!(p.read(&IRegistry::adminCall {}).unwrap(), next);
 }
+
+/// The registry takes and pays tokens by the same SafeERC20 rules as the
+/// market: a fee-on-transfer token cannot buy a licence (`UnsupportedToken`,
+/// nothing recorded), a `false` answer is `TokenCallFailed`, a USDT-style
+/// empty answer is a success, and a withdrawal the token refuses keeps the
+/// credit (`WithdrawFailed`) until the token pays.
+#[test]
+fn registry_token_purchases_and_withdrawals_read_token_answers_safely() {
+    let (mut p, creator, _) = marketplace();
+    let admin = p.m.admin;
+    let buyer = p.m.chain.account(6);
+    let token = deploy_fixture(&mut p.m.chain, "OddToken");
+    let (r, id) = p
+        .publish(
+            creator,
+            &Publication {
+                token,
+                price: 10_000,
+                root: B256::repeat_byte(0x0d),
+                ..Publication::default()
+            },
+        )
+        .unwrap();
+    ok(&r);
+    let id = id.unwrap();
+    let registry = p.registry;
+    for call in [
+        IOddToken::mintCall {
+            to: buyer,
+            value: U256::from(100_000),
+        }
+        .abi_encode(),
+        IOddToken::setFeeCall { bps: 100 }.abi_encode(),
+    ] {
+        ok(&p
+            .m
+            .chain
+            .send(admin, Some(token), U256::ZERO, call, 1_000_000)
+            .unwrap());
+    }
+    ok(&p
+        .m
+        .chain
+        .send_call(
+            buyer,
+            token,
+            &IOddToken::approveCall {
+                spender: registry,
+                value: U256::MAX,
+            },
+        )
+        .unwrap());
+    let balance = |p: &mut Marketplace, who: Address| {
+        p.m.chain
+            .read(token, &IOddToken::balanceOfCall { account: who })
+            .unwrap()
+    };
+    let licensed = |p: &mut Marketplace| {
+        p.read(&IRegistry::hasLicenseCall {
+            datasetId: id,
+            account: buyer,
+        })
+        .unwrap()
+    };
+    // A 1 % fee on transfer: the registry would receive 9,900 of 10,000.
+    let r = p.purchase(buyer, id, buyer, U256::ZERO).unwrap();
+    assert_reverts(
+        &r,
+        &IRegistry::UnsupportedToken {
+            token,
+            expected: U256::from(10_000),
+            received: U256::from(9_900),
+        },
+    );
+    assert!(!licensed(&mut p));
+    assert_eq!(balance(&mut p, buyer), U256::from(100_000));
+    // `false` without moving anything.
+    let set = |p: &mut Marketplace, call: Vec<u8>| {
+        ok(&p
+            .m
+            .chain
+            .send(admin, Some(token), U256::ZERO, call, 1_000_000)
+            .unwrap());
+    };
+    set(&mut p, IOddToken::setFeeCall { bps: 0 }.abi_encode());
+    set(&mut p, IOddToken::setModeCall { m: 3 }.abi_encode());
+    let r = p.purchase(buyer, id, buyer, U256::ZERO).unwrap();
+    assert_reverts(&r, &IRegistry::TokenCallFailed { token });
+    assert!(!licensed(&mut p));
+    // No return data (USDT): a success, read as SafeERC20 reads it.
+    set(&mut p, IOddToken::setModeCall { m: 1 }.abi_encode());
+    ok(&p.purchase(buyer, id, buyer, U256::ZERO).unwrap());
+    assert!(licensed(&mut p));
+    assert_eq!(balance(&mut p, registry), U256::from(10_000));
+    // The publisher's proceeds: a refused transfer keeps the credit.
+    let credit = |p: &mut Marketplace| {
+        p.read(&IRegistry::creditOfCall {
+            token,
+            account: creator,
+        })
+        .unwrap()
+    };
+    assert_eq!(credit(&mut p), U256::from(10_000));
+    set(&mut p, IOddToken::setModeCall { m: 3 }.abi_encode());
+    let withdraw = IRegistry::withdrawCall { token, to: creator };
+    assert_reverts(
+        &p.send(creator, &withdraw, U256::ZERO).unwrap(),
+        &IRegistry::WithdrawFailed { token, to: creator },
+    );
+    assert_eq!(credit(&mut p), U256::from(10_000));
+    set(&mut p, IOddToken::setModeCall { m: 0 }.abi_encode());
+    ok(&p.send(creator, &withdraw, U256::ZERO).unwrap());
+    assert_eq!(credit(&mut p), U256::ZERO);
+    assert_eq!(balance(&mut p, creator), U256::from(10_000));
+    assert_eq!(balance(&mut p, registry), U256::ZERO);
+}
