@@ -1076,6 +1076,7 @@ proptest! {
         let id = id.unwrap();
         let total_shares = u128::from(shares.iter().sum::<u32>());
         let (mut per_share, mut carry, mut proceeds, mut fees) = (0u128, 0u128, 0u128, 0u128);
+        let mut royalties = 0u128;
         let mut withdrawn = vec![0u128; annotators.len() + 1];
         let owed = |p: &mut Marketplace, who: Address| -> u128 {
             let source = p.m.market;
@@ -1096,6 +1097,7 @@ proptest! {
             prop_assert_eq!(e.fee, U256::from(fee));
             prop_assert_eq!(e.royalty, U256::from(royalty));
             fees += fee;
+            royalties += royalty;
             proceeds += price - fee - royalty;
             per_share += (royalty + carry) / total_shares;
             carry = (royalty + carry) % total_shares;
@@ -1119,6 +1121,13 @@ proptest! {
             for (j, &(a, n)) in annotators.iter().enumerate() {
                 let due = owed(&mut p, a);
                 prop_assert_eq!(due + withdrawn[j], u128::from(n) * per_share, "annotator {}", j);
+                // Against the exact pro-rata share of every royalty so far:
+                // short by less than one wei per share held, however many
+                // sales (the carry reaches them with the next sale).
+                let exact_times_shares = u128::from(n) * royalties;
+                let got_times_shares = (due + withdrawn[j]) * total_shares;
+                prop_assert!(got_times_shares <= exact_times_shares);
+                prop_assert!(exact_times_shares - got_times_shares < u128::from(n) * total_shares);
                 outstanding += due;
             }
             let due = owed(&mut p, creator);
