@@ -101,6 +101,59 @@ fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from)
 }
 
+/// The Rust target the contracts compile to.
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+
+/// Whether `rustc` has the standard library for [`WASM_TARGET`].
+fn has_wasm_std(rustc: &str) -> bool {
+    let Ok(out) = Command::new(rustc)
+        .current_dir(root())
+        .args(["--print", "target-libdir", "--target", WASM_TARGET])
+        .output()
+    else {
+        return false;
+    };
+    let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    out.status.success()
+        && std::fs::read_dir(dir).is_ok_and(|entries| {
+            entries.flatten().any(|e| {
+                let name = e.file_name();
+                let name = name.to_string_lossy();
+                name.starts_with("libcore-") && name.ends_with(".rlib")
+            })
+        })
+}
+
+/// Makes sure the toolchain of `rust-toolchain.toml` can build for
+/// [`WASM_TARGET`]: a fresh rustup toolchain has no wasm32 standard library,
+/// so it is added with `rustup` (`rustup` and `rustc` are the programs to
+/// run). Fails with the command to run when that is impossible.
+fn ensure_wasm_target(rustc: &str, rustup: &str) -> Result<()> {
+    if has_wasm_std(rustc) {
+        return Ok(());
+    }
+    eprintln!("the Rust target {WASM_TARGET} is missing: adding it with `rustup target add {WASM_TARGET}`");
+    let added = Command::new(rustup)
+        .current_dir(root())
+        .args(["target", "add", WASM_TARGET])
+        .status()
+        .is_ok_and(|s| s.success());
+    ensure!(
+        added && has_wasm_std(rustc),
+        "the Rust target {WASM_TARGET} is missing and could not be added: run `rustup target add {WASM_TARGET}` in {}",
+        root().display()
+    );
+    Ok(())
+}
+
+/// [`ensure_wasm_target`] with the `rustc` and `rustup` on the path (or
+/// named by `RUSTC` / `RUSTUP`).
+fn ensure_wasm_target_here() -> Result<()> {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let rustup = std::env::var("RUSTUP").unwrap_or_else(|_| "rustup".into());
+    ensure_wasm_target(&rustc, &rustup)
+}
+
 /// Builds one contract to wasm32 release and returns the raw wasm.
 fn build(contract: &Contract, opt_level: Option<&str>, target: &Path) -> Result<Vec<u8>> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
@@ -112,7 +165,7 @@ fn build(contract: &Contract, opt_level: Option<&str>, target: &Path) -> Result<
             "--release",
             "--locked",
             "--target",
-            "wasm32-unknown-unknown",
+            WASM_TARGET,
         ])
         .args(["-p", contract.package])
         .arg("--target-dir")
@@ -172,6 +225,7 @@ fn percent(size: usize, limit: usize) -> String {
 
 /// `cargo xtask wasm`.
 fn wasm() -> Result<()> {
+    ensure_wasm_target_here()?;
     let out_dir = target_dir().join("stylus");
     std::fs::create_dir_all(&out_dir)?;
     let mut table = String::new();
@@ -220,6 +274,7 @@ fn wasm() -> Result<()> {
 
 /// `cargo xtask wasm --measure`.
 fn measure() -> Result<()> {
+    ensure_wasm_target_here()?;
     let mut table = String::from(
         "| contract | opt-level | processed wasm | deployed code |\n|---|---|---:|---:|\n",
     );
@@ -368,4 +423,83 @@ fn abi(check: bool) -> Result<()> {
         println!("abi/ matches the contracts");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A shell script at `dir/name` running `body`.
+    fn script(dir: &Path, name: &str, body: &str) -> String {
+        use std::os::unix::fs::PermissionsExt;
+        let path = dir.join(name);
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path.display().to_string()
+    }
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("xtask-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn a_missing_wasm_target_is_added_with_rustup() {
+        let dir = scratch("add");
+        let libdir = dir.join("lib");
+        // rustc reports a library directory that holds libcore only once
+        // rustup has run; rustup records its arguments and "installs" it.
+        let rustc = script(&dir, "rustc", &format!("echo {}", libdir.display()));
+        let rustup = script(
+            &dir,
+            "rustup",
+            &format!(
+                "echo \"$@\" > {log}; mkdir -p {lib}; touch {lib}/libcore-0123.rlib",
+                log = dir.join("rustup.log").display(),
+                lib = libdir.display()
+            ),
+        );
+        ensure_wasm_target(&rustc, &rustup).unwrap();
+        let called = std::fs::read_to_string(dir.join("rustup.log")).unwrap();
+        assert_eq!(called.trim(), "target add wasm32-unknown-unknown");
+        // Present now: rustup is not run again.
+        std::fs::remove_file(dir.join("rustup.log")).unwrap();
+        ensure_wasm_target(&rustc, &rustup).unwrap();
+        assert!(!dir.join("rustup.log").exists());
+    }
+
+    #[test]
+    fn a_wasm_target_that_cannot_be_added_names_the_command_to_run() {
+        let dir = scratch("fail");
+        let rustc = script(
+            &dir,
+            "rustc",
+            &format!("echo {}", dir.join("none").display()),
+        );
+        let rustup = script(&dir, "rustup", "exit 1");
+        let e = ensure_wasm_target(&rustc, &rustup).unwrap_err().to_string();
+        assert!(
+            e.contains("run `rustup target add wasm32-unknown-unknown`"),
+            "{e}"
+        );
+        // No rustup at all: the same one-line hint.
+        let e = ensure_wasm_target(&rustc, &dir.join("no-rustup").display().to_string())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("rustup target add wasm32-unknown-unknown"),
+            "{e}"
+        );
+        assert!(!e.contains('\n'), "one line: {e}");
+    }
+
+    #[test]
+    fn the_real_toolchain_is_found_with_its_wasm_target() {
+        // The real rustc and rustup: added if missing, then detected (a
+        // false "missing" would run rustup on every build).
+        ensure_wasm_target_here().unwrap();
+        assert!(has_wasm_std("rustc"));
+    }
 }
