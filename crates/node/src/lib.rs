@@ -230,6 +230,7 @@ impl NodeHandle {
 }
 
 /// Starts the chain thread and the server.
+#[allow(clippy::too_many_lines)]
 pub async fn start(config: Config) -> anyhow::Result<NodeHandle> {
     let (jobs_tx, jobs_rx) = mpsc::channel::<Job>();
     let (events, _) = broadcast::channel::<BlockEvent>(1024);
