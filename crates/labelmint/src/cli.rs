@@ -77,6 +77,11 @@ impl Args {
         self.flags.get(name).map(String::as_str)
     }
 
+    /// The value of `--name`, if given.
+    pub fn flag_value(&self, name: &str) -> Option<&str> {
+        self.flag(name)
+    }
+
     fn need(&self, name: &str) -> Result<&str> {
         self.flag(name)
             .ok_or_else(|| anyhow!("missing --{name}\n{USAGE}"))
