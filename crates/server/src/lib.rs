@@ -15,6 +15,7 @@
 //!   updates), its OpenAPI document at `/openapi.json`, `/metrics`.
 //! - [`db`]: SQLite or PostgreSQL through sqlx, one schema.
 //! - [`dev`]: `serve --dev` — the embedded chain, deployed and seeded.
+//! - [`web`]: the browser workspace ([`labelmint_web`]) at `/`.
 
 pub mod api;
 pub mod auth;
@@ -31,6 +32,7 @@ pub mod metrics;
 pub mod relayer;
 pub mod rpc;
 pub mod state;
+pub mod web;
 
 use std::{net::SocketAddr, sync::Arc};
 
@@ -91,7 +93,7 @@ impl Server {
             relayer_address,
         }));
         state.relayer.set_paused(paused);
-        let app = api::app(state.clone());
+        let app = api::app(state.clone()).merge(web::router());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let mut tasks = vec![tokio::spawn(async move {
             let serve = axum::serve(

@@ -7,6 +7,7 @@ pub mod jobs;
 pub mod me;
 pub mod meta;
 pub mod submissions;
+pub mod workspace;
 
 use std::{net::SocketAddr, str::FromStr, time::Instant};
 
@@ -304,6 +305,11 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(meta::config))
         .routes(routes!(meta::dev_accounts))
         .routes(routes!(meta::health))
+        .routes(routes!(workspace::prepare_claim))
+        .routes(routes!(workspace::prepare_release))
+        .routes(routes!(workspace::build_package))
+        .routes(routes!(workspace::dev_relayer))
+        .routes(routes!(workspace::dev_rpc))
 }
 
 /// Routes whose bodies may be large (uploads, packages, downloads).
