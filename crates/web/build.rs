@@ -36,7 +36,11 @@ fn files(dir: &Path, base: &Path, out: &mut Vec<(String, PathBuf)>) {
         if p.is_dir() {
             files(&p, base, out);
         } else {
-            let rel = p.strip_prefix(base).unwrap().to_string_lossy().replace('\\', "/");
+            let rel = p
+                .strip_prefix(base)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
             out.push((rel, p));
         }
     }
@@ -65,7 +69,13 @@ fn main() {
         println!("cargo:rerun-if-changed={}", dir.display());
         dir
     } else {
-        for p in ["ui", "build.mjs", "package.json", "package-lock.json", "tsconfig.json"] {
+        for p in [
+            "ui",
+            "build.mjs",
+            "package.json",
+            "package-lock.json",
+            "tsconfig.json",
+        ] {
             println!("cargo:rerun-if-changed={}", here.join(p).display());
         }
         let npm = if cfg!(windows) { "npm.cmd" } else { "npm" };

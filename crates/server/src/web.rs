@@ -28,7 +28,10 @@ fn asset(path: &str) -> Response {
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     // Names are stable across builds: revalidate rather than cache blindly.
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     if content_type.starts_with("text/html") {
         h.insert(
             header::CONTENT_SECURITY_POLICY,

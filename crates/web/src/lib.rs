@@ -82,7 +82,10 @@ mod tests {
         let index = get("").expect("index.html is embedded");
         assert_eq!(index.1, "text/html; charset=utf-8");
         let html = std::str::from_utf8(&index.0).unwrap();
-        assert!(html.contains("app.js") && html.contains("app.css"), "{html}");
+        assert!(
+            html.contains("app.js") && html.contains("app.css"),
+            "{html}"
+        );
         assert!(get("app.js").is_some_and(|(b, _)| b.len() > 1000));
         assert!(get("app.css").is_some());
     }
@@ -99,7 +102,11 @@ mod tests {
         for a in assets() {
             if a.content_type.starts_with("text/html") || a.content_type.starts_with("text/css") {
                 let text = std::str::from_utf8(a.bytes).unwrap();
-                assert!(!text.contains("http://") && !text.contains("https://"), "{}", a.path);
+                assert!(
+                    !text.contains("http://") && !text.contains("https://"),
+                    "{}",
+                    a.path
+                );
             }
         }
     }

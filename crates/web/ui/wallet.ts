@@ -1,17 +1,8 @@
 // Wallets: any EIP-1193 provider (MetaMask and others), and the dev wallet
 // that `labelmint serve --dev` offers (test keys of the local chain only;
 // the browser signs, the server relays to the embedded chain).
-import {
-  createPublicClient,
-  createWalletClient,
-  custom,
-  defineChain,
-  http,
-  type Chain,
-  type Hex,
-  type PublicClient,
-  type WalletClient,
-} from "viem";
+import { createClient, custom, defineChain, http, type Chain, type Client, type Hex } from "viem";
+import { sendTransaction, signMessage, signTypedData, waitForTransactionReceipt } from "viem/actions";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import type { ServerConfig, UnsignedTx } from "./api";
 
@@ -72,8 +63,8 @@ function txArgs(tx: UnsignedTx) {
   };
 }
 
-async function waitWith(pub: PublicClient, hash: Hex): Promise<Receipt> {
-  const r = await pub.waitForTransactionReceipt({ hash, pollingInterval: 250, timeout: 120_000 });
+async function waitWith(client: Client, hash: Hex): Promise<Receipt> {
+  const r = await waitForTransactionReceipt(client, { hash, pollingInterval: 250, timeout: 120_000 });
   return { hash, status: r.status, blockNumber: r.blockNumber };
 }
 
@@ -82,8 +73,7 @@ class DevWallet implements Wallet {
   label: string;
   address: Hex;
   private account: PrivateKeyAccount;
-  private client: WalletClient;
-  private pub: PublicClient;
+  private client: Client;
   constructor(config: ServerConfig, key: Hex, role: string) {
     this.account = privateKeyToAccount(key);
     this.address = this.account.address;
@@ -91,8 +81,7 @@ class DevWallet implements Wallet {
     const rpc = location.origin + "/api/dev/rpc";
     const chain = chainOf(config, rpc);
     const transport = http(rpc, { retryCount: 0 });
-    this.client = createWalletClient({ account: this.account, chain, transport });
-    this.pub = createPublicClient({ chain, transport, pollingInterval: 250 }) as PublicClient;
+    this.client = createClient({ account: this.account, chain, transport, pollingInterval: 250 });
   }
   signMessage(message: string) {
     return this.account.signMessage({ message });
@@ -101,10 +90,10 @@ class DevWallet implements Wallet {
     return this.account.signTypedData(typedArgs(typed) as any);
   }
   send(tx: UnsignedTx) {
-    return this.client.sendTransaction({ account: this.account, chain: this.client.chain, ...txArgs(tx) });
+    return sendTransaction(this.client, { account: this.account, chain: this.client.chain, ...txArgs(tx) });
   }
   wait(hash: Hex) {
-    return waitWith(this.pub, hash);
+    return waitWith(this.client, hash);
   }
 }
 
@@ -121,28 +110,26 @@ class InjectedWallet implements Wallet {
   kind = "eip1193" as const;
   label: string;
   address: Hex;
-  private client: WalletClient;
-  private pub: PublicClient;
+  private client: Client;
   private chain: Chain;
   constructor(config: ServerConfig, provider: any, address: Hex) {
     this.address = address;
     this.label = provider.isMetaMask ? "MetaMask" : "Browser wallet";
     this.chain = chainOf(config, config.rpc_url);
     const transport = custom(provider);
-    this.client = createWalletClient({ account: address, chain: this.chain, transport });
-    this.pub = createPublicClient({ chain: this.chain, transport, pollingInterval: 1000 }) as PublicClient;
+    this.client = createClient({ account: address, chain: this.chain, transport, pollingInterval: 1000 });
   }
   signMessage(message: string) {
-    return this.client.signMessage({ account: this.address, message });
+    return signMessage(this.client, { account: this.address, message });
   }
   signTypedData(typed: any) {
-    return this.client.signTypedData({ account: this.address, ...(typedArgs(typed) as any) });
+    return signTypedData(this.client, { account: this.address, ...(typedArgs(typed) as any) });
   }
   send(tx: UnsignedTx) {
-    return this.client.sendTransaction({ account: this.address, chain: this.chain, ...txArgs(tx) });
+    return sendTransaction(this.client, { account: this.address, chain: this.chain, ...txArgs(tx) });
   }
   wait(hash: Hex) {
-    return waitWith(this.pub, hash);
+    return waitWith(this.client, hash);
   }
 }
 

@@ -148,8 +148,7 @@ async fn approved_labels(
         else {
             continue;
         };
-        let (labels, verified) =
-            creator::decode_labels(s, job, batch, payload, &BTreeMap::new());
+        let (labels, verified) = creator::decode_labels(s, job, batch, payload, &BTreeMap::new());
         if !verified {
             return Err(ApiError::unprocessable(
                 "labels_unverified",
