@@ -295,7 +295,7 @@ export function Editor(p: EditorProps) {
             const name = p.classes[it.category] ?? String(it.category);
             const [lx, ly] = it.kind === "box" ? [it.x, it.y] : it.points[0];
             return (
-              <text key={"t" + i} x={lx + 3 / view.k} y={ly - 4 / view.k} font-size={12 / view.k} class="shape-label" fill={color(it.category)}>
+              <text key={"t" + i} x={lx + 3 / view.k} y={ly - 4 / view.k} font-size={12 / view.k} stroke-width={3 / view.k} class="shape-label" fill={color(it.category)}>
                 {name}
               </text>
             );
