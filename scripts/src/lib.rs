@@ -10,18 +10,16 @@
 pub mod harness;
 
 use std::{
-    collections::BTreeMap,
     path::{Path, PathBuf},
     time::Duration,
 };
 
 use alloy_network::{EthereumWallet, TransactionBuilder};
-use alloy_primitives::{address, keccak256, Address, Bytes, B256, U256};
+use alloy_primitives::{address, keccak256, Address, Bytes, U256};
 use alloy_provider::{Provider, ProviderBuilder};
 use alloy_rpc_types_eth::TransactionRequest;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{sol, SolCall, SolEvent, SolValue};
-use serde::{Deserialize, Serialize};
 
 /// Canonical address of the StylusDeployer on Arbitrum chains (and the devnet).
 pub const STYLUS_DEPLOYER: Address = address!("cEcba2F1DC234f70Dd89F2041029807F8D03A990");
@@ -108,31 +106,7 @@ pub struct ContractSpec {
     pub links: Vec<(usize, String)>,
 }
 
-/// A deployed contract in the manifest.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Deployed {
-    /// Its address.
-    pub address: Address,
-    /// keccak256 of its deployed code.
-    pub code_hash: B256,
-    /// The transaction that deployed it.
-    pub tx_hash: B256,
-    /// The block it was deployed in.
-    pub block: u64,
-    /// Gas the deployment used.
-    pub gas_used: u64,
-}
-
-/// `deployments/<chainId>.json`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Manifest {
-    /// Chain id.
-    pub chain_id: u64,
-    /// Deployer account.
-    pub deployer: Address,
-    /// Contracts by name.
-    pub contracts: BTreeMap<String, Deployed>,
-}
+pub use labelmint_client::deployments::{read_manifest, Deployed, Manifest};
 
 /// What happened to each contract.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -206,20 +180,7 @@ pub fn init_code(code: &[u8]) -> Vec<u8> {
     init
 }
 
-fn manifest_path(dir: &Path, chain_id: u64) -> PathBuf {
-    dir.join(format!("{chain_id}.json"))
-}
-
-/// Reads the manifest of `chain_id`, or an empty one.
-pub fn read_manifest(dir: &Path, chain_id: u64) -> Manifest {
-    std::fs::read_to_string(manifest_path(dir, chain_id))
-        .ok()
-        .and_then(|s| serde_json::from_str(&s).ok())
-        .unwrap_or(Manifest {
-            chain_id,
-            ..Manifest::default()
-        })
-}
+use labelmint_client::deployments::manifest_path;
 
 /// Deploys `contracts` in order; returns the outcome per contract and the
 /// manifest (written unless dry-running).

@@ -17,7 +17,7 @@ use alloy_primitives::{Address, Bytes, B256, U256};
 use alloy_provider::{DynProvider, Provider, ProviderBuilder};
 use alloy_rpc_types_eth::{Filter, TransactionRequest};
 use alloy_signer_local::PrivateKeySigner;
-use alloy_sol_types::{SolCall, SolEvent, SolInterface};
+use alloy_sol_types::{SolCall, SolEvent};
 use anyhow::{anyhow, bail, Context, Result};
 use labelmint_quality::audit::{audit, AuditConfig, BatchFile, JobKind, OnChainBatch, TaskLabel};
 use labelmint_zg::Storage;
@@ -75,6 +75,11 @@ impl Args {
 
     fn flag(&self, name: &str) -> Option<&str> {
         self.flags.get(name).map(String::as_str)
+    }
+
+    /// The value of `--name`, if given.
+    pub fn flag_value(&self, name: &str) -> Option<&str> {
+        self.flag(name)
     }
 
     fn need(&self, name: &str) -> Result<&str> {
@@ -319,27 +324,13 @@ impl Chain {
     }
 }
 
-/// A readable reason for an RPC failure: the decoded custom error when the
-/// revert data is one of ours.
+/// A readable reason for an RPC failure: the decoded custom error of any
+/// labelmint program when the revert data is one of theirs.
 fn explain(text: &str, data: Option<Bytes>) -> String {
-    // `Name(Name { field: … })` → `Name { field: … }`
-    let tidy = |debug: String| match debug.split_once('(') {
-        Some((outer, inner)) if inner.starts_with(outer) => inner[..inner.len() - 1].to_string(),
-        _ => debug,
-    };
-    if let Some(d) = data {
-        if let Ok(e) = IMarket::IAnnotationMarketErrors::abi_decode(&d) {
-            return format!("reverted with {}", tidy(format!("{e:?}")));
-        }
-        if let Ok(e) = IRegistry::IDatasetRegistryErrors::abi_decode(&d) {
-            return format!("reverted with {}", tidy(format!("{e:?}")));
-        }
-        if let Ok(e) = crate::court::ICourt::IQualityCourtErrors::abi_decode(&d) {
-            return format!("reverted with {}", tidy(format!("{e:?}")));
-        }
-        return format!("reverted with data {d}");
+    match data {
+        Some(d) => labelmint_client::revert::explain(&d),
+        None => text.to_string(),
     }
-    text.to_string()
 }
 
 /// The storage backend chosen by `--storage`.

@@ -9,14 +9,7 @@ use labelmint_devnet::{Devnet, Receipt};
 
 use crate::artifacts;
 
-#[allow(clippy::too_many_arguments)]
-mod bindings {
-    alloy_sol_types::sol!(
-        #[sol(all_derives)]
-        "../../abi/QualityCourt.sol"
-    );
-}
-pub use bindings::IQualityCourt as ICourt;
+pub use labelmint_client::court::*;
 
 /// One annotator's payout in a batch result.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -325,7 +325,7 @@ pub fn run() -> Result<String> {
         }
         .abi_encode(),
     )?;
-    let batch1 = Batch::from_receipt(&r).ok_or_else(|| anyhow!("no batch"))?;
+    let batch1 = Batch::from_logs(&r.logs).ok_or_else(|| anyhow!("no batch"))?;
 
     // 6. Annotator 2 signs a batch; the relayer pays the gas.
     let second: Vec<u32> = (6..9).collect();
@@ -359,7 +359,7 @@ pub fn run() -> Result<String> {
         }
         .abi_encode(),
     )?;
-    let batch2 = Batch::from_receipt(&r).ok_or_else(|| anyhow!("no batch"))?;
+    let batch2 = Batch::from_logs(&r.logs).ok_or_else(|| anyhow!("no batch"))?;
 
     // 7. Annotator 3 takes the last three tasks directly.
     let r = to_market(
@@ -374,7 +374,7 @@ pub fn run() -> Result<String> {
         }
         .abi_encode(),
     )?;
-    let batch3 = Batch::from_receipt(&r).ok_or_else(|| anyhow!("no batch"))?;
+    let batch3 = Batch::from_logs(&r.logs).ok_or_else(|| anyhow!("no batch"))?;
 
     // 8. The creator reviews batch 1: task 3 rejected, five approved and
     // paid; the rejection holds task 3's reward and the arbiter's fee.
@@ -396,7 +396,8 @@ pub fn run() -> Result<String> {
         "creator approves 5 of annotator 1's labels, rejects task 3 (reason 2): 50 LMR paid at once, 1 LMR fee deposited".into(),
         review_batches_call(std::slice::from_ref(&batch1), &[0, 0, 0, 2, 0, 0]).abi_encode(),
     )?;
-    let rejection = Rejection::from_review(&batch1, &r).ok_or_else(|| anyhow!("no rejection"))?;
+    let rejection =
+        Rejection::from_review(&batch1, &r.logs).ok_or_else(|| anyhow!("no rejection"))?;
 
     // 9. Annotator 1 disputes; the expert overturns the rejection.
     send(
@@ -418,7 +419,7 @@ pub fn run() -> Result<String> {
         rejection.dispute_call().abi_encode(),
     )?;
     let disputed = rejection
-        .disputed(&r)
+        .disputed(&r.logs)
         .ok_or_else(|| anyhow!("no dispute"))?;
     to_market(
         &mut chain,

@@ -8,15 +8,7 @@ use labelmint_devnet::Receipt;
 
 use crate::{artifacts, market::Market, IRewardToken};
 
-#[allow(clippy::too_many_arguments)]
-mod bindings {
-    alloy_sol_types::sol!(
-        #[sol(all_derives)]
-        "../../abi/QualityHub.sol"
-    );
-}
-pub use bindings::*;
-pub use IQualityHub as IHub;
+pub use labelmint_client::hub::*;
 
 /// Terms of a consensus job, with defaults: 3 votes, 4 classes, a simple
 /// majority (2 of 3), one-hour phases, 1,000 gwei per vote, a stake of

@@ -24,13 +24,17 @@
 //!   verified on every read.
 //! - `labelmint bench-quality`: Dawid–Skene on 100,000 tasks × 5 annotators
 //!   × 10 classes, timed.
+//! - `labelmint serve [--dev]`: the API server (`labelmint-server`); with
+//!   `--dev` the embedded chain, every program deployed and a demo job.
+//! - `labelmint bench-server [--annotators N] [--secs S] [--batch B]
+//!   [--database URL]`: concurrent annotators against `serve --dev`.
 //! - On-chain (see [`labelmint::cli`]): `job create|status`,
 //!   `task claim|submit|relay`, `review approve|reject`, `audit`,
 //!   `dataset publish|buy|download`, `finetune models|start|status`.
 
 use anyhow::{bail, Result};
 
-const USAGE: &str = "usage: labelmint demo | labelmint gas-snapshot [--check] | labelmint bench-market | labelmint bench-attacks\n       labelmint data add <folder> [--store DIR]\n       labelmint export <dataRoot> --labels FILE --format coco|jsonl-chat|jsonl-instruction|jsonl-completion --out FILE [--store DIR]\n       labelmint package <dataRoot> --labels FILE --format F --out FILE.zip [--store DIR]\n       labelmint bench-export --out FILE | labelmint bench-quality | labelmint simulate\n       labelmint storage root <file> | storage put <file> [--store DIR] | storage get <root> <out> [--store DIR]";
+const USAGE: &str = "usage: labelmint serve --dev | labelmint serve --rpc URL --deployments DIR --database URL (labelmint serve --help)\n       labelmint bench-server [--annotators N] [--secs S] [--batch B] [--database URL]\n       labelmint demo | labelmint gas-snapshot [--check] | labelmint bench-market | labelmint bench-attacks\n       labelmint data add <folder> [--store DIR]\n       labelmint export <dataRoot> --labels FILE --format coco|jsonl-chat|jsonl-instruction|jsonl-completion --out FILE [--store DIR]\n       labelmint package <dataRoot> --labels FILE --format F --out FILE.zip [--store DIR]\n       labelmint bench-export --out FILE | labelmint bench-quality | labelmint simulate\n       labelmint storage root <file> | storage put <file> [--store DIR] | storage get <root> <out> [--store DIR]";
 
 /// The local store from `--store DIR` (default `.labelmint/store`).
 fn store(rest: &[&str]) -> Result<labelmint_storage::LocalStore> {
@@ -40,6 +44,64 @@ fn store(rest: &[&str]) -> Result<labelmint_storage::LocalStore> {
         _ => bail!("{USAGE}"),
     };
     Ok(labelmint_storage::LocalStore::open(dir)?)
+}
+
+/// The contract programs, built first when missing or stale.
+fn ensure_programs() -> Result<std::path::PathBuf> {
+    for lib in [
+        "reward_token",
+        "annotation_market",
+        "annotation_market_ext",
+        "dataset_registry",
+        "quality_hub",
+        "quality_court",
+    ] {
+        labelmint::artifacts::program(lib)?;
+    }
+    Ok(labelmint::artifacts::artifacts_dir())
+}
+
+/// `labelmint serve …`.
+fn serve(rest: &[&str]) -> Result<()> {
+    let artifacts = if rest.contains(&"--dev") {
+        ensure_programs()?
+    } else {
+        labelmint::artifacts::artifacts_dir()
+    };
+    let args: Vec<String> = rest.iter().map(|s| (*s).to_string()).collect();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(labelmint_server::cli::serve(&args, &artifacts))
+}
+
+/// `labelmint bench-server …`.
+fn bench_server(rest: &[&str]) -> Result<()> {
+    let a = labelmint::cli::Args::parse(rest);
+    let num = |name: &str, default: u64| -> Result<u64> {
+        a.flag_value(name).map_or(Ok(default), |v| {
+            v.parse()
+                .map_err(|_| anyhow::anyhow!("--{name} {v}: not a number"))
+        })
+    };
+    let opts = labelmint_server::bench::BenchOptions {
+        annotators: usize::try_from(num("annotators", 200)?)?.max(1),
+        secs: num("secs", 10)?,
+        batch: usize::try_from(num("batch", 1)?)?,
+        database: a.flag_value("database").map(str::to_string),
+    };
+    let artifacts = ensure_programs()?;
+    let report = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(labelmint_server::bench::run(&opts, &artifacts))?;
+    println!("{}", labelmint_server::bench::BenchReport::header());
+    println!("{}", report.row());
+    eprintln!(
+        "{} requests refused; lost and duplicated must be 0",
+        report.refused
+    );
+    Ok(())
 }
 
 #[allow(clippy::too_many_lines)]
@@ -186,6 +248,12 @@ fn main() -> Result<()> {
             }
             Ok(())
         }
+        ["serve", "--help"] => {
+            println!("{}", labelmint_server::cli::USAGE);
+            Ok(())
+        }
+        ["serve", rest @ ..] => serve(rest),
+        ["bench-server", rest @ ..] => bench_server(rest),
         ["bench-market"] => {
             print!("{}", labelmint::market::bench_table()?);
             Ok(())
@@ -194,7 +262,8 @@ fn main() -> Result<()> {
         | "arbiter"), rest @ ..] => labelmint::cli::run(cmd, rest),
         ["--help" | "-h" | "help"] => {
             println!(
-                "{USAGE}\n{}\n{}",
+                "{USAGE}\n{}\n{}\n{}",
+                labelmint_server::cli::USAGE,
                 labelmint::cli::USAGE,
                 labelmint::cli::court::USAGE
             );

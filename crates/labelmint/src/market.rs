@@ -1,356 +1,16 @@
 //! Driving the AnnotationMarket on the embedded chain: deployment next to the
-//! RewardToken, typed calls, EIP-712 batch signatures, and the lifecycle
-//! benchmark (`labelmint bench-market`).
+//! RewardToken, typed calls and the lifecycle benchmark
+//! (`labelmint bench-market`). The bindings, constants, call builders and
+//! EIP-712 signatures are [`labelmint_client::market`], re-exported here.
 
-use alloy_primitives::{Address, Bytes, B256, U256};
-use alloy_sol_types::{eip712_domain, sol, SolCall, SolConstructor, SolEvent, SolStruct};
+use alloy_primitives::{Address, B256, U256};
+use alloy_sol_types::{SolCall, SolConstructor};
 use anyhow::{anyhow, bail, Context, Result};
 use labelmint_devnet::{chain::DEFAULT_TX_GAS, Devnet, Receipt};
 
 use crate::{artifacts, IRewardToken, RewardTokenConstructor};
 
-#[allow(clippy::too_many_arguments)]
-mod bindings {
-    alloy_sol_types::sol!(
-        #[sol(all_derives)]
-        "../../abi/AnnotationMarket.sol"
-    );
-}
-pub use bindings::*;
-
-sol! {
-    /// The EIP-712 struct an annotator signs for `submitBatchBySig`.
-    struct SubmitBatch {
-        address annotator;
-        uint256 jobId;
-        uint32[] taskIds;
-        bytes payload;
-        uint256 nonce;
-        uint256 deadline;
-    }
-}
-
-pub use IAnnotationMarket as IMarket;
-
-/// The EIP-712 digest of a `SubmitBatch` for the market at `market`.
-pub fn batch_digest(market: Address, chain_id: u64, batch: &SubmitBatch) -> B256 {
-    let domain = eip712_domain! {
-        name: "labelmint AnnotationMarket",
-        version: "1",
-        chain_id: chain_id,
-        verifying_contract: market,
-    };
-    batch.eip712_signing_hash(&domain)
-}
-
-/// Signs `batch` with `key`: 65 bytes `r ‖ s ‖ v` (v = 27/28, low s).
-pub fn sign_batch(
-    key: &B256,
-    market: Address,
-    chain_id: u64,
-    batch: &SubmitBatch,
-) -> Result<Bytes> {
-    let digest = batch_digest(market, chain_id, batch);
-    let signing = k256::ecdsa::SigningKey::from_slice(key.as_slice())?;
-    let (sig, recid) = signing.sign_prehash_recoverable(digest.as_slice())?;
-    let mut out = sig.to_bytes().to_vec();
-    out.push(27 + recid.to_byte());
-    Ok(out.into())
-}
-
-/// A submitted batch as `LabelsSubmitted` announced it: what a review or a
-/// finalization must present.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Batch {
-    /// The job.
-    pub job: U256,
-    /// Its id within the job.
-    pub id: U256,
-    /// Who submitted it.
-    pub annotator: Address,
-    /// Block timestamp of the submission.
-    pub submitted_at: u64,
-    /// Its tasks, in order.
-    pub tasks: Vec<u32>,
-}
-
-impl Batch {
-    /// The batch announced in `receipt`, if any.
-    pub fn from_receipt(receipt: &Receipt) -> Option<Self> {
-        receipt.logs.iter().find_map(|log| {
-            let e = IMarket::LabelsSubmitted::decode_log_data(&log.data).ok()?;
-            Some(Self {
-                job: e.jobId,
-                id: e.batchId,
-                annotator: e.annotator,
-                submitted_at: e.submittedAt,
-                tasks: unpack_tasks(&e.tasks),
-            })
-        })
-    }
-}
-
-/// The `reviewBatches` call for `batches` (all of one job) with per-task
-/// `verdicts` flattened in batch order (empty: approve everything).
-pub fn review_batches_call(batches: &[Batch], verdicts: &[u8]) -> IMarket::reviewBatchesCall {
-    IMarket::reviewBatchesCall {
-        jobId: batches.first().map_or(U256::ZERO, |b| b.job),
-        batchIds: batches.iter().map(|b| b.id).collect(),
-        annotators: batches.iter().map(|b| b.annotator).collect(),
-        submittedAts: batches.iter().map(|b| b.submitted_at).collect(),
-        taskCounts: batches.iter().map(|b| b.tasks.len() as u32).collect(),
-        taskIds: batches
-            .iter()
-            .flat_map(|b| b.tasks.iter().copied())
-            .collect(),
-        verdicts: verdicts.to_vec().into(),
-    }
-}
-
-/// A rejection as `BatchReviewed` (and then `RejectionDisputed`) announced
-/// it: what a dispute, a ruling or a settlement must present.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Rejection {
-    /// The job.
-    pub job: U256,
-    /// The batch.
-    pub batch: U256,
-    /// Whose work was rejected.
-    pub annotator: Address,
-    /// When it was reviewed, or (once disputed) when it was disputed.
-    pub at: u64,
-    /// The rejected tasks, ascending.
-    pub tasks: Vec<u32>,
-    /// Whether it is disputed.
-    pub disputed: bool,
-}
-
-impl Rejection {
-    /// The rejection of `batch` announced in `receipt` (a review), if any.
-    pub fn from_review(batch: &Batch, receipt: &Receipt) -> Option<Self> {
-        receipt.logs.iter().find_map(|log| {
-            let e = IMarket::BatchReviewed::decode_log_data(&log.data).ok()?;
-            if e.batchId != batch.id || e.rejected == 0 {
-                return None;
-            }
-            let tasks = batch
-                .tasks
-                .iter()
-                .zip(e.verdicts.iter())
-                .filter(|(_, &v)| v != 0)
-                .map(|(&t, _)| t)
-                .collect();
-            Some(Self {
-                job: e.jobId,
-                batch: e.batchId,
-                annotator: e.annotator,
-                at: e.reviewedAt,
-                tasks,
-                disputed: false,
-            })
-        })
-    }
-
-    /// The same rejection once `receipt` (a dispute) announced it disputed.
-    pub fn disputed(&self, receipt: &Receipt) -> Option<Self> {
-        receipt.logs.iter().find_map(|log| {
-            let e = IMarket::RejectionDisputed::decode_log_data(&log.data).ok()?;
-            (e.batchId == self.batch).then(|| Self {
-                at: e.disputedAt,
-                disputed: true,
-                ..self.clone()
-            })
-        })
-    }
-
-    /// The `disputeRejection` call.
-    pub fn dispute_call(&self) -> IMarket::disputeRejectionCall {
-        IMarket::disputeRejectionCall {
-            jobId: self.job,
-            batchId: self.batch,
-            reviewedAt: self.at,
-            taskIds: self.tasks.clone(),
-        }
-    }
-
-    /// The arbiter's `ruleDispute` call.
-    pub fn rule_call(&self, overturn: bool) -> IMarket::ruleDisputeCall {
-        IMarket::ruleDisputeCall {
-            jobId: self.job,
-            batchId: self.batch,
-            annotator: self.annotator,
-            disputedAt: self.at,
-            taskIds: self.tasks.clone(),
-            overturn,
-        }
-    }
-
-    /// The `settleRejections` call for this rejection alone (anyone, once
-    /// the window passed).
-    pub fn settle_call(&self) -> IMarket::settleRejectionsCall {
-        settle_rejections_call(std::slice::from_ref(self))
-    }
-}
-
-/// The `settleRejections` call for `rejections` (all of one job).
-pub fn settle_rejections_call(rejections: &[Rejection]) -> IMarket::settleRejectionsCall {
-    IMarket::settleRejectionsCall {
-        jobId: rejections.first().map_or(U256::ZERO, |r| r.job),
-        batchIds: rejections.iter().map(|r| r.batch).collect(),
-        annotators: rejections.iter().map(|r| r.annotator).collect(),
-        ats: rejections.iter().map(|r| r.at).collect(),
-        taskCounts: rejections.iter().map(|r| r.tasks.len() as u32).collect(),
-        taskIds: rejections
-            .iter()
-            .flat_map(|r| r.tasks.iter().copied())
-            .collect(),
-        disputed: rejections.iter().map(|r| r.disputed).collect(),
-    }
-}
-
-/// Task ids from the packed big-endian `uint32` form used in events.
-pub fn unpack_tasks(bytes: &[u8]) -> Vec<u32> {
-    bytes
-        .chunks_exact(4)
-        .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
-        .collect()
-}
-
-/// Dev account 8 of the test mnemonic: the arbiter of the default terms
-/// every [`Market`] registers.
-pub const DEFAULT_ARBITER: Address =
-    alloy_primitives::address!("23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f");
-/// The default arbiter's fee per dispute.
-pub const DEFAULT_ARBITER_FEE: u128 = 100_000_000_000_000;
-/// The default bond an annotator puts up to dispute.
-pub const DEFAULT_DISPUTE_BOND: u128 = 200_000_000_000_000;
-/// The default dispute window: two days.
-pub const DEFAULT_DISPUTE_WINDOW: u32 = 2 * 24 * 3600;
-/// The default ruling window: three days.
-pub const DEFAULT_RULING_WINDOW: u32 = 3 * 24 * 3600;
-/// Id of the default terms for ETH jobs ([`Market::deploy`] registers it first).
-pub const DEFAULT_ETH_TERMS: u32 = 1;
-/// Id of the default terms for RewardToken jobs (registered second).
-pub const DEFAULT_TOKEN_TERMS: u32 = 2;
-
-/// The `registerArbiterTerms` call for `token` with the default amounts and
-/// windows.
-pub fn default_terms(token: Address) -> IMarket::registerArbiterTermsCall {
-    IMarket::registerArbiterTermsCall {
-        token,
-        fee: DEFAULT_ARBITER_FEE,
-        bond: DEFAULT_DISPUTE_BOND,
-        disputeWindow: DEFAULT_DISPUTE_WINDOW,
-        rulingWindow: DEFAULT_RULING_WINDOW,
-    }
-}
-
-/// Terms of a job, with defaults for a categorical ETH job.
-#[derive(Clone, Debug)]
-pub struct JobSpec {
-    /// Storage root of the task manifest.
-    pub data_root: B256,
-    /// Hash of the job description.
-    pub metadata_hash: B256,
-    /// Payment token, zero for ETH.
-    pub token: Address,
-    /// Reward per approved task.
-    pub reward: u128,
-    /// Number of tasks.
-    pub tasks: u32,
-    /// Label schema (0 categorical, 1 bbox, 2 polygon, 3 text).
-    pub schema: u8,
-    /// Class count.
-    pub classes: u16,
-    /// Claim duration in seconds (0: 30 minutes).
-    pub claim_duration: u32,
-    /// Seconds from now until the submission deadline.
-    pub deadline_in: u64,
-    /// Review window in seconds.
-    pub review_window: u32,
-    /// Most tasks one annotator may hold at once (claimed or awaiting review).
-    pub max_held: u16,
-    /// Arbiter terms (0: [`DEFAULT_ETH_TERMS`] for ETH jobs,
-    /// [`DEFAULT_TOKEN_TERMS`] otherwise).
-    pub terms: u32,
-}
-
-impl Default for JobSpec {
-    fn default() -> Self {
-        Self {
-            data_root: B256::repeat_byte(0xd1),
-            metadata_hash: B256::repeat_byte(0x3e),
-            token: Address::ZERO,
-            reward: 1_000_000_000_000_000,
-            tasks: 100,
-            schema: 0,
-            classes: 4,
-            claim_duration: 0,
-            deadline_in: 7 * 24 * 3600,
-            review_window: 3 * 24 * 3600,
-            max_held: 256,
-            terms: 0,
-        }
-    }
-}
-
-impl JobSpec {
-    /// The escrow the job needs.
-    pub fn escrow(&self) -> U256 {
-        U256::from(self.reward) * U256::from(self.tasks)
-    }
-
-    /// The arbiter terms id the job names.
-    pub fn terms_id(&self) -> u32 {
-        match (self.terms, self.token.is_zero()) {
-            (0, true) => DEFAULT_ETH_TERMS,
-            (0, false) => DEFAULT_TOKEN_TERMS,
-            (id, _) => id,
-        }
-    }
-
-    /// The `createJob` call, with the deadline relative to `now`.
-    pub fn call(&self, now: u64) -> IMarket::createJobCall {
-        IMarket::createJobCall {
-            dataRoot: self.data_root,
-            metadataHash: self.metadata_hash,
-            token: self.token,
-            rewardPerTask: self.reward,
-            taskCount: self.tasks,
-            schema: self.schema,
-            numClasses: self.classes,
-            claimDuration: self.claim_duration,
-            submitDeadline: now + self.deadline_in,
-            reviewWindow: self.review_window,
-            maxHeld: self.max_held,
-            arbiterTerms: self.terms_id(),
-        }
-    }
-
-    /// The `createJobWithPermit` call, with the deadline relative to `now`.
-    pub fn call_with_permit(
-        &self,
-        now: u64,
-        permit: &crate::IRewardToken::permitCall,
-    ) -> IMarket::createJobWithPermitCall {
-        let c = self.call(now);
-        IMarket::createJobWithPermitCall {
-            dataRoot: c.dataRoot,
-            metadataHash: c.metadataHash,
-            token: c.token,
-            rewardPerTask: c.rewardPerTask,
-            taskCount: c.taskCount,
-            schema: c.schema,
-            numClasses: c.numClasses,
-            claimDuration: c.claimDuration,
-            submitDeadline: c.submitDeadline,
-            reviewWindow: c.reviewWindow,
-            maxHeld: c.maxHeld,
-            arbiterTerms: c.arbiterTerms,
-            permit: crate::permit_blob(permit).into(),
-        }
-    }
-}
+pub use labelmint_client::market::*;
 
 /// Sends `call` to `to` on `chain`; errors name the function.
 pub fn send_to<C: SolCall>(
@@ -533,7 +193,7 @@ impl Market {
             },
             U256::ZERO,
         )?;
-        let batch = Batch::from_receipt(&r);
+        let batch = Batch::from_logs(&r.logs);
         Ok((r, batch))
     }
 
@@ -566,7 +226,8 @@ impl Market {
     ) -> Result<(Receipt, Rejection)> {
         let r = self.review(creator, batch, verdicts)?;
         let r = succeeded::<IMarket::reviewBatchesCall>(r)?;
-        let rejection = Rejection::from_review(batch, &r).ok_or_else(|| anyhow!("no rejection"))?;
+        let rejection =
+            Rejection::from_review(batch, &r.logs).ok_or_else(|| anyhow!("no rejection"))?;
         Ok((r, rejection))
     }
 
@@ -592,7 +253,7 @@ impl Market {
             U256::ZERO
         };
         let r = self.send(rejection.annotator, &rejection.dispute_call(), value)?;
-        let disputed = rejection.disputed(&r);
+        let disputed = rejection.disputed(&r.logs);
         Ok((r, disputed))
     }
 
@@ -903,7 +564,7 @@ pub fn measure_gas(snapshot: &mut std::collections::BTreeMap<String, u64>) -> Re
     let relayer = m.chain.account(9);
     let r = m.send(relayer, &relayed, U256::ZERO)?;
     put("submitBatchBySig(32 tasks, relayed)", &r, true)?;
-    let signed = Batch::from_receipt(&r).ok_or_else(|| anyhow!("no batch"))?;
+    let signed = Batch::from_logs(&r.logs).ok_or_else(|| anyhow!("no batch"))?;
 
     // Reviews and payouts.
     let (b1, b32, direct) = (
@@ -1151,7 +812,11 @@ pub fn lock_attack_costs(tasks: u32, max_held: u16) -> Result<LockCosts> {
         let r = m.send(creator, &call, fee * U256::from(group.len()))?;
         let r = succeeded::<IMarket::reviewBatchesCall>(r)?;
         costs.creator_undo += r.gas_used;
-        rejections.extend(group.iter().filter_map(|b| Rejection::from_review(b, &r)));
+        rejections.extend(
+            group
+                .iter()
+                .filter_map(|b| Rejection::from_review(b, &r.logs)),
+        );
     }
     m.chain.warp(u64::from(DEFAULT_DISPUTE_WINDOW) + 1);
     for group in rejections.chunks(32) {

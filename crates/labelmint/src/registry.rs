@@ -11,15 +11,7 @@ use crate::{
     market::{review_batches_call, Batch, JobSpec, Market, MarketWasm},
 };
 
-#[allow(clippy::too_many_arguments)]
-mod bindings {
-    alloy_sol_types::sol!(
-        #[sol(all_derives)]
-        "../../abi/DatasetRegistry.sol"
-    );
-}
-pub use bindings::*;
-pub use IDatasetRegistry as IRegistry;
+pub use labelmint_client::registry::*;
 
 /// The token, the market and the registry on one embedded chain.
 pub struct Marketplace {
@@ -27,62 +19,6 @@ pub struct Marketplace {
     pub m: Market,
     /// The DatasetRegistry (reads provenance from `m.market`).
     pub registry: Address,
-}
-
-/// What `publish` needs, with defaults for a COCO dataset priced in ETH.
-#[derive(Clone, Debug)]
-pub struct Publication {
-    /// Package root hash.
-    pub root: B256,
-    /// Description hash.
-    pub metadata: B256,
-    /// 0 COCO, 1 JSONL chat, 2 JSONL instruction, 3 JSONL completion.
-    pub format: u8,
-    /// Price per licence.
-    pub price: u128,
-    /// Currency (zero: ETH).
-    pub token: Address,
-    /// The job source (zero with a job: the market of this marketplace).
-    pub source: Address,
-    /// Source job (0: external).
-    pub job: U256,
-    /// Earlier version (0: none).
-    pub previous: U256,
-    /// Whether the earlier version's licences count.
-    pub carry: bool,
-}
-
-impl Default for Publication {
-    fn default() -> Self {
-        Self {
-            root: B256::repeat_byte(0xa1),
-            metadata: B256::repeat_byte(0x5e),
-            format: 0,
-            price: 10_000_000_000_000_000,
-            token: Address::ZERO,
-            source: Address::ZERO,
-            job: U256::ZERO,
-            previous: U256::ZERO,
-            carry: false,
-        }
-    }
-}
-
-impl Publication {
-    /// The `publish` call.
-    pub fn call(&self) -> IRegistry::publishCall {
-        IRegistry::publishCall {
-            rootHash: self.root,
-            metadataHash: self.metadata,
-            format: self.format,
-            price: self.price,
-            paymentToken: self.token,
-            source: self.source,
-            sourceJobId: self.job,
-            previousVersion: self.previous,
-            carryLicenses: self.carry,
-        }
-    }
 }
 
 impl Marketplace {

@@ -807,7 +807,7 @@ fn relayed_batch_submission_checks_signer_nonce_deadline_and_malleability() {
     // The genuine one works once, from anyone, and counts for the annotator.
     let r = m.send(relayer, &call, U256::ZERO).unwrap();
     ok(&r);
-    let b = Batch::from_receipt(&r).unwrap();
+    let b = Batch::from_logs(&r.logs).unwrap();
     assert_eq!(b.annotator, annotator);
     let bitmap = m
         .read(&IMarket::nonceBitmapCall {
@@ -875,7 +875,7 @@ fn relayed_batch_accepts_eip1271_wallets() {
     call.signature = digest.to_vec().into();
     let r = m.send(ann[0], &call, U256::ZERO).unwrap();
     ok(&r);
-    assert_eq!(Batch::from_receipt(&r).unwrap().annotator, wallet);
+    assert_eq!(Batch::from_logs(&r.logs).unwrap().annotator, wallet);
 }
 
 /// A signature produced by ethers 6 (`scripts/market-sig-fixture.mjs`) is

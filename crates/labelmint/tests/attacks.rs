@@ -277,6 +277,7 @@ fn reject_then_cancel_with_a_silent_arbiter_still_pays_the_annotator() {
 /// agreement. The market now has one annotator per task (replicated jobs
 /// run on the QualityHub, with commit–reveal): a submitted task is taken.
 #[test]
+#[allow(clippy::similar_names)]
 fn published_labels_cannot_be_copied_onto_a_second_replica() {
     let (mut m, creator) = market();
     let (honest, imitator) = (m.chain.account(2), m.chain.account(3));

@@ -1,0 +1,417 @@
+// The web workspace in a real browser: Playwright (playwright-core) drives
+// Debian's Chromium headless against `labelmint serve --dev`, as people use
+// it: an annotator, a creator and a buyer, each in its own browser context
+// with the dev wallet.
+//
+//   node crates/web/e2e/run.mjs [--bin target/release/labelmint] [--shots DIR] [--headed]
+//
+// Prints one line per check and closes with "N passed, N failed".
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+import { createPublicClient, createWalletClient, http, parseAbi, defineChain } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { build } from "esbuild";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, "../../..");
+const args = process.argv.slice(2);
+const opt = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
+const bin = resolve(opt("--bin", process.env.LABELMINT_BIN ?? join(repo, "target/release/labelmint")));
+const shots = resolve(opt("--shots", join(repo, "target/e2e-screenshots")));
+const chromePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
+mkdirSync(shots, { recursive: true });
+
+const started = Date.now();
+const results = [];
+let failed = false;
+async function check(name, fn) {
+  if (failed) {
+    results.push({ name, ok: false, skipped: true });
+    console.log(`SKIP ${name} (an earlier check failed)`);
+    return;
+  }
+  const t0 = Date.now();
+  try {
+    await fn();
+    results.push({ name, ok: true });
+    console.log(`ok   ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  } catch (e) {
+    failed = true;
+    results.push({ name, ok: false });
+    console.log(`FAIL ${name}: ${e?.stack ?? e}`);
+  }
+}
+const assert = (cond, msg) => {
+  if (!cond) throw new Error(msg);
+};
+
+// ---- the server ------------------------------------------------------------
+const dataDir = mkdtempSync(join(tmpdir(), "labelmint-e2e-"));
+const server = spawn(bin, ["serve", "--dev", "--port", "0", "--data-dir", dataDir], {
+  cwd: repo,
+  env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? "warn" },
+  stdio: ["ignore", "ignore", "pipe"],
+});
+let serverLog = "";
+// Whatever happens, the server does not outlive the suite.
+process.on("exit", () => server.exitCode === null && server.kill("SIGKILL"));
+for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => process.exit(130));
+const base = await new Promise((res, rej) => {
+  const timer = setTimeout(() => rej(new Error("labelmint serve --dev did not start in 180 s:\n" + serverLog)), 180_000);
+  server.stderr.on("data", (d) => {
+    serverLog += d;
+    const m = serverLog.match(/API on (http:\/\/[0-9.:]+)/);
+    if (m) {
+      clearTimeout(timer);
+      res(m[1]);
+    }
+  });
+  server.on("exit", (code) => rej(new Error(`labelmint serve exited (${code}):\n${serverLog}`)));
+});
+const serverReady = (Date.now() - started) / 1000;
+console.log(`labelmint serve --dev at ${base} (ready in ${serverReady.toFixed(1)} s)`);
+
+const apiGet = async (path) => (await fetch(base + path)).json();
+const apiPost = async (path, body, token) =>
+  (await fetch(base + path, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body ?? {}),
+  })).json();
+const config = await apiGet("/api/config");
+const accounts = await apiGet("/api/dev/accounts");
+const chain = defineChain({ id: config.chain_id, name: "devnet", nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [config.rpc_url] } } });
+const pub = createPublicClient({ chain, transport: http(config.rpc_url) });
+const jobs = await apiGet("/api/jobs");
+const boxJob = jobs.find((j) => j.schema === "bbox");
+const textJob = jobs.find((j) => j.schema === "categorical");
+const annotator = accounts.find((a) => a.role === "annotator");
+const rival = accounts.filter((a) => a.role === "annotator")[1];
+
+/** A dev account acting outside the browser (a rival annotator): signs in, sends what the API prepares. */
+async function actor(acct) {
+  const account = privateKeyToAccount(acct.key);
+  const n = await apiGet(`/api/auth/nonce?address=${account.address}`);
+  const signature = await account.signMessage({ message: n.message });
+  const s = await apiPost("/api/auth/verify", { message: n.message, signature });
+  const wallet = createWalletClient({ account, chain, transport: http(config.rpc_url) });
+  return {
+    async send(path, body) {
+      const tx = await apiPost(path, body, s.token);
+      assert(tx.to, `${path}: ${JSON.stringify(tx)}`);
+      const hash = await wallet.sendTransaction({ to: tx.to, data: tx.data, value: BigInt(tx.value), gas: tx.gas ? BigInt(tx.gas) * 2n : undefined });
+      const r = await pub.waitForTransactionReceipt({ hash, pollingInterval: 200 });
+      assert(r.status === "success", `${path} reverted`);
+    },
+  };
+}
+
+// ---- the browser -----------------------------------------------------------
+const browser = await chromium.launch({
+  executablePath: chromePath,
+  headless: !args.includes("--headed"),
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+const consoleErrors = [];
+async function person(name) {
+  const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(20_000);
+  page.on("console", (m) => m.type() === "error" && consoleErrors.push(`${name}: ${m.text()}`));
+  page.on("pageerror", (e) => consoleErrors.push(`${name}: ${e.message}`));
+  await page.goto(base + "/");
+  return page;
+}
+async function signIn(page, role, nth = 0) {
+  await page.getByRole("button", { name: "Connect wallet" }).click();
+  await page.getByRole("button", { name: new RegExp(`^Dev wallet: ${role} `) }).nth(nth).click();
+  await page.getByTestId("address").waitFor();
+}
+const shot = (page, name) => page.screenshot({ path: join(shots, name + ".png") });
+const balanceOf = async (page) => (await page.getByTestId("eth-balance").getAttribute("title")).split(" ")[0];
+
+/** Drags on the stage from (x0, y0) to (x1, y1), fractions of its box. */
+async function drag(page, [x0, y0], [x1, y1]) {
+  const b = await page.locator(".stage svg").boundingBox();
+  await page.mouse.move(b.x + b.width * x0, b.y + b.height * y0);
+  await page.mouse.down();
+  await page.mouse.move(b.x + b.width * ((x0 + x1) / 2), b.y + b.height * ((y0 + y1) / 2), { steps: 4 });
+  await page.mouse.move(b.x + b.width * x1, b.y + b.height * y1, { steps: 4 });
+  await page.mouse.up();
+}
+async function click(page, [x, y]) {
+  const b = await page.locator(".stage svg").boundingBox();
+  await page.mouse.click(b.x + b.width * x, b.y + b.height * y);
+}
+const draft = (page) =>
+  page.evaluate(() => {
+    const k = Object.keys(localStorage).find((k) => k.startsWith("labelmint:draft:"));
+    return k ? JSON.parse(localStorage.getItem(k)).tasks : {};
+  });
+
+const ann = await person("annotator");
+const requests = [];
+ann.on("request", (r) => r.method() === "POST" && requests.push(new URL(r.url()).pathname));
+let editedVertex;
+
+await check("annotator_signs_in_with_the_dev_wallet_through_siwe", async () => {
+  await shot(ann, "01-jobs");
+  await signIn(ann, "annotator");
+  const who = await ann.getByTestId("address").getAttribute("title");
+  assert(who.toLowerCase() === annotator.address.toLowerCase(), `signed in as ${who}`);
+  await ann.locator(".dev-label").getByText("Dev wallet (annotator)").waitFor();
+  await ann.getByTestId("eth-balance").waitFor();
+});
+
+await check("annotator_draws_two_boxes_and_a_polygon_and_edits_a_vertex", async () => {
+  await ann.getByRole("link", { name: new RegExp(`Job ${boxJob.id}:`) }).click();
+  await ann.locator(".stage svg image").waitFor();
+  await ann.getByRole("button", { name: /^Box/ }).click();
+  await drag(ann, [0.3, 0.3], [0.45, 0.5]);
+  await ann.keyboard.press("2"); // class 2 for the next shapes
+  await drag(ann, [0.55, 0.35], [0.7, 0.6]);
+  await ann.keyboard.press("p");
+  for (const p of [[0.35, 0.65], [0.5, 0.62], [0.55, 0.8], [0.38, 0.85]]) await click(ann, p);
+  await click(ann, [0.35, 0.65]); // the first point closes it
+  await ann.getByText("polygon, 4 points").waitFor();
+  const before = (await draft(ann))[0].items[2].points[1];
+  // Select the polygon and move its second vertex.
+  await ann.keyboard.press("v");
+  await ann.getByRole("button", { name: /polygon, 4 points/ }).click();
+  const v = await ann.locator('[data-vertex="1"]').boundingBox();
+  await ann.mouse.move(v.x + v.width / 2, v.y + v.height / 2);
+  await ann.mouse.down();
+  await ann.mouse.move(v.x + 40, v.y - 30, { steps: 5 });
+  await ann.mouse.up();
+  const d = await draft(ann);
+  assert(d[0].items.length === 3, `3 shapes in the draft, got ${d[0].items.length}`);
+  assert(d[0].items.filter((i) => i.kind === "box").length === 2, "two boxes");
+  assert(d[0].items[0].category === 0 && d[0].items[1].category === 1, "classes picked by keyboard");
+  editedVertex = d[0].items[2].points[1];
+  assert(editedVertex[0] > before[0] + 2 && editedVertex[1] < before[1] - 2, `vertex moved from ${before} to ${editedVertex}`);
+  // Undo puts the vertex back, redo moves it again.
+  await ann.keyboard.press("Control+z");
+  assert(JSON.stringify((await draft(ann))[0].items[2].points[1]) === JSON.stringify(before), "undo restores the vertex");
+  await ann.keyboard.press("Control+y");
+  assert(JSON.stringify((await draft(ann))[0].items[2].points[1]) === JSON.stringify(editedVertex), "redo re-applies the edit");
+  await shot(ann, "02-annotate");
+  // A second task: one box, resized by its south-east handle; then a stray box deleted.
+  await ann.getByRole("button", { name: /^Task 1/ }).click();
+  await ann.keyboard.press("b");
+  await drag(ann, [0.4, 0.4], [0.5, 0.5]);
+  if (process.env.E2E_DEBUG) console.log("after box", JSON.stringify(await draft(ann)), await ann.locator(".tool.on").textContent());
+  const h = await ann.locator(".h-se").boundingBox();
+  await ann.mouse.move(h.x + h.width / 2, h.y + h.height / 2);
+  await ann.mouse.down();
+  await ann.mouse.move(h.x + 60, h.y + 50, { steps: 5 });
+  await ann.mouse.up();
+  await drag(ann, [0.25, 0.15], [0.32, 0.25]);
+  await ann.keyboard.press("Delete");
+  const t1 = (await draft(ann))[1].items;
+  assert(t1.length === 1 && t1[0].kind === "box", `task 1: one box, got ${JSON.stringify(t1)}`);
+});
+
+await check("draft_is_restored_after_a_reload", async () => {
+  await ann.reload();
+  await ann.getByTestId("draft-status").getByText(/Draft restored: 2 tasks/).waitFor();
+  await ann.getByRole("button", { name: /^Task 0/ }).click();
+  await ann.getByText("polygon, 4 points").waitFor();
+  const d = await draft(ann);
+  assert(JSON.stringify(d[0].items[2].points[1]) === JSON.stringify(editedVertex), "the edited vertex survived");
+  assert((await ann.locator(".stage .shape").count()) === 3, "three shapes drawn after the reload");
+});
+
+let firstSubmission;
+await check("preview_then_one_signature_submits_the_batch_and_it_is_mined", async () => {
+  await ann.getByRole("button", { name: /Preview & submit \(2\)/ }).click();
+  const grid = ann.getByRole("list", { name: "Tasks to submit" });
+  await grid.waitFor();
+  assert((await grid.locator(".preview-item.done").count()) === 2, "two done");
+  assert((await grid.locator(".preview-item.pending").count()) === 4, "four pending");
+  await shot(ann, "03-preview");
+  const before = requests.length;
+  await ann.getByRole("button", { name: /Sign once & submit 2 tasks/ }).click();
+  await ann.waitForURL(/#\/work$/);
+  const posted = requests.slice(before);
+  assert(posted.filter((p) => p === "/api/submissions").length === 1, `one signed batch posted: ${posted}`);
+  const row = ann.locator(".sub").first();
+  await row.locator(".b-mined").waitFor({ timeout: 30_000 });
+  firstSubmission = await row.getAttribute("data-testid");
+  assert(/0x[0-9a-f]{64}/.test(await row.locator("[data-hash]").first().getAttribute("data-hash")), "tx hash shown");
+  const d = await draft(ann);
+  assert(!d[0] && !d[1], "submitted tasks left the draft");
+});
+
+const creator = await person("creator");
+let before;
+await check("creator_approves_one_task_and_rejects_one", async () => {
+  before = await balanceOf(ann);
+  await signIn(creator, "creator");
+  await creator.goto(`${base}/#/creator/jobs/${boxJob.id}`);
+  const batch = creator.locator(".review-batch").first();
+  await batch.waitFor();
+  assert((await batch.locator(".thumb polygon").count()) === 1 && (await batch.locator(".thumb rect").count()) === 3, "the annotator's shapes are drawn over the images");
+  await creator.getByRole("group", { name: "Verdict for task 1" }).getByRole("button", { name: /Reject/ }).click();
+  await creator.getByRole("combobox", { name: "Reason for rejecting task 1" }).selectOption({ label: "Shape not tight" });
+  await shot(creator, "04-review");
+  await creator.getByRole("button", { name: /Submit review: 1 approve, 1 reject/ }).click();
+  await creator.locator(".notice.ok").getByText(/mined in block/).waitFor({ timeout: 30_000 });
+});
+
+await check("annotator_header_balance_changes_without_a_reload", async () => {
+  await ann.waitForFunction((b) => document.querySelector('[data-testid="eth-balance"]')?.getAttribute("title")?.split(" ")[0] !== b, before, { timeout: 20_000 });
+  const after = await balanceOf(ann);
+  assert(BigInt(after) - BigInt(before) === BigInt(boxJob.reward_per_task), `paid one task: ${before} -> ${after}`);
+  const row = ann.locator(`[data-testid="${firstSubmission}"]`);
+  await row.getByText("approved · paid").waitFor();
+  await row.getByText("rejected: Shape not tight").waitFor();
+  await row.getByRole("button", { name: /Dispute \(0\.0002 ETH bond\)/ }).waitFor();
+  await shot(ann, "05-my-work-reviewed");
+});
+
+await check("annotator_disputes_the_rejection_with_the_bond", async () => {
+  await ann.locator(`[data-testid="${firstSubmission}"]`).getByRole("button", { name: /Dispute/ }).click();
+  await ann.locator(`[data-testid="${firstSubmission}"]`).getByText(/waiting for the arbiter/).waitFor({ timeout: 30_000 });
+});
+
+await check("failing_submission_shows_its_revert_name_and_hash_and_retry_works", async () => {
+  // The relayer holds the batch while a rival annotator reserves the same task.
+  await apiPost("/api/dev/relayer", { paused: true });
+  await ann.goto(`${base}/#/jobs/${boxJob.id}`);
+  await ann.getByRole("button", { name: /^Task 2/ }).click();
+  await ann.locator(".stage svg image").waitFor();
+  await ann.keyboard.press("b");
+  await drag(ann, [0.3, 0.3], [0.6, 0.6]);
+  await ann.getByRole("button", { name: /Preview & submit \(1\)/ }).click();
+  await ann.getByRole("button", { name: /Sign once & submit 1 tasks/ }).click();
+  await ann.waitForURL(/#\/work$/);
+  const row = ann.locator(".sub").first();
+  await row.locator(".b-queued").waitFor();
+  const r = await actor(rival);
+  await r.send(`/api/jobs/${boxJob.id}/claim/prepare`, { task_ids: [2] });
+  await apiPost("/api/dev/relayer", { paused: false });
+  await row.locator(".b-failed").waitFor({ timeout: 30_000 });
+  const name = await row.locator(".revert-name").textContent();
+  assert(name === "TaskClaimed", `revert name ${name}`);
+  const hash = await row.locator("[data-hash]").first().getAttribute("data-hash");
+  const receipt = await pub.getTransactionReceipt({ hash });
+  assert(receipt.status === "reverted", "the failure was mined as a revert");
+  await shot(ann, "06-failed-with-retry");
+  // The rival lets go; retry sends the same signed batch again.
+  await r.send(`/api/jobs/${boxJob.id}/release/prepare`, { task_ids: [2] });
+  await row.getByRole("button", { name: "Retry" }).click();
+  await row.locator(".b-mined").waitFor({ timeout: 30_000 });
+});
+
+await check("annotator_classifies_texts_with_keyboard_shortcuts", async () => {
+  await ann.goto(`${base}/#/jobs/${textJob.id}`);
+  await ann.locator(".text-task blockquote").waitFor();
+  for (let i = 0; i < textJob.task_count; i++) {
+    await ann.locator(".text-task blockquote").filter({ hasNotText: "Loading…" }).waitFor();
+    await ann.keyboard.press(i % 3 === 0 ? "1" : "2");
+  }
+  await shot(ann, "07-text");
+  await ann.getByRole("button", { name: new RegExp(`Preview & submit \\(${textJob.task_count}\\)`) }).click();
+  await ann.getByRole("button", { name: /Sign once & submit/ }).click();
+  await ann.waitForURL(/#\/work$/);
+  await ann.locator(".sub").first().locator(".b-mined").waitFor({ timeout: 30_000 });
+});
+
+let dataset;
+await check("creator_approves_every_text_and_publishes_the_dataset", async () => {
+  await creator.goto(`${base}/#/creator/jobs/${textJob.id}`);
+  await creator.getByRole("button", { name: new RegExp(`Submit review: ${textJob.task_count} approve, 0 reject`) }).click();
+  await creator.locator(".notice.ok").getByText(/Review of batch .* mined/).waitFor({ timeout: 30_000 });
+  await creator.getByRole("tab", { name: "Status & audit" }).click();
+  await creator.locator(".b-completed").waitFor({ timeout: 20_000 });
+  await shot(creator, "08-status");
+  await creator.getByRole("tab", { name: "Publish" }).click();
+  await creator.getByRole("button", { name: "Build the package" }).click();
+  await creator.getByTestId("package").waitFor();
+  await creator.getByRole("button", { name: /Publish for/ }).click();
+  await creator.waitForURL(/#\/datasets$/);
+  await creator.locator(".dataset").first().waitFor();
+  dataset = (await apiGet("/api/datasets"))[0];
+  assert(dataset && dataset.provenance.source_job_id === textJob.id, "the dataset names its source job");
+});
+
+await check("buyer_purchases_downloads_and_the_files_root_matches_the_registry", async () => {
+  const buyer = await person("buyer");
+  await signIn(buyer, "buyer");
+  await buyer.goto(`${base}/#/datasets`);
+  const card = buyer.getByTestId(`dataset-${dataset.id}`);
+  await card.getByRole("button", { name: "Buy licence" }).click();
+  await buyer.locator(".notice.ok").getByText(/Licence for dataset .* mined/).waitFor({ timeout: 30_000 });
+  const [download] = await Promise.all([buyer.waitForEvent("download"), card.getByRole("button", { name: /Download/ }).click()]);
+  const file = join(dataDir, "download.zip");
+  await download.saveAs(file);
+  await card.getByTestId("verified").getByText(/Verified/).waitFor();
+  await shot(buyer, "09-datasets");
+  const registry = parseAbi([
+    "function getDataset(uint256) view returns (address publisher, bytes32 rootHash, bytes32 metadataHash, bytes32 dataRoot, uint8 format, uint128 price, address paymentToken, address source, uint256 sourceJobId, uint256 previousVersion, uint256 licenseRoot, bool isExternal, bool carryLicenses, bool listed, uint16 royaltyBps, uint16 feeBps, uint32 shares, uint64 publishedAt)",
+    "function hasLicense(uint256, address) view returns (bool)",
+  ]);
+  const onChain = await pub.readContract({ address: config.registry, abi: registry, functionName: "getDataset", args: [BigInt(dataset.id)] });
+  const bytes = new Uint8Array(readFileSync(file));
+  // An independent implementation of the 0G root: the official TypeScript SDK.
+  const sdk = join(repo, "scripts/zg/node_modules/@0glabs/0g-ts-sdk");
+  let root;
+  if (existsSync(sdk)) {
+    const { MemData } = await import(join(sdk, "lib.esm/index.js")).catch(() => import("@0glabs/0g-ts-sdk"));
+    const [tree, err] = await new MemData(bytes).merkleTree();
+    assert(!err, String(err));
+    root = tree.rootHash();
+  } else {
+    root = (await zgRootOfWorkspace())(bytes);
+  }
+  assert(root.toLowerCase() === onChain[1].toLowerCase(), `downloaded root ${root} vs registry ${onChain[1]}`);
+  const shown = await card.getByTestId("verified").getAttribute("data-root");
+  assert(shown.toLowerCase() === onChain[1].toLowerCase(), "the page computed the same root");
+  const buyerAddr = accounts.find((a) => a.role === "buyer").address;
+  assert(await pub.readContract({ address: config.registry, abi: registry, functionName: "hasLicense", args: [BigInt(dataset.id), buyerAddr] }), "licence on chain");
+});
+
+/** The workspace's own zgroot.ts, bundled for node. */
+async function zgRootOfWorkspace() {
+  const out = join(dataDir, "zgroot.mjs");
+  await build({ entryPoints: [join(here, "../ui/zgroot.ts")], bundle: true, format: "esm", platform: "node", outfile: out, logLevel: "error" });
+  return (await import(out)).zgRoot;
+}
+
+await check("workspace_0g_root_matches_the_sdk_vectors", async () => {
+  const zgRoot = await zgRootOfWorkspace();
+  const { vectors } = JSON.parse(readFileSync(join(repo, "tests/fixtures/zg-roots.json"), "utf8"));
+  let n = 0;
+  for (const v of vectors) {
+    if (!v.root) continue;
+    const data = new Uint8Array(v.size);
+    for (let i = 0; i < v.size; i++) data[i] = (i * 31 + 7) & 255;
+    assert(zgRoot(data) === v.root, `size ${v.size}: ${zgRoot(data)} vs ${v.root}`);
+    n++;
+  }
+  assert(n >= 10, `${n} vectors`);
+});
+
+await check("layout_fits_a_tablet_and_pages_log_no_errors", async () => {
+  await ann.setViewportSize({ width: 820, height: 1180 });
+  await ann.goto(`${base}/#/jobs/${boxJob.id}`);
+  await ann.locator(".stage svg image").waitFor();
+  const overflow = await ann.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert(overflow <= 0, `horizontal overflow of ${overflow}px at 820px`);
+  await shot(ann, "10-tablet");
+  const real = consoleErrors.filter((e) => !/Failed to load resource: the server responded with a status of 40[134]/.test(e));
+  assert(real.length === 0, real.join("\n"));
+});
+
+await browser.close();
+server.kill("SIGTERM");
+await new Promise((r) => server.on("exit", r));
+rmSync(dataDir, { recursive: true, force: true });
+const passed = results.filter((r) => r.ok).length;
+console.log(`\nweb e2e: ${((Date.now() - started) / 1000).toFixed(1)} s in all (server ready in ${serverReady.toFixed(1)} s); screenshots in ${shots}`);
+console.log(`${passed} passed, ${results.length - passed} failed`);
+process.exit(passed === results.length ? 0 : 1);

@@ -1,0 +1,192 @@
+// The server's HTTP API: JSON in and out, errors as {code, message}.
+
+export class ApiError extends Error {
+  constructor(public status: number, public code: string, message: string) {
+    super(message);
+  }
+}
+
+export async function api<T = any>(method: string, path: string, body?: unknown): Promise<T> {
+  const init: RequestInit = { method, credentials: "same-origin", headers: {} };
+  if (body instanceof FormData) {
+    init.body = body;
+  } else if (body !== undefined) {
+    init.body = JSON.stringify(body);
+    (init.headers as Record<string, string>)["content-type"] = "application/json";
+  }
+  const resp = await fetch(path, init);
+  if (resp.status === 204) return undefined as T;
+  const text = await resp.text();
+  let data: any = undefined;
+  try {
+    data = text ? JSON.parse(text) : undefined;
+  } catch {
+    data = undefined;
+  }
+  if (!resp.ok) {
+    throw new ApiError(resp.status, data?.code ?? "http_" + resp.status, data?.message ?? (text || resp.statusText));
+  }
+  return data as T;
+}
+
+export const get = <T = any>(path: string) => api<T>("GET", path);
+export const post = <T = any>(path: string, body?: unknown) => api<T>("POST", path, body ?? {});
+
+export interface ServerConfig {
+  chain_id: number;
+  rpc_url: string;
+  market: string;
+  registry: string;
+  token: string;
+  hub: string;
+  court: string;
+  relayer: string | null;
+  domain: string;
+  dev: boolean;
+}
+
+export interface DevAccount {
+  address: string;
+  key: string;
+  role: string;
+}
+
+export interface UnsignedTx {
+  chain_id: number;
+  from: string | null;
+  to: string;
+  data: string;
+  value: string;
+  gas: string | null;
+  function: string;
+}
+
+export interface Job {
+  id: number;
+  creator: string;
+  token: string;
+  data_root: string;
+  metadata_hash: string;
+  metadata: { title?: string; instructions?: string; classes?: string[]; schema?: string } | null;
+  task_count: number;
+  reward_per_task: string;
+  escrow: string;
+  schema: "categorical" | "bbox" | "polygon" | "text";
+  num_classes: number;
+  claim_duration: number;
+  submit_deadline: number;
+  review_window: number;
+  max_held: number;
+  arbiter_terms: number;
+  mode: string;
+  status: string;
+  batches: number;
+  approved: number;
+  stake_required: string;
+  block: number;
+}
+
+export interface JobDetail extends Job {
+  reserved: number;
+  escrow_held: string;
+  dispute_bond: string;
+  arbiter_fee: string;
+  arbiter: string;
+  dispute_window: number;
+  ruling_window: number;
+}
+
+export interface Task {
+  index: number;
+  path: string;
+  root: string;
+  url: string;
+  size: number;
+  width: number | null;
+  height: number | null;
+  state: "free" | "claimed" | "submitted" | "approved" | "rejected";
+  holder: string | null;
+  claim_expires: number | null;
+  batch_id: string | null;
+}
+
+export interface Submission {
+  id: number;
+  status: "queued" | "signed" | "sent" | "mined" | "failed";
+  annotator: string;
+  job_id: number;
+  task_ids: number[];
+  nonce: string;
+  tx_hash: string | null;
+  batch_id: number | null;
+  block: number | null;
+  error_code: string | null;
+  error_message: string | null;
+  attempts: number;
+  accepted_at_ms: number;
+  mined_at_ms: number | null;
+}
+
+export interface Balances {
+  address: string;
+  eth: string;
+  token: string;
+  market_credit_eth: string;
+  block: number;
+}
+
+export interface Shape {
+  category: number;
+  shape: { bbox: [number, number, number, number] } | { polygon: number[] };
+}
+
+export interface LabelView {
+  task: number;
+  url: string | null;
+  label: any;
+}
+
+export interface QueuedBatch {
+  batch_id: string;
+  annotator: string;
+  submitted_at: number;
+  review_ends: number;
+  tx_hash: string;
+  labels: LabelView[];
+  verified: boolean;
+  consensus: unknown;
+}
+
+export interface Dataset {
+  id: number;
+  publisher: string;
+  root_hash: string;
+  metadata_hash: string;
+  format: string;
+  price: string;
+  payment_token: string;
+  royalty_bps: number;
+  fee_bps: number;
+  listed: boolean;
+  available: boolean;
+  provenance: {
+    source: string;
+    source_job_id: number;
+    data_root: string;
+    mode: string;
+    annotators: number;
+    shares: number;
+    previous_version: number;
+  };
+  published_at: number;
+}
+
+export interface EventView {
+  id: number;
+  program: string;
+  name: string;
+  block: number;
+  block_time: number;
+  tx_hash: string;
+  fields: any;
+}

@@ -1,0 +1,563 @@
+// Creator pages: upload a folder by drag-and-drop, define classes and the
+// quality mode, escrow from the wallet; the review queue with each batch's
+// shapes drawn over the images, approve / reject per task; status, audit,
+// and publishing the finished dataset.
+import { useState } from "preact/hooks";
+import { parseEther } from "viem";
+import { get, post, type EventView, type Job, type JobDetail, type QueuedBatch, type Task } from "./api";
+import { Thumb } from "./editor";
+import { date, duration, eth, REASONS, sameAddr, SCHEMA_NAMES } from "./format";
+import { color, fromLabel } from "./shapes";
+import { app, notify, sendAndWait } from "./state";
+import { useStore } from "./store";
+import { Action, Addr, Badge, Eth, Hash, Loading, useLoad } from "./ui";
+
+interface Upload {
+  data_root: string;
+  kind: "image" | "text";
+  tasks: number;
+  items: { index: number; path: string; root: string; size: number; width: number | null; height: number | null }[];
+}
+
+/** Files of a drop (folders walked) with their relative paths. */
+async function droppedFiles(dt: DataTransfer): Promise<File[]> {
+  const out: File[] = [];
+  const walk = async (entry: any, prefix: string): Promise<void> => {
+    if (entry.isFile) {
+      const f: File = await new Promise((res, rej) => entry.file(res, rej));
+      out.push(new File([f], prefix + f.name, { type: f.type }));
+    } else if (entry.isDirectory) {
+      const reader = entry.createReader();
+      for (;;) {
+        const batch: any[] = await new Promise((res, rej) => reader.readEntries(res, rej));
+        if (!batch.length) break;
+        for (const e of batch) await walk(e, prefix + entry.name + "/");
+      }
+    }
+  };
+  const entries = [...dt.items].map((i) => (i as any).webkitGetAsEntry?.()).filter(Boolean);
+  if (entries.length) for (const e of entries) await walk(e, "");
+  else out.push(...dt.files);
+  return out;
+}
+
+export function CreateJob() {
+  const st = useStore(app);
+  const [files, setFiles] = useState<File[]>([]);
+  const [over, setOver] = useState(false);
+  const [upload, setUpload] = useState<Upload | null>(null);
+  const [title, setTitle] = useState("");
+  const [instructions, setInstructions] = useState("");
+  const [classes, setClasses] = useState("cat, dog");
+  const [schema, setSchema] = useState("bbox");
+  const [mode, setMode] = useState("review");
+  const [reward, setReward] = useState("0.001");
+  const [days, setDays] = useState("7");
+  const [reviewDays, setReviewDays] = useState("3");
+
+  if (!st.address) return <p class="callout">Connect a wallet and sign in to create a job.</p>;
+
+  const take = (fs: File[]) => {
+    const useful = fs.filter((f) => !f.name.split("/").some((p) => p.startsWith(".")));
+    setFiles(useful);
+    setUpload(null);
+    const images = useful.filter((f) => /\.(png|jpe?g|webp)$/i.test(f.name)).length;
+    setSchema(images > 0 ? "bbox" : "categorical");
+    if (images === 0 && classes === "cat, dog") setClasses("negative, positive");
+  };
+  const send = async () => {
+    const form = new FormData();
+    for (const f of files) form.append("file", f, (f as any).webkitRelativePath || f.name);
+    const u = await post<Upload>("/api/uploads", form);
+    setUpload(u);
+    notify("ok", `Uploaded ${u.tasks} ${u.kind} tasks; data root ${u.data_root.slice(0, 10)}…`);
+  };
+  const create = async () => {
+    const names = classes.split(",").map((c) => c.trim()).filter(Boolean);
+    if (names.length < 2) throw new Error("Give at least two classes.");
+    const prepared = await post(`/api/jobs/prepare`, {
+      data_root: upload!.data_root,
+      reward_per_task: parseEther(reward).toString(),
+      schema,
+      classes: names,
+      title: title || undefined,
+      instructions: instructions || undefined,
+      deadline_secs: Math.round(Number(days) * 86400),
+      review_secs: Math.round(Number(reviewDays) * 86400),
+    });
+    await sendAndWait(prepared.tx, `Create job, escrow ${eth(prepared.escrow)} ETH`);
+    // The indexer sees the job within a block.
+    for (let i = 0; i < 40; i++) {
+      const mine = await get<Job[]>(`/api/jobs?status=all&creator=${st.address}`);
+      const j = mine.find((x) => x.data_root === upload!.data_root && x.metadata_hash === prepared.metadata_hash);
+      if (j) {
+        location.hash = `#/creator/jobs/${j.id}`;
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    location.hash = "#/creator";
+  };
+  const escrow = (() => {
+    try {
+      return (parseEther(reward || "0") * BigInt(upload?.tasks ?? files.length)).toString();
+    } catch {
+      return "0";
+    }
+  })();
+  const images = upload ? upload.kind === "image" : files.some((f) => /\.(png|jpe?g|webp)$/i.test(f.name));
+  return (
+    <section class="narrow">
+      <div class="page-head">
+        <h1>Create a job</h1>
+        <p class="muted">Upload a folder of images or texts, define the classes, escrow the bounty from your wallet.</p>
+      </div>
+      <ol class="steps">
+        <li>
+          <h2>1. Data</h2>
+          <div
+            class={`drop ${over ? "over" : ""}`}
+            onDragOver={(e) => {
+              e.preventDefault();
+              setOver(true);
+            }}
+            onDragLeave={() => setOver(false)}
+            onDrop={async (e) => {
+              e.preventDefault();
+              setOver(false);
+              take(await droppedFiles(e.dataTransfer!));
+            }}
+          >
+            <p>
+              <strong>Drop a folder or files here</strong> (PNG, JPEG, WEBP images; TXT or JSONL texts)
+            </p>
+            <label class="btn">
+              Choose files…
+              <input type="file" multiple class="sr-only" aria-label="Choose files to upload" onChange={(e) => take([...((e.target as HTMLInputElement).files ?? [])])} />
+            </label>
+            {files.length > 0 && (
+              <p data-testid="picked">
+                {files.length} file{files.length === 1 ? "" : "s"} picked ({Math.round(files.reduce((n, f) => n + f.size, 0) / 1024)} KiB)
+              </p>
+            )}
+          </div>
+          <Action run={send} disabled={!files.length || !!upload}>
+            Upload {files.length || ""} files
+          </Action>
+          {upload && (
+            <p class="ok-line" data-testid="upload-result">
+              ✓ {upload.tasks} {upload.kind} tasks stored · data root <Hash h={upload.data_root} />
+            </p>
+          )}
+          {upload && upload.kind === "image" && (
+            <ul class="thumbs">
+              {upload.items.slice(0, 12).map((it) => (
+                <li key={it.index}>
+                  <img src={`/api/data/${it.root}`} alt={it.path} width={64} height={64} />
+                </li>
+              ))}
+            </ul>
+          )}
+        </li>
+        <li>
+          <h2>2. Labels and quality</h2>
+          <label class="field">
+            Title
+            <input value={title} onInput={(e) => setTitle((e.target as HTMLInputElement).value)} placeholder="Box the cats and dogs" />
+          </label>
+          <label class="field">
+            Instructions
+            <textarea rows={2} value={instructions} onInput={(e) => setInstructions((e.target as HTMLTextAreaElement).value)} />
+          </label>
+          <label class="field">
+            Classes (comma-separated; annotators press 1–9)
+            <input value={classes} onInput={(e) => setClasses((e.target as HTMLInputElement).value)} />
+          </label>
+          <label class="field">
+            Annotation
+            <select value={schema} onChange={(e) => setSchema((e.target as HTMLSelectElement).value)}>
+              {images ? (
+                <>
+                  <option value="bbox">Bounding boxes (and polygons)</option>
+                  <option value="polygon">Polygons (and boxes)</option>
+                  <option value="categorical">One class per image</option>
+                </>
+              ) : (
+                <>
+                  <option value="categorical">Classification (one class per text)</option>
+                  <option value="text">Free-text answer</option>
+                </>
+              )}
+            </select>
+          </label>
+          <fieldset class="field">
+            <legend>Quality mode</legend>
+            <label class="radio">
+              <input type="radio" name="mode" checked={mode === "review"} onChange={() => setMode("review")} /> Creator review — you approve or reject each task; rejections can be disputed
+              before the default arbiter
+            </label>
+            <label class="radio disabled">
+              <input type="radio" name="mode" disabled /> Consensus with stakes (QualityHub) — not offered by this server yet
+            </label>
+          </fieldset>
+        </li>
+        <li>
+          <h2>3. Bounty and escrow</h2>
+          <div class="row3">
+            <label class="field">
+              Reward per task (ETH)
+              <input inputMode="decimal" value={reward} onInput={(e) => setReward((e.target as HTMLInputElement).value)} />
+            </label>
+            <label class="field">
+              Deadline (days)
+              <input inputMode="numeric" value={days} onInput={(e) => setDays((e.target as HTMLInputElement).value)} />
+            </label>
+            <label class="field">
+              Review window (days)
+              <input inputMode="numeric" value={reviewDays} onInput={(e) => setReviewDays((e.target as HTMLInputElement).value)} />
+            </label>
+          </div>
+          <p>
+            Escrow: <Eth wei={escrow} /> ({upload?.tasks ?? files.length} tasks × {reward} ETH), locked in the AnnotationMarket until each task is approved or the job is cancelled.
+          </p>
+          <Action run={create} kind="primary" disabled={!upload}>
+            Escrow and create the job
+          </Action>
+        </li>
+      </ol>
+    </section>
+  );
+}
+
+export function MyJobs() {
+  const st = useStore(app);
+  const jobs = useLoad(() => (st.address ? get<Job[]>(`/api/jobs?status=all&creator=${st.address}`) : Promise.resolve([])), [st.address, st.tick]);
+  if (!st.address) return <p class="callout">Connect a wallet and sign in to see your jobs.</p>;
+  if (!jobs.data) return <Loading error={jobs.error} what="your jobs" />;
+  return (
+    <section>
+      <div class="page-head row">
+        <div>
+          <h1>My jobs</h1>
+          <p class="muted">Review incoming batches, follow progress, publish finished datasets.</p>
+        </div>
+        <a class="btn primary" href="#/create">
+          + Create job
+        </a>
+      </div>
+      {jobs.data.length === 0 && <p class="empty">You have not created a job yet.</p>}
+      <table class="table">
+        <thead>
+          <tr>
+            <th>Job</th>
+            <th>Kind</th>
+            <th>Status</th>
+            <th>Batches</th>
+            <th>Approved</th>
+            <th>Reward / task</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {jobs.data.map((j) => (
+            <tr key={j.id}>
+              <td>
+                #{j.id} {j.metadata?.title ?? ""}
+              </td>
+              <td>{SCHEMA_NAMES[j.schema]}</td>
+              <td>
+                <Badge kind={j.status}>{j.status}</Badge>
+              </td>
+              <td>{j.batches}</td>
+              <td>
+                {j.approved}/{j.task_count}
+              </td>
+              <td>
+                <Eth wei={j.reward_per_task} />
+              </td>
+              <td>
+                <a class="btn small" href={`#/creator/jobs/${j.id}`}>
+                  Review
+                </a>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+export function CreatorJob(p: { id: number }) {
+  const st = useStore(app);
+  const job = useLoad(() => get<JobDetail>(`/api/jobs/${p.id}`), [p.id, st.tick]);
+  const queue = useLoad(() => get<QueuedBatch[]>(`/api/jobs/${p.id}/review-queue`), [p.id, st.tick]);
+  const tasks = useLoad(() => get<Task[]>(`/api/jobs/${p.id}/tasks?limit=500`), [p.id, st.tick]);
+  const events = useLoad(() => get<EventView[]>(`/api/jobs/${p.id}/events`), [p.id, st.tick]);
+  const [tab, setTab] = useState<"queue" | "status" | "publish">("queue");
+  const j = job.data;
+  if (!j) return <Loading error={job.error} what="the job" />;
+  const mine = sameAddr(j.creator, st.address);
+  const counts = (tasks.data ?? []).reduce<Record<string, number>>((m, t) => ((m[t.state] = (m[t.state] ?? 0) + 1), m), {});
+  return (
+    <section>
+      <div class="page-head row">
+        <div>
+          <p class="crumbs">
+            <a href="#/creator">My jobs</a> › #{j.id}
+          </p>
+          <h1>{j.metadata?.title ?? `Job ${j.id}`}</h1>
+          <p class="muted">
+            {SCHEMA_NAMES[j.schema]} · {j.task_count} tasks · <Eth wei={j.reward_per_task} /> per task · creator <Addr a={j.creator} me={st.address} />
+          </p>
+        </div>
+        <dl class="facts wide">
+          <div>
+            <dt>Status</dt>
+            <dd>
+              <Badge kind={j.status}>{j.status}</Badge>
+            </dd>
+          </div>
+          <div>
+            <dt>Approved</dt>
+            <dd>
+              {j.approved}/{j.task_count}
+            </dd>
+          </div>
+          <div>
+            <dt>Escrow held</dt>
+            <dd>
+              <Eth wei={j.escrow_held} />
+            </dd>
+          </div>
+          <div>
+            <dt>Review window</dt>
+            <dd>{duration(j.review_window)}</dd>
+          </div>
+        </dl>
+      </div>
+      <div class="tabs" role="tablist">
+        {(
+          [
+            ["queue", `Review queue (${queue.data?.length ?? "…"})`],
+            ["status", "Status & audit"],
+            ["publish", "Publish"],
+          ] as const
+        ).map(([t, name]) => (
+          <button key={t} role="tab" type="button" aria-selected={tab === t} class={`tab ${tab === t ? "on" : ""}`} onClick={() => setTab(t)}>
+            {name}
+          </button>
+        ))}
+      </div>
+      {tab === "queue" &&
+        (!queue.data ? (
+          <Loading error={queue.error} what="the review queue" />
+        ) : queue.data.length === 0 ? (
+          <p class="empty">No batches waiting for review.</p>
+        ) : (
+          queue.data.map((b) => <ReviewBatch key={b.batch_id} job={j} batch={b} tasks={tasks.data ?? []} canReview={mine} />)
+        ))}
+      {tab === "status" && <Status job={j} counts={counts} events={events.data ?? []} />}
+      {tab === "publish" && <Publish job={j} canPublish={mine} />}
+    </section>
+  );
+}
+
+function ReviewBatch(p: { job: JobDetail; batch: QueuedBatch; tasks: Task[]; canReview: boolean }) {
+  const { job, batch } = p;
+  const classes = job.metadata?.classes ?? [];
+  const [verdicts, setVerdicts] = useState<Record<number, number>>({});
+  const rejecting = Object.values(verdicts).filter((v) => v !== 0).length;
+  const submit = async () => {
+    const list = batch.labels.map((l) => verdicts[l.task] ?? 0);
+    const tx = await post(`/api/jobs/${job.id}/review/prepare`, {
+      batches: [{ batch_id: batch.batch_id, verdicts: list.some((v) => v) ? list : [] }],
+    });
+    await sendAndWait(tx, `Review of batch ${batch.batch_id} (${list.length - rejecting} approved, ${rejecting} rejected)`);
+  };
+  return (
+    <article class="review-batch" aria-label={`Batch ${batch.batch_id}`}>
+      <header>
+        <h2>Batch {batch.batch_id}</h2>
+        <span class="muted">
+          by <Addr a={batch.annotator} /> · {batch.labels.length} tasks · submitted {date(batch.submitted_at)} · review by {date(batch.review_ends)}
+        </span>
+        {batch.verified ? <Badge kind="ok" title="The labels match the on-chain commitment">verified</Badge> : <Badge kind="failed">unverified</Badge>}
+        <Hash h={batch.tx_hash} label="tx" />
+      </header>
+      <ul class="review-grid">
+        {batch.labels.map((l) => {
+          const t = p.tasks.find((x) => x.index === l.task);
+          const v = verdicts[l.task] ?? 0;
+          const items = fromLabel(l.label);
+          return (
+            <li key={l.task} class={`review-item ${v ? "rej" : "app"}`} data-testid={`review-task-${l.task}`}>
+              {t?.width ? (
+                <Thumb src={l.url ?? t.url} width={t.width} height={t.height ?? t.width} items={items} classes={classes} label={`Task ${l.task}: ${items.length} shapes`} />
+              ) : (
+                <TextItem url={l.url ?? t?.url ?? ""} />
+              )}
+              <div class="review-meta">
+                <strong>Task {l.task}</strong>
+                {typeof l.label?.class === "number" && (
+                  <span class="chip" style={{ borderColor: color(l.label.class) }}>
+                    {l.label.name ?? classes[l.label.class]}
+                  </span>
+                )}
+                {items.length > 0 && (
+                  <span class="muted">
+                    {items.filter((i) => i.kind === "box").length} boxes, {items.filter((i) => i.kind === "poly").length} polygons
+                  </span>
+                )}
+              </div>
+              {p.canReview && (
+                <div class="verdict" role="group" aria-label={`Verdict for task ${l.task}`}>
+                  <button type="button" class={`btn small ${v === 0 ? "on-ok" : ""}`} aria-pressed={v === 0} onClick={() => setVerdicts({ ...verdicts, [l.task]: 0 })}>
+                    ✓ Approve
+                  </button>
+                  <button type="button" class={`btn small ${v !== 0 ? "on-bad" : ""}`} aria-pressed={v !== 0} onClick={() => setVerdicts({ ...verdicts, [l.task]: v || 1 })}>
+                    ✕ Reject
+                  </button>
+                  {v !== 0 && (
+                    <select aria-label={`Reason for rejecting task ${l.task}`} value={v} onChange={(e) => setVerdicts({ ...verdicts, [l.task]: Number((e.target as HTMLSelectElement).value) })}>
+                      {Object.entries(REASONS).map(([k, r]) => (
+                        <option key={k} value={k}>
+                          {r}
+                        </option>
+                      ))}
+                    </select>
+                  )}
+                </div>
+              )}
+            </li>
+          );
+        })}
+      </ul>
+      {p.canReview ? (
+        <footer class="review-foot">
+          <p class="muted">
+            Approving pays <Eth wei={(BigInt(job.reward_per_task) * BigInt(batch.labels.length - rejecting)).toString()} /> at once.
+            {rejecting > 0 && (
+              <>
+                {" "}
+                Rejecting deposits the arbiter's fee (<Eth wei={job.arbiter_fee} />); the annotator may dispute within {duration(job.dispute_window)}.
+              </>
+            )}
+          </p>
+          <Action run={submit} kind="primary">
+            Submit review: {batch.labels.length - rejecting} approve, {rejecting} reject
+          </Action>
+        </footer>
+      ) : (
+        <p class="muted">Only the job's creator reviews before the window ends.</p>
+      )}
+    </article>
+  );
+}
+
+function TextItem(p: { url: string }) {
+  const t = useLoad(() => fetch(p.url).then((r) => r.text()), [p.url]);
+  return <blockquote class="review-text">{t.data ?? "…"}</blockquote>;
+}
+
+function Status(p: { job: JobDetail; counts: Record<string, number>; events: EventView[] }) {
+  const audit = useLoad(() => get<any>(`/api/jobs/${p.job.id}/audit`), [p.job.id, p.events.length]);
+  const order = ["free", "claimed", "submitted", "approved", "rejected"];
+  const total = p.job.task_count;
+  return (
+    <div class="status-grid">
+      <section class="panel">
+        <h2>Tasks</h2>
+        <div class="bar" role="img" aria-label={order.map((k) => `${k} ${p.counts[k] ?? 0}`).join(", ")}>
+          {order.map((k) =>
+            (p.counts[k] ?? (k === "free" ? total - Object.values(p.counts).reduce((a, b) => a + b, 0) : 0)) > 0 ? (
+              <span key={k} class={`seg s-${k}`} style={{ flex: p.counts[k] ?? total - Object.values(p.counts).reduce((a, b) => a + b, 0) }} />
+            ) : null,
+          )}
+        </div>
+        <ul class="legend">
+          {order.map((k) => (
+            <li key={k}>
+              <span class={`dot s-${k}`} /> {k}: {k === "free" ? total - Object.entries(p.counts).filter(([x]) => x !== "free").reduce((a, [, b]) => a + b, 0) : p.counts[k] ?? 0}
+            </li>
+          ))}
+        </ul>
+      </section>
+      <section class="panel">
+        <h2>Audit report</h2>
+        {!audit.data ? (
+          <Loading error={audit.error} what="the audit" />
+        ) : (
+          <>
+            <p>
+              Verdict: <Badge kind={audit.data.verdict === "accept" || audit.data.accepted ? "ok" : "pending"}>{String(audit.data.verdict ?? (audit.data.accepted ? "accept" : "review"))}</Badge>
+            </p>
+            <p class="muted">
+              {audit.data.findings?.length ?? 0} findings · {audit.data.batches ?? p.job.batches} batches
+            </p>
+            <details>
+              <summary>Full report (JSON)</summary>
+              <pre class="json">{JSON.stringify(audit.data, null, 2)}</pre>
+            </details>
+          </>
+        )}
+      </section>
+      <section class="panel span2">
+        <h2>On-chain history</h2>
+        <ol class="timeline">
+          {p.events.map((e) => (
+            <li key={e.id}>
+              <strong>{e.name}</strong> <span class="muted">block {e.block} · {date(e.block_time)}</span> <Hash h={e.tx_hash} />
+            </li>
+          ))}
+        </ol>
+      </section>
+    </div>
+  );
+}
+
+function Publish(p: { job: JobDetail; canPublish: boolean }) {
+  const [pkg, setPkg] = useState<{ root: string; size: number; format: string; tasks: number; labels: number } | null>(null);
+  const [price, setPrice] = useState("0.01");
+  const settled = p.job.status === "completed" || (p.job.status === "cancelled" && p.job.reserved === 0);
+  const build = async () => {
+    setPkg(await post(`/api/jobs/${p.job.id}/package`, {}));
+  };
+  const publish = async () => {
+    const tx = await post(`/api/datasets/prepare`, { root: pkg!.root, job_id: p.job.id, format: pkg!.format, price: parseEther(price).toString() });
+    await sendAndWait(tx, "Publish the dataset");
+    location.hash = "#/datasets";
+  };
+  return (
+    <section class="panel narrow">
+      <h2>Publish the dataset</h2>
+      {!settled && (
+        <p class="callout">
+          The registry accepts a dataset once its job is settled: completed (every task approved) or cancelled with nothing reserved. This job is <strong>{p.job.status}</strong> with {p.job.approved}/{p.job.task_count} approved.
+        </p>
+      )}
+      <p class="muted">
+        The server packages every approved label ({p.job.schema === "categorical" && !p.job.metadata?.schema?.startsWith("b") ? "JSONL for texts" : "COCO JSON with the images"}) into a deterministic ZIP whose 0G root is what the registry records; buyers' downloads are checked against it.
+      </p>
+      <Action run={build} disabled={!p.canPublish}>
+        Build the package
+      </Action>
+      {pkg && (
+        <>
+          <p class="ok-line" data-testid="package">
+            ✓ {pkg.format} package, {pkg.tasks} tasks, {pkg.labels} labels, {Math.round(pkg.size / 1024)} KiB · root <Hash h={pkg.root} />
+          </p>
+          <label class="field">
+            Licence price (ETH)
+            <input inputMode="decimal" value={price} onInput={(e) => setPrice((e.target as HTMLInputElement).value)} />
+          </label>
+          <p class="muted">Each sale pays a royalty share to the annotators pro rata to their approved tasks; the rest is yours.</p>
+          <Action run={publish} kind="primary" disabled={!settled || !p.canPublish}>
+            Publish for {price} ETH
+          </Action>
+        </>
+      )}
+    </section>
+  );
+}
+
