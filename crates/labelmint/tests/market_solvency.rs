@@ -507,7 +507,7 @@ impl World {
             for &t in &tasks {
                 self.jobs[j].tasks[t as usize] = Task::Taken;
             }
-            let batch = Batch::from_receipt(&r).ok_or_else(|| fail("no batch".into()))?;
+            let batch = Batch::from_logs(&r.logs).ok_or_else(|| fail("no batch".into()))?;
             prop_assert_eq!(&batch.tasks, &tasks);
             self.pending.push(batch);
         }

@@ -277,8 +277,10 @@ pub async fn run(opts: &BenchOptions, artifacts: &Path) -> Result<BenchReport> {
                         let ms = t0.elapsed().as_secs_f64() * 1000.0;
                         accepted.lock().await.push((v["id"].as_i64().unwrap_or(-1), ms));
                     }
-                    _ => {
-                        refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    other => {
+                        if refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < 3 {
+                            eprintln!("refused: {other:?}");
+                        }
                     }
                 }
             }

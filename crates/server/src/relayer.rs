@@ -94,6 +94,7 @@ pub struct Relayer {
     signer: PrivateKeySigner,
     address: String,
     next_nonce: Option<u64>,
+    gas_price: Option<(std::time::Instant, u128)>,
 }
 
 fn hashes(row: &Row_) -> Vec<B256> {
@@ -128,6 +129,7 @@ impl Relayer {
             signer,
             address,
             next_nonce: None,
+            gas_price: None,
         })
     }
 
@@ -163,6 +165,18 @@ impl Relayer {
         let n = stored.map_or(chain, |m| chain.max(u64::try_from(m).unwrap_or(0) + 1));
         self.next_nonce = Some(n);
         Ok(n)
+    }
+
+    /// The node's gas price, read at most every two seconds.
+    async fn gas_price(&mut self) -> Result<u128, RpcError> {
+        if let Some((at, p)) = self.gas_price {
+            if at.elapsed() < std::time::Duration::from_secs(2) {
+                return Ok(p);
+            }
+        }
+        let p = self.s.rpc.gas_price().await?;
+        self.gas_price = Some((std::time::Instant::now(), p));
+        Ok(p)
     }
 
     /// Claims due rows for this instance, in id order.
@@ -292,7 +306,7 @@ impl Relayer {
             return Ok(());
         }
         let nonce = self.nonce().await?;
-        let gas_price = self.s.rpc.gas_price().await?;
+        let gas_price = self.gas_price().await?;
         let (raw, hash) = self.sign(&row, nonce, gas_price)?;
         let updated = sqlx::query(
             "UPDATE submissions SET status = 'signed', relayer = $2, tx_nonce = $3, raw_tx = $4, tx_hash = $5,
@@ -406,19 +420,21 @@ impl Relayer {
             }
         }
         self.s.metrics.relayed_txs.inc();
-        sqlx::query("UPDATE submissions SET status = 'sent', updated_at_ms = $2 WHERE id = $1 AND status IN ('signed', 'sent')")
-            .bind(row.id)
-            .bind(now_ms())
-            .execute(&self.s.db.pool)
-            .await?;
         if self.pause_here(PausePoint::Sent) {
             self.stop_forever(PausePoint::Sent, row.id).await;
         }
+        // A chain that mines on arrival has the receipt already: record it
+        // at once (one write); otherwise mark the row sent and come back.
         for hash in hashes(&row) {
             if let Some(receipt) = self.s.rpc.receipt(hash).await? {
                 return self.finish(&row, hash, &receipt).await;
             }
         }
+        sqlx::query("UPDATE submissions SET status = 'sent', updated_at_ms = $2 WHERE id = $1 AND status IN ('signed', 'sent')")
+            .bind(row.id)
+            .bind(now_ms())
+            .execute(&self.s.db.pool)
+            .await?;
         let row = Row_ {
             status: "sent".into(),
             ..row

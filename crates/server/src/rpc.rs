@@ -47,10 +47,17 @@ impl RpcError {
     }
 }
 
+/// Most JSON-RPC requests in flight at once: a node caps its connections
+/// (the devnet at 100, hosted nodes lower), and a burst of API requests
+/// must queue here rather than be refused there.
+pub const MAX_IN_FLIGHT: usize = 32;
+
 /// A connection to the chain.
 #[derive(Clone, Debug)]
 pub struct Rpc {
     provider: DynProvider,
+    permits: std::sync::Arc<tokio::sync::Semaphore>,
+    clock: std::sync::Arc<std::sync::Mutex<Option<(std::time::Instant, u64)>>>,
     /// The chain id the node reports.
     pub chain_id: u64,
     /// The URL.
@@ -85,6 +92,10 @@ fn classify(program: Program, e: &alloy_provider::transport::TransportError) -> 
 }
 
 impl Rpc {
+    async fn permit(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        self.permits.acquire().await.ok()
+    }
+
     /// Connects to `url` and reads the chain id (10 s at most).
     pub async fn connect(url: &str) -> Result<Self, RpcError> {
         let parsed: url::Url = url
@@ -100,6 +111,8 @@ impl Rpc {
             .map_err(|e| transport(format!("{url}: {e}")))?;
         Ok(Self {
             provider,
+            permits: std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT)),
+            clock: std::sync::Arc::default(),
             chain_id,
             url: url.to_string(),
         })
@@ -114,6 +127,7 @@ impl Rpc {
         data: Bytes,
         value: U256,
     ) -> Result<Bytes, RpcError> {
+        let _permit = self.permit().await;
         let mut tx = TransactionRequest::default()
             .to(to)
             .input(data.into())
@@ -149,6 +163,7 @@ impl Rpc {
         data: Bytes,
         value: U256,
     ) -> Result<u64, RpcError> {
+        let _permit = self.permit().await;
         let tx = TransactionRequest::default()
             .from(from)
             .to(to)
@@ -162,6 +177,7 @@ impl Rpc {
 
     /// Broadcasts a signed transaction; its hash.
     pub async fn send_raw(&self, raw: &[u8]) -> Result<B256, RpcError> {
+        let _permit = self.permit().await;
         self.provider
             .send_raw_transaction(raw)
             .await
@@ -171,6 +187,7 @@ impl Rpc {
 
     /// The receipt of `hash`, if mined.
     pub async fn receipt(&self, hash: B256) -> Result<Option<TransactionReceipt>, RpcError> {
+        let _permit = self.permit().await;
         self.provider
             .get_transaction_receipt(hash)
             .await
@@ -179,6 +196,7 @@ impl Rpc {
 
     /// Whether the node knows the transaction `hash` (pending or mined).
     pub async fn knows(&self, hash: B256) -> Result<bool, RpcError> {
+        let _permit = self.permit().await;
         Ok(self
             .provider
             .get_transaction_by_hash(hash)
@@ -189,11 +207,13 @@ impl Rpc {
 
     /// The latest block number.
     pub async fn block_number(&self) -> Result<u64, RpcError> {
+        let _permit = self.permit().await;
         self.provider.get_block_number().await.map_err(transport)
     }
 
     /// Hash and timestamp of block `number`, if it exists.
     pub async fn block(&self, number: u64) -> Result<Option<(B256, u64)>, RpcError> {
+        let _permit = self.permit().await;
         let b = self
             .provider
             .get_block_by_number(BlockNumberOrTag::Number(number))
@@ -202,8 +222,25 @@ impl Rpc {
         Ok(b.map(|b| (b.header.hash, b.header.timestamp)))
     }
 
-    /// Timestamp of the latest block (deadlines are in chain time).
+    /// Timestamp of the latest block (deadlines are in chain time), read
+    /// at most every 200 ms.
     pub async fn now(&self) -> Result<u64, RpcError> {
+        if let Ok(c) = self.clock.lock() {
+            if let Some((at, t)) = *c {
+                if at.elapsed() < std::time::Duration::from_millis(200) {
+                    return Ok(t);
+                }
+            }
+        }
+        let t = self.latest_time().await?;
+        if let Ok(mut c) = self.clock.lock() {
+            *c = Some((std::time::Instant::now(), t));
+        }
+        Ok(t)
+    }
+
+    async fn latest_time(&self) -> Result<u64, RpcError> {
+        let _permit = self.permit().await;
         let b = self
             .provider
             .get_block_by_number(BlockNumberOrTag::Latest)
@@ -220,6 +257,7 @@ impl Rpc {
         from: u64,
         to: u64,
     ) -> Result<Vec<Log>, RpcError> {
+        let _permit = self.permit().await;
         let filter = Filter::new()
             .address(addresses)
             .from_block(from)
@@ -229,6 +267,7 @@ impl Rpc {
 
     /// The account's next nonce (`pending` includes unmined transactions).
     pub async fn nonce(&self, address: Address, pending: bool) -> Result<u64, RpcError> {
+        let _permit = self.permit().await;
         let call = self.provider.get_transaction_count(address);
         if pending {
             call.pending().await.map_err(transport)
@@ -239,11 +278,13 @@ impl Rpc {
 
     /// ETH balance.
     pub async fn balance(&self, address: Address) -> Result<U256, RpcError> {
+        let _permit = self.permit().await;
         self.provider.get_balance(address).await.map_err(transport)
     }
 
     /// Whether `address` holds code (a contract wallet).
     pub async fn has_code(&self, address: Address) -> Result<bool, RpcError> {
+        let _permit = self.permit().await;
         Ok(!self
             .provider
             .get_code_at(address)
@@ -254,6 +295,7 @@ impl Rpc {
 
     /// The node's gas price.
     pub async fn gas_price(&self) -> Result<u128, RpcError> {
+        let _permit = self.permit().await;
         self.provider.get_gas_price().await.map_err(transport)
     }
 
@@ -263,6 +305,7 @@ impl Rpc {
         method: &'static str,
         params: serde_json::Value,
     ) -> Result<serde_json::Value, RpcError> {
+        let _permit = self.permit().await;
         self.provider
             .raw_request(method.into(), params)
             .await

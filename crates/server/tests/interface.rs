@@ -60,6 +60,8 @@ async fn every_route_is_documented_and_bad_input_gets_json_4xx() {
         "/api/config",
         "/api/dev/accounts",
         "/healthz",
+        "/metrics",
+        "/openapi.json",
     ] {
         assert!(paths.contains(&p), "{p} missing from /openapi.json");
     }

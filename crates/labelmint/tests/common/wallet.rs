@@ -93,7 +93,7 @@ pub fn wallet_submit(
     let nonce = U256::from(m.chain.timestamp());
     let r = relay_submit(m, wallet, job, tasks, payload, nonce);
     ok(&r);
-    Batch::from_receipt(&r).unwrap()
+    Batch::from_logs(&r.logs).unwrap()
 }
 
 /// `submitBatchBySig` for a [`wallet`] annotator with `nonce`, sent by

@@ -155,6 +155,17 @@ pub async fn job(s: &AppState, id: i64) -> ApiResult<JobView> {
     Ok(v)
 }
 
+/// Whether job `id` is indexed (a 404 otherwise): the cheap check of the
+/// submission path.
+pub async fn exists(s: &AppState, id: i64) -> ApiResult<()> {
+    let row: Option<(i64,)> = sqlx::query_as("SELECT job_id FROM jobs WHERE job_id = $1")
+        .bind(id)
+        .fetch_optional(&s.db.pool)
+        .await?;
+    row.map(|_| ())
+        .ok_or_else(|| ApiError::not_found(format!("no job {id} (or not indexed yet)")))
+}
+
 async fn approved_count(s: &AppState, id: i64) -> ApiResult<i64> {
     let rows = events_where(s, "job_id = $1 AND name = 'BatchReviewed'", id).await?;
     Ok(rows

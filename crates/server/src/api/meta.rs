@@ -131,6 +131,8 @@ pub async fn health(State(s): State<AppState>) -> ApiResult<Json<Health>> {
 }
 
 /// Prometheus metrics (text exposition).
+#[utoipa::path(get, path = "/metrics", tag = "meta",
+    responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain")))]
 pub async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
     (
         [(

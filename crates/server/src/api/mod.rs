@@ -310,6 +310,21 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(workspace::build_package))
         .routes(routes!(workspace::dev_relayer))
         .routes(routes!(workspace::dev_rpc))
+        .routes(routes!(meta::metrics))
+        .routes(routes!(openapi_json))
+}
+
+/// The generated document (set once the routes are assembled).
+static DOC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// This OpenAPI document, generated from the handlers.
+#[utoipa::path(get, path = "/openapi.json", tag = "meta",
+    responses((status = 200, description = "the OpenAPI 3.1 document", content_type = "application/json")))]
+pub async fn openapi_json() -> impl IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        DOC.get().cloned().unwrap_or_default(),
+    )
 }
 
 /// Routes whose bodies may be large (uploads, packages, downloads).
@@ -328,21 +343,8 @@ pub fn app(s: AppState) -> Router {
         .layer(DefaultBodyLimit::max(json_limit))
         .merge(upload_router().layer(DefaultBodyLimit::max(upload_limit)))
         .split_for_parts();
-    let doc_json = doc.to_json().unwrap_or_else(|_| "{}".into());
+    let _ = DOC.set(doc.to_json().unwrap_or_else(|_| "{}".into()));
     let mut router = api
-        .route(
-            "/openapi.json",
-            axum::routing::get(move || {
-                let doc = doc_json.clone();
-                async move {
-                    (
-                        [(axum::http::header::CONTENT_TYPE, "application/json")],
-                        doc,
-                    )
-                }
-            }),
-        )
-        .route("/metrics", axum::routing::get(meta::metrics))
         .fallback(fallback)
         .layer(axum::middleware::from_fn_with_state(s.clone(), guard))
         .layer(CatchPanicLayer::custom(|_| {

@@ -143,7 +143,7 @@ pub async fn submit(
     let payload = Bytes::from(hex_bytes("payload", &req.payload)?);
     let signature = Bytes::from(hex_bytes("signature", &req.signature)?);
     let nonce = super::parse_u256("nonce", &req.nonce)?;
-    let job = jobs::job(&s, req.job_id).await?;
+    jobs::exists(&s, req.job_id).await?;
     let now = s.rpc.now().await.map_err(ApiError::upstream)?;
     if req.deadline <= now {
         return Err(ApiError::bad_request(
@@ -261,7 +261,7 @@ pub async fn submit(
         &mut tx,
         annotator,
         "submission",
-        &json!({"id": id, "status": "queued", "job_id": job.id}),
+        &json!({"id": id, "status": "queued", "job_id": req.job_id}),
         now_ms,
     )
     .await?;

@@ -198,6 +198,12 @@ impl Env {
     }
 }
 
+impl Drop for Env {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 /// `method path` against `base`.
 pub async fn call(
     http: &reqwest::Client,
