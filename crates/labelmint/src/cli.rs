@@ -7,8 +7,15 @@
 //! `LABELMINT_PRIVATE_KEY` or `--keystore FILE` (password in
 //! `LABELMINT_KEYSTORE_PASSWORD`). `--storage 0g --zg-node URL
 //! [--zg-indexer URL]` puts and gets payloads on 0G instead.
+//!
+//! The clap subcommand enums live next to their implementations here
+//! ([`JobCmd`], [`TaskCmd`], …); [`crate::cmd`] assembles the tree.
 
-use std::{collections::BTreeMap, path::Path, time::Duration};
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
 pub mod court;
 
@@ -19,87 +26,506 @@ use alloy_rpc_types_eth::{Filter, TransactionRequest};
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, SolEvent};
 use anyhow::{anyhow, bail, Context, Result};
+use clap::{Args, Subcommand, ValueEnum};
 use labelmint_quality::audit::{audit, AuditConfig, BatchFile, JobKind, OnChainBatch, TaskLabel};
 use labelmint_zg::Storage;
+use serde_json::json;
 
 use crate::{
     market::{unpack_tasks, IMarket},
+    output::{emit, emit_value, WithHint},
     registry::IRegistry,
 };
 
-/// Usage of the on-chain subcommands.
-pub const USAGE: &str = "on-chain (options: --rpc URL, --keystore FILE, --deployments DIR, --market ADDR, --registry ADDR, --store DIR, --storage local|0g, --zg-node URL, --zg-indexer URL):
-       labelmint job create --data-root R --tasks N --reward WEI --terms ID [--schema categorical|bbox|polygon|text] [--classes C] [--claim-secs S] [--deadline-secs S] [--review-secs S] [--max-held M] [--metadata H]
-       labelmint arbiter register [--token ADDR] --fee WEI --bond WEI [--dispute-secs S] [--ruling-secs S]   (offer to arbitrate; prints the terms id)
-       labelmint job status <jobId>
-       labelmint job export <jobId> --format jsonl-chat|jsonl-instruction|jsonl-completion --classes a,b,... [--instruction TEXT] --out FILE   (categorical text jobs: majority of approved votes)
-       labelmint task claim <jobId> <t1,t2,...>
-       labelmint task submit <jobId> --batch FILE [--sign-only OUT]     (one signature for all the batch's tasks)
-       labelmint task relay FILE                                        (submit someone's signed batch, paying the gas)
-       labelmint review approve <jobId> <batchId,...> | review reject <jobId> <batchId> --tasks t1,t2 [--reason N]
-       labelmint review dispute <jobId> <batchId>   (the annotator, bonding the job's dispute bond)
-       labelmint review rule <jobId> <batchId> --overturn|--uphold   (the job's arbiter)
-       labelmint review settle <jobId> <batchId,...>   (anyone, once the dispute or ruling window passed)
-       labelmint audit <jobId> [--json]
-       labelmint dataset publish --root R --job J --format coco|jsonl-chat|jsonl-instruction|jsonl-completion --price WEI [--metadata H]
-       labelmint dataset buy <datasetId> [--for ADDR] | dataset download <datasetId> --out FILE [--size BYTES]
-       labelmint finetune models|start|status|download --provider URL ... (start: --dataset <id> --model NAME --fee WEI [--params JSON] [--nonce N]; status: <taskId> [--wait [--poll-ms N]]; download: <taskId> --out FILE [--expect-root R] [--size BYTES])";
+/// The default JSON-RPC endpoint (a `labelmint-devnet` node).
+pub const DEFAULT_RPC: &str = "http://127.0.0.1:8547";
+/// The default local store.
+pub const DEFAULT_STORE: &str = ".labelmint/store";
+/// The default deployments folder.
+pub const DEFAULT_DEPLOYMENTS: &str = "deployments";
 
-/// Parsed `--flag value` options and positional arguments.
-pub struct Args {
-    positional: Vec<String>,
-    flags: BTreeMap<String, String>,
+/// Where payloads are stored and fetched.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum StorageKind {
+    /// The local content-addressed store (`--store`).
+    #[default]
+    Local,
+    /// 0G Storage (`--zg-node`, `--zg-indexer`).
+    #[value(name = "0g")]
+    Zg,
 }
 
-impl Args {
-    /// Splits `args`; flags without a value (`--json`, `--wait`) get "true".
-    pub fn parse(args: &[&str]) -> Self {
-        let mut positional = Vec::new();
-        let mut flags = BTreeMap::new();
-        let mut i = 0;
-        while i < args.len() {
-            if let Some(name) = args[i].strip_prefix("--") {
-                let value = args.get(i + 1).filter(|v| !v.starts_with("--"));
-                flags.insert(
-                    name.to_string(),
-                    value.map_or("true".to_string(), |v| (*v).to_string()),
-                );
-                i += if value.is_some() { 2 } else { 1 };
-            } else {
-                positional.push(args[i].to_string());
-                i += 1;
-            }
+/// Options of the on-chain commands (accepted anywhere after the command).
+#[derive(Clone, Debug, Default, Args)]
+#[command(next_help_heading = "Chain options")]
+pub struct ChainOpts {
+    /// AnnotationMarket address [default: from the deployments manifest]
+    #[arg(long, global = true, value_name = "ADDR", env = "LABELMINT_MARKET")]
+    pub market: Option<Address>,
+    /// DatasetRegistry address [default: from the deployments manifest]
+    #[arg(long, global = true, value_name = "ADDR", env = "LABELMINT_REGISTRY")]
+    pub registry: Option<Address>,
+    /// QualityCourt address [default: from the deployments manifest]
+    #[arg(long, global = true, value_name = "ADDR", env = "LABELMINT_COURT")]
+    pub court: Option<Address>,
+    /// QualityHub address [default: from the deployments manifest]
+    #[arg(long, global = true, value_name = "ADDR", env = "LABELMINT_HUB")]
+    pub hub: Option<Address>,
+    /// Where batch payloads and datasets are stored [default: local]
+    #[arg(long, global = true, value_enum, env = "LABELMINT_STORAGE")]
+    pub storage: Option<StorageKind>,
+    /// 0G storage node URL (with --storage 0g)
+    #[arg(long, global = true, value_name = "URL", env = "LABELMINT_ZG_NODE")]
+    pub zg_node: Option<String>,
+    /// 0G indexer URL (with --storage 0g)
+    #[arg(long, global = true, value_name = "URL", env = "LABELMINT_ZG_INDEXER")]
+    pub zg_indexer: Option<String>,
+}
+
+/// What an on-chain command runs with: the global options, the on-chain
+/// options and `labelmint.toml`, merged (flags > environment > file >
+/// defaults).
+#[derive(Clone, Debug)]
+pub struct Ctx {
+    /// JSON-RPC URL.
+    pub rpc: String,
+    /// Keystore file (else `LABELMINT_PRIVATE_KEY`).
+    pub keystore: Option<PathBuf>,
+    /// Deployments folder.
+    pub deployments: PathBuf,
+    /// Local store folder.
+    pub store: PathBuf,
+    /// AnnotationMarket override.
+    pub market: Option<Address>,
+    /// DatasetRegistry override.
+    pub registry: Option<Address>,
+    /// QualityCourt override.
+    pub court: Option<Address>,
+    /// QualityHub override.
+    pub hub: Option<Address>,
+    /// Storage backend.
+    pub storage: StorageKind,
+    /// 0G storage node.
+    pub zg_node: Option<String>,
+    /// 0G indexer.
+    pub zg_indexer: Option<String>,
+}
+
+impl Default for Ctx {
+    fn default() -> Self {
+        Self {
+            rpc: DEFAULT_RPC.into(),
+            keystore: None,
+            deployments: DEFAULT_DEPLOYMENTS.into(),
+            store: DEFAULT_STORE.into(),
+            market: None,
+            registry: None,
+            court: None,
+            hub: None,
+            storage: StorageKind::Local,
+            zg_node: None,
+            zg_indexer: None,
         }
-        Self { positional, flags }
+    }
+}
+
+/// Formats of `export`, `package`, `job export` and `dataset publish`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// COCO JSON (image jobs).
+    Coco,
+    /// Chat-style JSONL (text jobs).
+    JsonlChat,
+    /// Instruction-style JSONL (text jobs).
+    JsonlInstruction,
+    /// Completion-style JSONL (text jobs).
+    JsonlCompletion,
+}
+
+impl ExportFormat {
+    /// The format's name as the exporter and the registry know it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Coco => "coco",
+            Self::JsonlChat => "jsonl-chat",
+            Self::JsonlInstruction => "jsonl-instruction",
+            Self::JsonlCompletion => "jsonl-completion",
+        }
     }
 
-    fn flag(&self, name: &str) -> Option<&str> {
-        self.flags.get(name).map(String::as_str)
+    /// The DatasetRegistry's format code.
+    pub fn code(self) -> u8 {
+        match self {
+            Self::Coco => 0,
+            Self::JsonlChat => 1,
+            Self::JsonlInstruction => 2,
+            Self::JsonlCompletion => 3,
+        }
     }
+}
 
-    /// The value of `--name`, if given.
-    pub fn flag_value(&self, name: &str) -> Option<&str> {
-        self.flag(name)
-    }
+/// Label schemas of a review-mode job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Schema {
+    /// One class per task (2..=256 classes).
+    Categorical,
+    /// Bounding boxes (committed by root).
+    Bbox,
+    /// Polygons (committed by root).
+    Polygon,
+    /// Free text (committed by hash).
+    Text,
+}
 
-    fn need(&self, name: &str) -> Result<&str> {
-        self.flag(name)
-            .ok_or_else(|| anyhow!("missing --{name}\n{USAGE}"))
+impl Schema {
+    fn code(self) -> u8 {
+        match self {
+            Self::Categorical => 0,
+            Self::Bbox => 1,
+            Self::Polygon => 2,
+            Self::Text => 3,
+        }
     }
+}
 
-    fn pos(&self, i: usize, what: &str) -> Result<&str> {
-        self.positional
-            .get(i)
-            .map(String::as_str)
-            .ok_or_else(|| anyhow!("missing {what}\n{USAGE}"))
-    }
+/// `labelmint job …`.
+#[derive(Debug, Subcommand)]
+pub enum JobCmd {
+    /// Escrow a review-mode job on the AnnotationMarket (ETH); prints the job id
+    #[command(after_help = "Examples:
+  labelmint arbiter register --fee 1000 --bond 2000        # an expert offers terms first (prints the terms id)
+  labelmint job create --data-root 0x… --tasks 12 --reward 1000000000000000 --terms 1 --classes 3
+  labelmint job create --schema bbox --data-root 0x… --tasks 100 --reward 10000 --terms 1 --max-held 16
 
-    fn num<T: std::str::FromStr>(&self, name: &str, default: T) -> Result<T> {
-        self.flag(name).map_or(Ok(default), |v| {
-            v.parse()
-                .map_err(|_| anyhow!("--{name}: not a number: {v}"))
-        })
-    }
+The data root comes from `labelmint data add FOLDER`.")]
+    Create(JobCreate),
+    /// A job's terms and progress (JSON)
+    #[command(after_help = "Example:\n  labelmint job status 1")]
+    Status {
+        /// Job id
+        job: U256,
+    },
+    /// Export a categorical text job: the majority of approved votes as JSONL; prints the file's 0G root
+    #[command(after_help = "Example:
+  labelmint job export 1 --format jsonl-chat --classes positive,negative,neutral --out sentiment.jsonl")]
+    Export(JobExport),
+}
+
+/// `labelmint job create`.
+#[derive(Debug, Args)]
+pub struct JobCreate {
+    /// Root of the task manifest (`labelmint data add`)
+    #[arg(long, value_name = "ROOT")]
+    pub data_root: B256,
+    /// Number of tasks
+    #[arg(long, value_name = "N")]
+    pub tasks: u32,
+    /// Reward per task in wei
+    #[arg(long, value_name = "WEI")]
+    pub reward: u128,
+    /// Arbiter terms id (`labelmint arbiter register`)
+    #[arg(long, value_name = "ID")]
+    pub terms: u32,
+    /// Label schema
+    #[arg(long, value_enum, default_value = "categorical")]
+    pub schema: Schema,
+    /// Number of classes [default: 2 for categorical, else 0]
+    #[arg(long, value_name = "C")]
+    pub classes: Option<u16>,
+    /// Seconds a claim lasts
+    #[arg(long, value_name = "S", default_value_t = 1_800)]
+    pub claim_secs: u32,
+    /// Submission deadline, seconds from now
+    #[arg(long, value_name = "S", default_value_t = 7 * 86_400)]
+    pub deadline_secs: u64,
+    /// Review window in seconds
+    #[arg(long, value_name = "S", default_value_t = 86_400)]
+    pub review_secs: u32,
+    /// Most tasks one annotator may hold at once
+    #[arg(long, value_name = "M", default_value_t = 256)]
+    pub max_held: u16,
+    /// Metadata hash
+    #[arg(long, value_name = "H")]
+    pub metadata: Option<B256>,
+}
+
+/// `labelmint job export`.
+#[derive(Debug, Args)]
+pub struct JobExport {
+    /// Job id
+    pub job: U256,
+    /// JSONL schema
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+    /// Class names in class order, comma-separated
+    #[arg(long, value_name = "A,B,...", value_delimiter = ',', required = true)]
+    pub classes: Vec<String>,
+    /// Instruction text of each record
+    #[arg(long, value_name = "TEXT", default_value = "Classify the text.")]
+    pub instruction: String,
+    /// Output file
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+/// `labelmint arbiter …`.
+#[derive(Debug, Subcommand)]
+pub enum ArbiterCmd {
+    /// Offer to arbitrate disputes on your terms; prints the terms id
+    #[command(
+        after_help = "Example:\n  labelmint arbiter register --fee 1000000000000000 --bond 2000000000000000 --dispute-secs 86400"
+    )]
+    Register {
+        /// Fee token [default: ETH]
+        #[arg(long, value_name = "ADDR")]
+        token: Option<Address>,
+        /// Fee per dispute in wei
+        #[arg(long, value_name = "WEI")]
+        fee: u128,
+        /// Dispute bond in wei (at least the fee)
+        #[arg(long, value_name = "WEI")]
+        bond: u128,
+        /// Dispute window in seconds
+        #[arg(long, value_name = "S", default_value_t = 2 * 86_400)]
+        dispute_secs: u32,
+        /// Ruling window in seconds
+        #[arg(long, value_name = "S", default_value_t = 3 * 86_400)]
+        ruling_secs: u32,
+    },
+}
+
+/// `labelmint task …`.
+#[derive(Debug, Subcommand)]
+pub enum TaskCmd {
+    /// Reserve tasks of a job for its claim duration
+    #[command(after_help = "Example:\n  labelmint task claim 1 0,1,2")]
+    Claim {
+        /// Job id
+        job: U256,
+        /// Task ids, comma-separated, ascending
+        #[arg(value_name = "T1,T2,...")]
+        tasks: String,
+    },
+    /// Submit a batch of labels (or sign it for a relayer with --sign-only)
+    #[command(after_help = "Examples:
+  labelmint task submit 1 --batch batch.json                       # {\"tasks\": [0,1], \"labels\": [2,0]}
+  labelmint task submit 1 --batch boxes.json                       # {\"tasks\": [0], \"labels\": [{\"shapes\": [...]}]}
+  labelmint task submit 1 --batch batch.json --sign-only signed.json   # then: labelmint task relay signed.json")]
+    Submit {
+        /// Job id
+        job: U256,
+        /// Batch file: {"tasks": [...], "labels": [...]}
+        #[arg(long, value_name = "FILE")]
+        batch: PathBuf,
+        /// Only sign (EIP-712) and write the signed batch here
+        #[arg(long, value_name = "OUT")]
+        sign_only: Option<PathBuf>,
+    },
+    /// Submit someone's signed batch, paying the gas
+    #[command(after_help = "Example:\n  labelmint task relay signed.json")]
+    Relay {
+        /// Signed batch file (from task submit --sign-only)
+        file: PathBuf,
+    },
+}
+
+/// `labelmint review …`.
+#[derive(Debug, Subcommand)]
+pub enum ReviewCmd {
+    /// Approve batches (pays the annotators)
+    #[command(after_help = "Example:\n  labelmint review approve 1 2,3,4")]
+    Approve {
+        /// Job id
+        job: U256,
+        /// Batch ids, comma-separated
+        #[arg(value_name = "B1,B2,...")]
+        batches: String,
+    },
+    /// Reject tasks of one batch (the rest is approved), depositing the arbiter's fee
+    #[command(after_help = "Example:\n  labelmint review reject 1 1 --tasks 3,5 --reason 2")]
+    Reject {
+        /// Job id
+        job: U256,
+        /// Batch id
+        batch: U256,
+        /// Rejected task ids, comma-separated
+        #[arg(long, value_name = "T1,T2,...")]
+        tasks: String,
+        /// Reason code (non-zero)
+        #[arg(long, value_name = "N", default_value_t = 1)]
+        reason: u8,
+    },
+    /// Dispute a rejection (the annotator, bonding the job's dispute bond)
+    #[command(after_help = "Example:\n  labelmint review dispute 1 1")]
+    Dispute {
+        /// Job id
+        job: U256,
+        /// Batch id
+        batch: U256,
+    },
+    /// Rule on a disputed rejection (the job's arbiter)
+    #[command(
+        group = clap::ArgGroup::new("verdict").required(true).args(["overturn", "uphold"]),
+        after_help = "Examples:\n  labelmint review rule 1 1 --overturn\n  labelmint review rule 1 1 --uphold"
+    )]
+    Rule {
+        /// Job id
+        job: U256,
+        /// Batch id
+        batch: U256,
+        /// The annotator was right: pay the tasks
+        #[arg(long)]
+        overturn: bool,
+        /// The creator was right: the tasks reopen
+        #[arg(long)]
+        uphold: bool,
+    },
+    /// Settle rejections whose dispute or ruling window has passed (anyone)
+    #[command(after_help = "Example:\n  labelmint review settle 1 1,2")]
+    Settle {
+        /// Job id
+        job: U256,
+        /// Batch ids, comma-separated
+        #[arg(value_name = "B1,B2,...")]
+        batches: String,
+    },
+}
+
+/// `labelmint dataset …`.
+#[derive(Debug, Subcommand)]
+pub enum DatasetCmd {
+    /// Publish a dataset package in the DatasetRegistry; prints the dataset id
+    #[command(after_help = "Example:
+  labelmint package 0x<dataRoot> --labels labels.json --format coco --out ds.zip   # prints the package root
+  labelmint storage put ds.zip
+  labelmint dataset publish --root 0x<packageRoot> --job 1 --format coco --price 5000")]
+    Publish {
+        /// The package's 0G root
+        #[arg(long, value_name = "R")]
+        root: B256,
+        /// Source job on the AnnotationMarket (provenance) [default: external dataset]
+        #[arg(long, value_name = "J")]
+        job: Option<U256>,
+        /// Dataset format
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        /// Licence price in wei
+        #[arg(long, value_name = "WEI")]
+        price: u128,
+        /// Metadata hash
+        #[arg(long, value_name = "H")]
+        metadata: Option<B256>,
+        /// Previous version's dataset id
+        #[arg(long, value_name = "ID")]
+        previous: Option<U256>,
+    },
+    /// Buy a licence (ETH-priced datasets)
+    #[command(
+        after_help = "Examples:\n  labelmint dataset buy 1\n  labelmint dataset buy 1 --for 0x…"
+    )]
+    Buy {
+        /// Dataset id
+        dataset: U256,
+        /// Licensee [default: the signer]
+        #[arg(long = "for", value_name = "ADDR")]
+        licensee: Option<Address>,
+    },
+    /// Download a dataset, verified against the root the registry records
+    #[command(after_help = "Example:\n  labelmint dataset download 1 --out ds.zip")]
+    Download {
+        /// Dataset id
+        dataset: U256,
+        /// Output file
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Size in bytes (binds trailing bytes the root alone does not)
+        #[arg(long, value_name = "BYTES")]
+        size: Option<u64>,
+    },
+}
+
+/// The fine-tuning provider of `labelmint finetune …`.
+#[derive(Debug, Args)]
+pub struct ProviderOpts {
+    /// The 0G fine-tuning provider (broker) URL
+    #[arg(long, value_name = "URL", env = "LABELMINT_FINETUNE_PROVIDER")]
+    pub provider: String,
+}
+
+/// `labelmint finetune …`.
+#[derive(Debug, Subcommand)]
+pub enum FinetuneCmd {
+    /// The provider's models
+    #[command(
+        after_help = "Example:\n  labelmint finetune models --provider http://127.0.0.1:3080"
+    )]
+    Models {
+        /// Provider.
+        #[command(flatten)]
+        provider: ProviderOpts,
+    },
+    /// Start fine-tuning on a licensed dataset; prints the task id
+    #[command(after_help = "Example:
+  labelmint finetune start --provider URL --dataset 1 --model Qwen2.5-0.5B-Instruct --fee 1000 --params '{\"num_train_epochs\": 3}'")]
+    Start {
+        /// Provider.
+        #[command(flatten)]
+        provider: ProviderOpts,
+        /// Dataset id (you need a licence)
+        #[arg(long, value_name = "ID")]
+        dataset: U256,
+        /// Model name (see finetune models)
+        #[arg(long, value_name = "NAME")]
+        model: String,
+        /// Fee in wei
+        #[arg(long, value_name = "WEI")]
+        fee: U256,
+        /// Training parameters (JSON)
+        #[arg(
+            long,
+            value_name = "JSON",
+            default_value = r#"{"num_train_epochs": 3}"#
+        )]
+        params: String,
+        /// Request nonce [default: the clock in ms]
+        #[arg(long, value_name = "N")]
+        nonce: Option<U256>,
+    },
+    /// A fine-tuning task's state (JSON)
+    #[command(after_help = "Example:\n  labelmint finetune status task-1 --provider URL --wait")]
+    Status {
+        /// Provider.
+        #[command(flatten)]
+        provider: ProviderOpts,
+        /// Task id
+        task: String,
+        /// Wait until the model is delivered
+        #[arg(long)]
+        wait: bool,
+        /// Poll interval with --wait, in ms
+        #[arg(long, value_name = "N", default_value_t = 5_000)]
+        poll_ms: u64,
+    },
+    /// Download the fine-tuned model
+    #[command(
+        after_help = "Example:\n  labelmint finetune download task-1 --provider URL --out model.bin --expect-root 0x…"
+    )]
+    Download {
+        /// Provider.
+        #[command(flatten)]
+        provider: ProviderOpts,
+        /// Task id
+        task: String,
+        /// Output file
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// The root you expect (without it the bytes are not verified against anything you trust)
+        #[arg(long, value_name = "R")]
+        expect_root: Option<B256>,
+        /// Size in bytes
+        #[arg(long, value_name = "BYTES")]
+        size: Option<u64>,
+    },
 }
 
 /// Comma-separated task or batch ids (at least one).
@@ -180,11 +606,12 @@ pub struct Chain {
 }
 
 impl Chain {
-    /// Connects with the options in `a`.
-    pub fn connect(a: &Args) -> Result<Self> {
-        let rpc = a.flag("rpc").unwrap_or("http://127.0.0.1:8547");
-        let signer = labelmint_deploy::load_signer(a.flag("keystore").map(Path::new))
-            .context("signing key (set LABELMINT_PRIVATE_KEY or pass --keystore)")?;
+    /// Connects with the options in `ctx`.
+    pub fn connect(ctx: &Ctx) -> Result<Self> {
+        let rpc = ctx.rpc.as_str();
+        let signer = labelmint_deploy::load_signer(ctx.keystore.as_deref())
+            .context("signing key")
+            .hint("export LABELMINT_PRIVATE_KEY=0x… or pass --keystore FILE (password in LABELMINT_KEYSTORE_PASSWORD)")?;
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
@@ -193,36 +620,41 @@ impl Chain {
             .wallet(EthereumWallet::from(signer.clone()))
             .connect_http(url)
             .erased();
+        let node_hint =
+            "start a node (`cargo run -p labelmint-node --bin labelmint-devnet`) or pass --rpc URL";
         let chain_id = rt
             .block_on(async {
                 tokio::time::timeout(Duration::from_secs(10), provider.get_chain_id()).await
             })
-            .map_err(|_| {
-                anyhow!("{rpc} did not answer within 10 s (is labelmint-devnet running?)")
-            })?
-            .with_context(|| format!("{rpc} is unreachable"))?;
-        let manifest = labelmint_deploy::read_manifest(
-            Path::new(a.flag("deployments").unwrap_or("deployments")),
-            chain_id,
-        );
-        let address = |flag: &str, name: &str| -> Result<Address> {
-            if let Some(v) = a.flag(flag) {
-                return v.parse().with_context(|| format!("--{flag}"));
+            .map_err(|_| anyhow!("{rpc} did not answer within 10 s (is labelmint-devnet running?)"))
+            .hint(node_hint)?
+            .with_context(|| format!("{rpc} is unreachable"))
+            .hint(node_hint)?;
+        let manifest = labelmint_deploy::read_manifest(&ctx.deployments, chain_id);
+        let address = |given: Option<Address>, flag: &str, name: &str| -> Result<Address> {
+            if let Some(v) = given {
+                return Ok(v);
             }
             manifest
                 .contracts
                 .get(name)
                 .map(|d| d.address)
                 .ok_or_else(|| {
-                    anyhow!("no {name} for chain {chain_id}: run labelmint-deploy or pass --{flag}")
+                    anyhow!(
+                        "no {name} for chain {chain_id} in {}",
+                        ctx.deployments.display()
+                    )
                 })
+                .hint(format!(
+                    "run labelmint-deploy, pass --deployments DIR, or pass --{flag} ADDR"
+                ))
         };
         Ok(Self {
             from: signer.address(),
-            market: address("market", "AnnotationMarket")?,
-            registry: address("registry", "DatasetRegistry").unwrap_or(Address::ZERO),
-            court: address("court", "QualityCourt").unwrap_or(Address::ZERO),
-            hub: address("hub", "QualityHub").unwrap_or(Address::ZERO),
+            market: address(ctx.market, "market", "AnnotationMarket")?,
+            registry: address(ctx.registry, "registry", "DatasetRegistry").unwrap_or(Address::ZERO),
+            court: address(ctx.court, "court", "QualityCourt").unwrap_or(Address::ZERO),
+            hub: address(ctx.hub, "hub", "QualityHub").unwrap_or(Address::ZERO),
             provider,
             signer,
             chain_id,
@@ -334,29 +766,18 @@ fn explain(text: &str, data: Option<Bytes>) -> String {
 }
 
 /// The storage backend chosen by `--storage`.
-fn storage(a: &Args) -> Result<Box<dyn Storage>> {
-    match a.flag("storage").unwrap_or("local") {
-        "local" => Ok(Box::new(labelmint_storage::LocalStore::open(
-            a.flag("store").unwrap_or(".labelmint/store"),
-        )?)),
-        "0g" => Ok(Box::new(labelmint_zg::ZgStorage::new(
-            a.need("zg-node")?,
-            a.flag("zg-indexer"),
+fn storage(ctx: &Ctx) -> Result<Box<dyn Storage>> {
+    match ctx.storage {
+        StorageKind::Local => Ok(Box::new(labelmint_storage::LocalStore::open(&ctx.store)?)),
+        StorageKind::Zg => Ok(Box::new(labelmint_zg::ZgStorage::new(
+            ctx.zg_node
+                .as_deref()
+                .ok_or_else(|| anyhow!("--storage 0g needs --zg-node URL"))?,
+            ctx.zg_indexer.as_deref(),
             labelmint_zg::Retry::default(),
             labelmint_zg::transfer::UploadOptions::default(),
         )?)),
-        other => bail!("--storage {other}: use local or 0g"),
     }
-}
-
-fn schema(name: &str) -> Result<u8> {
-    Ok(match name {
-        "categorical" => 0,
-        "bbox" => 1,
-        "polygon" => 2,
-        "text" => 3,
-        _ => bail!("--schema {name}: categorical, bbox, polygon or text"),
-    })
 }
 
 fn kind_of(schema: u8) -> JobKind {
@@ -538,82 +959,48 @@ fn job(c: &Chain, id: U256) -> Result<IMarket::getJobReturn> {
     Ok(j)
 }
 
-/// Runs `labelmint <cmd> <rest…>` for the on-chain commands.
-#[allow(clippy::too_many_lines)]
-pub fn run(cmd: &str, rest: &[&str]) -> Result<()> {
-    let a = Args::parse(rest);
-    let sub = a.positional.first().map(String::as_str).unwrap_or_default();
-    if cmd == "finetune" {
-        return finetune(&a, sub);
-    }
-    if cmd == "court" {
-        return court::run(&a, sub);
-    }
-    let c = Chain::connect(&a)?;
-    match (cmd, sub) {
-        ("job", "create") => {
-            let tasks: u32 = a.need("tasks")?.parse().context("--tasks")?;
-            let reward: u128 = a.need("reward")?.parse().context("--reward")?;
-            let schema = schema(a.flag("schema").unwrap_or("categorical"))?;
+/// Runs `labelmint job …`.
+pub fn job_cmd(ctx: &Ctx, cmd: &JobCmd) -> Result<()> {
+    let c = Chain::connect(ctx)?;
+    match cmd {
+        JobCmd::Create(a) => {
+            let schema = a.schema.code();
             let now = c.now()?;
             let call = IMarket::createJobCall {
-                dataRoot: a.need("data-root")?.parse().context("--data-root")?,
-                metadataHash: a
-                    .flag("metadata")
-                    .map_or(Ok(B256::ZERO), str::parse)
-                    .context("--metadata")?,
+                dataRoot: a.data_root,
+                metadataHash: a.metadata.unwrap_or_default(),
                 token: Address::ZERO,
-                rewardPerTask: reward,
-                taskCount: tasks,
+                rewardPerTask: a.reward,
+                taskCount: a.tasks,
                 schema,
-                numClasses: a.num("classes", if schema == 0 { 2 } else { 0 })?,
-                claimDuration: a.num("claim-secs", 1_800)?,
+                numClasses: a.classes.unwrap_or(if schema == 0 { 2 } else { 0 }),
+                claimDuration: a.claim_secs,
                 submitDeadline: now
-                    .checked_add(a.num::<u64>("deadline-secs", 7 * 86_400)?)
+                    .checked_add(a.deadline_secs)
                     .context("--deadline-secs: too far in the future")?,
-                reviewWindow: a.num("review-secs", 86_400)?,
-                maxHeld: a.num("max-held", 256)?,
-                arbiterTerms: a.need("terms")?.parse().context("--terms")?,
+                reviewWindow: a.review_secs,
+                maxHeld: a.max_held,
+                arbiterTerms: a.terms,
             };
-            let escrow = U256::from(reward).saturating_mul(U256::from(tasks));
-            c.send(c.market, &call, escrow)?;
+            let escrow = U256::from(a.reward).saturating_mul(U256::from(a.tasks));
+            let r = c.send(c.market, &call, escrow)?;
             let id = c.call(c.market, &IMarket::jobCountCall {})?;
-            println!("{id}");
-            eprintln!("job {id}: {tasks} tasks × {reward} wei escrowed ({escrow} wei)");
-        }
-        ("arbiter", "register") => {
-            let call = IMarket::registerArbiterTermsCall {
-                token: a
-                    .flag("token")
-                    .map_or(Ok(Address::ZERO), str::parse)
-                    .context("--token")?,
-                fee: a.need("fee")?.parse().context("--fee")?,
-                bond: a.need("bond")?.parse().context("--bond")?,
-                disputeWindow: a.num("dispute-secs", 2 * 86_400)?,
-                rulingWindow: a.num("ruling-secs", 3 * 86_400)?,
-            };
-            let r = c.send(c.market, &call, U256::ZERO)?;
-            let id = r
-                .inner
-                .logs()
-                .iter()
-                .find_map(|l| IMarket::ArbiterTermsRegistered::decode_log_data(l.data()).ok())
-                .map(|e| e.termsId)
-                .ok_or_else(|| anyhow!("no ArbiterTermsRegistered in the receipt"))?;
-            println!("{id}");
+            emit(
+                id,
+                json!({"job": id.to_string(), "escrow": escrow.to_string(), "tx": r.transaction_hash}),
+            );
             eprintln!(
-                "terms {id}: {} arbitrates for {} wei a dispute",
-                c.from, call.fee
+                "job {id}: {} tasks × {} wei escrowed ({escrow} wei)",
+                a.tasks, a.reward
             );
         }
-        ("job", "status") => {
-            let id: U256 = a.pos(1, "<jobId>")?.parse()?;
-            let j = job(&c, id)?;
+        JobCmd::Status { job: id } => {
+            let j = job(&c, *id)?;
             let status = ["none", "open", "completed", "cancelled"]
                 .get(usize::from(j.status))
                 .copied()
                 .unwrap_or("?");
-            let view = serde_json::json!({
+            let view = json!({
                 "job": id.to_string(), "status": status, "creator": j.creator, "token": j.token,
                 "rewardPerTask": j.rewardPerTask.to_string(), "tasks": j.taskCount,
                 "schema": j.schema, "classes": j.numClasses, "dataRoot": j.dataRoot, "metadataHash": j.metadataHash,
@@ -621,27 +1008,26 @@ pub fn run(cmd: &str, rest: &[&str]) -> Result<()> {
                 "maxHeld": j.maxHeld, "reserved": j.reserved, "approved": j.approved, "batches": j.batches,
                 "escrow": j.escrow.to_string(),
             });
-            println!("{}", serde_json::to_string_pretty(&view)?);
+            emit_value(&view);
         }
-        ("job", "export") => {
-            let id: U256 = a.pos(1, "<jobId>")?.parse()?;
+        JobCmd::Export(a) => {
+            let id = a.job;
             let j = job(&c, id)?;
             if j.schema != 0 {
                 bail!("job {id} is not categorical: export its geometry or text labels with `labelmint export <dataRoot> --labels FILE`");
             }
-            let classes: Vec<String> = a.need("classes")?.split(',').map(str::to_string).collect();
-            if classes.len() != usize::from(j.numClasses) {
+            if a.classes.len() != usize::from(j.numClasses) {
                 bail!(
                     "--classes names {} classes, job {id} has {}",
-                    classes.len(),
+                    a.classes.len(),
                     j.numClasses
                 );
             }
             let (labels, ties) = approved_consensus(&c, id, j.taskCount, j.numClasses)?;
-            let file = serde_json::json!({
-                "classes": classes,
-                "instruction": a.flag("instruction").unwrap_or("Classify the text."),
-                "labels": labels.iter().map(|(t, l)| serde_json::json!({"task": t, "label": l})).collect::<Vec<_>>(),
+            let file = json!({
+                "classes": a.classes,
+                "instruction": a.instruction,
+                "labels": labels.iter().map(|(t, l)| json!({"task": t, "label": l})).collect::<Vec<_>>(),
             });
             let (tmp, mut handle) = private_temp_file("labelmint-job")?;
             let written = std::io::Write::write_all(&mut handle, &serde_json::to_vec(&file)?);
@@ -650,27 +1036,74 @@ pub fn run(cmd: &str, rest: &[&str]) -> Result<()> {
                 let _ = std::fs::remove_file(&tmp);
                 return Err(e.into());
             }
-            let store =
-                labelmint_storage::LocalStore::open(a.flag("store").unwrap_or(".labelmint/store"))?;
-            let out = a.need("out")?;
+            let store = labelmint_storage::LocalStore::open(&ctx.store)?;
             let result = crate::export::run(
                 &store,
                 &j.dataRoot.to_string(),
                 &tmp,
-                a.need("format")?,
-                Path::new(out),
+                a.format.name(),
+                &a.out,
             );
             let _ = std::fs::remove_file(&tmp);
-            println!("{}", result?);
-            eprintln!("{} tasks labelled by the majority of approved votes ({ties} tied or unapproved tasks left out) -> {out}", labels.len());
+            let root = result?;
+            emit(
+                root,
+                json!({"root": root, "out": a.out, "labelled": labels.len(), "leftOut": ties}),
+            );
+            eprintln!(
+                "{} tasks labelled by the majority of approved votes ({ties} tied or unapproved tasks left out) -> {}",
+                labels.len(),
+                a.out.display()
+            );
         }
-        ("task", "claim") => {
-            let id: U256 = a.pos(1, "<jobId>")?.parse()?;
-            let task_ids: Vec<u32> = ids(a.pos(2, "<task ids>")?)?;
+    }
+    Ok(())
+}
+
+/// Runs `labelmint arbiter …`.
+pub fn arbiter_cmd(ctx: &Ctx, cmd: &ArbiterCmd) -> Result<()> {
+    let c = Chain::connect(ctx)?;
+    let ArbiterCmd::Register {
+        token,
+        fee,
+        bond,
+        dispute_secs,
+        ruling_secs,
+    } = cmd;
+    let call = IMarket::registerArbiterTermsCall {
+        token: token.unwrap_or(Address::ZERO),
+        fee: *fee,
+        bond: *bond,
+        disputeWindow: *dispute_secs,
+        rulingWindow: *ruling_secs,
+    };
+    let r = c.send(c.market, &call, U256::ZERO)?;
+    let id = r
+        .inner
+        .logs()
+        .iter()
+        .find_map(|l| IMarket::ArbiterTermsRegistered::decode_log_data(l.data()).ok())
+        .map(|e| e.termsId)
+        .ok_or_else(|| anyhow!("no ArbiterTermsRegistered in the receipt"))?;
+    emit(id, json!({"terms": id, "arbiter": c.from}));
+    eprintln!(
+        "terms {id}: {} arbitrates for {} wei a dispute",
+        c.from, call.fee
+    );
+    Ok(())
+}
+
+/// Runs `labelmint task …`.
+#[allow(clippy::too_many_lines)]
+pub fn task_cmd(ctx: &Ctx, cmd: &TaskCmd) -> Result<()> {
+    let c = Chain::connect(ctx)?;
+    match cmd {
+        TaskCmd::Claim { job: id, tasks } => {
+            let task_ids: Vec<u32> = ids(tasks)?;
             c.send(
                 c.market,
                 &IMarket::claimTasksCall {
-                    jobId: id,
+                    jobId: *id,
                     taskIds: task_ids.clone(),
                 },
                 U256::ZERO,
@@ -678,21 +1111,28 @@ pub fn run(cmd: &str, rest: &[&str]) -> Result<()> {
             let r = c.call(
                 c.market,
                 &IMarket::annotatorRecordCall {
-                    jobId: id,
+                    jobId: *id,
                     annotator: c.from,
                 },
             )?;
-            println!(
-                "claimed {} tasks of job {id} until {}",
-                task_ids.len(),
-                r.claimExpiry
+            emit(
+                format!(
+                    "claimed {} tasks of job {id} until {}",
+                    task_ids.len(),
+                    r.claimExpiry
+                ),
+                json!({"job": id.to_string(), "tasks": task_ids, "claimExpiry": r.claimExpiry}),
             );
         }
-        ("task", "submit") => {
-            let id: U256 = a.pos(1, "<jobId>")?.parse()?;
+        TaskCmd::Submit {
+            job: id,
+            batch,
+            sign_only,
+        } => {
+            let id = *id;
             let j = job(&c, id)?;
-            let (task_ids, payload) = batch_payload(&a, &c, id, j.schema)?;
-            if let Some(out) = a.flag("sign-only") {
+            let (task_ids, payload) = batch_payload(ctx, batch, &c, id, j.schema)?;
+            if let Some(out) = sign_only {
                 // The first unused bit of the annotator's first nonce word.
                 let bits = c.call(
                     c.market,
@@ -716,19 +1156,26 @@ pub fn run(cmd: &str, rest: &[&str]) -> Result<()> {
                 };
                 let key = B256::from_slice(&c.signer.to_bytes()[..]);
                 let signature = crate::market::sign_batch(&key, c.market, c.chain_id, &batch)?;
-                let signed = serde_json::json!({
+                let signed = json!({
                     "annotator": c.from, "jobId": id.to_string(), "taskIds": task_ids, "payload": payload,
                     "nonce": nonce.to_string(), "deadline": deadline.to_string(), "signature": signature,
                     "market": c.market, "chainId": c.chain_id,
                 });
                 std::fs::write(out, serde_json::to_vec_pretty(&signed)?)?;
+                if crate::output::json() {
+                    emit(
+                        "",
+                        json!({"signed": out, "tasks": task_ids, "nonce": nonce.to_string()}),
+                    );
+                }
                 eprintln!(
-                    "signed {} tasks for a relayer: {out} (nonce {nonce})",
-                    task_ids.len()
+                    "signed {} tasks for a relayer: {} (nonce {nonce})",
+                    task_ids.len(),
+                    out.display()
                 );
                 return Ok(());
             }
-            c.send(
+            let r = c.send(
                 c.market,
                 &IMarket::submitBatchCall {
                     jobId: id,
@@ -740,13 +1187,17 @@ pub fn run(cmd: &str, rest: &[&str]) -> Result<()> {
             let count = c
                 .call(c.market, &IMarket::getJobCall { jobId: id })?
                 .batches;
-            println!(
-                "submitted {} tasks of job {id} (batches on the job: {count})",
-                task_ids.len()
+            emit(
+                format!(
+                    "submitted {} tasks of job {id} (batches on the job: {count})",
+                    task_ids.len()
+                ),
+                json!({"job": id.to_string(), "tasks": task_ids, "batches": count, "tx": r.transaction_hash}),
             );
         }
-        ("task", "relay") => {
-            let text = std::fs::read(a.pos(1, "<signed batch file>")?)?;
+        TaskCmd::Relay { file } => {
+            let text =
+                std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
             let s: serde_json::Value =
                 serde_json::from_slice(&text).context("signed batch file")?;
             let field = |k: &str| {
@@ -763,17 +1214,28 @@ pub fn run(cmd: &str, rest: &[&str]) -> Result<()> {
                 deadline: field("deadline")?.parse()?,
                 signature: field("signature")?.parse()?,
             };
-            c.send(c.market, &call, U256::ZERO)?;
-            println!(
-                "relayed {} tasks of job {} for {}",
-                call.taskIds.len(),
-                call.jobId,
-                call.annotator
+            let r = c.send(c.market, &call, U256::ZERO)?;
+            emit(
+                format!(
+                    "relayed {} tasks of job {} for {}",
+                    call.taskIds.len(),
+                    call.jobId,
+                    call.annotator
+                ),
+                json!({"job": call.jobId.to_string(), "annotator": call.annotator, "tasks": call.taskIds, "tx": r.transaction_hash}),
             );
         }
-        ("review", "dispute") => {
-            let id: U256 = a.pos(1, "<jobId>")?.parse()?;
-            let batch: U256 = a.pos(2, "<batchId>")?.parse()?;
+    }
+    Ok(())
+}
+
+/// Runs `labelmint review …`.
+#[allow(clippy::too_many_lines)]
+pub fn review_cmd(ctx: &Ctx, cmd: &ReviewCmd) -> Result<()> {
+    let c = Chain::connect(ctx)?;
+    match cmd {
+        ReviewCmd::Dispute { job: id, batch } => {
+            let (id, batch) = (*id, *batch);
             let r = rejection(&c, id, batch)?;
             if r.disputed {
                 bail!("batch {batch} of job {id} is already disputed");
@@ -785,160 +1247,196 @@ pub fn run(cmd: &str, rest: &[&str]) -> Result<()> {
                 U256::ZERO
             };
             c.send(c.market, &r.dispute_call(), value)?;
-            println!(
-                "disputed the rejection of {} tasks of batch {batch}: bond {} wei; {} rules",
-                r.tasks.len(),
-                terms.disputeBond,
-                terms.arbiter
+            emit(
+                format!(
+                    "disputed the rejection of {} tasks of batch {batch}: bond {} wei; {} rules",
+                    r.tasks.len(),
+                    terms.disputeBond,
+                    terms.arbiter
+                ),
+                json!({"job": id.to_string(), "batch": batch.to_string(), "tasks": r.tasks,
+                       "bond": terms.disputeBond.to_string(), "arbiter": terms.arbiter}),
             );
         }
-        ("review", "rule") => {
-            let id: U256 = a.pos(1, "<jobId>")?.parse()?;
-            let batch: U256 = a.pos(2, "<batchId>")?.parse()?;
-            let overturn = match (a.flag("overturn"), a.flag("uphold")) {
-                (Some(_), None) => true,
-                (None, Some(_)) => false,
-                _ => bail!("review rule: pass exactly one of --overturn or --uphold"),
-            };
+        ReviewCmd::Rule {
+            job: id,
+            batch,
+            overturn,
+            uphold,
+        } => {
+            let (id, batch) = (*id, *batch);
+            if overturn == uphold {
+                bail!("review rule: pass exactly one of --overturn or --uphold");
+            }
             let r = rejection(&c, id, batch)?;
             if !r.disputed {
                 bail!("batch {batch} of job {id} is not disputed");
             }
-            c.send(c.market, &r.rule_call(overturn), U256::ZERO)?;
-            println!(
-                "batch {batch}: rejection {}",
-                if overturn {
-                    "overturned, the annotator is paid"
-                } else {
-                    "upheld, the tasks reopen"
-                }
+            c.send(c.market, &r.rule_call(*overturn), U256::ZERO)?;
+            emit(
+                format!(
+                    "batch {batch}: rejection {}",
+                    if *overturn {
+                        "overturned, the annotator is paid"
+                    } else {
+                        "upheld, the tasks reopen"
+                    }
+                ),
+                json!({"job": id.to_string(), "batch": batch.to_string(),
+                       "ruling": if *overturn { "overturned" } else { "upheld" }}),
             );
         }
-        ("review", "settle") => {
-            let id: U256 = a.pos(1, "<jobId>")?.parse()?;
-            let wanted: Vec<U256> = ids(a.pos(2, "<batch ids>")?)?;
+        ReviewCmd::Settle { job: id, batches } => {
+            let wanted: Vec<U256> = ids(batches)?;
             let list: Vec<crate::market::Rejection> = wanted
                 .iter()
-                .map(|b| rejection(&c, id, *b))
+                .map(|b| rejection(&c, *id, *b))
                 .collect::<Result<_>>()?;
             c.send(
                 c.market,
                 &crate::market::settle_rejections_call(&list),
                 U256::ZERO,
             )?;
-            println!("settled {} rejections of job {id}", list.len());
-        }
-        ("review", verdict @ ("approve" | "reject")) => {
-            let id: U256 = a.pos(1, "<jobId>")?.parse()?;
-            let wanted: Vec<U256> = ids(a.pos(2, "<batch ids>")?)?;
-            let all = batches(&c, id)?;
-            let pick = |b: &U256| {
-                all.iter()
-                    .find(|s| s.id == *b)
-                    .ok_or_else(|| anyhow!("no batch {b} in job {id}"))
-            };
-            let chosen: Vec<&Submitted> = if verdict == "approve" {
-                wanted.iter().map(pick).collect::<Result<_>>()?
-            } else {
-                let [first] = wanted.as_slice() else {
-                    bail!("review reject takes one batch id (approve takes several)");
-                };
-                vec![pick(first)?]
-            };
-            let mut verdicts: Vec<u8> = Vec::new();
-            let mut value = U256::ZERO;
-            if verdict == "reject" {
-                let rejected: Vec<u32> = ids(a.need("tasks")?)?;
-                let reason: u8 = a.num("reason", 1)?;
-                if reason == 0 {
-                    bail!("--reason must be non-zero (0 means approve)");
-                }
-                verdicts = chosen[0]
-                    .batch
-                    .tasks
-                    .iter()
-                    .map(|t| if rejected.contains(t) { reason } else { 0 })
-                    .collect();
-                if verdicts.iter().all(|&v| v == 0) {
-                    bail!("--tasks names no task of batch {}", chosen[0].id);
-                }
-                let j = job(&c, id)?;
-                if j.token.is_zero() {
-                    let terms = c.call(c.market, &IMarket::disputeTermsCall { jobId: id })?;
-                    value = U256::from(terms.arbiterFee);
-                }
-            }
-            let call = IMarket::reviewBatchesCall {
-                jobId: id,
-                batchIds: chosen.iter().map(|s| s.id).collect(),
-                annotators: chosen.iter().map(|s| s.batch.annotator).collect(),
-                submittedAts: chosen.iter().map(|s| s.batch.submitted_at).collect(),
-                taskCounts: chosen.iter().map(|s| s.batch.tasks.len() as u32).collect(),
-                taskIds: chosen.iter().flat_map(|s| s.batch.tasks.clone()).collect(),
-                verdicts: verdicts.clone().into(),
-            };
-            c.send(c.market, &call, value)?;
-            if verdict == "approve" {
-                println!("approved {} batches of job {id}", chosen.len());
-            } else {
-                let n = verdicts.iter().filter(|&&v| v != 0).count();
-                println!(
-                    "batch {}: {n} tasks rejected (held until the dispute window ends; arbiter fee {value} wei deposited), the rest approved",
-                    chosen[0].id
-                );
-            }
-        }
-        ("audit", _) => {
-            let id: U256 = a.pos(0, "<jobId>")?.parse()?;
-            let j = job(&c, id)?;
-            let store = storage(&a)?;
-            let list: Vec<OnChainBatch> = batches(&c, id)?.into_iter().map(|s| s.batch).collect();
-            let report = audit(
-                id.saturating_to::<u64>(),
-                kind_of(j.schema),
-                j.numClasses.max(2),
-                &list,
-                |r| store.get(r).ok(),
-                &AuditConfig::default(),
+            emit(
+                format!("settled {} rejections of job {id}", list.len()),
+                json!({"job": id.to_string(), "settled": wanted.iter().map(ToString::to_string).collect::<Vec<_>>()}),
             );
-            if a.flag("json").is_some() {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                print!("{}", report.table());
-            }
         }
-        ("dataset", "publish") => {
-            let format = match a.need("format")? {
-                "coco" => 0,
-                "jsonl-chat" => 1,
-                "jsonl-instruction" => 2,
-                "jsonl-completion" => 3,
-                f => bail!("--format {f}: coco, jsonl-chat, jsonl-instruction or jsonl-completion"),
-            };
+        ReviewCmd::Approve { job: id, batches } => {
+            let wanted: Vec<U256> = ids(batches)?;
+            review(&c, *id, &wanted, None)?;
+        }
+        ReviewCmd::Reject {
+            job: id,
+            batch,
+            tasks,
+            reason,
+        } => {
+            review(&c, *id, &[*batch], Some((tasks.as_str(), *reason)))?;
+        }
+    }
+    Ok(())
+}
+
+/// Approves `wanted` batches of job `id`, or (with `reject`: task ids and
+/// reason) rejects those tasks of the one batch in `wanted`.
+fn review(c: &Chain, id: U256, wanted: &[U256], reject: Option<(&str, u8)>) -> Result<()> {
+    let all = batches(c, id)?;
+    let pick = |b: &U256| {
+        all.iter()
+            .find(|s| s.id == *b)
+            .ok_or_else(|| anyhow!("no batch {b} in job {id}"))
+    };
+    let chosen: Vec<&Submitted> = wanted.iter().map(pick).collect::<Result<_>>()?;
+    let mut verdicts: Vec<u8> = Vec::new();
+    let mut value = U256::ZERO;
+    if let Some((tasks, reason)) = reject {
+        let rejected: Vec<u32> = ids(tasks)?;
+        if reason == 0 {
+            bail!("--reason must be non-zero (0 means approve)");
+        }
+        verdicts = chosen[0]
+            .batch
+            .tasks
+            .iter()
+            .map(|t| if rejected.contains(t) { reason } else { 0 })
+            .collect();
+        if verdicts.iter().all(|&v| v == 0) {
+            bail!("--tasks names no task of batch {}", chosen[0].id);
+        }
+        let j = job(c, id)?;
+        if j.token.is_zero() {
+            let terms = c.call(c.market, &IMarket::disputeTermsCall { jobId: id })?;
+            value = U256::from(terms.arbiterFee);
+        }
+    }
+    let call = IMarket::reviewBatchesCall {
+        jobId: id,
+        batchIds: chosen.iter().map(|s| s.id).collect(),
+        annotators: chosen.iter().map(|s| s.batch.annotator).collect(),
+        submittedAts: chosen.iter().map(|s| s.batch.submitted_at).collect(),
+        taskCounts: chosen.iter().map(|s| s.batch.tasks.len() as u32).collect(),
+        taskIds: chosen.iter().flat_map(|s| s.batch.tasks.clone()).collect(),
+        verdicts: verdicts.clone().into(),
+    };
+    c.send(c.market, &call, value)?;
+    if reject.is_none() {
+        emit(
+            format!("approved {} batches of job {id}", chosen.len()),
+            json!({"job": id.to_string(), "approved": wanted.iter().map(ToString::to_string).collect::<Vec<_>>()}),
+        );
+    } else {
+        let n = verdicts.iter().filter(|&&v| v != 0).count();
+        emit(
+            format!(
+                "batch {}: {n} tasks rejected (held until the dispute window ends; arbiter fee {value} wei deposited), the rest approved",
+                chosen[0].id
+            ),
+            json!({"job": id.to_string(), "batch": chosen[0].id.to_string(), "rejected": n, "feeDeposited": value.to_string()}),
+        );
+    }
+    Ok(())
+}
+
+/// Runs `labelmint audit <jobId>`.
+pub fn audit_cmd(ctx: &Ctx, id: U256) -> Result<()> {
+    let c = Chain::connect(ctx)?;
+    let j = job(&c, id)?;
+    let store = storage(ctx)?;
+    let list: Vec<OnChainBatch> = batches(&c, id)?.into_iter().map(|s| s.batch).collect();
+    let report = audit(
+        id.saturating_to::<u64>(),
+        kind_of(j.schema),
+        j.numClasses.max(2),
+        &list,
+        |r| store.get(r).ok(),
+        &AuditConfig::default(),
+    );
+    if crate::output::json() {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        print!("{}", report.table());
+    }
+    Ok(())
+}
+
+/// Runs `labelmint dataset …`.
+#[allow(clippy::too_many_lines)]
+pub fn dataset_cmd(ctx: &Ctx, cmd: &DatasetCmd) -> Result<()> {
+    let c = Chain::connect(ctx)?;
+    match cmd {
+        DatasetCmd::Publish {
+            root,
+            job,
+            format,
+            price,
+            metadata,
+            previous,
+        } => {
             let call = IRegistry::publishCall {
-                rootHash: a.need("root")?.parse().context("--root")?,
-                metadataHash: a
-                    .flag("metadata")
-                    .map_or(Ok(B256::ZERO), str::parse)
-                    .context("--metadata")?,
-                format,
-                price: a.need("price")?.parse().context("--price")?,
+                rootHash: *root,
+                metadataHash: metadata.unwrap_or_default(),
+                format: format.code(),
+                price: *price,
                 paymentToken: Address::ZERO,
-                source: if a.flag("job").is_some() {
+                source: if job.is_some() {
                     c.market
                 } else {
                     Address::ZERO
                 },
-                sourceJobId: a.num("job", U256::ZERO)?,
-                previousVersion: a.num("previous", U256::ZERO)?,
+                sourceJobId: job.unwrap_or_default(),
+                previousVersion: previous.unwrap_or_default(),
                 carryLicenses: false,
             };
             c.send(c.registry, &call, U256::ZERO)?;
             let id = c.call(c.registry, &IRegistry::datasetCountCall {})?;
-            println!("{id}");
+            emit(id, json!({"dataset": id.to_string(), "root": root}));
         }
-        ("dataset", "buy") => {
-            let id: U256 = a.pos(1, "<datasetId>")?.parse()?;
+        DatasetCmd::Buy {
+            dataset: id,
+            licensee,
+        } => {
+            let id = *id;
             let d = c.call(c.registry, &IRegistry::getDatasetCall { datasetId: id })?;
             if d.publisher == Address::ZERO {
                 bail!("dataset {id} does not exist");
@@ -946,10 +1444,7 @@ pub fn run(cmd: &str, rest: &[&str]) -> Result<()> {
             if d.paymentToken != Address::ZERO {
                 bail!("dataset {id} is priced in token {}: ERC-20 purchase from the CLI is not built yet (use purchaseWithPermit)", d.paymentToken);
             }
-            let licensee = a
-                .flag("for")
-                .map_or(Ok(c.from), str::parse)
-                .context("--for")?;
+            let licensee = licensee.unwrap_or(c.from);
             c.send(
                 c.registry,
                 &IRegistry::purchaseCall {
@@ -960,23 +1455,30 @@ pub fn run(cmd: &str, rest: &[&str]) -> Result<()> {
                 },
                 U256::from(d.price),
             )?;
-            println!("licensed dataset {id} to {licensee} for {} wei", d.price);
+            emit(
+                format!("licensed dataset {id} to {licensee} for {} wei", d.price),
+                json!({"dataset": id.to_string(), "licensee": licensee, "price": d.price.to_string()}),
+            );
         }
-        ("dataset", "download") => {
-            let id: U256 = a.pos(1, "<datasetId>")?.parse()?;
-            let out = a.need("out")?;
+        DatasetCmd::Download {
+            dataset: id,
+            out,
+            size,
+        } => {
+            let id = *id;
             let d = c.call(c.registry, &IRegistry::getDatasetCall { datasetId: id })?;
             if d.publisher == Address::ZERO {
                 bail!("dataset {id} does not exist");
             }
             // The registry records no size; --size (from the publisher's
             // listing) binds the trailing bytes the root alone does not.
-            let store = storage(&a)?;
-            let bytes = match a.flag("size") {
-                Some(n) => store.get_sized(&d.rootHash, n.parse().context("--size")?),
-                None => store.get(&d.rootHash),
-            }
-            .with_context(|| format!("fetching {}", d.rootHash))?;
+            let store = storage(ctx)?;
+            let bytes =
+                crate::output::with_spinner(format!("downloading {}", d.rootHash), || match size {
+                    Some(n) => store.get_sized(&d.rootHash, *n),
+                    None => store.get(&d.rootHash),
+                })
+                .with_context(|| format!("fetching {}", d.rootHash))?;
             let actual = labelmint_storage::root_of_bytes(&bytes)?;
             if actual != d.rootHash {
                 bail!(
@@ -992,10 +1494,14 @@ pub fn run(cmd: &str, rest: &[&str]) -> Result<()> {
                     account: c.from,
                 },
             )?;
-            println!(
-                "{} bytes verified against {} -> {out}",
-                bytes.len(),
-                d.rootHash
+            emit(
+                format!(
+                    "{} bytes verified against {} -> {}",
+                    bytes.len(),
+                    d.rootHash,
+                    out.display()
+                ),
+                json!({"dataset": id.to_string(), "bytes": bytes.len(), "root": d.rootHash, "out": out, "licensed": licensed}),
             );
             if !licensed {
                 eprintln!(
@@ -1004,7 +1510,6 @@ pub fn run(cmd: &str, rest: &[&str]) -> Result<()> {
                 );
             }
         }
-        _ => bail!("{USAGE}"),
     }
     Ok(())
 }
@@ -1013,24 +1518,38 @@ pub fn run(cmd: &str, rest: &[&str]) -> Result<()> {
 /// jobs `{"tasks": [...], "labels": [class, ...]}` (labels go on chain as
 /// bytes); otherwise `{"tasks": [...], "labels": [{"shapes": [...]}|{"text": "..."}]}`,
 /// stored as a [`BatchFile`] whose 0G root is the on-chain commitment.
-fn batch_payload(a: &Args, c: &Chain, job: U256, schema: u8) -> Result<(Vec<u32>, Bytes)> {
-    let path = a.need("batch")?;
-    let text = std::fs::read(path).with_context(|| format!("reading {path}"))?;
+fn batch_payload(
+    ctx: &Ctx,
+    path: &Path,
+    c: &Chain,
+    job: U256,
+    schema: u8,
+) -> Result<(Vec<u32>, Bytes)> {
+    let path_text = path.display();
+    let text = std::fs::read(path).with_context(|| format!("reading {path_text}"))?;
     let v: serde_json::Value =
-        serde_json::from_slice(&text).with_context(|| format!("{path} is not JSON"))?;
+        serde_json::from_slice(&text).with_context(|| format!("{path_text} is not JSON"))?;
     let tasks: Vec<u32> = serde_json::from_value(v["tasks"].clone())
-        .with_context(|| format!("{path}: \"tasks\" must be a list of task ids"))?;
+        .with_context(|| format!("{path_text}: \"tasks\" must be a list of task ids"))?;
     if schema == 0 {
         let labels: Vec<u8> = serde_json::from_value(v["labels"].clone())
-            .with_context(|| format!("{path}: \"labels\" must be class numbers"))?;
+            .with_context(|| format!("{path_text}: \"labels\" must be class numbers"))?;
         if labels.len() != tasks.len() {
-            bail!("{path}: {} labels for {} tasks", labels.len(), tasks.len());
+            bail!(
+                "{path_text}: {} labels for {} tasks",
+                labels.len(),
+                tasks.len()
+            );
         }
         return Ok((tasks, labels.into()));
     }
-    let labels: Vec<TaskLabel> = serde_json::from_value(v["labels"].clone()).with_context(|| format!("{path}: \"labels\" must be {{\"shapes\": [...]}} or {{\"text\": \"...\"}} per task"))?;
+    let labels: Vec<TaskLabel> = serde_json::from_value(v["labels"].clone()).with_context(|| format!("{path_text}: \"labels\" must be {{\"shapes\": [...]}} or {{\"text\": \"...\"}} per task"))?;
     if labels.len() != tasks.len() {
-        bail!("{path}: {} labels for {} tasks", labels.len(), tasks.len());
+        bail!(
+            "{path_text}: {} labels for {} tasks",
+            labels.len(),
+            tasks.len()
+        );
     }
     let file = BatchFile {
         job_id: job.try_into().context("job id over 64 bits")?,
@@ -1039,34 +1558,52 @@ fn batch_payload(a: &Args, c: &Chain, job: U256, schema: u8) -> Result<(Vec<u32>
         labels,
     };
     let bytes = serde_json::to_vec(&file)?;
-    let root = storage(a)?.put(&bytes)?;
+    let root = storage(ctx)?.put(&bytes)?;
     eprintln!("batch payload stored under {root}");
     Ok((tasks, Bytes::from(root.to_vec())))
 }
 
-/// `labelmint finetune models|start|status|download`.
+/// Runs `labelmint finetune models|start|status|download`.
 #[allow(clippy::too_many_lines)]
-fn finetune(a: &Args, sub: &str) -> Result<()> {
+pub fn finetune_cmd(ctx: &Ctx, cmd: &FinetuneCmd) -> Result<()> {
     use labelmint_zg::finetune::{address_of, Broker, TaskRequest};
-    let broker = Broker::new(a.need("provider")?, labelmint_zg::Retry::default());
+    let (FinetuneCmd::Models { provider }
+    | FinetuneCmd::Start { provider, .. }
+    | FinetuneCmd::Status { provider, .. }
+    | FinetuneCmd::Download { provider, .. }) = cmd;
+    let broker = Broker::new(&provider.provider, labelmint_zg::Retry::default());
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let key = || -> Result<k256::ecdsa::SigningKey> {
-        let signer = labelmint_deploy::load_signer(a.flag("keystore").map(Path::new))?;
+        let signer = labelmint_deploy::load_signer(ctx.keystore.as_deref())
+            .context("signing key")
+            .hint("export LABELMINT_PRIVATE_KEY=0x… or pass --keystore FILE")?;
         Ok(k256::ecdsa::SigningKey::from_slice(&signer.to_bytes()[..])?)
     };
-    match sub {
-        "models" => {
-            for m in rt.block_on(broker.models())? {
-                println!("{}\t{}\t{}\t{}", m.name, m.hash, m.data_type, m.description);
+    match cmd {
+        FinetuneCmd::Models { .. } => {
+            let models = rt.block_on(broker.models())?;
+            if crate::output::json() {
+                println!("{}", serde_json::to_string(&models)?);
+            } else {
+                for m in models {
+                    println!("{}\t{}\t{}\t{}", m.name, m.hash, m.data_type, m.description);
+                }
             }
         }
-        "start" => {
+        FinetuneCmd::Start {
+            dataset: id,
+            model: name,
+            fee,
+            params,
+            nonce,
+            ..
+        } => {
+            let id = *id;
             let k = key()?;
             let user = address_of(&k);
-            let c = Chain::connect(a)?;
-            let id: U256 = a.need("dataset")?.parse().context("--dataset")?;
+            let c = Chain::connect(ctx)?;
             let d = c.call(c.registry, &IRegistry::getDatasetCall { datasetId: id })?;
             if d.publisher == Address::ZERO {
                 bail!("dataset {id} does not exist");
@@ -1080,9 +1617,8 @@ fn finetune(a: &Args, sub: &str) -> Result<()> {
             )? {
                 bail!("{user} holds no licence for dataset {id}: run `labelmint dataset buy {id}` first");
             }
-            let name = a.need("model")?;
             let models = rt.block_on(broker.models())?;
-            let model = models.iter().find(|m| m.name == name).ok_or_else(|| {
+            let model = models.iter().find(|m| m.name == *name).ok_or_else(|| {
                 anyhow!(
                     "the provider has no model {name} (it has: {})",
                     models
@@ -1092,37 +1628,39 @@ fn finetune(a: &Args, sub: &str) -> Result<()> {
                         .join(", ")
                 )
             })?;
-            let nonce = a.flag("nonce").map_or_else(
-                || {
-                    Ok(U256::from(
-                        std::time::SystemTime::now()
-                            .duration_since(std::time::UNIX_EPOCH)?
-                            .as_millis(),
-                    ))
-                },
-                |n| n.parse::<U256>().map_err(anyhow::Error::from),
-            )?;
+            let nonce = match nonce {
+                Some(n) => *n,
+                None => U256::from(
+                    std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)?
+                        .as_millis(),
+                ),
+            };
             let request = TaskRequest {
                 pre_trained_model_hash: model.hash,
                 dataset_hash: d.rootHash,
-                training_params: a
-                    .flag("params")
-                    .unwrap_or(r#"{"num_train_epochs": 3}"#)
-                    .to_string(),
-                fee: a.need("fee")?.parse().context("--fee")?,
+                training_params: params.clone(),
+                fee: *fee,
                 nonce,
             };
             let task = rt.block_on(broker.create_task(&k, &request))?;
-            println!("{}", task.id);
+            emit(
+                &task.id,
+                json!({"task": task.id, "model": name, "dataset": id.to_string(), "root": d.rootHash}),
+            );
             eprintln!(
                 "fine-tuning task {} created: {} on dataset {} ({})",
                 task.id, name, id, d.rootHash
             );
         }
-        "download" => {
+        FinetuneCmd::Download {
+            task: id,
+            out,
+            expect_root,
+            size,
+            ..
+        } => {
             let user = address_of(&key()?);
-            let id = a.pos(1, "<taskId>")?;
-            let out = a.need("out")?;
             let task = rt.block_on(broker.task(user, id))?;
             let Some(root) = task.output_root_hash else {
                 bail!(
@@ -1133,55 +1671,58 @@ fn finetune(a: &Args, sub: &str) -> Result<()> {
             // The root comes from the provider: checking the bytes against
             // it proves only that the provider named these bytes. "Verified"
             // needs a root the buyer trusts (--expect-root).
-            let expected: Option<B256> = a
-                .flag("expect-root")
-                .map(str::parse)
-                .transpose()
-                .context("--expect-root")?;
-            if let Some(want) = expected {
-                if want != root {
+            if let Some(want) = expect_root {
+                if *want != root {
                     bail!(
                         "the provider delivered {root}, not the expected {want}: nothing written"
                     );
                 }
             }
-            let store = storage(a)?;
-            let bytes = match a.flag("size") {
-                Some(n) => store.get_sized(&root, n.parse().context("--size")?),
+            let store = storage(ctx)?;
+            let bytes = crate::output::with_spinner(format!("downloading {root}"), || match size {
+                Some(n) => store.get_sized(&root, *n),
                 None => store.get(&root),
-            }
+            })
             .with_context(|| format!("fetching the model {root}"))?;
             std::fs::write(out, &bytes)?;
-            if expected.is_some() {
-                println!(
-                    "{} bytes of the fine-tuned model verified against {root} (the root you expected) -> {out}",
+            let out_text = out.display();
+            let text = if expect_root.is_some() {
+                format!(
+                    "{} bytes of the fine-tuned model verified against {root} (the root you expected) -> {out_text}",
                     bytes.len()
-                );
+                )
             } else {
-                println!(
-                    "{} bytes of the fine-tuned model the provider names {root} -> {out} (not verified: pass --expect-root R with a root you trust)",
+                format!(
+                    "{} bytes of the fine-tuned model the provider names {root} -> {out_text} (not verified: pass --expect-root R with a root you trust)",
                     bytes.len()
-                );
-            }
+                )
+            };
+            emit(
+                text,
+                json!({"task": id, "bytes": bytes.len(), "root": root, "out": out, "verified": expect_root.is_some()}),
+            );
         }
-        "status" => {
+        FinetuneCmd::Status {
+            task: id,
+            wait,
+            poll_ms,
+            ..
+        } => {
             let user = address_of(&key()?);
-            let id = a.pos(1, "<taskId>")?;
-            let task = if a.flag("wait").is_some() {
+            let task = if *wait {
                 rt.block_on(broker.wait(
                     user,
                     id,
                     false,
-                    Duration::from_millis(a.num("poll-ms", 5_000)?),
+                    Duration::from_millis(*poll_ms),
                     Duration::from_hours(6),
                     |s| eprintln!("  {s}"),
                 ))?
             } else {
                 rt.block_on(broker.task(user, id))?
             };
-            println!("{}", serde_json::to_string_pretty(&task)?);
+            emit_value(&serde_json::to_value(&task)?);
         }
-        _ => bail!("{USAGE}"),
     }
     Ok(())
 }

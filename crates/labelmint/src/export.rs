@@ -105,7 +105,9 @@ pub fn run(
     out: &Path,
 ) -> Result<alloy_primitives::B256> {
     let (root, text) = inputs(data_root, labels)?;
-    let (_, bytes) = render(store, root, &text, format)?;
+    let (_, bytes) = crate::output::with_spinner(format!("exporting {format}"), || {
+        render(store, root, &text, format)
+    })?;
     std::fs::write(out, &bytes)?;
     Ok(labelmint_storage::root_of_bytes(&bytes)?)
 }
@@ -130,19 +132,26 @@ pub fn package(
     out: &Path,
 ) -> Result<alloy_primitives::B256> {
     let (root, text) = inputs(data_root, labels)?;
-    let (manifest, bytes) = render(store, root, &text, format)?;
+    let (manifest, bytes) = crate::output::with_spinner(format!("exporting {format}"), || {
+        render(store, root, &text, format)
+    })?;
     let batches: Batches = serde_json::from_slice(&text).unwrap_or_default();
     let mut files = Vec::new();
     if manifest.kind == DataKind::Image {
+        let bar = crate::output::bar(manifest.tasks.len() as u64, "reading images", false);
         for t in &manifest.tasks {
             files.push((format!("images/{}", t.path), item(store, t)?));
+            bar.inc(1);
         }
+        bar.finish_and_clear();
         files.push(("annotations/instances.json".to_string(), bytes));
     } else {
         files.push(("data.jsonl".to_string(), bytes));
     }
     let file = std::fs::File::create(out)?;
-    labelmint_export::package(file, manifest.kind, root, &batches.batch_roots, files)?;
+    crate::output::with_spinner("writing the package", || {
+        labelmint_export::package(file, manifest.kind, root, &batches.batch_roots, files)
+    })?;
     Ok(labelmint_storage::root_of_file(out)?)
 }
 
@@ -216,7 +225,9 @@ pub fn bench(images: u32, out: &Path) -> Result<f64> {
     let categories = vec!["cat".to_string(), "dog".to_string(), "bird".to_string()];
     let started = std::time::Instant::now();
     let mut file = std::io::BufWriter::new(std::fs::File::create(out)?);
-    coco(&mut file, &manifest, &categories, &labels, &info)?;
+    crate::output::with_spinner(format!("exporting {images} images as COCO"), || {
+        coco(&mut file, &manifest, &categories, &labels, &info)
+    })?;
     file.flush()?;
     Ok(started.elapsed().as_secs_f64())
 }

@@ -211,7 +211,7 @@ fn a_job_runs_from_escrow_to_a_verified_dataset_download_through_the_cli() {
         &["review", "rule", "1", "1", "--overturn"],
         "Unauthorized",
     );
-    cli.fails(7, &["review", "rule", "1", "1"], "exactly one of");
+    cli.fails(7, &["review", "rule", "1", "1"], "<--overturn|--uphold>");
     assert!(cli
         .ok(7, &["review", "rule", "1", "1", "--overturn"])
         .contains("overturned"));

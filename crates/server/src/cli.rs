@@ -1,5 +1,10 @@
 //! `labelmint serve` (and the `labelmint-server` binary): flags to a
 //! [`Config`], `--dev` bootstrapping, logging, running until Ctrl-C.
+//!
+//! The flags are a clap [`ServeArgs`] that the `labelmint` CLI flattens into
+//! its `serve` subcommand; the chain endpoint, the deployments folder and the
+//! store are [`Endpoints`], which `labelmint` fills from its global options
+//! and `labelmint-server` ([`ServerCli`]) from its own flags.
 
 use std::{
     net::SocketAddr,
@@ -8,79 +13,141 @@ use std::{
 };
 
 use alloy_primitives::B256;
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, Context, Result};
 
 use crate::{
     config::{Config, Contracts, PausePoint, Rate},
     dev, Server,
 };
 
-/// Usage of `labelmint serve`.
-pub const USAGE: &str = "labelmint serve --dev [--host H] [--port P] [--data-dir DIR]
-       labelmint serve --rpc URL (--deployments DIR | --manifest FILE) --database URL [--store DIR] [--host H] [--port P]
-         relayer key in LABELMINT_RELAYER_KEY (0x-hex; without it signed batches are accepted but not sent)
-         [--domain HOST:PORT] [--public-url URL] [--start-block N] [--cors-origin ORIGIN]... [--instance NAME]
-         [--lease-secs N] [--poll-ms N] [--reorg-depth N] [--ip-rate N] [--ip-burst N] [--address-rate N]
-         [--address-burst N] [--cookie-secure] [--log-json] [--relayer-paused] [--pause-relayer-at claimed|signed|sent]";
+/// Examples shown under `labelmint serve --help`.
+pub const EXAMPLES: &str = "Examples:
+  labelmint serve --dev                                   # embedded chain, every program deployed, demo jobs
+  labelmint serve --dev --port 9000 --data-dir /tmp/lm    # the same on another port and folder
+  LABELMINT_RELAYER_KEY=0x… labelmint serve --rpc http://127.0.0.1:8547 \\
+      --deployments deployments --database sqlite://labelmint.db
+  labelmint serve --rpc URL --manifest deployments/412346.json --database postgres://user@host/db --port 0
 
-/// Parsed `serve` flags.
-#[derive(Debug, Default)]
-struct Flags {
-    values: Vec<(String, String)>,
-    switches: Vec<String>,
+The relayer key comes from LABELMINT_RELAYER_KEY (0x-hex); without it signed batches are accepted
+into the outbox but not sent. RUST_LOG filters the logs.";
+
+/// Where a relayer pause is injected (tests of crash recovery).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum PauseAt {
+    /// After a batch is claimed from the outbox.
+    Claimed,
+    /// After the transaction is signed.
+    Signed,
+    /// After the transaction is sent.
+    Sent,
 }
 
-impl Flags {
-    fn parse(args: &[String]) -> Result<Self> {
-        const SWITCHES: &[&str] = &["dev", "cookie-secure", "log-json", "relayer-paused"];
-        let mut f = Self::default();
-        let mut i = 0;
-        while i < args.len() {
-            let Some(name) = args[i].strip_prefix("--") else {
-                bail!("unexpected argument {:?}\n{USAGE}", args[i]);
-            };
-            if SWITCHES.contains(&name) {
-                f.switches.push(name.to_string());
-                i += 1;
-            } else {
-                let v = args
-                    .get(i + 1)
-                    .ok_or_else(|| anyhow!("--{name} needs a value\n{USAGE}"))?;
-                f.values.push((name.to_string(), v.clone()));
-                i += 2;
-            }
+impl PauseAt {
+    fn point(self) -> PausePoint {
+        match self {
+            Self::Claimed => PausePoint::Claimed,
+            Self::Signed => PausePoint::Signed,
+            Self::Sent => PausePoint::Sent,
         }
-        Ok(f)
     }
+}
 
-    fn get(&self, name: &str) -> Option<&str> {
-        self.values
-            .iter()
-            .rev()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
+/// The flags of `labelmint serve` (without the chain endpoint, the
+/// deployments folder and the store: see [`Endpoints`]).
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct ServeArgs {
+    /// Start the embedded chain, deploy every program and seed demo jobs.
+    #[arg(long)]
+    pub dev: bool,
+    /// With --dev: folder of the dev database, deployments and store.
+    #[arg(long, value_name = "DIR", default_value = ".labelmint")]
+    pub data_dir: PathBuf,
+    /// The deployments manifest file (instead of --deployments DIR).
+    #[arg(long, value_name = "FILE")]
+    pub manifest: Option<PathBuf>,
+    /// Database URL: sqlite://FILE or postgres://… (required without --dev).
+    #[arg(long, value_name = "URL", env = "LABELMINT_DATABASE")]
+    pub database: Option<String>,
+    /// Address to listen on.
+    #[arg(long, value_name = "H", default_value = "127.0.0.1")]
+    pub host: String,
+    /// Port to listen on (0: any free port).
+    #[arg(long, value_name = "P", default_value_t = 8080)]
+    pub port: u16,
+    /// SIWE domain (HOST:PORT) the sign-in messages must name.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub domain: Option<String>,
+    /// Public URL of the API (SIWE URI).
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
+    /// First block the indexer reads.
+    #[arg(long, value_name = "N")]
+    pub start_block: Option<u64>,
+    /// Allowed CORS origin (repeatable).
+    #[arg(long, value_name = "ORIGIN")]
+    pub cors_origin: Vec<String>,
+    /// Name of this instance (outbox leases).
+    #[arg(long, value_name = "NAME")]
+    pub instance: Option<String>,
+    /// Outbox lease in seconds.
+    #[arg(long, value_name = "N")]
+    pub lease_secs: Option<u64>,
+    /// Indexer poll interval in milliseconds.
+    #[arg(long, value_name = "N")]
+    pub poll_ms: Option<u64>,
+    /// Blocks the indexer treats as reorganisable.
+    #[arg(long, value_name = "N")]
+    pub reorg_depth: Option<u64>,
+    /// Requests per second per IP.
+    #[arg(long, value_name = "N")]
+    pub ip_rate: Option<f64>,
+    /// Burst per IP.
+    #[arg(long, value_name = "N")]
+    pub ip_burst: Option<f64>,
+    /// Requests per second per signed-in address.
+    #[arg(long, value_name = "N")]
+    pub address_rate: Option<f64>,
+    /// Burst per signed-in address.
+    #[arg(long, value_name = "N")]
+    pub address_burst: Option<f64>,
+    /// Mark the session cookie Secure (behind HTTPS).
+    #[arg(long)]
+    pub cookie_secure: bool,
+    /// Log JSON lines instead of text.
+    #[arg(long)]
+    pub log_json: bool,
+    /// Start with the relayer paused.
+    #[arg(long)]
+    pub relayer_paused: bool,
+    /// Pause the relayer at this point of its first batch (crash tests).
+    #[arg(long, value_enum, value_name = "POINT")]
+    pub pause_relayer_at: Option<PauseAt>,
+}
 
-    fn all(&self, name: &str) -> Vec<String> {
-        self.values
-            .iter()
-            .filter(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
-            .collect()
-    }
+/// The chain endpoint, the deployments folder and the store of `serve`.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct Endpoints {
+    /// JSON-RPC URL of the chain (required without --dev).
+    #[arg(long, value_name = "URL", env = "LABELMINT_RPC")]
+    pub rpc: Option<String>,
+    /// Folder of deployments/<chainId>.json manifests.
+    #[arg(long, value_name = "DIR", env = "LABELMINT_DEPLOYMENTS")]
+    pub deployments: Option<PathBuf>,
+    /// Local content-addressed store (default .labelmint/store; with --dev DATA_DIR/store).
+    #[arg(long, value_name = "DIR", env = "LABELMINT_STORE")]
+    pub store: Option<PathBuf>,
+}
 
-    fn on(&self, name: &str) -> bool {
-        self.switches.iter().any(|s| s == name)
-    }
-
-    fn num<T: std::str::FromStr>(&self, name: &str) -> Result<Option<T>> {
-        self.get(name)
-            .map(|v| {
-                v.parse()
-                    .map_err(|_| anyhow!("--{name} {v:?}: not a number"))
-            })
-            .transpose()
-    }
+/// `labelmint-server`: the same as `labelmint serve`.
+#[derive(Debug, clap::Parser)]
+#[command(name = "labelmint-server", version, about = "The labelmint API server (the same as `labelmint serve`)", after_help = EXAMPLES)]
+pub struct ServerCli {
+    /// Chain endpoint, deployments and store.
+    #[command(flatten)]
+    pub endpoints: Endpoints,
+    /// Server flags.
+    #[command(flatten)]
+    pub serve: ServeArgs,
 }
 
 /// Starts logging (`RUST_LOG` filters; `json` for JSON lines).
@@ -109,53 +176,42 @@ fn key_from_env() -> Result<Option<B256>> {
 }
 
 /// Applies the common flags to `config`.
-fn common(f: &Flags, mut config: Config) -> Result<Config> {
-    let host = f.get("host").unwrap_or("127.0.0.1");
-    let port: u16 = f.num("port")?.unwrap_or(8080);
-    let listen: SocketAddr = format!("{host}:{port}")
+fn common(f: &ServeArgs, mut config: Config) -> Result<Config> {
+    let listen: SocketAddr = format!("{}:{}", f.host, f.port)
         .parse()
-        .map_err(|_| anyhow!("--host {host} --port {port}: not an address"))?;
+        .map_err(|_| anyhow!("--host {} --port {}: not an address", f.host, f.port))?;
     config = config.listening_on(listen);
-    if let Some(d) = f.get("domain") {
-        config.domain = d.to_string();
+    if let Some(d) = &f.domain {
+        config.domain.clone_from(d);
     }
-    if let Some(u) = f.get("public-url") {
-        config.uri = u.to_string();
+    if let Some(u) = &f.public_url {
+        config.uri.clone_from(u);
     }
-    if let Some(n) = f.num("start-block")? {
+    if let Some(n) = f.start_block {
         config.start_block = n;
     }
-    config.cors_origins = f.all("cors-origin");
-    if let Some(n) = f.get("instance") {
-        config.instance = n.to_string();
+    config.cors_origins.clone_from(&f.cors_origin);
+    if let Some(n) = &f.instance {
+        config.instance.clone_from(n);
     }
-    if let Some(n) = f.num::<u64>("lease-secs")? {
+    if let Some(n) = f.lease_secs {
         config.lease = Duration::from_secs(n.max(1));
     }
-    if let Some(n) = f.num::<u64>("poll-ms")? {
+    if let Some(n) = f.poll_ms {
         config.poll_interval = Duration::from_millis(n.max(10));
     }
-    if let Some(n) = f.num("reorg-depth")? {
+    if let Some(n) = f.reorg_depth {
         config.reorg_depth = n;
     }
     let rate = |per: Option<f64>, burst: Option<f64>, d: Rate| Rate {
         per_sec: per.unwrap_or(d.per_sec).max(0.001),
         burst: burst.unwrap_or(d.burst).max(1.0),
     };
-    config.ip_rate = rate(f.num("ip-rate")?, f.num("ip-burst")?, config.ip_rate);
-    config.address_rate = rate(
-        f.num("address-rate")?,
-        f.num("address-burst")?,
-        config.address_rate,
-    );
-    config.cookie_secure = f.on("cookie-secure");
-    config.relayer_paused = f.on("relayer-paused");
-    if let Some(p) = f.get("pause-relayer-at") {
-        config.pause_at = Some(
-            PausePoint::parse(p)
-                .ok_or_else(|| anyhow!("--pause-relayer-at claimed|signed|sent"))?,
-        );
-    }
+    config.ip_rate = rate(f.ip_rate, f.ip_burst, config.ip_rate);
+    config.address_rate = rate(f.address_rate, f.address_burst, config.address_rate);
+    config.cookie_secure = f.cookie_secure;
+    config.relayer_paused = f.relayer_paused;
+    config.pause_at = f.pause_relayer_at.map(PauseAt::point);
     if let Some(k) = key_from_env()? {
         config.relayer_key = Some(k);
     }
@@ -171,18 +227,15 @@ pub struct Running {
     pub chain: Option<dev::DevChain>,
 }
 
-/// Starts what `args` describe (`--dev` deploys from `artifacts`).
-pub async fn start(args: &[String], artifacts: &Path) -> Result<Running> {
-    let f = Flags::parse(args)?;
-    init_logging(f.on("log-json"));
-    if f.on("dev") {
-        let data = PathBuf::from(f.get("data-dir").unwrap_or(".labelmint"));
-        let store_dir = f
-            .get("store")
-            .map_or_else(|| data.join("store"), PathBuf::from);
+/// Starts what `f` and `ends` describe (`--dev` deploys from `artifacts`).
+pub async fn start(f: &ServeArgs, ends: &Endpoints, artifacts: &Path) -> Result<Running> {
+    init_logging(f.log_json);
+    if f.dev {
+        let data = f.data_dir.clone();
+        let store_dir = ends.store.clone().unwrap_or_else(|| data.join("store"));
         std::fs::create_dir_all(&data).with_context(|| format!("creating {}", data.display()))?;
-        let database = if let Some(url) = f.get("database") {
-            url.to_string()
+        let database = if let Some(url) = &f.database {
+            url.clone()
         } else {
             // The embedded chain starts empty: so does its database.
             let file = data.join("dev.db");
@@ -207,7 +260,7 @@ pub async fn start(args: &[String], artifacts: &Path) -> Result<Running> {
         config.dev = true;
         config.dev_accounts = chain.accounts.iter().take(10).copied().collect();
         config.relayer_key = chain.relayer_key();
-        let config = common(&f, config)?;
+        let config = common(f, config)?;
         let server = Server::start(config).await?;
         eprintln!(
             "labelmint serve --dev: API on {} (OpenAPI at {}/openapi.json), chain {} at {}, demo jobs {:?}",
@@ -226,26 +279,32 @@ pub async fn start(args: &[String], artifacts: &Path) -> Result<Running> {
             chain: Some(chain),
         });
     }
-    let rpc = f
-        .get("rpc")
-        .ok_or_else(|| anyhow!("--rpc URL is required without --dev\n{USAGE}"))?;
-    let database = f.get("database").ok_or_else(|| {
-        anyhow!("--database URL is required without --dev (sqlite://FILE or postgres://…)\n{USAGE}")
+    let rpc = ends.rpc.as_deref().ok_or_else(|| {
+        anyhow!("--rpc URL is required without --dev (or pass --dev for the embedded chain)")
     })?;
-    let manifest = if let Some(file) = f.get("manifest") {
-        labelmint_client::deployments::load(Path::new(file))?
+    let database = f.database.as_deref().ok_or_else(|| {
+        anyhow!("--database URL is required without --dev (sqlite://FILE or postgres://…)")
+    })?;
+    let manifest = if let Some(file) = &f.manifest {
+        labelmint_client::deployments::load(file)?
     } else {
-        let dir = f.get("deployments").unwrap_or("deployments");
+        let dir = ends
+            .deployments
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("deployments"));
         let probe = crate::rpc::Rpc::connect(rpc).await?;
-        let path = labelmint_client::deployments::manifest_path(Path::new(dir), probe.chain_id);
+        let path = labelmint_client::deployments::manifest_path(&dir, probe.chain_id);
         labelmint_client::deployments::load(&path)?
     };
     let contracts = Contracts::from_manifest(&manifest)
         .ok_or_else(|| anyhow!("the deployments manifest names no AnnotationMarket"))?;
-    let store = f.get("store").unwrap_or(".labelmint/store");
+    let store = ends
+        .store
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(".labelmint/store"));
     let mut config = Config::new(rpc, contracts, database, store);
     config.start_block = manifest.first_block();
-    let config = common(&f, config)?;
+    let config = common(f, config)?;
     if config.relayer_key.is_none() {
         eprintln!("warning: LABELMINT_RELAYER_KEY is not set: signed batches are accepted into the outbox but not sent");
     }
@@ -262,8 +321,13 @@ pub async fn start(args: &[String], artifacts: &Path) -> Result<Running> {
 }
 
 /// Runs `serve` until Ctrl-C (or SIGTERM).
-pub async fn serve(args: &[String], artifacts: &Path) -> Result<()> {
-    let running = start(args, artifacts).await?;
+pub async fn serve(f: &ServeArgs, ends: &Endpoints, artifacts: &Path) -> Result<()> {
+    let running = start(f, ends, artifacts).await?;
+    run_until_signal(running).await
+}
+
+/// Waits for Ctrl-C (or SIGTERM), then stops what `start` started.
+pub async fn run_until_signal(running: Running) -> Result<()> {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {

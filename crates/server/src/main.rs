@@ -2,13 +2,27 @@
 //! it as a process). Contracts for `--dev` come from `target/stylus` or
 //! `$LABELMINT_ARTIFACTS` (`cargo xtask wasm` builds them).
 
-fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(labelmint_server::cli::serve(
-        &args,
-        &labelmint_server::cli::default_artifacts(),
-    ))
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+fn main() -> ExitCode {
+    let cli = labelmint_server::cli::ServerCli::parse();
+    let run = || -> anyhow::Result<()> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?;
+        rt.block_on(labelmint_server::cli::serve(
+            &cli.serve,
+            &cli.endpoints,
+            &labelmint_server::cli::default_artifacts(),
+        ))
+    };
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
 }

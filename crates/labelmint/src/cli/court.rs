@@ -2,35 +2,221 @@
 //! oracle's payouts from an IoU consensus, posting results as Merkle roots,
 //! the creator's audit seed chain, disputes, rulings, claims and status.
 
-use std::{io::Read as _, path::Path};
+use std::{
+    io::Read as _,
+    path::{Path, PathBuf},
+};
 
 use alloy_primitives::{Address, B256, U256};
 use anyhow::{anyhow, bail, Context, Result};
+use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 
-use super::{Args, Chain};
+use super::{Chain, Ctx};
 use crate::court::{geometry_payouts, ICourt, Payout, PayoutTree, SeedChain};
+use crate::output::{emit, emit_value};
 
-/// Usage of the court subcommands.
-pub const USAGE: &str = "court (on-chain options as above, plus --court ADDR):
-       labelmint court create --oracle A --arbiter B --escrow WEI [--data-root R] [--fee WEI] [--bond WEI] [--challenge-secs S] [--ruling-secs S] [--audit-bps N --seed-file F [--results N]]
-       labelmint court payouts --labels FILE --annotators A1,A2,... --per-shape WEI [--iou 0.5] [--quorum 2] --out FILE   (offline: the oracle's IoU consensus)
-       labelmint court payouts --votes FILE --classes C --annotators A1,A2,... --per-task WEI [--reputations FILE|hub] [--expert FILE] --out FILE [--escalated FILE]
-                                                                        (reputation-weighted vote, bounded weights and multipliers; hub: reputationOf on chain)
-       labelmint court post <jobId> --payouts FILE [--details 0x..]
-       labelmint court reveal-seed <jobId> <resultId> --seed-file F
-       labelmint court dispute <jobId> <resultId>
-       labelmint court rule <jobId> <resultId> (--uphold | --payouts FILE)
-       labelmint court finalize <jobId> <resultId>
-       labelmint court claim <jobId> <resultId> --payouts FILE [--index N]
-       labelmint court close <jobId> | court withdraw [--to ADDR] | court status <jobId> [<resultId>]";
+/// `labelmint court …`.
+#[derive(Debug, Subcommand)]
+pub enum CourtCmd {
+    /// Escrow ETH for a job judged off chain, naming an oracle and an arbiter; prints the job id
+    #[command(after_help = "Examples:
+  labelmint court create --oracle 0x… --arbiter 0x… --escrow 4000000000000000
+  labelmint court create --oracle 0x… --arbiter 0x… --escrow 4000 --audit-bps 2500 --seed-file seed.json --results 10")]
+    Create(CourtCreate),
+    /// The oracle's payouts, offline: IoU consensus (--labels) or a reputation-weighted vote (--votes); prints the total
+    #[command(
+        group = clap::ArgGroup::new("input").required(true).args(["labels", "votes"]),
+        after_help = "Examples:
+  labelmint court payouts --labels boxes.json --annotators 0xA,0xB,0xC --per-shape 1000 --out payouts.json
+  labelmint court payouts --votes votes.json --classes 3 --annotators 0xA,0xB,0xC --per-task 1000 \\
+      --reputations hub --out payouts.json --escalated escalated.json
+
+boxes.json: [{\"task\", \"annotator\", \"category\", \"shape\"}]; votes.json: [{\"task\", \"annotator\", \"label\"}]"
+    )]
+    Payouts(CourtPayouts),
+    /// Post a result: the payouts file as a Merkle root; prints the result id
+    #[command(after_help = "Example:\n  labelmint court post 1 --payouts payouts.json")]
+    Post {
+        /// Court job id
+        job: U256,
+        /// Payouts file
+        #[arg(long, value_name = "FILE")]
+        payouts: PathBuf,
+        /// Details hash (an audit link)
+        #[arg(long, value_name = "0x..")]
+        details: Option<B256>,
+    },
+    /// Reveal the audit seed of a result (the creator)
+    #[command(after_help = "Example:\n  labelmint court reveal-seed 1 1 --seed-file seed.json")]
+    RevealSeed {
+        /// Court job id
+        job: U256,
+        /// Result id
+        result: U256,
+        /// Seed file written by court create
+        #[arg(long, value_name = "F")]
+        seed_file: PathBuf,
+    },
+    /// Dispute a result, bonding the job's dispute bond
+    #[command(after_help = "Example:\n  labelmint court dispute 1 1")]
+    Dispute {
+        /// Court job id
+        job: U256,
+        /// Result id
+        result: U256,
+    },
+    /// Rule on a disputed result (the arbiter): uphold it or overturn it with new payouts
+    #[command(
+        group = clap::ArgGroup::new("ruling").required(true).args(["uphold", "payouts"]),
+        after_help = "Examples:\n  labelmint court rule 1 1 --uphold\n  labelmint court rule 1 1 --payouts corrected.json"
+    )]
+    Rule {
+        /// Court job id
+        job: U256,
+        /// Result id
+        result: U256,
+        /// The result stands
+        #[arg(long)]
+        uphold: bool,
+        /// Overturn with these payouts
+        #[arg(long, value_name = "FILE")]
+        payouts: Option<PathBuf>,
+        /// Details hash of the new result
+        #[arg(long, value_name = "0x..")]
+        details: Option<B256>,
+    },
+    /// Finalize a result after its challenge window; prints its state
+    #[command(after_help = "Example:\n  labelmint court finalize 1 1")]
+    Finalize {
+        /// Court job id
+        job: U256,
+        /// Result id
+        result: U256,
+    },
+    /// Claim payouts by Merkle proof (all, or one --index); prints the wei credited
+    #[command(after_help = "Example:\n  labelmint court claim 1 1 --payouts payouts.json")]
+    Claim {
+        /// Court job id
+        job: U256,
+        /// Result id
+        result: U256,
+        /// The payouts file the result was posted (or ruled) with
+        #[arg(long, value_name = "FILE")]
+        payouts: PathBuf,
+        /// Claim only this leaf
+        #[arg(long, value_name = "N")]
+        index: Option<u32>,
+    },
+    /// Close a job (the creator), crediting what is left; prints the credit
+    #[command(after_help = "Example:\n  labelmint court close 1")]
+    Close {
+        /// Court job id
+        job: U256,
+    },
+    /// Withdraw your credits; prints the amount
+    #[command(after_help = "Example:\n  labelmint court withdraw --to 0x…")]
+    Withdraw {
+        /// Recipient [default: the signer]
+        #[arg(long, value_name = "ADDR")]
+        to: Option<Address>,
+    },
+    /// A court job (and one result) as JSON
+    #[command(after_help = "Examples:\n  labelmint court status 1\n  labelmint court status 1 1")]
+    Status {
+        /// Court job id
+        job: U256,
+        /// Result id
+        result: Option<U256>,
+    },
+}
+
+/// `labelmint court create`.
+#[derive(Debug, Args)]
+pub struct CourtCreate {
+    /// The oracle that posts results
+    #[arg(long, value_name = "A")]
+    pub oracle: Address,
+    /// The arbiter that rules on disputes
+    #[arg(long, value_name = "B")]
+    pub arbiter: Address,
+    /// ETH escrowed, in wei
+    #[arg(long, value_name = "WEI")]
+    pub escrow: U256,
+    /// Root of the task manifest
+    #[arg(long, value_name = "R")]
+    pub data_root: Option<B256>,
+    /// Arbiter's fee in wei
+    #[arg(long, value_name = "WEI", default_value_t = 0)]
+    pub fee: u128,
+    /// Dispute bond in wei
+    #[arg(long, value_name = "WEI", default_value_t = 10_000_000_000_000_000)]
+    pub bond: u128,
+    /// Challenge window in seconds
+    #[arg(long, value_name = "S", default_value_t = 86_400)]
+    pub challenge_secs: u32,
+    /// Ruling window in seconds
+    #[arg(long, value_name = "S", default_value_t = 3 * 86_400)]
+    pub ruling_secs: u32,
+    /// Share of results audited, in basis points (needs --seed-file)
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub audit_bps: u16,
+    /// Where the audit secret is written (0600, never overwritten)
+    #[arg(long, value_name = "F")]
+    pub seed_file: Option<PathBuf>,
+    /// Results the seed chain covers
+    #[arg(long, value_name = "N", default_value_t = 1_000)]
+    pub results: u64,
+}
+
+/// `labelmint court payouts`.
+#[derive(Debug, Args)]
+pub struct CourtPayouts {
+    /// Geometry labels [{task, annotator, category, shape}] (IoU consensus)
+    #[arg(long, value_name = "FILE")]
+    pub labels: Option<PathBuf>,
+    /// Categorical votes [{task, annotator, label}] (weighted vote)
+    #[arg(long, value_name = "FILE")]
+    pub votes: Option<PathBuf>,
+    /// Annotator addresses in index order, comma-separated
+    #[arg(long, value_name = "A1,A2,...")]
+    pub annotators: String,
+    /// With --labels: wei per matched shape
+    #[arg(long, value_name = "WEI")]
+    pub per_shape: Option<u128>,
+    /// With --labels: IoU threshold
+    #[arg(long, value_name = "X", default_value_t = 0.5)]
+    pub iou: f64,
+    /// With --labels: annotators needed for a consensus shape
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub quorum: usize,
+    /// With --votes: number of classes
+    #[arg(long, value_name = "C")]
+    pub classes: Option<u16>,
+    /// With --votes: wei per task
+    #[arg(long, value_name = "WEI")]
+    pub per_task: Option<u128>,
+    /// With --votes: reputations file {"0xaddr": {judged, score_bps}}, or `hub` (reputationOf on chain)
+    #[arg(long, value_name = "FILE|hub")]
+    pub reputations: Option<String>,
+    /// With --votes: the expert's labels {"task": label}
+    #[arg(long, value_name = "FILE")]
+    pub expert: Option<PathBuf>,
+    /// Output payouts file
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// With --votes: write the tasks escalated to the expert here
+    #[arg(long, value_name = "FILE")]
+    pub escalated: Option<PathBuf>,
+}
 
 const STATES: [&str; 6] = ["none", "posted", "in review", "final", "void", "expired"];
 const AUDIT: [&str; 3] = ["seed not revealed", "not sampled", "sampled"];
 
 /// Reads a payouts file: `[{"annotator": "0x…", "payout": "wei", "verdicts": "0x…"}]`.
-pub fn read_payouts(path: &str) -> Result<Vec<Payout>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("--payouts {path}"))?;
+pub fn read_payouts(file: &Path) -> Result<Vec<Payout>> {
+    let path = file.display();
+    let text = std::fs::read_to_string(file).with_context(|| format!("--payouts {path}"))?;
     let v: Value = serde_json::from_str(&text).with_context(|| format!("{path}: not JSON"))?;
     let rows = v
         .as_array()
@@ -74,9 +260,10 @@ pub fn payouts_json(payouts: &[Payout]) -> Value {
     )
 }
 
-fn seed_chain(path: &str) -> Result<SeedChain> {
+fn seed_chain(file: &Path) -> Result<SeedChain> {
+    let path = file.display();
     let v: Value = serde_json::from_str(
-        &std::fs::read_to_string(path).with_context(|| format!("--seed-file {path}"))?,
+        &std::fs::read_to_string(file).with_context(|| format!("--seed-file {path}"))?,
     )
     .with_context(|| format!("{path}: not JSON"))?;
     let secret: B256 = v["secret"]
@@ -111,89 +298,90 @@ fn court_address(c: &Chain) -> Result<Address> {
     Ok(c.court)
 }
 
-fn ids(a: &Args, with_result: bool) -> Result<(U256, U256)> {
-    let job: U256 = a.pos(1, "<jobId>")?.parse().context("<jobId>")?;
-    let result = if with_result {
-        a.pos(2, "<resultId>")?.parse().context("<resultId>")?
-    } else {
-        U256::ZERO
-    };
-    Ok((job, result))
-}
-
 /// Runs `labelmint court <sub>`.
 #[allow(clippy::too_many_lines)] // one arm per subcommand
-pub fn run(a: &Args, sub: &str) -> Result<()> {
-    if sub == "payouts" && a.flag("votes").is_some() {
-        return weighted(a);
+pub fn run(ctx: &Ctx, cmd: &CourtCmd) -> Result<()> {
+    if let CourtCmd::Payouts(a) = cmd {
+        return if a.votes.is_some() {
+            weighted(ctx, a)
+        } else {
+            payouts(a)
+        };
     }
-    if sub == "payouts" {
-        return payouts(a);
-    }
-    let c = Chain::connect(a)?;
+    let c = Chain::connect(ctx)?;
     let court = court_address(&c)?;
-    match sub {
-        "create" => {
-            let oracle: Address = a.need("oracle")?.parse().context("--oracle")?;
-            let arbiter: Address = a.need("arbiter")?.parse().context("--arbiter")?;
-            let escrow: U256 = a.need("escrow")?.parse().context("--escrow")?;
-            let audit_bps: u16 = a.num("audit-bps", 0)?;
+    match cmd {
+        CourtCmd::Payouts(_) => unreachable!("handled above"),
+        CourtCmd::Create(a) => {
+            let (oracle, arbiter, escrow) = (a.oracle, a.arbiter, a.escrow);
+            let audit_bps = a.audit_bps;
             let seed = if audit_bps > 0 {
-                let path = a.need("seed-file")?;
-                let results: u64 = a.num("results", 1_000)?;
+                let path = a
+                    .seed_file
+                    .as_deref()
+                    .ok_or_else(|| anyhow!("--audit-bps needs --seed-file F"))?;
+                let results = a.results;
                 let length = results_in_range(results)?;
                 let mut secret = [0u8; 32];
                 std::fs::File::open("/dev/urandom")
                     .and_then(|mut f| f.read_exact(&mut secret))
                     .context("reading /dev/urandom for the audit secret")?;
                 let file = json!({"secret": B256::from(secret).to_string(), "results": results});
+                let path_text = path.display();
                 // Created exclusively (never over another job's secret, never
                 // through a planted link) and readable by the owner only.
-                let mut handle = super::create_private(Path::new(path)).map_err(|e| {
+                let mut handle = super::create_private(path).map_err(|e| {
                     if e.kind() == std::io::ErrorKind::AlreadyExists {
-                        anyhow!("--seed-file {path} exists: it holds another job's secret")
+                        anyhow!("--seed-file {path_text} exists: it holds another job's secret")
                     } else {
-                        anyhow!("writing {path}: {e}")
+                        anyhow!("writing {path_text}: {e}")
                     }
                 })?;
                 std::io::Write::write_all(&mut handle, &serde_json::to_vec_pretty(&file)?)
                     .and_then(|()| handle.sync_all())
-                    .with_context(|| format!("writing {path}"))?;
+                    .with_context(|| format!("writing {path_text}"))?;
                 SeedChain::new(B256::from(secret), length).commitment()
             } else {
                 B256::ZERO
             };
             let call = ICourt::createJobCall {
-                dataRoot: a
-                    .flag("data-root")
-                    .map_or(Ok(B256::ZERO), str::parse)
-                    .context("--data-root")?,
+                dataRoot: a.data_root.unwrap_or_default(),
                 oracle,
                 arbiter,
-                arbiterFee: a.num("fee", 0)?,
-                disputeBond: a.num("bond", 10_000_000_000_000_000)?,
-                challengeWindow: a.num("challenge-secs", 86_400)?,
-                rulingWindow: a.num("ruling-secs", 3 * 86_400)?,
+                arbiterFee: a.fee,
+                disputeBond: a.bond,
+                challengeWindow: a.challenge_secs,
+                rulingWindow: a.ruling_secs,
                 auditBps: audit_bps,
                 seedCommitment: seed,
             };
             c.send(court, &call, escrow)?;
             let id = c.call(court, &ICourt::jobCountCall {})?;
-            println!("{id}");
+            emit(
+                id,
+                json!({"job": id.to_string(), "escrow": escrow.to_string()}),
+            );
             eprintln!("court job {id}: {escrow} wei escrowed; oracle {oracle}, arbiter {arbiter}");
         }
-        "post" => {
-            let (job, _) = ids(a, false)?;
-            let payouts = read_payouts(a.need("payouts")?)?;
+        CourtCmd::Post {
+            job,
+            payouts,
+            details,
+        } => {
+            let job = *job;
+            let payouts = read_payouts(payouts)?;
             let j = c.call(court, &ICourt::getJobCall { jobId: job })?;
             let result = U256::from(j.results) + U256::from(1);
             let tree = PayoutTree::new(job, result, payouts)?;
-            let details: B256 = a
-                .flag("details")
-                .map_or(Ok(B256::ZERO), str::parse)
-                .context("--details")?;
-            c.send(court, &tree.post_call(details), U256::ZERO)?;
-            println!("{result}");
+            c.send(
+                court,
+                &tree.post_call(details.unwrap_or_default()),
+                U256::ZERO,
+            )?;
+            emit(
+                result,
+                json!({"result": result.to_string(), "root": tree.root(), "payouts": tree.leaves(), "total": tree.total().to_string()}),
+            );
             eprintln!(
                 "result {result}: root {}, {} payouts, {} wei in all",
                 tree.root(),
@@ -201,9 +389,13 @@ pub fn run(a: &Args, sub: &str) -> Result<()> {
                 tree.total()
             );
         }
-        "reveal-seed" => {
-            let (job, result) = ids(a, true)?;
-            let chain = seed_chain(a.need("seed-file")?)?;
+        CourtCmd::RevealSeed {
+            job,
+            result,
+            seed_file,
+        } => {
+            let (job, result) = (*job, *result);
+            let chain = seed_chain(seed_file)?;
             let at: usize = result.try_into().context("<resultId>")?;
             if at == 0 || at > chain.len() {
                 bail!("the seed file's chain covers results 1..={}", chain.len());
@@ -223,10 +415,13 @@ pub fn run(a: &Args, sub: &str) -> Result<()> {
                 .iter()
                 .find_map(|l| l.log_decode::<ICourt::SeedRevealed>().ok())
                 .is_some_and(|l| l.inner.data.audited);
-            println!("{}", if audited { "audited" } else { "not audited" });
+            emit(
+                if audited { "audited" } else { "not audited" },
+                json!({"result": result.to_string(), "audited": audited}),
+            );
         }
-        "dispute" => {
-            let (job, result) = ids(a, true)?;
+        CourtCmd::Dispute { job, result } => {
+            let (job, result) = (*job, *result);
             let j = c.call(court, &ICourt::getJobCall { jobId: job })?;
             c.send(
                 court,
@@ -236,11 +431,23 @@ pub fn run(a: &Args, sub: &str) -> Result<()> {
                 },
                 U256::from(j.disputeBond),
             )?;
+            if crate::output::json() {
+                emit(
+                    "",
+                    json!({"result": result.to_string(), "bond": j.disputeBond.to_string()}),
+                );
+            }
             eprintln!("result {result} disputed with a {} wei bond", j.disputeBond);
         }
-        "rule" => {
-            let (job, result) = ids(a, true)?;
-            let call = if a.flag("uphold").is_some() {
+        CourtCmd::Rule {
+            job,
+            result,
+            uphold,
+            payouts,
+            details,
+        } => {
+            let (job, result) = (*job, *result);
+            let call = if *uphold {
                 ICourt::ruleCall {
                     jobId: job,
                     resultId: result,
@@ -251,7 +458,10 @@ pub fn run(a: &Args, sub: &str) -> Result<()> {
                     details: B256::ZERO,
                 }
             } else {
-                let tree = PayoutTree::new(job, result, read_payouts(a.need("payouts")?)?)?;
+                let file = payouts
+                    .as_deref()
+                    .ok_or_else(|| anyhow!("court rule: pass --uphold or --payouts FILE"))?;
+                let tree = PayoutTree::new(job, result, read_payouts(file)?)?;
                 ICourt::ruleCall {
                     jobId: job,
                     resultId: result,
@@ -259,24 +469,22 @@ pub fn run(a: &Args, sub: &str) -> Result<()> {
                     root: tree.root(),
                     total: tree.total(),
                     leaves: tree.leaves(),
-                    details: a
-                        .flag("details")
-                        .map_or(Ok(B256::ZERO), str::parse)
-                        .context("--details")?,
+                    details: details.unwrap_or_default(),
                 }
             };
             c.send(court, &call, U256::ZERO)?;
-            eprintln!(
-                "result {result}: {}",
-                if call.overturn {
-                    "overturned"
-                } else {
-                    "upheld"
-                }
-            );
+            let ruling = if call.overturn {
+                "overturned"
+            } else {
+                "upheld"
+            };
+            if crate::output::json() {
+                emit("", json!({"result": result.to_string(), "ruling": ruling}));
+            }
+            eprintln!("result {result}: {ruling}");
         }
-        "finalize" => {
-            let (job, result) = ids(a, true)?;
+        CourtCmd::Finalize { job, result } => {
+            let (job, result) = (*job, *result);
             c.send(
                 court,
                 &ICourt::finalizeCall {
@@ -292,11 +500,17 @@ pub fn run(a: &Args, sub: &str) -> Result<()> {
                     resultId: result,
                 },
             )?;
-            println!("{}", STATES[usize::from(r.state.min(5))]);
+            let state = STATES[usize::from(r.state.min(5))];
+            emit(state, json!({"result": result.to_string(), "state": state}));
         }
-        "claim" => {
-            let (job, result) = ids(a, true)?;
-            let tree = PayoutTree::new(job, result, read_payouts(a.need("payouts")?)?)?;
+        CourtCmd::Claim {
+            job,
+            result,
+            payouts,
+            index,
+        } => {
+            let (job, result) = (*job, *result);
+            let tree = PayoutTree::new(job, result, read_payouts(payouts)?)?;
             let r = c.call(
                 court,
                 &ICourt::getResultCall {
@@ -311,8 +525,8 @@ pub fn run(a: &Args, sub: &str) -> Result<()> {
                     r.root
                 );
             }
-            let indexes: Vec<u32> = match a.flag("index") {
-                Some(i) => vec![i.parse().context("--index")?],
+            let indexes: Vec<u32> = match index {
+                Some(i) => vec![*i],
                 None => (0..tree.leaves()).collect(),
             };
             let mut claimed = 0u128;
@@ -333,31 +547,27 @@ pub fn run(a: &Args, sub: &str) -> Result<()> {
                     claimed += tree.payouts[i as usize].payout;
                 }
             }
-            println!("{claimed}");
+            emit(claimed, json!({"claimed": claimed.to_string()}));
             eprintln!(
                 "{claimed} wei credited; annotators withdraw with `labelmint court withdraw`"
             );
         }
-        "close" => {
-            let (job, _) = ids(a, false)?;
-            c.send(court, &ICourt::closeJobCall { jobId: job }, U256::ZERO)?;
+        CourtCmd::Close { job } => {
+            c.send(court, &ICourt::closeJobCall { jobId: *job }, U256::ZERO)?;
             let credit = c.call(court, &ICourt::creditOfCall { account: c.from })?;
-            println!("{credit}");
+            emit(credit, json!({"credit": credit.to_string()}));
         }
-        "withdraw" => {
-            let to: Address = a
-                .flag("to")
-                .map_or(Ok(c.from), str::parse)
-                .context("--to")?;
+        CourtCmd::Withdraw { to } => {
+            let to = to.unwrap_or(c.from);
             let credit = c.call(court, &ICourt::creditOfCall { account: c.from })?;
             if credit.is_zero() {
                 bail!("nothing to withdraw for {}", c.from);
             }
             c.send(court, &ICourt::withdrawCall { to }, U256::ZERO)?;
-            println!("{credit}");
+            emit(credit, json!({"withdrawn": credit.to_string(), "to": to}));
         }
-        "status" => {
-            let (job, _) = ids(a, false)?;
+        CourtCmd::Status { job, result } => {
+            let job = *job;
             let j = c.call(court, &ICourt::getJobCall { jobId: job })?;
             if j.status == 0 {
                 bail!("court job {job} does not exist");
@@ -374,8 +584,8 @@ pub fn run(a: &Args, sub: &str) -> Result<()> {
                 "auditBps": j.auditBps,
                 "seedsRevealed": j.seedsRevealed,
             });
-            if let Some(r) = a.positional.get(2) {
-                let id: U256 = r.parse().context("<resultId>")?;
+            if let Some(id) = result {
+                let id = *id;
                 let r = c.call(
                     court,
                     &ICourt::getResultCall {
@@ -396,18 +606,21 @@ pub fn run(a: &Args, sub: &str) -> Result<()> {
                     "disputer": r.disputer.to_string(),
                 });
             }
-            println!("{}", serde_json::to_string_pretty(&out)?);
+            emit_value(&out);
         }
-        other => bail!("unknown court subcommand {other:?}\n{USAGE}"),
     }
     Ok(())
 }
 
-/// `court payouts`: IoU consensus over a geometry label file → payouts.
-fn payouts(a: &Args) -> Result<()> {
-    let path = a.need("labels")?;
+/// `court payouts --labels`: IoU consensus over a geometry label file → payouts.
+fn payouts(a: &CourtPayouts) -> Result<()> {
+    let file = a
+        .labels
+        .as_deref()
+        .ok_or_else(|| anyhow!("court payouts: pass --labels FILE or --votes FILE"))?;
+    let path = file.display();
     let labels: Vec<labelmint_quality::geometry::GeoLabel> = serde_json::from_str(
-        &std::fs::read_to_string(path).with_context(|| format!("--labels {path}"))?,
+        &std::fs::read_to_string(file).with_context(|| format!("--labels {path}"))?,
     )
     .with_context(|| format!("{path}: expected [{{task, annotator, category, shape}}]"))?;
     let people = addresses(a)?;
@@ -421,33 +634,45 @@ fn payouts(a: &Args) -> Result<()> {
             l.annotator
         );
     }
-    let per_shape: u128 = a.need("per-shape")?.parse().context("--per-shape")?;
-    let iou: f64 = a.num("iou", 0.5)?;
-    let quorum: usize = a.num("quorum", 2)?;
-    let consensus =
-        labelmint_quality::geometry::geometry_consensus(&labels, people.len() as u32, iou, quorum);
+    let per_shape: u128 = a
+        .per_shape
+        .ok_or_else(|| anyhow!("court payouts --labels needs --per-shape WEI"))?;
+    let consensus = labelmint_quality::geometry::geometry_consensus(
+        &labels,
+        people.len() as u32,
+        a.iou,
+        a.quorum,
+    );
     let p = geometry_payouts(&consensus, &people, per_shape);
-    let out = a.need("out")?;
+    let out = &a.out;
     std::fs::write(out, serde_json::to_vec_pretty(&payouts_json(&p))?)
-        .with_context(|| format!("writing {out}"))?;
+        .with_context(|| format!("writing {}", out.display()))?;
     for (who, g) in people.iter().zip(&consensus.annotators) {
         eprintln!("{who}: {} of {} shapes matched", g.matched, g.shapes);
     }
-    println!("{}", p.iter().map(|x| x.payout).sum::<u128>());
+    let total = p.iter().map(|x| x.payout).sum::<u128>();
+    emit(total, json!({"total": total.to_string(), "out": out}));
     Ok(())
 }
 
 /// `court payouts --votes`: reputation-weighted consensus over categorical
 /// votes → payouts, with escalated tasks listed for the expert.
-fn weighted(a: &Args) -> Result<()> {
+#[allow(clippy::too_many_lines)]
+fn weighted(ctx: &Ctx, a: &CourtPayouts) -> Result<()> {
     use labelmint_quality::payout::{weighted_payouts, Policy, Reputation};
-    let path = a.need("votes")?;
+    let file = a
+        .votes
+        .as_deref()
+        .ok_or_else(|| anyhow!("court payouts: pass --votes FILE"))?;
+    let path = file.display();
     let votes: Vec<labelmint_quality::Response> = serde_json::from_str(
-        &std::fs::read_to_string(path).with_context(|| format!("--votes {path}"))?,
+        &std::fs::read_to_string(file).with_context(|| format!("--votes {path}"))?,
     )
     .with_context(|| format!("{path}: expected [{{task, annotator, label}}]"))?;
     let people = addresses(a)?;
-    let classes: u16 = a.need("classes")?.parse().context("--classes")?;
+    let classes: u16 = a
+        .classes
+        .ok_or_else(|| anyhow!("court payouts --votes needs --classes C"))?;
     let tasks = votes
         .iter()
         .map(|v| v.task.checked_add(1))
@@ -455,10 +680,10 @@ fn weighted(a: &Args) -> Result<()> {
         .with_context(|| format!("{path}: a task id of 2^32 - 1 is out of range"))?;
     let r = labelmint_quality::Responses::new(tasks, people.len() as u32, classes, votes)
         .with_context(|| path.to_string())?;
-    let reps: Vec<Reputation> = match a.flag("reputations") {
+    let reps: Vec<Reputation> = match a.reputations.as_deref() {
         None => vec![Reputation::default(); people.len()],
         Some("hub") => {
-            let c = Chain::connect(a)?;
+            let c = Chain::connect(ctx)?;
             if c.hub.is_zero() {
                 bail!("no QualityHub for chain {}: pass --hub", c.chain_id);
             }
@@ -491,29 +716,32 @@ fn weighted(a: &Args) -> Result<()> {
                 .collect()
         }
     };
-    let expert: std::collections::BTreeMap<u32, u16> = match a.flag("expert") {
+    let expert: std::collections::BTreeMap<u32, u16> = match a.expert.as_deref() {
         None => std::collections::BTreeMap::new(),
         Some(file) => {
+            let name = file.display();
             let m: std::collections::BTreeMap<String, u16> = serde_json::from_str(
-                &std::fs::read_to_string(file).with_context(|| format!("--expert {file}"))?,
+                &std::fs::read_to_string(file).with_context(|| format!("--expert {name}"))?,
             )
-            .with_context(|| format!("{file}: expected {{\"task\": label}}"))?;
+            .with_context(|| format!("{name}: expected {{\"task\": label}}"))?;
             m.into_iter()
-                .map(|(k, v)| Ok((k.parse().with_context(|| format!("{file}: task {k}"))?, v)))
+                .map(|(k, v)| Ok((k.parse().with_context(|| format!("{name}: task {k}"))?, v)))
                 .collect::<Result<_>>()?
         }
     };
-    let bounty: u128 = a.need("per-task")?.parse().context("--per-task")?;
+    let bounty: u128 = a
+        .per_task
+        .ok_or_else(|| anyhow!("court payouts --votes needs --per-task WEI"))?;
     let plan = weighted_payouts(&r, &reps, bounty, &expert, &Policy::default())
         .with_context(|| path.to_string())?;
     let p = crate::court::plan_payouts(&plan, &people);
-    let out = a.need("out")?;
+    let out = &a.out;
     std::fs::write(out, serde_json::to_vec_pretty(&payouts_json(&p))?)
-        .with_context(|| format!("writing {out}"))?;
+        .with_context(|| format!("writing {}", out.display()))?;
     let open = plan.open_escalations();
-    if let Some(file) = a.flag("escalated") {
+    if let Some(file) = &a.escalated {
         std::fs::write(file, serde_json::to_vec(&open)?)
-            .with_context(|| format!("writing {file}"))?;
+            .with_context(|| format!("writing {}", file.display()))?;
     }
     eprintln!(
         "{} tasks decided, {} by the expert, {} escalated to the expert without a label yet",
@@ -521,12 +749,15 @@ fn weighted(a: &Args) -> Result<()> {
         plan.outcomes.iter().filter(|o| o.by_expert).count(),
         open.len()
     );
-    println!("{}", plan.total());
+    emit(
+        plan.total(),
+        json!({"total": plan.total().to_string(), "out": out, "escalated": open.len()}),
+    );
     Ok(())
 }
 
-fn addresses(a: &Args) -> Result<Vec<Address>> {
-    a.need("annotators")?
+fn addresses(a: &CourtPayouts) -> Result<Vec<Address>> {
+    a.annotators
         .split(',')
         .map(|s| {
             s.trim()
