@@ -634,11 +634,13 @@ fn gas_snapshot(check: bool) -> Result<()> {
 }
 
 fn bench_attacks() -> Result<()> {
+    use std::fmt::Write as _;
     let mut rows = Vec::new();
     let mut text = String::from("| tasks | maxHeld | attacker addresses | garbage flood (attacker gas) | bulk reject + settle (creator gas) | of which settle | claim flood per claim duration (attacker gas) | gas spent releasing expired claims |\n|---:|---:|---:|---:|---:|---:|---:|---:|");
     for max_held in [64u16, 256] {
         let c = crate::market::lock_attack_costs(1000, max_held)?;
-        text.push_str(&format!(
+        let _ = write!(
+            text,
             "\n| {} | {} | {} | {} | {} | {} | {} | {} |",
             c.tasks,
             c.max_held,
@@ -648,7 +650,7 @@ fn bench_attacks() -> Result<()> {
             c.creator_settle,
             c.attacker_claims,
             c.claim_release
-        ));
+        );
         rows.push(json!({
             "tasks": c.tasks, "maxHeld": c.max_held, "addresses": c.addresses,
             "attackerSubmit": c.attacker_submit, "creatorUndo": c.creator_undo,

@@ -725,8 +725,15 @@ fn ls_file_name(url: &str) -> (&str, &str) {
     (base, stripped)
 }
 
+/// One imported shape: task, label, box, polygon.
+type Shape = (u32, String, Option<[f64; 4]>, Option<Vec<f64>>);
+
 /// Converts Label Studio tasks to labelmint's labels file.
-#[allow(clippy::too_many_lines, clippy::cast_precision_loss)]
+#[allow(
+    clippy::too_many_lines,
+    clippy::cast_precision_loss,
+    clippy::many_single_char_names
+)]
 pub fn label_studio_to_labels(
     tasks: &[Value],
     a: &ImportLabelStudio,
@@ -811,7 +818,7 @@ pub fn label_studio_to_labels(
     }
     // Image job: boxes and polygons of the first live annotation per task
     // (the one marked ground truth when there is one).
-    let mut found: Vec<(u32, String, Option<[f64; 4]>, Option<Vec<f64>>)> = Vec::new();
+    let mut found: Vec<Shape> = Vec::new();
     let mut dates: Vec<String> = Vec::new();
     for (i, task) in tasks.iter().enumerate() {
         let t = index(i, task)?;

@@ -55,6 +55,7 @@ impl PauseAt {
 /// The flags of `labelmint serve` (without the chain endpoint, the
 /// deployments folder and the store: see [`Endpoints`]).
 #[derive(Clone, Debug, Default, clap::Args)]
+#[allow(clippy::struct_excessive_bools)] // one bool per command-line switch
 pub struct ServeArgs {
     /// Start the embedded chain, deploy every program and seed demo jobs.
     #[arg(long)]

@@ -182,6 +182,7 @@ fn date_of(secs: u64) -> String {
     responses((status = 200, body = PackageBuilt), (status = 400, body = crate::error::ErrorBody),
         (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody),
         (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+#[allow(clippy::too_many_lines)] // one request, checked step by step
 pub async fn build_package(
     State(s): State<AppState>,
     session: Session,
