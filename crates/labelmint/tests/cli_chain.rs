@@ -281,6 +281,22 @@ fn a_job_runs_from_escrow_to_a_verified_dataset_download_through_the_cli() {
     );
     assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&data).unwrap());
 
+    // --json: one JSON document on stdout, on reads and on transactions.
+    let parse = |text: String| -> serde_json::Value {
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+    };
+    let status = parse(cli.ok(0, &["job", "status", "1", "--json"]));
+    assert_eq!(status["job"], "1");
+    assert!(!cli.ok(0, &["job", "status", "1", "--json"]).contains('\n'));
+    let terms = parse(cli.ok(
+        7,
+        &["--json", "arbiter", "register", "--fee", "1", "--bond", "2"],
+    ));
+    assert_eq!(terms["terms"], 2);
+    let bought = parse(cli.ok(8, &["dataset", "buy", "1", "--json"]));
+    assert_eq!(bought["price"], "5000");
+    assert_eq!(bought["licensee"], address(8).to_lowercase());
+
     // Bad input: clear errors, nothing changes.
     cli.fails(5, &["dataset", "buy", "1"], "AlreadyLicensed");
     cli.fails(1, &["task", "claim", "9", "0"], "JobNotFound");

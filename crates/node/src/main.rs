@@ -12,7 +12,12 @@ use labelmint_node::Config;
 
 const USAGE: &str =
     "usage: labelmint-devnet [--host 127.0.0.1] [--port 8547] [--chain-id 412346] [--arbos-version 51] [--log-methods] [--auto-activate] [--block-time SECS]
-                        [--allow-origin ORIGIN|*]... [--allow-host HOST|*]... [--max-batch 100] [--gas-cap 32000000] [--time-budget SECS]";
+                        [--allow-origin ORIGIN|*]... [--allow-host HOST|*]... [--max-batch 100] [--gas-cap 32000000] [--time-budget SECS]
+
+labelmint-devnet is the JSON-RPC node: the binary of the package labelmint-node
+(cargo run --release -p labelmint-node --bin labelmint-devnet). The package named
+labelmint-devnet is the chain library; its binaries devnet-bench and devnet-figures are
+benchmarks, not the node. The labelmint CLI talks to this node (labelmint --help).";
 
 fn parse(args: &[String]) -> Result<Config> {
     let mut config = Config::default();
