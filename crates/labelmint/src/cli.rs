@@ -611,7 +611,7 @@ impl Chain {
         let rpc = ctx.rpc.as_str();
         let signer = labelmint_deploy::load_signer(ctx.keystore.as_deref())
             .context("signing key")
-            .hint("export LABELMINT_PRIVATE_KEY=0x… or pass --keystore FILE (password in LABELMINT_KEYSTORE_PASSWORD)")?;
+            .hint("export LABELMINT_PRIVATE_KEY=0x… (labelmint-devnet prints its dev keys when it starts), or pass --keystore FILE")?;
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
@@ -1393,9 +1393,9 @@ pub fn audit_cmd(ctx: &Ctx, id: U256) -> Result<()> {
         &AuditConfig::default(),
     );
     if crate::output::json() {
-        println!("{}", serde_json::to_string(&report)?);
+        crate::output::print_line(serde_json::to_string(&report)?);
     } else {
-        print!("{}", report.table());
+        crate::output::print_bytes(report.table().as_bytes());
     }
     Ok(())
 }
@@ -1585,10 +1585,13 @@ pub fn finetune_cmd(ctx: &Ctx, cmd: &FinetuneCmd) -> Result<()> {
         FinetuneCmd::Models { .. } => {
             let models = rt.block_on(broker.models())?;
             if crate::output::json() {
-                println!("{}", serde_json::to_string(&models)?);
+                crate::output::print_line(serde_json::to_string(&models)?);
             } else {
                 for m in models {
-                    println!("{}\t{}\t{}\t{}", m.name, m.hash, m.data_type, m.description);
+                    crate::output::print_line(format_args!(
+                        "{}\t{}\t{}\t{}",
+                        m.name, m.hash, m.data_type, m.description
+                    ));
                 }
             }
         }

@@ -413,13 +413,10 @@ pub fn run(cli: Cli) -> Result<()> {
             runtime()?.block_on(async {
                 let running = labelmint_server::cli::start(&args, &ends, &artifacts).await?;
                 if crate::output::json() {
-                    println!(
-                        "{}",
-                        json!({
-                            "api": running.server.url(),
-                            "rpc": running.chain.as_ref().map(|c| c.rpc_url.clone()),
-                        })
-                    );
+                    crate::output::print_line(json!({
+                        "api": running.server.url(),
+                        "rpc": running.chain.as_ref().map(|c| c.rpc_url.clone()),
+                    }));
                 }
                 labelmint_server::cli::run_until_signal(running).await
             })?;
@@ -585,7 +582,9 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
-            clap_complete::generate(shell, &mut cmd, "labelmint", &mut std::io::stdout());
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "labelmint", &mut script);
+            crate::output::print_bytes(&script);
         }
     }
     Ok(())

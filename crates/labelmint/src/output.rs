@@ -4,6 +4,7 @@
 
 use std::{
     fmt::Display,
+    io::Write as _,
     sync::atomic::{AtomicBool, Ordering},
     time::Duration,
 };
@@ -26,22 +27,31 @@ pub fn json() -> bool {
 /// under `--json`.
 pub fn emit(text: impl Display, value: serde_json::Value) {
     if json() {
-        println!("{value}");
+        print_line(value);
     } else {
-        println!("{text}");
+        print_line(text);
     }
+}
+
+/// Writes one line to stdout; a closed pipe (`labelmint … | head`) is not
+/// an error worth a panic.
+pub fn print_line(text: impl Display) {
+    let _ = writeln!(std::io::stdout().lock(), "{text}");
+}
+
+/// Writes bytes to stdout, ignoring a closed pipe.
+pub fn print_bytes(bytes: &[u8]) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(bytes).and_then(|()| out.flush());
 }
 
 /// Prints a result whose text form is JSON too: pretty normally, one line
 /// under `--json`.
 pub fn emit_value(value: &serde_json::Value) {
     if json() {
-        println!("{value}");
+        print_line(value);
     } else {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
-        );
+        print_line(serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string()));
     }
 }
 

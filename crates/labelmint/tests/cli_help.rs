@@ -646,6 +646,17 @@ fn completions_for_every_shell() {
         );
     }
     assert_eq!(run(&dir, &["completions", "tcsh"]).status.code(), Some(2));
+    // `labelmint completions bash | head -1`: a closed pipe is no panic.
+    let mut child = labelmint(&dir)
+        .args(["completions", "bash"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(0));
 }
 
 const BEGIN: &str = "<!-- labelmint commands: generated from the CLI's help by the test the_readme_commands_table_matches_the_cli (LABELMINT_BLESS=1 rewrites it) -->";
