@@ -489,18 +489,22 @@ pub fn run(cli: Cli) -> Result<()> {
             let size = std::fs::metadata(&path)
                 .with_context(|| format!("reading {}", path.display()))?
                 .len();
-            let root = crate::output::with_spinner(
-                format!("storing {} ({size} bytes)", path.display()),
-                || store.put_file(&path),
-            )?;
+            let bar = crate::output::bar(size, format!("storing {}", path.display()), true);
+            let root = store.put_file_with(&path, |n| bar.set_position(n));
+            bar.finish_and_clear();
+            let root = root?;
             emit(root, json!({"root": root, "bytes": size}));
         }
         Command::Storage(StorageCmd::Get { root, out }) => {
             let store = local_store(g, &file)?;
-            let data =
-                crate::output::with_spinner(format!("reading and verifying {root}"), || {
-                    store.get(&root)
-                })?;
+            let bar = crate::output::bar(
+                store.stored_size(&root).unwrap_or(0),
+                format!("reading {root}"),
+                true,
+            );
+            let data = store.get_with(&root, |n| bar.set_position(n));
+            bar.finish_and_clear();
+            let data = data?;
             std::fs::write(&out, &data).with_context(|| format!("writing {}", out.display()))?;
             if crate::output::json() {
                 emit("", json!({"root": root, "bytes": data.len(), "out": out}));

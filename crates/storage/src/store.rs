@@ -103,9 +103,15 @@ impl LocalStore {
     /// root is computed from the copy, so what is stored is what was hashed
     /// even if `source` changes meanwhile.
     pub fn put_file(&self, source: &Path) -> Result<B256> {
+        self.put_file_with(source, |_| {})
+    }
+
+    /// [`LocalStore::put_file`], calling `progress` with the number of
+    /// bytes copied so far (for a progress bar).
+    pub fn put_file_with(&self, source: &Path, progress: impl FnMut(u64)) -> Result<B256> {
         let (tmp, mut f) = self.temp()?;
         let copied = fs::File::open(source)
-            .and_then(|mut src| io::copy(&mut src, &mut f))
+            .and_then(|src| io::copy(&mut Counting::new(src, progress), &mut f))
             .and_then(|_| f.sync_all());
         drop(f);
         let root = copied
@@ -128,10 +134,16 @@ impl LocalStore {
 
     /// The object stored under `root`, verified.
     pub fn get(&self, root: &B256) -> Result<Vec<u8>> {
+        self.get_with(root, |_| {})
+    }
+
+    /// [`LocalStore::get`], calling `progress` with the number of bytes
+    /// read so far (for a progress bar).
+    pub fn get_with(&self, root: &B256, progress: impl FnMut(u64)) -> Result<Vec<u8>> {
         let path = self.path(root);
         let mut data = Vec::new();
         fs::File::open(&path)
-            .and_then(|mut f| f.read_to_end(&mut data))
+            .and_then(|f| Counting::new(f, progress).read_to_end(&mut data))
             .map_err(|e| match e.kind() {
                 io::ErrorKind::NotFound => StorageError::NotFound(*root),
                 _ => StorageError::Io(e),
@@ -147,8 +159,39 @@ impl LocalStore {
         Ok(data)
     }
 
+    /// The size of the object stored under `root`, if any (not verified).
+    pub fn stored_size(&self, root: &B256) -> Option<u64> {
+        fs::metadata(self.path(root)).ok().map(|m| m.len())
+    }
+
     /// Whether an object is stored under `root` (not verified).
     pub fn contains(&self, root: &B256) -> bool {
         self.path(root).exists()
+    }
+}
+
+/// A reader that reports how many bytes went through it.
+struct Counting<R, F> {
+    inner: R,
+    done: u64,
+    progress: F,
+}
+
+impl<R, F: FnMut(u64)> Counting<R, F> {
+    fn new(inner: R, progress: F) -> Self {
+        Self {
+            inner,
+            done: 0,
+            progress,
+        }
+    }
+}
+
+impl<R: Read, F: FnMut(u64)> Read for Counting<R, F> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.done += n as u64;
+        (self.progress)(self.done);
+        Ok(n)
     }
 }
