@@ -13,11 +13,12 @@ use crate::court::{geometry_payouts, ICourt, Payout, PayoutTree, SeedChain};
 
 /// Usage of the court subcommands.
 pub const USAGE: &str = "court (on-chain options as above, plus --court ADDR):
-       labelmint court create --oracle A --arbiter B --escrow WEI [--data-root R] [--fee WEI] [--bond WEI] [--challenge-secs S] [--ruling-secs S] [--audit-bps N --seed-file F [--results N]]
+       labelmint court create --oracle A --terms ID --escrow WEI [--data-root R] [--audit-bps N --seed-file F [--results N]]
+                                                                        (ID: terms the arbiter registered for ETH with `labelmint arbiter register`)
        labelmint court payouts --labels FILE --annotators A1,A2,... --per-shape WEI [--iou 0.5] [--quorum 2] --out FILE   (offline: the oracle's IoU consensus)
        labelmint court payouts --votes FILE --classes C --annotators A1,A2,... --per-task WEI [--reputations FILE|hub] [--expert FILE] --out FILE [--escalated FILE]
                                                                         (reputation-weighted vote, bounded weights and multipliers; hub: reputationOf on chain)
-       labelmint court post <jobId> --payouts FILE [--details 0x..]
+       labelmint court post <jobId> --payouts FILE [--max WEI] [--details 0x..]   (--max: the most a ruling may set the total to; default the total)
        labelmint court reveal-seed <jobId> <resultId> --seed-file F
        labelmint court dispute <jobId> <resultId>
        labelmint court rule <jobId> <resultId> (--uphold | --payouts FILE)
@@ -28,7 +29,8 @@ pub const USAGE: &str = "court (on-chain options as above, plus --court ADDR):
 const STATES: [&str; 6] = ["none", "posted", "in review", "final", "void", "expired"];
 const AUDIT: [&str; 3] = ["seed not revealed", "not sampled", "sampled"];
 
-/// Reads a payouts file: `[{"annotator": "0x…", "payout": "wei", "verdicts": "0x…"}]`.
+/// Reads a payouts file: `[{"annotator": "0x…", "payout": "wei", "labels": n, "verdicts": "0x…"}]`
+/// (`labels`, the annotator's accepted labels, defaults to 0).
 pub fn read_payouts(path: &str) -> Result<Vec<Payout>> {
     let text = std::fs::read_to_string(path).with_context(|| format!("--payouts {path}"))?;
     let v: Value = serde_json::from_str(&text).with_context(|| format!("{path}: not JSON"))?;
@@ -50,6 +52,13 @@ pub fn read_payouts(path: &str) -> Result<Vec<Payout>> {
                 payout: field("payout")?
                     .parse()
                     .with_context(|| format!("{path}: payout {i}: payout (wei, decimal)"))?,
+                labels: match &r["labels"] {
+                    Value::Null => 0,
+                    v => v
+                        .as_u64()
+                        .and_then(|n| u32::try_from(n).ok())
+                        .ok_or_else(|| anyhow!("{path}: payout {i}: labels (a uint32)"))?,
+                },
                 verdicts: field("verdicts")?
                     .parse()
                     .with_context(|| format!("{path}: payout {i}: verdicts (bytes32)"))?,
@@ -67,6 +76,7 @@ pub fn payouts_json(payouts: &[Payout]) -> Value {
                 json!({
                     "annotator": p.annotator.to_string(),
                     "payout": p.payout.to_string(),
+                    "labels": p.labels,
                     "verdicts": p.verdicts.to_string(),
                 })
             })
@@ -135,7 +145,7 @@ pub fn run(a: &Args, sub: &str) -> Result<()> {
     match sub {
         "create" => {
             let oracle: Address = a.need("oracle")?.parse().context("--oracle")?;
-            let arbiter: Address = a.need("arbiter")?.parse().context("--arbiter")?;
+            let terms: u32 = a.need("terms")?.parse().context("--terms")?;
             let escrow: U256 = a.need("escrow")?.parse().context("--escrow")?;
             let audit_bps: u16 = a.num("audit-bps", 0)?;
             let seed = if audit_bps > 0 {
@@ -169,18 +179,18 @@ pub fn run(a: &Args, sub: &str) -> Result<()> {
                     .map_or(Ok(B256::ZERO), str::parse)
                     .context("--data-root")?,
                 oracle,
-                arbiter,
-                arbiterFee: a.num("fee", 0)?,
-                disputeBond: a.num("bond", 10_000_000_000_000_000)?,
-                challengeWindow: a.num("challenge-secs", 86_400)?,
-                rulingWindow: a.num("ruling-secs", 3 * 86_400)?,
+                arbiterTerms: terms,
                 auditBps: audit_bps,
                 seedCommitment: seed,
             };
             c.send(court, &call, escrow)?;
             let id = c.call(court, &ICourt::jobCountCall {})?;
+            let j = c.call(court, &ICourt::getJobCall { jobId: id })?;
             println!("{id}");
-            eprintln!("court job {id}: {escrow} wei escrowed; oracle {oracle}, arbiter {arbiter}");
+            eprintln!(
+                "court job {id}: {escrow} wei escrowed; oracle {oracle}, arbiter {} (terms {terms}: fee {}, bond {})",
+                j.arbiter, j.arbiterFee, j.disputeBond
+            );
         }
         "post" => {
             let (job, _) = ids(a, false)?;
@@ -192,7 +202,8 @@ pub fn run(a: &Args, sub: &str) -> Result<()> {
                 .flag("details")
                 .map_or(Ok(B256::ZERO), str::parse)
                 .context("--details")?;
-            c.send(court, &tree.post_call(details), U256::ZERO)?;
+            let max: u128 = a.num("max", tree.total())?;
+            c.send(court, &tree.post_call_max(details, max), U256::ZERO)?;
             println!("{result}");
             eprintln!(
                 "result {result}: root {}, {} payouts, {} wei in all",
@@ -394,6 +405,8 @@ pub fn run(a: &Args, sub: &str) -> Result<()> {
                     "challengeEnd": r.challengeEnd,
                     "deadline": r.deadline,
                     "disputer": r.disputer.to_string(),
+                    "maxTotal": r.maxTotal.to_string(),
+                    "claimed": r.claimed,
                 });
             }
             println!("{}", serde_json::to_string_pretty(&out)?);
