@@ -37,8 +37,8 @@ use alloy_primitives::{Address, U256};
 use alloy_sol_types::SolEvent;
 use anyhow::{bail, Context, Result};
 use hub_common::{
-    bps_of, classify, count_bits, min_winning_votes, overturns, pay_per_vote, resolve, Class,
-    Lane, Resolved, KEEPER_BPS, PARTICIPATION_BPS,
+    bps_of, classify, count_bits, min_winning_votes, overturns, pay_per_vote, resolve, Class, Lane,
+    Resolved, KEEPER_BPS, PARTICIPATION_BPS,
 };
 use labelmint_quality::SplitMix;
 
@@ -105,8 +105,14 @@ impl SimParams {
 
     /// The stake per vote: `stake_ratio` × the most one vote can earn.
     pub fn stake(&self) -> u128 {
-        let most = self.bounty().div_ceil(u128::from(min_winning_votes(self.k, 5_001)));
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+        let most = self
+            .bounty()
+            .div_ceil(u128::from(min_winning_votes(self.k, 5_001)));
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            clippy::cast_precision_loss
+        )]
         let s = (most as f64 * self.stake_ratio).ceil() as u128;
         s.max(1)
     }
@@ -302,7 +308,11 @@ impl Model {
                 match resolve(&lane, class, ruling, true) {
                     Resolved::Empty | Resolved::Awaiting => {}
                     Resolved::Undecided => paid += bps_of(p.reward, PARTICIPATION_BPS),
-                    Resolved::Decided { label: d, gold, fee } => {
+                    Resolved::Decided {
+                        label: d,
+                        gold,
+                        fee,
+                    } => {
                         if gold {
                             seen += 1;
                             ok += u32::from(label == d);
@@ -350,7 +360,9 @@ struct Run {
 }
 
 fn address(tag: &str, i: usize) -> Address {
-    Address::from_word(alloy_primitives::keccak256(format!("labelmint-sim-{tag}-{i}")))
+    Address::from_word(alloy_primitives::keccak256(format!(
+        "labelmint-sim-{tag}-{i}"
+    )))
 }
 
 impl Run {
@@ -397,7 +409,12 @@ impl Run {
         match &mut self.b {
             Backend::Chain(h) => {
                 let (r, v) = h.commit(who, id, tasks, labels)?;
-                v.with_context(|| format!("commit reverted: 0x{}", alloy_primitives::hex::encode(&r.output)))
+                v.with_context(|| {
+                    format!(
+                        "commit reverted: 0x{}",
+                        alloy_primitives::hex::encode(&r.output)
+                    )
+                })
             }
             Backend::Model(m) => {
                 for &t in tasks {
@@ -455,7 +472,10 @@ impl Run {
         let id = self.ids[job];
         match &mut self.b {
             Backend::Chain(h) => {
-                let c = h.read(&IHub::consensusOfCall { jobId: id, taskId: t })?;
+                let c = h.read(&IHub::consensusOfCall {
+                    jobId: id,
+                    taskId: t,
+                })?;
                 Ok(Lane::decode(c.lane, p.classes, p.k))
             }
             Backend::Model(m) => Ok(m.lane(job, t as usize)),
@@ -473,7 +493,10 @@ impl Run {
                 Backend::Chain(h) => {
                     let r = h.rule(crate::market::DEFAULT_ARBITER, id, chunk.0, chunk.1)?;
                     if !r.success {
-                        bail!("ruleTasks reverted: 0x{}", alloy_primitives::hex::encode(&r.output));
+                        bail!(
+                            "ruleTasks reverted: 0x{}",
+                            alloy_primitives::hex::encode(&r.output)
+                        );
                     }
                 }
                 Backend::Model(m) => {
@@ -499,9 +522,16 @@ impl Run {
     fn settle(&mut self, job: usize, by: Address, v: &Vote, forfeit: bool) -> Result<()> {
         let (paid, slash) = match &mut self.b {
             Backend::Chain(h) => {
-                let r = if forfeit { h.forfeit(by, v)? } else { h.settle(by, v)? };
+                let r = if forfeit {
+                    h.forfeit(by, v)?
+                } else {
+                    h.settle(by, v)?
+                };
                 if !r.success {
-                    bail!("settle reverted: 0x{}", alloy_primitives::hex::encode(&r.output));
+                    bail!(
+                        "settle reverted: 0x{}",
+                        alloy_primitives::hex::encode(&r.output)
+                    );
                 }
                 if forfeit {
                     let f = r
@@ -526,7 +556,11 @@ impl Run {
                 (paid, slash)
             }
         };
-        let keeper = if by == v.annotator { 0 } else { bps_of(slash, KEEPER_BPS) };
+        let keeper = if by == v.annotator {
+            0
+        } else {
+            bps_of(slash, KEEPER_BPS)
+        };
         if let Some(m) = self.model() {
             m.jobs[job].pool += slash - keeper;
         }
@@ -701,11 +735,13 @@ fn run(p: &SimParams, strategy: Strategy, seed: u64, on_chain: bool) -> Result<O
     let adversary: Vec<Address> = match strategy {
         Strategy::Honest | Strategy::FalseGold => Vec::new(),
         Strategy::Lazy | Strategy::SelectiveNonReveal => vec![address("lazy", 0)],
-        Strategy::HedgingCartel | Strategy::QuorumDenial => {
-            (0..usize::from(p.k) - 1).map(|i| address("sybil", i)).collect()
-        }
+        Strategy::HedgingCartel | Strategy::QuorumDenial => (0..usize::from(p.k) - 1)
+            .map(|i| address("sybil", i))
+            .collect(),
         Strategy::SybilRing(n) => (0..n).map(|i| address("ring", i)).collect(),
-        Strategy::SlotFilling => (0..usize::from(p.k)).map(|i| address("filler", i)).collect(),
+        Strategy::SlotFilling => (0..usize::from(p.k))
+            .map(|i| address("filler", i))
+            .collect(),
     };
     run.out.honest.clone_from(&honest);
     run.out.adversary = if strategy.creator_side() {
@@ -844,7 +880,9 @@ fn run(p: &SimParams, strategy: Strategy, seed: u64, on_chain: bool) -> Result<O
                         .collect();
                     let v = run.commit(job, a, &free, &labels)?;
                     votes.push((v, kind == 0));
-                    let mine = taken.entry(a).or_insert_with(|| vec![false; p.tasks as usize]);
+                    let mine = taken
+                        .entry(a)
+                        .or_insert_with(|| vec![false; p.tasks as usize]);
                     for &t in &free {
                         mine[t as usize] = true;
                     }
@@ -869,9 +907,15 @@ fn run(p: &SimParams, strategy: Strategy, seed: u64, on_chain: bool) -> Result<O
                 revealed[i] = true;
             }
         }
-        if matches!(strategy, Strategy::SelectiveNonReveal | Strategy::HedgingCartel) {
+        if matches!(
+            strategy,
+            Strategy::SelectiveNonReveal | Strategy::HedgingCartel
+        ) {
             for (i, (v, _)) in votes.iter().enumerate() {
-                if !revealed[i] && adversary.contains(&v.annotator) && reveal_is_best(&mut run, job, v)? {
+                if !revealed[i]
+                    && adversary.contains(&v.annotator)
+                    && reveal_is_best(&mut run, job, v)?
+                {
                     run.reveal(job, v)?;
                     revealed[i] = true;
                 }
@@ -1026,7 +1070,10 @@ pub fn table(seed: u64) -> Result<String> {
         .into_iter()
         .map(|st| (st.name(), base.clone(), st))
         .collect();
-    rows.insert(1, ("lazy, one 1,024-task job".into(), large, Strategy::Lazy));
+    rows.insert(
+        1,
+        ("lazy, one 1,024-task job".into(), large, Strategy::Lazy),
+    );
     for (name, p, st) in &rows {
         let o = checked(p, *st, seed)?;
         let h = o.honest_per_label(unit);
@@ -1070,17 +1117,23 @@ pub fn table(seed: u64) -> Result<String> {
         // wins below the next one.
         let mut gold_at = "never".to_string();
         for (i, &g) in golds.iter().enumerate().rev() {
-            let p = SimParams { gold_bps: g, ..base.clone() };
+            let p = SimParams {
+                gold_bps: g,
+                ..base.clone()
+            };
             if beats(&p, st)? {
-                gold_at = golds
-                    .get(i + 1)
-                    .map_or("at 20 % too".into(), |n| format!("{} %", f64::from(*n) / 100.0));
+                gold_at = golds.get(i + 1).map_or("at 20 % too".into(), |n| {
+                    format!("{} %", f64::from(*n) / 100.0)
+                });
                 break;
             }
         }
         let mut stake_at = "never".to_string();
         for (i, &r) in stakes.iter().enumerate().rev() {
-            let p = SimParams { stake_ratio: r, ..base.clone() };
+            let p = SimParams {
+                stake_ratio: r,
+                ..base.clone()
+            };
             if beats(&p, st)? {
                 stake_at = stakes
                     .get(i + 1)
@@ -1090,7 +1143,11 @@ pub fn table(seed: u64) -> Result<String> {
         }
         let mut size_at = "never".to_string();
         for &n in &sizes {
-            let p = SimParams { tasks: n, jobs: 1, ..base.clone() };
+            let p = SimParams {
+                tasks: n,
+                jobs: 1,
+                ..base.clone()
+            };
             if beats(&p, st)? {
                 size_at = format!("{n} tasks");
                 break;
@@ -1101,7 +1158,11 @@ pub fn table(seed: u64) -> Result<String> {
             s,
             "| {} | {gold_at} | {stake_at} | {size_at} | {} |",
             st.name(),
-            if safe { "honest strictly best" } else { "**adversary wins**" }
+            if safe {
+                "honest strictly best"
+            } else {
+                "**adversary wins**"
+            }
         );
     }
     // Cartel share: rings of every size up to twice the honest crowd, at
@@ -1116,9 +1177,15 @@ pub fn table(seed: u64) -> Result<String> {
         #[allow(clippy::cast_precision_loss)]
         let pct = n as f64 * 100.0 / (n + base.honest) as f64;
         let (h, a) = mean(&base, Strategy::SybilRing(n))?;
-        let low = SimParams { gold_bps: 1_000, ..base.clone() };
+        let low = SimParams {
+            gold_bps: 1_000,
+            ..base.clone()
+        };
         let (h10, a10) = mean(&low, Strategy::SybilRing(n))?;
-        let _ = writeln!(s, "| {n} | {pct:.0} % | {a:+.2} / {h:.2} | {a10:+.2} / {h10:.2} |");
+        let _ = writeln!(
+            s,
+            "| {n} | {pct:.0} % | {a:+.2} / {h:.2} | {a10:+.2} / {h10:.2} |"
+        );
     }
     Ok(s)
 }

@@ -431,14 +431,7 @@ fn a_box_job_is_judged_disputed_and_paid_through_the_court_cli() {
     cli.fails(
         0,
         &[
-            "court",
-            "create",
-            "--oracle",
-            &oracle,
-            "--terms",
-            "99",
-            "--escrow",
-            "1",
+            "court", "create", "--oracle", &oracle, "--terms", "99", "--escrow", "1",
         ],
         "InvalidParameter { field: 2 }",
     );
@@ -446,14 +439,7 @@ fn a_box_job_is_judged_disputed_and_paid_through_the_court_cli() {
     cli.fails(
         0,
         &[
-            "court",
-            "create",
-            "--oracle",
-            &arbiter,
-            "--terms",
-            &terms,
-            "--escrow",
-            "1",
+            "court", "create", "--oracle", &arbiter, "--terms", &terms, "--escrow", "1",
         ],
         "InvalidParameter { field: 2 }",
     );

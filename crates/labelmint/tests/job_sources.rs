@@ -187,12 +187,14 @@ fn a_hub_job_is_published_and_sold_with_royalties_to_its_agreeing_annotators() {
         },
     );
     let dataset = dataset_id(&w.publish(creator, hub, job, 0xa1));
-    let d = w
-        .h
-        .m
-        .chain
-        .read(w.registry, &IRegistry::getDatasetCall { datasetId: dataset })
-        .unwrap();
+    let d =
+        w.h.m
+            .chain
+            .read(
+                w.registry,
+                &IRegistry::getDatasetCall { datasetId: dataset },
+            )
+            .unwrap();
     assert_eq!(
         (d.source, d.shares, d.dataRoot),
         (hub, 7, spec.data_root),
@@ -211,11 +213,17 @@ fn a_court_job_is_published_once_closed_and_claimed_with_royalties_per_accepted_
     let (oracle, arbiter) = (w.h.m.chain.account(7), w.h.m.chain.account(5));
     let people: Vec<Address> = (1..=3).map(|i| w.h.m.chain.account(i)).collect();
     let market = w.h.m.market;
-    let r = send_to(&mut w.h.m.chain, arbiter, market, &court_terms(), U256::ZERO).unwrap();
+    let r = send_to(
+        &mut w.h.m.chain,
+        arbiter,
+        market,
+        &court_terms(),
+        U256::ZERO,
+    )
+    .unwrap();
     ok(&r);
-    let terms =
-        labelmint::market::IMarket::registerArbiterTermsCall::abi_decode_returns(&r.output)
-            .unwrap();
+    let terms = labelmint::market::IMarket::registerArbiterTermsCall::abi_decode_returns(&r.output)
+        .unwrap();
     let spec = CourtJob::new(oracle, terms);
     let r = w.court(creator, &spec.call(), U256::from(10u128.pow(18)));
     ok(&r);

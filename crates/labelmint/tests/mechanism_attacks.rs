@@ -1,6 +1,6 @@
 //! The attacks of the mechanism review (issue #15) on the QualityHub and the
 //! QualityCourt, run on the real wasm. Each test performs the attack as it
-//! was reproduced against the contracts before the fix (commit cb17901 has
+//! was reproduced against the contracts before the fix (commit 005d770 has
 //! the versions that assert the damage, with the figures in its message)
 //! and proves that it no longer pays. The README's "Mechanism" section lists
 //! each one with the rule that stops it.
