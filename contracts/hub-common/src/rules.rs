@@ -232,6 +232,7 @@ pub fn pay_per_vote(pool: u128, agreeing: u8, min_winning: u8) -> u128 {
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)] // test fixtures of small lanes
 mod tests {
     use super::*;
 
@@ -359,7 +360,7 @@ mod tests {
             let raw = lane(k, &counts, 5, u64::from(k));
             let l = Lane::decode(raw, classes, k);
             assert_eq!((l.gold, l.holders), (5, k));
-            assert_eq!(l.revealed as u64, counts.iter().sum::<u64>());
+            assert_eq!(u64::from(l.revealed), counts.iter().sum::<u64>());
             assert!(lane_bits(classes, k) <= 64);
         }
     }
