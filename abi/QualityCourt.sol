@@ -14,10 +14,12 @@ interface IQualityCourt {
     error NothingToWithdraw();
     error PayoutExceedsTotal(uint256 paid, uint256 total);
     error ResultNotFound(uint256 resultId);
+    error ResultsPending(uint32 live);
     error SeedMismatch();
     error SeedOutOfOrder(uint256 expectedResultId);
     error TooEarly(uint64 opensAt);
     error TooLate(uint64 deadline);
+    error TotalAboveMaximum(uint256 total, uint256 maxTotal);
     error Unauthorized(address caller, uint8 role);
     error UnknownFunction(bytes4 selector);
     error WithdrawFailed(address to);
@@ -25,34 +27,44 @@ interface IQualityCourt {
     error WrongState(uint256 resultId, uint8 state);
 
     event AuditDue(uint256 indexed jobId, uint256 indexed resultId, uint64 rulingEnd);
-    event Claimed(uint256 indexed jobId, uint256 indexed resultId, address indexed annotator, uint32 index, uint128 payout);
+    event Claimed(uint256 indexed jobId, uint256 indexed resultId, address indexed annotator, uint32 index, uint128 payout, uint32 labels);
     event Disputed(uint256 indexed jobId, uint256 indexed resultId, address indexed disputer, uint128 bond, uint64 rulingEnd);
     event Expired(uint256 indexed jobId, uint256 indexed resultId, uint128 released);
     event Finalized(uint256 indexed jobId, uint256 indexed resultId);
     event JobClosed(uint256 indexed jobId, uint256 refund);
-    event JobCreated(uint256 indexed jobId, address indexed creator, address indexed arbiter, address oracle, bytes32 dataRoot, uint256 escrow);
+    event JobCreated(uint256 indexed jobId, address indexed creator, address indexed arbiter, address oracle, bytes32 dataRoot, uint256 escrow, uint32 arbiterTerms);
     event JobFunded(uint256 indexed jobId, address indexed from, uint256 amount);
-    event ResultPosted(uint256 indexed jobId, uint256 indexed resultId, bytes32 root, uint128 total, uint32 leaves, bytes32 details, uint64 challengeEnd);
+    event ResultPosted(uint256 indexed jobId, uint256 indexed resultId, bytes32 root, uint128 total, uint128 maxTotal, uint32 leaves, bytes32 details, uint64 challengeEnd);
     event Ruled(uint256 indexed jobId, uint256 indexed resultId, bool overturned, bytes32 root, uint128 total, uint128 fee);
     event SeedRevealed(uint256 indexed jobId, uint256 indexed resultId, bytes32 seed, bool audited);
     event Voided(uint256 indexed jobId, uint256 indexed resultId, uint8 reason);
     event Withdrawn(address indexed account, address to, uint256 amount);
 
-    function claim(uint256 jobId, uint256 resultId, uint32 index, address annotator, uint128 payout, bytes32 verdicts, bytes32[] memory proof) external;
+    function acceptedLabels(uint256 jobId, address annotator) external view returns (uint32 accepted);
+    function claim(uint256 jobId, uint256 resultId, uint32 index, address annotator, uint128 payout, uint32 labels, bytes32 verdicts, bytes32[] memory proof) external;
     function closeJob(uint256 jobId) external returns (uint256 refund);
-    function createJob(bytes32 dataRoot, address oracle, address arbiter, uint128 arbiterFee, uint128 disputeBond, uint32 challengeWindow, uint32 rulingWindow, uint16 auditBps, bytes32 seedCommitment) external payable returns (uint256 jobId);
+    function createJob(bytes32 dataRoot, address oracle, uint32 arbiterTerms, uint16 auditBps, bytes32 seedCommitment) external payable returns (uint256 jobId);
     function creditOf(address account) external view returns (uint256 amount);
     function dispute(uint256 jobId, uint256 resultId) external payable;
     function expire(uint256 jobId, uint256 resultId) external;
     function finalize(uint256 jobId, uint256 resultId) external;
     function fund(uint256 jobId) external payable;
     function getJob(uint256 jobId) external view returns (address creator, address oracle, address arbiter, bytes32 dataRoot, uint128 arbiterFee, uint128 disputeBond, uint32 challengeWindow, uint32 rulingWindow, uint16 auditBps, uint8 status, uint32 results, uint32 seedsRevealed, bytes32 seedHead, uint128 escrow, uint128 reserved);
-    function getResult(uint256 jobId, uint256 resultId) external view returns (bytes32 root, bytes32 details, uint128 total, uint128 paid, uint32 leaves, uint8 state, uint8 audit, uint64 challengeEnd, uint64 deadline, address disputer);
+    function getResult(uint256 jobId, uint256 resultId) external view returns (bytes32 root, bytes32 details, uint128 total, uint128 paid, uint32 leaves, uint8 state, uint8 audit, uint64 challengeEnd, uint64 deadline, address disputer, uint128 maxTotal, uint32 claimed);
     function isClaimed(uint256 jobId, uint256 resultId, uint32 index) external view returns (bool);
     function jobCount() external view returns (uint256);
-    function leafOf(uint256 jobId, uint256 resultId, uint32 index, address annotator, uint128 payout, bytes32 verdicts) external pure returns (bytes32);
-    function postResult(uint256 jobId, bytes32 root, uint128 total, uint32 leaves, bytes32 details) external returns (uint256 resultId);
+    function jobProgress(uint256 jobId) external view returns (uint32 arbiterTerms, uint32 live, uint32 pending, uint32 accepted);
+    function jobSource(uint256 jobId) external view returns (address creator, address token, bytes32 dataRoot, bool settled, uint32 accepted);
+    function leafOf(uint256 jobId, uint256 resultId, uint32 index, address annotator, uint128 payout, uint32 labels, bytes32 verdicts) external pure returns (bytes32);
+    function postResult(uint256 jobId, bytes32 root, uint128 total, uint128 maxTotal, uint32 leaves, bytes32 details) external returns (uint256 resultId);
     function revealSeed(uint256 jobId, uint256 resultId, bytes32 seed) external;
     function rule(uint256 jobId, uint256 resultId, bool overturn, bytes32 root, uint128 total, uint32 leaves, bytes32 details) external;
     function withdraw(address to) external returns (uint256 amount);
+}
+
+/// Constructor signature of the deployed QualityCourt (Stylus runs it through the
+/// StylusDeployer). Interfaces cannot declare constructors; this empty contract
+/// carries it so that solc and ABI tools see it.
+contract QualityCourtConstructor {
+    constructor(address registry, address extension) {}
 }

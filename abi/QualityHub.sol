@@ -4,6 +4,7 @@ pragma solidity ^0.8.23;
 
 interface IQualityHub {
     error AlreadyVoted(uint32 taskId);
+    error AwaitingRuling(uint32 taskId, uint64 until);
     error BadBatchSize(uint256 size, uint256 max);
     error BatchMismatch(uint256 batchId);
     error CooldownActive(uint64 readyAt);
@@ -12,6 +13,7 @@ interface IQualityHub {
     error InvalidLabel(uint32 taskId, uint8 label);
     error InvalidParameter(uint8 field);
     error JobNotFound(uint256 jobId);
+    error NotEscalated(uint32 taskId);
     error NotPayable();
     error NothingToClaim();
     error NothingToWithdraw();
@@ -19,43 +21,48 @@ interface IQualityHub {
     error TaskFull(uint32 taskId);
     error TaskOutOfRange(uint32 taskId);
     error TokenCallFailed(address token);
+    error Unauthorized(address account);
     error UnknownBatch(uint256 batchId);
     error UnknownFunction(bytes4 selector);
+    error UnsupportedToken(address token, uint256 expected, uint256 received);
     error WithdrawFailed(address to);
-    error WrongEscrow(uint256 expected, uint256 received);
     error WrongPhase(uint256 jobId, uint8 phase);
     error ZeroAmount();
     error ZeroCommitment();
 
-    event BatchCommitted(uint256 indexed jobId, uint256 indexed batchId, address indexed annotator, bytes32 commitment, bytes tasks);
-    event BatchForfeited(uint256 indexed jobId, uint256 indexed batchId, address indexed annotator, uint128 slashed);
+    event BatchCommitted(uint256 indexed jobId, uint256 indexed batchId, address indexed annotator, bytes32 commitment, bytes tasks, uint128 locked);
+    event BatchForfeited(uint256 indexed jobId, uint256 indexed batchId, address indexed annotator, uint128 slashed, address keeper, uint128 keeperShare);
     event BatchRevealed(uint256 indexed jobId, uint256 indexed batchId, address indexed annotator, bytes labels);
-    event BatchSettled(uint256 indexed jobId, uint256 indexed batchId, address indexed annotator, uint32 agreed, uint32 disagreed, uint256 paid, uint128 slashed, bool goldFailed);
+    event BatchSettled(uint256 indexed jobId, uint256 indexed batchId, address indexed annotator, uint32 agreed, uint32 disagreed, uint256 paid, uint128 slashed, bool goldFailed, address keeper, uint128 keeperShare);
     event GoldRevealed(uint256 indexed jobId, uint32 tasks);
-    event JobClosed(uint256 indexed jobId, uint256 refund, uint128 slashPool);
-    event JobCreated(uint256 indexed jobId, address indexed creator, bytes32 dataRoot, uint32 taskCount, uint8 replication, uint256 escrow);
-    event ReputationUpdated(address indexed annotator, uint64 judged, uint64 agreed, uint16 scoreBps);
+    event JobClosed(uint256 indexed jobId, uint256 refund, uint128 slashPool, bool bondForfeited);
+    event JobCreated(uint256 indexed jobId, address indexed creator, bytes32 dataRoot, uint32 taskCount, uint8 replication, uint256 escrow, uint32 arbiterTerms);
+    event ReputationUpdated(address indexed annotator, uint64 judged, uint64 agreed, uint16 scoreBps, uint128 valueAtStake);
     event SlashShareClaimed(uint256 indexed jobId, address indexed account, uint128 amount);
-    event StakeLocked(uint256 indexed jobId, address indexed annotator, uint128 amount);
-    event StakeUnlocked(uint256 indexed jobId, address indexed annotator, uint128 amount);
     event StakeWithdrawn(address indexed annotator, uint128 amount);
     event Staked(address indexed annotator, uint128 amount, uint128 staked);
+    event TasksRuled(uint256 indexed jobId, address indexed arbiter, bytes tasks, bytes labels, uint128 fees);
     event UnstakeRequested(address indexed annotator, uint128 amount, uint64 readyAt);
     event Withdrawn(address indexed account, address to, uint256 amount);
 
+    function acceptedLabels(uint256 jobId, address annotator) external view returns (uint32 accepted);
     function claimSlashShare(uint256 jobId) external returns (uint128 amount);
     function closeJob(uint256 jobId) external;
     function commitBatch(uint256 jobId, bytes memory tasks, bytes32 commitment) external returns (uint256 batchId);
-    function consensusOf(uint256 jobId, uint32 taskId) external view returns (uint8 holders, uint8 label, uint8 votes, bool reached, uint64 tallies);
-    function createJob(bytes32 dataRoot, uint128 rewardPerTask, uint32 taskCount, uint8 replication, uint8 numClasses, uint16 quorumBps, uint32 commitDuration, uint32 revealDuration, uint32 settleDuration, uint128 minStake, uint16 slashBps, uint8 slashTo, uint16 minReputationBps, bytes32 goldCommitment) external payable returns (uint256 jobId);
+    function consensusOf(uint256 jobId, uint32 taskId) external view returns (uint8 holders, uint8 revealed, uint8 label, uint8 votes, uint8 state, uint8 ruling, uint64 lane);
+    function createJob(bytes32 dataRoot, uint128 rewardPerVote, uint32 taskCount, uint8 replication, uint8 numClasses, uint16 quorumBps, uint32 commitDuration, uint32 revealDuration, uint32 settleDuration, uint128 stakePerVote, uint16 slashBps, uint16 minReputationBps, uint32 arbiterTerms, bytes32 goldCommitment, uint32 goldTasks) external returns (uint256 jobId);
     function creditOf(address account) external view returns (uint256 amount);
     function forfeitBatch(uint256 jobId, uint256 batchId, address annotator, bytes memory tasks, bytes32 commitment) external;
-    function getJob(uint256 jobId) external view returns (address creator, bytes32 dataRoot, uint128 rewardPerTask, uint32 taskCount, uint8 replication, uint8 numClasses, uint16 quorumBps, uint16 slashBps, uint8 slashTo, uint8 status, uint128 minStake, uint16 minReputationBps, uint64 commitEnd, uint64 revealEnd, uint64 settleEnd, uint32 batches, uint128 escrow, uint128 slashPool, uint64 agreedTotal);
+    function getJob(uint256 jobId) external view returns (address creator, bytes32 dataRoot, uint128 rewardPerVote, uint32 taskCount, uint8 replication, uint8 numClasses, uint16 quorumBps, uint16 slashBps, uint128 stakePerVote, uint16 minReputationBps, uint64 commitEnd, uint64 revealEnd, uint64 rulingEnd, uint64 settleEnd, address arbiter, uint128 arbiterFee);
+    function jobAccounts(uint256 jobId) external view returns (uint8 status, uint32 batches, uint128 escrow, uint128 slashPool, uint32 agreedTotal, uint32 goldTasks, uint128 goldBond, bool goldRevealed);
     function jobCount() external view returns (uint256);
+    function jobSource(uint256 jobId) external view returns (address creator, address token, bytes32 dataRoot, bool settled, uint32 accepted);
     function recordOf(uint256 jobId, address annotator) external view returns (uint32 agreed, uint32 judged, uint32 openBatches, uint128 locked, bool claimed);
-    function reputationOf(address annotator) external view returns (uint64 judged, uint64 agreed, uint16 scoreBps);
+    function reputationOf(address annotator) external view returns (uint64 judged, uint64 agreed, uint16 scoreBps, uint128 valueAtStake);
     function requestUnstake(uint128 amount) external;
     function revealBatch(uint256 jobId, uint256 batchId, bytes memory tasks, bytes memory labels, bytes32 salt) external;
+    function revealGold(uint256 jobId, bytes memory tasks, bytes memory labels, bytes32 salt) external;
+    function ruleTasks(uint256 jobId, bytes memory tasks, bytes memory labels) external;
     function settleBatch(uint256 jobId, uint256 batchId, address annotator, bytes memory tasks, bytes memory labels) external;
     function stake(uint128 amount) external;
     function stakeOf(address annotator) external view returns (uint128 staked, uint128 locked, uint128 pending, uint64 readyAt);
@@ -67,5 +74,5 @@ interface IQualityHub {
 /// StylusDeployer). Interfaces cannot declare constructors; this empty contract
 /// carries it so that solc and ABI tools see it.
 contract QualityHubConstructor {
-    constructor(address stake_token) {}
+    constructor(address stake_token, address registry, address extension) {}
 }

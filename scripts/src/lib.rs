@@ -33,8 +33,12 @@ sol! {
     struct AnnotationMarketArgs { address admin; address extension; }
     /// Constructor arguments of the DatasetRegistry.
     struct DatasetRegistryArgs { address admin; address market; }
-    /// Constructor arguments of the QualityHub.
-    struct QualityHubArgs { address stakeToken; }
+    /// Constructor arguments of the QualityHub: its staking (and payment)
+    /// token, the arbiter terms registry (the AnnotationMarket), its extension.
+    struct QualityHubArgs { address stakeToken; address registry; address extension; }
+    /// Constructor arguments of the QualityCourt: the arbiter terms registry
+    /// (the AnnotationMarket), its extension.
+    struct QualityCourtArgs { address registry; address extension; }
 
     interface IStylusDeployer {
         function deploy(bytes bytecode, bytes initData, uint256 initValue, bytes32 salt) external payable returns (address);
@@ -426,6 +430,13 @@ pub fn labelmint_contracts(dir: &Path, admin: Address) -> Result<Vec<ContractSpe
     .abi_encode_params();
     let hub_args = QualityHubArgs {
         stakeToken: Address::ZERO,
+        registry: Address::ZERO,
+        extension: Address::ZERO,
+    }
+    .abi_encode_params();
+    let court_args = QualityCourtArgs {
+        registry: Address::ZERO,
+        extension: Address::ZERO,
     }
     .abi_encode_params();
     Ok(vec![
@@ -454,16 +465,35 @@ pub fn labelmint_contracts(dir: &Path, admin: Address) -> Result<Vec<ContractSpe
             links: vec![(1, "AnnotationMarket".into())],
         },
         ContractSpec {
+            name: "QualityHubExtension".into(),
+            wasm: read("quality_hub_ext")?,
+            constructor_args: None,
+            links: Vec::new(),
+        },
+        ContractSpec {
             name: "QualityHub".into(),
             wasm: read("quality_hub")?,
             constructor_args: Some(hub_args),
-            links: vec![(0, "RewardToken".into())],
+            links: vec![
+                (0, "RewardToken".into()),
+                (1, "AnnotationMarket".into()),
+                (2, "QualityHubExtension".into()),
+            ],
+        },
+        ContractSpec {
+            name: "QualityCourtExtension".into(),
+            wasm: read("quality_court_ext")?,
+            constructor_args: None,
+            links: Vec::new(),
         },
         ContractSpec {
             name: "QualityCourt".into(),
             wasm: read("quality_court")?,
-            constructor_args: None,
-            links: Vec::new(),
+            constructor_args: Some(court_args),
+            links: vec![
+                (0, "AnnotationMarket".into()),
+                (1, "QualityCourtExtension".into()),
+            ],
         },
     ])
 }

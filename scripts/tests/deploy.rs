@@ -68,8 +68,8 @@ async fn deploys_writes_manifest_and_reuses_on_rerun() {
     assert_eq!(manifest.contracts["RewardToken"].address, first.address);
     assert_eq!(
         outcomes.len(),
-        6,
-        "RewardToken, AnnotationMarketExtension, AnnotationMarket, DatasetRegistry, QualityHub, QualityCourt"
+        8,
+        "RewardToken, AnnotationMarketExtension, AnnotationMarket, DatasetRegistry, QualityHubExtension, QualityHub, QualityCourtExtension, QualityCourt"
     );
     let Outcome::Deployed(market) = &outcomes[2].1 else {
         panic!("{outcomes:?}")
@@ -103,7 +103,9 @@ async fn harness_gives_a_chain_with_every_contract_deployed() {
         "AnnotationMarketExtension",
         "AnnotationMarket",
         "DatasetRegistry",
+        "QualityHubExtension",
         "QualityHub",
+        "QualityCourtExtension",
         "QualityCourt",
     ] {
         let address = chain.manifest.contracts[name].address;

@@ -15,13 +15,23 @@
 //!   `keccak256(tag ‖ a ‖ b ‖ c)` (four words, so it never collides with the
 //!   SDK's 64-byte mapping preimages);
 //! - ERC-20 calls that tolerate tokens without return values:
-//!   [`token_balance`], [`transfer_from`], [`transfer_out`], [`try_permit`].
+//!   [`token_balance`], [`transfer_from`], [`transfer_out`], [`pull`];
+//! - [`Words`] and [`Cursor`]: storage words loaded on demand whose write
+//!   back is checked against what was loaded, so a word that was never read
+//!   can never be overwritten with zeros;
+//! - [`arbiter`]: the arbiter terms every labelmint program shares (one
+//!   registry, in the AnnotationMarket) and their reader.
 #![cfg_attr(not(test), no_std)]
 #![warn(clippy::arithmetic_side_effects)]
 
 extern crate alloc;
 
 use alloc::vec::Vec;
+
+pub mod arbiter;
+pub mod words;
+
+pub use words::{Cursor, Words};
 
 use alloy_primitives::{Address, B256, U256};
 use alloy_sol_types::{sol, SolError};
@@ -465,12 +475,14 @@ pub fn put(out: &mut [u8; 32], at: usize, len: usize, v: u128) {
     out[at..at + len].copy_from_slice(&v.to_be_bytes()[16 - len..]);
 }
 
-/// Pays out the ETH credit kept at `slot` for `who` to `to` (pull payment):
-/// zeroes it, emits `withdrawn(account indexed, to, amount)`, then sends.
-/// `NothingToWithdraw` for an empty credit, `WithdrawFailed(to)` when the
-/// transfer fails or `to` is zero (the whole call reverts, credit kept).
+/// Pays out the credit in `token` (zero: ETH) kept at `slot` for `who` to
+/// `to` (pull payment): zeroes it, emits `withdrawn(account indexed, to,
+/// amount)`, then sends. `NothingToWithdraw` for an empty credit,
+/// `WithdrawFailed(to)` when the transfer fails or `to` is zero (the whole
+/// call reverts, credit kept).
 pub fn withdraw_credit<H: Host + ?Sized>(
     vm: &H,
+    token: Address,
     slot: U256,
     who: Address,
     to: Address,
@@ -487,7 +499,7 @@ pub fn withdraw_credit<H: Host + ?Sized>(
         &[word(who)],
         &[Arg::W(word(to)), Arg::W(amount)],
     );
-    if to.is_zero() || !transfer_out(vm, Address::ZERO, to, amount, u64::MAX) {
+    if to.is_zero() || !transfer_out(vm, token, to, amount, u64::MAX) {
         return Err(err::<WithdrawFailed>(&[word(to)]));
     }
     Ok(amount)

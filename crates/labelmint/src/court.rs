@@ -3,11 +3,14 @@
 //! commits, a driver for tests and the gas snapshot.
 
 use alloy_primitives::{keccak256, Address, B256, U256};
-use alloy_sol_types::SolCall;
+use alloy_sol_types::{SolCall, SolConstructor};
 use anyhow::{anyhow, bail, Result};
 use labelmint_devnet::{Devnet, Receipt};
 
-use crate::artifacts;
+use crate::{
+    artifacts,
+    market::{IMarket, Market},
+};
 
 pub use labelmint_client::court::*;
 
@@ -18,6 +21,8 @@ pub struct Payout {
     pub annotator: Address,
     /// Wei.
     pub payout: u128,
+    /// Labels of the annotator's the result accepts (its royalty shares).
+    pub labels: u32,
     /// Commitment to the per-task verdicts behind the payout (for example
     /// keccak256 of the annotator's lines of the result file).
     pub verdicts: B256,
@@ -37,6 +42,7 @@ pub fn geometry_payouts(
         .map(|(&annotator, a)| Payout {
             annotator,
             payout: per_shape.saturating_mul(u128::from(a.matched)),
+            labels: a.matched,
             verdicts: keccak256(format!("{}/{}", a.matched, a.shapes)),
         })
         .collect()
@@ -54,6 +60,7 @@ pub fn plan_payouts(
         .map(|(i, &annotator)| Payout {
             annotator,
             payout: plan.pay[i],
+            labels: plan.agreed[i],
             verdicts: keccak256(format!("{}/{}", plan.agreed[i], plan.judged[i])),
         })
         .collect()
@@ -62,12 +69,13 @@ pub fn plan_payouts(
 /// The leaf of payout `index` of result `result` in job `job`, exactly as
 /// the contract's `leafOf` computes it.
 pub fn leaf(job: U256, result: U256, index: u32, p: &Payout) -> B256 {
-    let mut pre = Vec::with_capacity(136);
+    let mut pre = Vec::with_capacity(140);
     pre.extend_from_slice(&job.to_be_bytes::<32>());
     pre.extend_from_slice(&result.to_be_bytes::<32>());
     pre.extend_from_slice(&index.to_be_bytes());
     pre.extend_from_slice(p.annotator.as_slice());
     pre.extend_from_slice(&p.payout.to_be_bytes());
+    pre.extend_from_slice(&p.labels.to_be_bytes());
     pre.extend_from_slice(p.verdicts.as_slice());
     keccak256(pre)
 }
@@ -163,12 +171,25 @@ impl PayoutTree {
         out
     }
 
-    /// The `postResult` call for this tree.
+    /// Sum of the accepted labels.
+    pub fn labels(&self) -> u64 {
+        self.payouts.iter().map(|p| u64::from(p.labels)).sum()
+    }
+
+    /// The `postResult` call for this tree, with no room for a ruling to
+    /// raise the total (`maxTotal = total`).
     pub fn post_call(&self, details: B256) -> ICourt::postResultCall {
+        self.post_call_max(details, self.total())
+    }
+
+    /// The `postResult` call for this tree, a ruling may raise the total up
+    /// to `max_total`.
+    pub fn post_call_max(&self, details: B256, max_total: u128) -> ICourt::postResultCall {
         ICourt::postResultCall {
             jobId: self.job,
             root: self.root(),
             total: self.total(),
+            maxTotal: max_total,
             leaves: self.leaves(),
             details,
         }
@@ -183,6 +204,7 @@ impl PayoutTree {
             index,
             annotator: p.annotator,
             payout: p.payout,
+            labels: p.labels,
             verdicts: p.verdicts,
             proof: self.proof(index),
         }
@@ -236,24 +258,36 @@ impl SeedChain {
     }
 }
 
-/// Terms of a court job, with defaults: one-hour challenge window, one-day
-/// ruling window, 0.01 ETH dispute bond, 0.001 ETH per ruling, no audits.
+/// The default fee of a court arbiter's terms: 0.001 ETH per ruling.
+pub const COURT_ARBITER_FEE: u128 = 1_000_000_000_000_000;
+/// The default bond of a court arbiter's terms: 0.01 ETH per dispute.
+pub const COURT_DISPUTE_BOND: u128 = 10_000_000_000_000_000;
+/// The default challenge (dispute) window: one hour.
+pub const COURT_CHALLENGE_WINDOW: u32 = 3_600;
+/// The default ruling window: one day.
+pub const COURT_RULING_WINDOW: u32 = 86_400;
+
+/// The `registerArbiterTerms` call of a court arbiter (ETH) with the
+/// default amounts and windows.
+pub fn court_terms() -> IMarket::registerArbiterTermsCall {
+    IMarket::registerArbiterTermsCall {
+        token: Address::ZERO,
+        fee: COURT_ARBITER_FEE,
+        bond: COURT_DISPUTE_BOND,
+        disputeWindow: COURT_CHALLENGE_WINDOW,
+        rulingWindow: COURT_RULING_WINDOW,
+    }
+}
+
+/// Terms of a court job, with defaults: no audits.
 #[derive(Clone, Debug)]
 pub struct CourtJob {
     /// Data root.
     pub data_root: B256,
     /// Posts results.
     pub oracle: Address,
-    /// The expert.
-    pub arbiter: Address,
-    /// Wei per ruling.
-    pub fee: u128,
-    /// Wei per dispute.
-    pub bond: u128,
-    /// Challenge window, seconds.
-    pub challenge: u32,
-    /// Ruling window, seconds.
-    pub ruling: u32,
+    /// The arbiter's registered terms (in the market's registry).
+    pub terms: u32,
     /// Share of results audited.
     pub audit_bps: u16,
     /// Audit seed commitment (zero without audits).
@@ -261,16 +295,12 @@ pub struct CourtJob {
 }
 
 impl CourtJob {
-    /// Default terms for `oracle` and `arbiter`.
-    pub fn new(oracle: Address, arbiter: Address) -> Self {
+    /// Default terms for `oracle` and the arbiter of `terms`.
+    pub fn new(oracle: Address, terms: u32) -> Self {
         Self {
             data_root: B256::repeat_byte(0xc0),
             oracle,
-            arbiter,
-            fee: 1_000_000_000_000_000,
-            bond: 10_000_000_000_000_000,
-            challenge: 3_600,
-            ruling: 86_400,
+            terms,
             audit_bps: 0,
             seed: B256::ZERO,
         }
@@ -281,40 +311,113 @@ impl CourtJob {
         ICourt::createJobCall {
             dataRoot: self.data_root,
             oracle: self.oracle,
-            arbiter: self.arbiter,
-            arbiterFee: self.fee,
-            disputeBond: self.bond,
-            challengeWindow: self.challenge,
-            rulingWindow: self.ruling,
+            arbiterTerms: self.terms,
             auditBps: self.audit_bps,
             seedCommitment: self.seed,
         }
     }
 }
 
-/// The QualityCourt on an embedded chain of its own.
+/// The court's two programs, processed for the chain.
+#[derive(Clone, Debug)]
+pub struct CourtWasm {
+    /// The QualityCourt (hot paths).
+    pub court: Vec<u8>,
+    /// Its extension (cold paths, run by `DELEGATECALL`).
+    pub extension: Vec<u8>,
+}
+
+impl CourtWasm {
+    /// Both programs from `target/stylus` (building them if stale).
+    pub fn load() -> Result<Self> {
+        Ok(Self {
+            court: artifacts::program("quality_court")?.0,
+            extension: artifacts::program("quality_court_ext")?.0,
+        })
+    }
+
+    /// Deploys the extension, then the court pointing at it and at the
+    /// arbiter terms `registry`; returns the court's address and the
+    /// extension's.
+    pub fn deploy(
+        &self,
+        chain: &mut Devnet,
+        admin: Address,
+        registry: Address,
+    ) -> Result<(Address, Address)> {
+        let (extension, _) = chain
+            .deploy_wasm(admin, &self.extension, None)
+            .map_err(|e| anyhow!("deploying the QualityCourt extension: {e}"))?;
+        let args = QualityCourtConstructor::constructorCall {
+            registry,
+            extension,
+        }
+        .abi_encode();
+        let (court, _) = chain
+            .deploy_wasm(admin, &self.court, Some(&args))
+            .map_err(|e| anyhow!("deploying the QualityCourt: {e}"))?;
+        Ok((court, extension))
+    }
+}
+
+/// The QualityCourt on an embedded chain, next to the market whose
+/// registry holds the arbiters' terms.
 pub struct Court {
     /// The chain.
     pub chain: Devnet,
     /// The court.
     pub court: Address,
+    /// Its extension program.
+    pub extension: Address,
+    /// The AnnotationMarket (the arbiter terms registry).
+    pub registry: Address,
+    /// The RewardToken deployed with the market.
+    pub token: Address,
 }
 
 impl Court {
-    /// Deploys the court from `target/stylus`.
+    /// Deploys token, market and court from `target/stylus`.
     pub fn deploy(cached: bool) -> Result<Self> {
-        let (wasm, _) = artifacts::program("quality_court")?;
-        let mut chain = Devnet::new();
-        let admin = chain.account(0);
-        let (court, _) = chain
-            .deploy_wasm(admin, &wasm, None)
-            .map_err(|e| anyhow!("deploying the QualityCourt: {e}"))?;
+        Self::on(Market::deploy(cached)?, &CourtWasm::load()?, cached)
+    }
+
+    /// Deploys the court on a market's chain.
+    pub fn on(m: Market, wasm: &CourtWasm, cached: bool) -> Result<Self> {
+        let Market {
+            mut chain,
+            market,
+            token,
+            admin,
+            ..
+        } = m;
+        let (court, extension) = wasm.deploy(&mut chain, admin, market)?;
         if cached {
-            chain
-                .cache_program(admin, court)
-                .map_err(|e| anyhow!("caching the court: {e}"))?;
+            for program in [court, extension] {
+                chain
+                    .cache_program(admin, program)
+                    .map_err(|e| anyhow!("caching the court: {e}"))?;
+            }
         }
-        Ok(Self { chain, court })
+        Ok(Self {
+            chain,
+            court,
+            extension,
+            registry: market,
+            token,
+        })
+    }
+
+    /// `arbiter` registers court terms (ETH) in the market; returns their id.
+    pub fn register_terms(
+        &mut self,
+        arbiter: Address,
+        call: &IMarket::registerArbiterTermsCall,
+    ) -> Result<u32> {
+        let r = crate::market::send_to(&mut self.chain, arbiter, self.registry, call, U256::ZERO)?;
+        let r = crate::market::succeeded::<IMarket::registerArbiterTermsCall>(r)?;
+        Ok(IMarket::registerArbiterTermsCall::abi_decode_returns(
+            &r.output,
+        )?)
     }
 
     /// Sends `call` with `value` to the court.
@@ -369,12 +472,14 @@ pub fn sample_payouts(people: &[Address], n: usize) -> Vec<Payout> {
         .map(|i| Payout {
             annotator: people[i % people.len()],
             payout: 1_000_000_000 * (i as u128 + 1),
+            labels: i as u32 % 4 + 1,
             verdicts: keccak256((i as u64).to_be_bytes()),
         })
         .collect()
 }
 
 /// Adds the QualityCourt entries to `snapshot`.
+#[allow(clippy::too_many_lines)] // one scenario, measured step by step
 pub fn measure_gas(snapshot: &mut std::collections::BTreeMap<String, u64>) -> Result<()> {
     for cached in [false, true] {
         let tag = if cached { ", cached" } else { "" };
@@ -387,15 +492,16 @@ pub fn measure_gas(snapshot: &mut std::collections::BTreeMap<String, u64>) -> Re
         );
         let people: Vec<Address> = (4..10).map(|i| c.chain.account(i)).collect();
         let seeds = SeedChain::new(B256::repeat_byte(0x5e), 4);
+        let terms = c.register_terms(arbiter, &court_terms())?;
         let spec = CourtJob {
             audit_bps: 2_000,
             seed: seeds.commitment(),
-            ..CourtJob::new(oracle, arbiter)
+            ..CourtJob::new(oracle, terms)
         };
         let escrow = U256::from(10u128.pow(18));
         let r = c.ok(creator, &spec.call(), escrow)?;
         snapshot.insert(
-            format!("QualityCourt::createJob(ETH, audits{tag})"),
+            format!("QualityCourt::createJob(ETH, audits, reads the terms{tag})"),
             r.gas_used,
         );
         let job = ICourt::createJobCall::abi_decode_returns(&r.output)?;
@@ -415,7 +521,7 @@ pub fn measure_gas(snapshot: &mut std::collections::BTreeMap<String, u64>) -> Re
         )?;
         snapshot.insert(format!("QualityCourt::revealSeed{tag}"), r.gas_used);
         let audited = seeds.sampled(1, tree.root(), spec.audit_bps);
-        c.warp(u64::from(spec.challenge));
+        c.warp(u64::from(COURT_CHALLENGE_WINDOW));
         if audited {
             c.ok(
                 arbiter,
@@ -446,17 +552,21 @@ pub fn measure_gas(snapshot: &mut std::collections::BTreeMap<String, u64>) -> Re
         // Result 2: disputed and overturned.
         let rid = c.next_result(job)?;
         let tree = PayoutTree::new(job, rid, sample_payouts(&people, 8))?;
-        c.ok(oracle, &tree.post_call(B256::ZERO), U256::ZERO)?;
+        let fixed = PayoutTree::new(job, rid, sample_payouts(&people, 9))?;
+        c.ok(
+            oracle,
+            &tree.post_call_max(B256::ZERO, fixed.total()),
+            U256::ZERO,
+        )?;
         let r = c.ok(
             disputer,
             &ICourt::disputeCall {
                 jobId: job,
                 resultId: rid,
             },
-            U256::from(spec.bond),
+            U256::from(COURT_DISPUTE_BOND),
         )?;
         snapshot.insert(format!("QualityCourt::dispute{tag}"), r.gas_used);
-        let fixed = PayoutTree::new(job, rid, sample_payouts(&people, 9))?;
         let r = c.ok(
             arbiter,
             &ICourt::ruleCall {
@@ -473,6 +583,11 @@ pub fn measure_gas(snapshot: &mut std::collections::BTreeMap<String, u64>) -> Re
         snapshot.insert(format!("QualityCourt::rule(overturn{tag})"), r.gas_used);
         let r = c.ok(creator, &ICourt::closeJobCall { jobId: job }, U256::ZERO)?;
         snapshot.insert(format!("QualityCourt::closeJob{tag}"), r.gas_used);
+        let r = c.ok(oracle, &fixed.claim_call(0), U256::ZERO)?;
+        snapshot.insert(
+            format!("QualityCourt::claim(first leaf of a closed job's result{tag})"),
+            r.gas_used,
+        );
         let r = c.ok(disputer, &ICourt::withdrawCall { to: disputer }, U256::ZERO)?;
         snapshot.insert(format!("QualityCourt::withdraw{tag}"), r.gas_used);
     }

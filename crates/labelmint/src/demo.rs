@@ -553,20 +553,57 @@ pub fn run() -> Result<String> {
         )
         .map_err(|e| anyhow!("hasLicense: {e}"))?;
 
-    // 12. A consensus job on the QualityHub: stakes, commit–reveal, a gold
-    // task, payouts to the majority, a slash, the slash shared.
-    let (hub_wasm, _) = artifacts::program("quality_hub")?;
-    let hub_args =
-        crate::hub::QualityHubConstructor::constructorCall { stake_token: token }.abi_encode();
+    // 12. A consensus job on the QualityHub, paid in LMR: stakes per vote,
+    // commit–reveal, a gold task revealed first, a tie escalated to the
+    // expert, payouts to the agreeing votes, slashes shared.
+    let hub_wasm = crate::hub::HubWasm::load()?;
+    let (hub_ext, receipts) = chain
+        .deploy_wasm(admin, &hub_wasm.extension, None)
+        .map_err(|e| anyhow!("deploy hub extension: {e}"))?;
+    for (receipt, what) in receipts.into_iter().zip(["deploy", "activate"]) {
+        steps.push(Step {
+            what: format!("{what} QualityHub extension at {hub_ext} (no constructor)"),
+            receipt,
+        });
+    }
+    let hub_args = crate::hub::QualityHubConstructor::constructorCall {
+        stake_token: token,
+        registry: market,
+        extension: hub_ext,
+    }
+    .abi_encode();
     let (hub, receipt) = chain
-        .deploy_via_deployer(admin, &hub_wasm, &hub_args, U256::ZERO, B256::ZERO, unit)
+        .deploy_via_deployer(
+            admin,
+            &hub_wasm.hub,
+            &hub_args,
+            U256::ZERO,
+            B256::ZERO,
+            unit,
+        )
         .map_err(|e| anyhow!("deploy hub: {e}"))?;
     steps.push(Step {
         what: format!(
-            "deploy + activate + construct QualityHub at {hub} (StylusDeployer, stakes LMR)"
+            "deploy + activate + construct QualityHub at {hub} (StylusDeployer; stakes and pays LMR, arbiters from the market's registry)"
         ),
         receipt,
     });
+    let vote_reward = 1_000_000_000_000_000u128;
+    let r = to_market(
+        &mut chain,
+        &mut steps,
+        expert,
+        "the expert offers hub terms in LMR: fee 0.001 LMR per task, one hour to rule".into(),
+        IMarket::registerArbiterTermsCall {
+            token,
+            fee: vote_reward,
+            bond: vote_reward,
+            disputeWindow: 3_600,
+            rulingWindow: 3_600,
+        }
+        .abi_encode(),
+    )?;
+    let hub_terms = IMarket::registerArbiterTermsCall::abi_decode_returns(&r.output)?;
     let stake = unit / U256::from(100);
     for (i, a) in annotators.iter().enumerate() {
         send(
@@ -596,25 +633,36 @@ pub fn run() -> Result<String> {
     let spec = crate::hub::HubJob {
         tasks: 4,
         classes: 3,
-        reward: 1_000_000_000_000_000,
-        min_stake: stake.to(),
+        reward: vote_reward,
+        stake: 2 * vote_reward,
+        terms: hub_terms,
+        fee: vote_reward,
         gold: vec![(0, 2)],
         ..crate::hub::HubJob::default()
     };
-    let mut call = spec.call();
-    call.goldCommitment = spec.gold_commitment_for(U256::from(1));
+    send(
+        &mut chain,
+        &mut steps,
+        creator,
+        "creator approves the hub for the escrow and the gold bond (0.014 LMR)".into(),
+        IRewardToken::approveCall {
+            spender: hub,
+            value: spec.deposit(),
+        }
+        .abi_encode(),
+    )?;
     transact(
         &mut chain,
         &mut steps,
         hub,
         creator,
-        spec.escrow(),
-        "creator escrows a consensus job: 4 tasks × 3 votes × 0.001 ETH, task 0 secretly gold"
+        U256::ZERO,
+        "creator escrows a consensus job: 4 tasks × 3 votes × 0.001 LMR, task 0 secretly gold (bond 0.002 LMR)"
             .into(),
-        call.abi_encode(),
+        spec.call(creator).abi_encode(),
     )?;
     let hub_job = U256::from(1);
-    let ballots: [[u8; 4]; 3] = [[2, 1, 0, 1], [2, 1, 0, 1], [2, 0, 0, 1]];
+    let ballots: [[u8; 4]; 3] = [[2, 1, 0, 1], [2, 1, 0, 2], [2, 0, 0, 0]];
     let mut votes = Vec::new();
     for (i, (a, labels)) in annotators.iter().zip(ballots).enumerate() {
         let salt = B256::repeat_byte(0x40 + i as u8);
@@ -625,7 +673,10 @@ pub fn run() -> Result<String> {
             hub,
             *a,
             U256::ZERO,
-            format!("annotator {} commits 4 hidden labels", i + 1),
+            format!(
+                "annotator {} commits 4 hidden labels (locks 4 × 0.002 LMR)",
+                i + 1
+            ),
             crate::hub::IHub::commitBatchCall {
                 jobId: hub_job,
                 tasks: crate::hub::pack_tasks(&[0, 1, 2, 3]),
@@ -643,6 +694,15 @@ pub fn run() -> Result<String> {
         });
     }
     chain.warp(u64::from(spec.commit));
+    transact(
+        &mut chain,
+        &mut steps,
+        hub,
+        creator,
+        U256::ZERO,
+        "creator reveals the gold key first (task 0 = class 2)".into(),
+        spec.reveal_gold(hub_job).abi_encode(),
+    )?;
     for (i, v) in votes.iter().enumerate() {
         transact(
             &mut chain,
@@ -661,16 +721,21 @@ pub fn run() -> Result<String> {
             .abi_encode(),
         )?;
     }
+    chain.warp(u64::from(spec.reveal));
     transact(
         &mut chain,
         &mut steps,
         hub,
-        creator,
+        expert,
         U256::ZERO,
-        "creator reveals the gold key (task 0 = class 2)".into(),
-        spec.reveal_gold(hub_job).abi_encode(),
+        "task 3 split three ways (no consensus): the expert labels it class 1, its fee from the task's bounty".into(),
+        crate::hub::IHub::ruleTasksCall {
+            jobId: hub_job,
+            tasks: crate::hub::pack_tasks(&[3]),
+            labels: vec![1u8].into(),
+        }
+        .abi_encode(),
     )?;
-    chain.warp(u64::from(spec.reveal));
     let mut settled = Vec::new();
     for (i, v) in votes.iter().enumerate() {
         let r = transact(
@@ -679,7 +744,10 @@ pub fn run() -> Result<String> {
             hub,
             relayer,
             U256::ZERO,
-            format!("anyone settles annotator {}'s batch", i + 1),
+            format!(
+                "a keeper settles annotator {}'s batch (10 % of any slash to the keeper)",
+                i + 1
+            ),
             crate::hub::IHub::settleBatchCall {
                 jobId: hub_job,
                 batchId: v.batch,
@@ -696,14 +764,14 @@ pub fn run() -> Result<String> {
             .ok_or_else(|| anyhow!("no BatchSettled"))?;
         settled.push(e);
     }
-    chain.warp(u64::from(spec.settle));
+    chain.warp(3_600 + u64::from(spec.settle));
     transact(
         &mut chain,
         &mut steps,
         hub,
         relayer,
         U256::ZERO,
-        "anyone closes the job: the rest of the escrow is credited to the creator".into(),
+        "anyone closes the job: the rest of the escrow and the gold bond are credited to the creator".into(),
         crate::hub::IHub::closeJobCall { jobId: hub_job }.abi_encode(),
     )?;
     transact(
@@ -715,11 +783,27 @@ pub fn run() -> Result<String> {
         "annotator 1 claims its share of the slashed stake".into(),
         crate::hub::IHub::claimSlashShareCall { jobId: hub_job }.abi_encode(),
     )?;
+    transact(
+        &mut chain,
+        &mut steps,
+        hub,
+        annotators[0],
+        U256::ZERO,
+        "annotator 1 withdraws its pay and slash share (LMR)".into(),
+        crate::hub::IHub::withdrawCall { to: annotators[0] }.abi_encode(),
+    )?;
 
     // 13. A bounding-box job judged off chain on the QualityCourt: the
     // oracle posts an IoU result, annotator 3 disputes it, the expert
     // overturns it, everyone claims by Merkle proof.
-    let court_run = court_demo(&mut chain, &mut steps, creator, relayer, &annotators)?;
+    let court_run = court_demo(
+        &mut chain,
+        &mut steps,
+        market,
+        creator,
+        relayer,
+        &annotators,
+    )?;
 
     // 14. Incident: pause blocks transfers (named revert), unpause restores.
     send(
@@ -801,7 +885,7 @@ pub fn run() -> Result<String> {
     for (i, e) in settled.iter().enumerate() {
         writeln!(
             out,
-            "consensus job: annotator {} agreed on {} of 4 tasks, paid {} wei, slashed {} LMR-wei{}.",
+            "consensus job: annotator {} agreed on {} of 4 tasks, paid {} LMR-wei, slashed {} LMR-wei{}.",
             i + 1,
             e.agreed,
             e.paid,
@@ -822,6 +906,7 @@ pub fn run() -> Result<String> {
 fn court_demo(
     chain: &mut Devnet,
     steps: &mut Vec<Step>,
+    market: Address,
     creator: Address,
     oracle: Address,
     annotators: &[Address; 3],
@@ -830,16 +915,37 @@ fn court_demo(
     use labelmint_quality::geometry::{geometry_consensus, GeoLabel, Shape};
 
     let expert = chain.account(6);
-    let (court_wasm, _) = artifacts::program("quality_court")?;
-    let (court, receipts) = chain
-        .deploy_wasm(creator, &court_wasm, None)
-        .map_err(|e| anyhow!("deploy court: {e}"))?;
+    let court_wasm = crate::court::CourtWasm::load()?;
+    let (court_ext, receipts) = chain
+        .deploy_wasm(creator, &court_wasm.extension, None)
+        .map_err(|e| anyhow!("deploy court extension: {e}"))?;
     for (receipt, what) in receipts.into_iter().zip(["deploy", "activate"]) {
         steps.push(Step {
-            what: format!("{what} QualityCourt at {court} (no constructor)"),
+            what: format!("{what} QualityCourt extension at {court_ext} (no constructor)"),
             receipt,
         });
     }
+    let args = crate::court::QualityCourtConstructor::constructorCall {
+        registry: market,
+        extension: court_ext,
+    }
+    .abi_encode();
+    let (court, receipt) = chain
+        .deploy_via_deployer(
+            creator,
+            &court_wasm.court,
+            &args,
+            U256::ZERO,
+            B256::ZERO,
+            U256::from(10u64).pow(U256::from(18)),
+        )
+        .map_err(|e| anyhow!("deploy court: {e}"))?;
+    steps.push(Step {
+        what: format!(
+            "deploy + activate + construct QualityCourt at {court} (StylusDeployer; arbiters from the market's registry)"
+        ),
+        receipt,
+    });
     // Boxes on 4 images: annotator 2 is 1 px off annotator 1, annotator 3
     // is 2 px off on images 0 and 2 and 6 px off on images 1 and 3.
     let labels: Vec<GeoLabel> = (0..4u32)
@@ -856,13 +962,29 @@ fn court_demo(
         })
         .collect();
     let per_box = 1_000_000_000_000_000u128;
+    let r = transact(
+        chain,
+        steps,
+        market,
+        expert,
+        U256::ZERO,
+        "account 6, an expert, offers ETH terms: fee 0.001 ETH, bond 0.001 ETH, 1 h to dispute, 1 day to rule".into(),
+        crate::market::IMarket::registerArbiterTermsCall {
+            token: Address::ZERO,
+            fee: per_box,
+            bond: per_box,
+            disputeWindow: 3_600,
+            rulingWindow: 86_400,
+        }
+        .abi_encode(),
+    )?;
+    let terms = crate::market::IMarket::registerArbiterTermsCall::abi_decode_returns(&r.output)?;
+    let bond = per_box;
     let seeds = SeedChain::new(alloy_primitives::keccak256(b"creator's audit secret"), 4);
     let spec = CourtJob {
-        fee: per_box,
-        bond: per_box,
         audit_bps: 2_000,
         seed: seeds.commitment(),
-        ..CourtJob::new(oracle, expert)
+        ..CourtJob::new(oracle, terms)
     };
     transact(
         chain,
@@ -884,10 +1006,10 @@ fn court_demo(
         oracle,
         U256::ZERO,
         format!(
-            "oracle posts the IoU result as a Merkle root (threshold 0.9 by mistake: annotator 3 matched {} of 4)",
+            "oracle posts the IoU result as a Merkle root (threshold 0.9 by mistake: annotator 3 matched {} of 4), at most 12 boxes' pay",
             strict.annotators[2].matched
         ),
-        posted.post_call(B256::ZERO).abi_encode(),
+        posted.post_call_max(B256::ZERO, 12 * per_box).abi_encode(),
     )?;
     let audited = seeds.sampled(1, posted.root(), spec.audit_bps);
     transact(
@@ -916,7 +1038,7 @@ fn court_demo(
         steps,
         court,
         annotators[2],
-        U256::from(spec.bond),
+        U256::from(bond),
         "annotator 3 disputes the result with a 0.001 ETH bond".into(),
         ICourt::disputeCall {
             jobId: job,
@@ -933,7 +1055,7 @@ fn court_demo(
         expert,
         U256::ZERO,
         format!(
-            "expert re-judges at the job's IoU 0.5 and overturns (annotator 3: {} of 4); bond returned, fee paid",
+            "expert re-judges at the job's IoU 0.5 and overturns (annotator 3: {} of 4); bond returned, the job pays the fee",
             fair.annotators[2].matched
         ),
         ICourt::ruleCall {
@@ -995,9 +1117,7 @@ fn court_demo(
             .read(court, &ICourt::creditOfCall { account: who })
             .map_err(|e| anyhow!("creditOf: {e}"))?;
     }
-    if credits != chain.balance(court)
-        || received != U256::from(fixed.payouts[2].payout + spec.bond)
-    {
+    if credits != chain.balance(court) || received != U256::from(fixed.payouts[2].payout + bond) {
         return Err(anyhow!(
             "court books do not balance: credits {credits}, held {}, annotator 3 received {received}",
             chain.balance(court)

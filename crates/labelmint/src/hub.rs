@@ -1,23 +1,37 @@
 //! The QualityHub on the embedded chain: a driver for tests, the gas
-//! snapshot, the per-label benchmark and the economic simulation.
+//! snapshot, the per-label benchmark and the adversarial simulation.
 
 use alloy_primitives::{keccak256, Address, B256, U256};
 use alloy_sol_types::{SolCall, SolConstructor};
 use anyhow::{anyhow, bail, Context, Result};
 use labelmint_devnet::Receipt;
 
-use crate::{artifacts, market::Market, IRewardToken};
+use crate::{
+    artifacts,
+    market::{IMarket, Market, DEFAULT_ARBITER},
+    IRewardToken,
+};
 
 pub use labelmint_client::hub::*;
 
+/// Id of the arbiter terms every [`Hub`] registers for its jobs (after the
+/// market's two defaults): [`DEFAULT_ARBITER`], in RewardToken, a fee of
+/// [`HUB_ARBITER_FEE`] per task, one-day windows.
+pub const HUB_TERMS: u32 = 3;
+/// The hub terms' fee per ruled task (one default reward).
+pub const HUB_ARBITER_FEE: u128 = 1_000_000_000_000;
+/// The hub terms' ruling window: one day.
+pub const HUB_RULING_WINDOW: u32 = 86_400;
+
 /// Terms of a consensus job, with defaults: 3 votes, 4 classes, a simple
-/// majority (2 of 3), one-hour phases, 1,000 gwei per vote, a stake of
-/// 100 tokens slashed at 50 % to the agreeing annotators.
+/// majority, one-hour phases, 1,000 gwei (of RewardToken) per vote, a stake
+/// of twice the most one vote can earn, slashed at 50 %, gold on every
+/// fifth task (class 0 unless set), the hub's arbiter terms.
 #[derive(Clone, Debug)]
 pub struct HubJob {
     /// Data root.
     pub data_root: B256,
-    /// Wei per vote.
+    /// Token wei per vote.
     pub reward: u128,
     /// Tasks.
     pub tasks: u32,
@@ -25,24 +39,28 @@ pub struct HubJob {
     pub k: u8,
     /// Classes.
     pub classes: u8,
-    /// Share of the k votes a label needs.
+    /// Share of the revealed votes a label needs.
     pub quorum_bps: u16,
-    /// Phase lengths in seconds.
+    /// Commit phase, seconds.
     pub commit: u32,
     /// Reveal phase.
     pub reveal: u32,
-    /// Settle phase.
+    /// Settle phase (after the arbiter's ruling window).
     pub settle: u32,
-    /// Stake locked per annotator.
-    pub min_stake: u128,
-    /// Slash rate.
+    /// Stake locked per vote.
+    pub stake: u128,
+    /// Slash rate of a disagreeing vote.
     pub slash_bps: u16,
-    /// 0 agreeing annotators, 1 creator.
-    pub slash_to: u8,
     /// Minimum reputation score.
     pub min_rep: u16,
-    /// Gold tasks: (task, label) known to the creator, hidden until revealed.
+    /// Arbiter terms id.
+    pub terms: u32,
+    /// The fee of those terms (the gold bond holds one per gold task).
+    pub fee: u128,
+    /// Gold tasks: (task, label), strictly ascending, hidden until revealed.
     pub gold: Vec<(u32, u8)>,
+    /// Salt of the gold key.
+    pub gold_salt: B256,
 }
 
 impl Default for HubJob {
@@ -57,26 +75,70 @@ impl Default for HubJob {
             commit: 3_600,
             reveal: 3_600,
             settle: 3_600,
-            min_stake: 100_000_000_000_000_000_000,
+            stake: 3_000_000_000_000,
             slash_bps: 5_000,
-            slash_to: 0,
             min_rep: 0,
-            gold: Vec::new(),
+            terms: HUB_TERMS,
+            fee: HUB_ARBITER_FEE,
+            gold: (0..32).step_by(5).map(|t| (t, 0)).collect(),
+            gold_salt: B256::repeat_byte(0x60),
         }
     }
 }
 
 impl HubJob {
-    /// The escrow: `k × tasks × reward`.
-    pub fn escrow(&self) -> U256 {
-        U256::from(self.reward) * U256::from(self.tasks) * U256::from(self.k)
+    /// The same job with `tasks` tasks and gold on every fifth one (labels
+    /// from `truth`, class 0 when shorter).
+    pub fn sized(tasks: u32, truth: &[u8]) -> Self {
+        Self {
+            tasks,
+            gold: (0..tasks)
+                .step_by(5)
+                .map(|t| (t, truth.get(t as usize).copied().unwrap_or(0)))
+                .collect(),
+            ..Self::default()
+        }
     }
 
-    /// The `createJob` call.
-    pub fn call(&self) -> IHub::createJobCall {
+    /// The bounty of one task: `k × reward`.
+    pub fn bounty(&self) -> u128 {
+        self.reward * u128::from(self.k)
+    }
+
+    /// The escrow: `k × tasks × reward`.
+    pub fn escrow(&self) -> U256 {
+        U256::from(self.bounty()) * U256::from(self.tasks)
+    }
+
+    /// The gold bond: one reward and one arbiter's fee per gold task.
+    pub fn bond(&self) -> U256 {
+        U256::from(self.reward + self.fee) * U256::from(self.gold.len())
+    }
+
+    /// What `createJob` takes from the creator: escrow and bond.
+    pub fn deposit(&self) -> U256 {
+        self.escrow() + self.bond()
+    }
+
+    /// Gold task ids, packed.
+    fn gold_tasks(&self) -> alloy_primitives::Bytes {
+        pack_tasks(&self.gold.iter().map(|(t, _)| *t).collect::<Vec<u32>>())
+    }
+
+    /// `keccak256(creator ‖ tasks ‖ labels ‖ salt)` of the gold key.
+    pub fn gold_commitment(&self, creator: Address) -> B256 {
+        let mut pre = creator.to_vec();
+        pre.extend_from_slice(&self.gold_tasks());
+        pre.extend(self.gold.iter().map(|(_, l)| *l));
+        pre.extend_from_slice(self.gold_salt.as_slice());
+        keccak256(pre)
+    }
+
+    /// The `createJob` call from `creator`.
+    pub fn call(&self, creator: Address) -> IHub::createJobCall {
         IHub::createJobCall {
             dataRoot: self.data_root,
-            rewardPerTask: self.reward,
+            rewardPerVote: self.reward,
             taskCount: self.tasks,
             replication: self.k,
             numClasses: self.classes,
@@ -84,45 +146,31 @@ impl HubJob {
             commitDuration: self.commit,
             revealDuration: self.reveal,
             settleDuration: self.settle,
-            minStake: self.min_stake,
+            stakePerVote: self.stake,
             slashBps: self.slash_bps,
-            slashTo: self.slash_to,
             minReputationBps: self.min_rep,
+            arbiterTerms: self.terms,
             goldCommitment: if self.gold.is_empty() {
                 B256::ZERO
             } else {
-                self.gold_commitment_for(U256::ZERO)
+                self.gold_commitment(creator)
             },
+            goldTasks: self.gold.len() as u32,
         }
     }
 
-    /// Salt of the gold key (fixed: tests and simulations only).
-    pub const GOLD_SALT: B256 = B256::repeat_byte(0x60);
-
-    /// `keccak256(jobId ‖ tasks ‖ labels ‖ salt)` of the gold key for job `id`.
-    pub fn gold_commitment_for(&self, id: U256) -> B256 {
-        let mut pre = id.to_be_bytes::<32>().to_vec();
-        for (t, _) in &self.gold {
-            pre.extend_from_slice(&t.to_be_bytes());
-        }
-        pre.extend(self.gold.iter().map(|(_, l)| *l));
-        pre.extend_from_slice(Self::GOLD_SALT.as_slice());
-        keccak256(pre)
-    }
-
-    /// The call revealing the gold key of job `id`: `revealBatch` of batch 0.
-    pub fn reveal_gold(&self, id: U256) -> IHub::revealBatchCall {
-        IHub::revealBatchCall {
+    /// The call revealing the gold key of job `id`.
+    pub fn reveal_gold(&self, id: U256) -> IHub::revealGoldCall {
+        IHub::revealGoldCall {
             jobId: id,
-            batchId: U256::ZERO,
-            tasks: pack_tasks(&self.gold.iter().map(|(t, _)| *t).collect::<Vec<u32>>()),
+            tasks: self.gold_tasks(),
             labels: self
                 .gold
                 .iter()
                 .map(|(_, l)| *l)
                 .collect::<Vec<u8>>()
                 .into(),
-            salt: Self::GOLD_SALT,
+            salt: self.gold_salt,
         }
     }
 }
@@ -165,34 +213,83 @@ impl Vote {
     }
 }
 
-/// Token, market and hub on one embedded chain.
+/// The hub's two programs, processed for the chain.
+#[derive(Clone, Debug)]
+pub struct HubWasm {
+    /// The QualityHub (hot paths).
+    pub hub: Vec<u8>,
+    /// Its extension (cold paths, run by `DELEGATECALL`).
+    pub extension: Vec<u8>,
+}
+
+impl HubWasm {
+    /// Both programs from `target/stylus` (building them if stale).
+    pub fn load() -> Result<Self> {
+        Ok(Self {
+            hub: artifacts::program("quality_hub")?.0,
+            extension: artifacts::program("quality_hub_ext")?.0,
+        })
+    }
+}
+
+/// Token, market (the arbiter terms registry) and hub on one embedded chain.
 pub struct Hub {
-    /// Token and market (the hub stakes the market's RewardToken).
+    /// Token and market (the hub stakes and pays in the market's RewardToken).
     pub m: Market,
     /// The QualityHub.
     pub hub: Address,
+    /// Its extension program.
+    pub extension: Address,
 }
 
 impl Hub {
-    /// Deploys token, market and hub from `target/stylus`.
+    /// Deploys token, market and hub from `target/stylus` and registers the
+    /// hub's arbiter terms ([`HUB_TERMS`]).
     pub fn deploy(cached: bool) -> Result<Self> {
-        let mut m = Market::deploy(cached)?;
-        let (wasm, _) = artifacts::program("quality_hub")?;
+        let m = Market::deploy(cached)?;
+        Self::on(m, &HubWasm::load()?, cached)
+    }
+
+    /// Deploys the hub on an existing market's chain.
+    pub fn on(mut m: Market, wasm: &HubWasm, cached: bool) -> Result<Self> {
+        let admin = m.admin;
+        let (extension, _) = m
+            .chain
+            .deploy_wasm(admin, &wasm.extension, None)
+            .map_err(|e| anyhow!("deploying the QualityHub extension: {e}"))?;
         let args = QualityHubConstructor::constructorCall {
             stake_token: m.token,
+            registry: m.market,
+            extension,
         }
         .abi_encode();
-        let admin = m.admin;
         let (hub, _) = m
             .chain
-            .deploy_wasm(admin, &wasm, Some(&args))
+            .deploy_wasm(admin, &wasm.hub, Some(&args))
             .map_err(|e| anyhow!("deploying the QualityHub: {e}"))?;
         if cached {
-            m.chain
-                .cache_program(admin, hub)
-                .map_err(|e| anyhow!("caching the hub: {e}"))?;
+            for program in [hub, extension] {
+                m.chain
+                    .cache_program(admin, program)
+                    .map_err(|e| anyhow!("caching the hub: {e}"))?;
+            }
         }
-        Ok(Self { m, hub })
+        let token = m.token;
+        let r = m.send(
+            DEFAULT_ARBITER,
+            &IMarket::registerArbiterTermsCall {
+                token,
+                fee: HUB_ARBITER_FEE,
+                bond: HUB_ARBITER_FEE,
+                disputeWindow: HUB_RULING_WINDOW,
+                rulingWindow: HUB_RULING_WINDOW,
+            },
+            U256::ZERO,
+        )?;
+        if !r.success {
+            bail!("registering the hub's arbiter terms reverted");
+        }
+        Ok(Self { m, hub, extension })
     }
 
     /// Sends `call` to the hub.
@@ -210,11 +307,10 @@ impl Hub {
         crate::market::read_from(&mut self.m.chain, self.hub, call)
     }
 
-    /// Mints `amount` RewardToken to `who`, approves the hub and stakes it.
-    pub fn fund_and_stake(&mut self, who: Address, amount: u128) -> Result<Receipt> {
-        self.m.mint(who, U256::from(amount))?;
-        let hub = self.hub;
-        let token = self.m.token;
+    /// Mints `amount` RewardToken to `who` and approves the hub for it.
+    pub fn fund(&mut self, who: Address, amount: U256) -> Result<()> {
+        self.m.mint(who, amount)?;
+        let (hub, token) = (self.hub, self.m.token);
         let r = self
             .m
             .chain
@@ -223,25 +319,31 @@ impl Hub {
                 token,
                 &IRewardToken::approveCall {
                     spender: hub,
-                    value: U256::from(amount),
+                    value: amount,
                 },
             )
             .map_err(|e| anyhow!("approve: {e}"))?;
         if !r.success {
             bail!("approve reverted");
         }
+        Ok(())
+    }
+
+    /// Mints `amount` RewardToken to `who`, approves the hub and stakes it.
+    pub fn fund_and_stake(&mut self, who: Address, amount: u128) -> Result<Receipt> {
+        self.fund(who, U256::from(amount))?;
         self.ok(who, &IHub::stakeCall { amount }, U256::ZERO)
     }
 
-    /// Creates a job from `creator` (with its gold key bound to the next
-    /// job id); returns its id.
+    /// Funds `creator` with the job's deposit and sends `createJob`.
+    pub fn try_create(&mut self, creator: Address, spec: &HubJob) -> Result<Receipt> {
+        self.fund(creator, spec.deposit())?;
+        self.send(creator, &spec.call(creator), U256::ZERO)
+    }
+
+    /// Creates a job from `creator` (funding it first); returns its id.
     pub fn create(&mut self, creator: Address, spec: &HubJob) -> Result<U256> {
-        let mut call = spec.call();
-        if !spec.gold.is_empty() {
-            let next = self.read(&IHub::jobCountCall {})? + U256::from(1);
-            call.goldCommitment = spec.gold_commitment_for(next);
-        }
-        let r = self.ok(creator, &call, spec.escrow())?;
+        let r = crate::market::succeeded::<IHub::createJobCall>(self.try_create(creator, spec)?)?;
         IHub::createJobCall::abi_decode_returns(&r.output).context("job id")
     }
 
@@ -258,6 +360,7 @@ impl Hub {
                 who.as_slice(),
                 &job.to_be_bytes::<32>(),
                 &tasks.first().copied().unwrap_or(0).to_be_bytes(),
+                &tasks.len().to_be_bytes(),
             ]
             .concat(),
         );
@@ -321,9 +424,41 @@ impl Hub {
         self.send(by, &call, U256::ZERO)
     }
 
+    /// The arbiter rules `labels` on `tasks` of job `job`.
+    pub fn rule(
+        &mut self,
+        arbiter: Address,
+        job: U256,
+        tasks: &[u32],
+        labels: &[u8],
+    ) -> Result<Receipt> {
+        self.send(
+            arbiter,
+            &IHub::ruleTasksCall {
+                jobId: job,
+                tasks: pack_tasks(tasks),
+                labels: labels.to_vec().into(),
+            },
+            U256::ZERO,
+        )
+    }
+
     /// Moves time forward by `seconds`.
     pub fn warp(&mut self, seconds: u64) {
         self.m.chain.warp(seconds);
+    }
+
+    /// Moves time to `at` (no-op if already past).
+    pub fn warp_to(&mut self, at: u64) {
+        let now = self.m.chain.timestamp();
+        if at > now {
+            self.m.chain.warp(at - now);
+        }
+    }
+
+    /// A job's phase ends.
+    pub fn job(&mut self, id: U256) -> Result<IHub::getJobReturn> {
+        self.read(&IHub::getJobCall { jobId: id })
     }
 
     /// RewardToken balance of `who`.
@@ -333,6 +468,13 @@ impl Hub {
             .chain
             .read(token, &IRewardToken::balanceOfCall { account: who })
             .map_err(|e| anyhow!("balanceOf: {e}"))
+    }
+
+    /// Credit of `who` in RewardToken.
+    pub fn credit(&mut self, who: Address) -> Result<u128> {
+        Ok(self
+            .read(&IHub::creditOfCall { account: who })?
+            .to::<u128>())
     }
 }
 
@@ -349,7 +491,7 @@ pub struct HubRun {
     pub reveal: u64,
     /// Gas of all `settleBatch` calls.
     pub settle: u64,
-    /// Gas of `createJob` and `closeJob`.
+    /// Gas of `createJob`, `revealGold` and `closeJob`.
     pub job: u64,
 }
 
@@ -359,30 +501,32 @@ impl HubRun {
         (self.commit + self.reveal + self.settle) / self.labels.max(1)
     }
 
-    /// Gas per label including job creation and closing.
+    /// Gas per label including job creation, the gold key and closing.
     pub fn per_label_all(&self) -> u64 {
         (self.commit + self.reveal + self.settle + self.job) / self.labels.max(1)
     }
 }
 
 /// Runs a `tasks`-task job with `k` annotators voting in batches of
-/// `batch`; two thirds agree on each task, the rest dissent.
+/// `batch`; two thirds agree on each task, the rest dissent; the key holds
+/// every fifth task and agrees with the majority.
 pub fn run_job(h: &mut Hub, tasks: u32, k: u8, batch: usize) -> Result<HubRun> {
     let creator = h.m.chain.account(0);
     let people: Vec<Address> = (1..=usize::from(k)).map(|i| h.m.chain.account(i)).collect();
+    let spec = HubJob {
+        k,
+        ..HubJob::sized(tasks, &vec![2; tasks as usize])
+    };
+    let need = spec.stake * u128::from(tasks);
     for &a in &people {
         let s = h.read(&IHub::stakeOfCall { annotator: a })?;
-        if s.staked < HubJob::default().min_stake {
-            h.fund_and_stake(a, HubJob::default().min_stake)?;
+        if s.staked - s.locked < need {
+            h.fund_and_stake(a, need)?;
         }
     }
-    let spec = HubJob {
-        tasks,
-        k,
-        ..HubJob::default()
-    };
     let mut run = HubRun::default();
-    let r = h.ok(creator, &spec.call(), spec.escrow())?;
+    h.fund(creator, spec.deposit())?;
+    let r = h.ok(creator, &spec.call(creator), U256::ZERO)?;
     run.job += r.gas_used;
     let job = IHub::createJobCall::abi_decode_returns(&r.output)?;
     let ids: Vec<u32> = (0..tasks).collect();
@@ -391,7 +535,7 @@ pub fn run_job(h: &mut Hub, tasks: u32, k: u8, batch: usize) -> Result<HubRun> {
         for chunk in ids.chunks(batch) {
             let labels: Vec<u8> = chunk
                 .iter()
-                .map(|&t| if i == 0 && t % 3 == 0 { 1 } else { 2 })
+                .map(|&t| if i == 0 && t % 3 == 1 { 1 } else { 2 })
                 .collect();
             let (r, v) = h.commit(a, job, chunk, &labels)?;
             if !r.success {
@@ -405,6 +549,7 @@ pub fn run_job(h: &mut Hub, tasks: u32, k: u8, batch: usize) -> Result<HubRun> {
         }
     }
     h.warp(u64::from(spec.commit));
+    run.job += h.ok(creator, &spec.reveal_gold(job), U256::ZERO)?.gas_used;
     for v in &votes {
         let r = h.reveal(v)?;
         if !r.success {
@@ -414,14 +559,18 @@ pub fn run_job(h: &mut Hub, tasks: u32, k: u8, batch: usize) -> Result<HubRun> {
     }
     h.warp(u64::from(spec.reveal));
     for v in &votes {
-        let r = h.settle(creator, v)?;
+        let r = h.settle(v.annotator, v)?;
         if !r.success {
-            bail!("settle reverted");
+            bail!(
+                "settle reverted: 0x{}",
+                alloy_primitives::hex::encode(&r.output)
+            );
         }
         run.settle += r.gas_used;
         run.labels += v.tasks.len() as u64;
     }
-    h.warp(u64::from(spec.settle));
+    let end = h.job(job)?.settleEnd;
+    h.warp_to(end);
     run.job += h
         .ok(creator, &IHub::closeJobCall { jobId: job }, U256::ZERO)?
         .gas_used;
@@ -434,7 +583,7 @@ pub fn measure_gas(snapshot: &mut std::collections::BTreeMap<String, u64>) -> Re
         let tag = if cached { ", cached" } else { "" };
         let mut h = Hub::deploy(cached)?;
         let a = h.m.chain.account(1);
-        let r = h.fund_and_stake(a, HubJob::default().min_stake)?;
+        let r = h.fund_and_stake(a, HubJob::default().stake * 32)?;
         snapshot.insert(format!("QualityHub::stake(first{tag})"), r.gas_used);
         let run = run_job(&mut h, 32, 3, 32)?;
         snapshot.insert(
@@ -454,25 +603,22 @@ pub fn measure_gas(snapshot: &mut std::collections::BTreeMap<String, u64>) -> Re
             run.per_label(),
         );
         snapshot.insert(
-            format!("QualityHub::per label, k=3 batch 32, with createJob+closeJob{tag}"),
+            format!("QualityHub::per label, k=3 batch 32, with createJob+revealGold+closeJob{tag}"),
             run.per_label_all(),
         );
         let creator = h.m.chain.account(0);
-        let r = h.ok(
-            creator,
-            &HubJob::default().call(),
-            HubJob::default().escrow(),
-        )?;
-        snapshot.insert(format!("QualityHub::createJob(ETH{tag})"), r.gas_used);
-        let gold = HubJob {
-            gold: (0..32).step_by(5).map(|t| (t, 1)).collect(),
-            ..HubJob::default()
-        };
-        let job = h.create(creator, &gold)?;
-        h.warp(u64::from(gold.commit));
-        let r = h.ok(creator, &gold.reveal_gold(job), U256::ZERO)?;
+        let spec = HubJob::default();
+        h.fund(creator, spec.deposit())?;
+        let r = h.ok(creator, &spec.call(creator), U256::ZERO)?;
         snapshot.insert(
-            format!("QualityHub::revealBatch(gold key, 7 of 32 tasks{tag})"),
+            format!("QualityHub::createJob(7 gold tasks, reads the terms{tag})"),
+            r.gas_used,
+        );
+        let job = IHub::createJobCall::abi_decode_returns(&r.output)?;
+        h.warp(u64::from(spec.commit));
+        let r = h.ok(creator, &spec.reveal_gold(job), U256::ZERO)?;
+        snapshot.insert(
+            format!("QualityHub::revealGold(7 of 32 tasks{tag})"),
             r.gas_used,
         );
     }

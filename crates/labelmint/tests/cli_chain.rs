@@ -387,6 +387,25 @@ fn a_box_job_is_judged_disputed_and_paid_through_the_court_cli() {
     let people = [address(3), address(4), address(5)];
     let seeds = dir.join("seeds.json");
     let seeds = seeds.to_str().unwrap();
+    // The expert (key 2) offers its terms for ETH jobs in the market's
+    // registry, the one every program reads: fee 1,000, bond 5,000, an hour
+    // to dispute and an hour to rule.
+    let terms = cli.ok(
+        2,
+        &[
+            "arbiter",
+            "register",
+            "--fee",
+            "1000",
+            "--bond",
+            "5000",
+            "--dispute-secs",
+            "3600",
+            "--ruling-secs",
+            "3600",
+        ],
+    );
+    assert_eq!(terms, "1");
     let job = cli.ok(
         0,
         &[
@@ -394,16 +413,10 @@ fn a_box_job_is_judged_disputed_and_paid_through_the_court_cli() {
             "create",
             "--oracle",
             &oracle,
-            "--arbiter",
-            &arbiter,
+            "--terms",
+            &terms,
             "--escrow",
             "1000000",
-            "--fee",
-            "1000",
-            "--bond",
-            "5000",
-            "--challenge-secs",
-            "600",
             "--audit-bps",
             "10000",
             "--seed-file",
@@ -420,8 +433,8 @@ fn a_box_job_is_judged_disputed_and_paid_through_the_court_cli() {
             "create",
             "--oracle",
             &oracle,
-            "--arbiter",
-            &arbiter,
+            "--terms",
+            &terms,
             "--escrow",
             "1",
             "--audit-bps",
@@ -434,14 +447,15 @@ fn a_box_job_is_judged_disputed_and_paid_through_the_court_cli() {
     cli.fails(
         0,
         &[
-            "court",
-            "create",
-            "--oracle",
-            &oracle,
-            "--arbiter",
-            &address(0),
-            "--escrow",
-            "1",
+            "court", "create", "--oracle", &oracle, "--terms", "99", "--escrow", "1",
+        ],
+        "InvalidParameter { field: 2 }",
+    );
+    // Nobody judges its own results: the arbiter cannot be the oracle.
+    cli.fails(
+        0,
+        &[
+            "court", "create", "--oracle", &arbiter, "--terms", &terms, "--escrow", "1",
         ],
         "InvalidParameter { field: 2 }",
     );
@@ -517,10 +531,20 @@ fn a_box_job_is_judged_disputed_and_paid_through_the_court_cli() {
         &["court", "post", "1", "--payouts", strict.to_str().unwrap()],
         "Unauthorized",
     );
+    // The oracle declares the most a ruling may set the total to: every box
+    // of every annotator paid (9 × 100).
     assert_eq!(
         cli.ok(
             1,
-            &["court", "post", "1", "--payouts", strict.to_str().unwrap()]
+            &[
+                "court",
+                "post",
+                "1",
+                "--payouts",
+                strict.to_str().unwrap(),
+                "--max",
+                "900"
+            ]
         ),
         "1"
     );

@@ -596,7 +596,7 @@ impl World {
             "rejected count"
         );
         self.approve_tasks(j, batch.annotator, &approved);
-        if let Some(rejection) = Rejection::from_review(&batch, &r) {
+        if let Some(rejection) = Rejection::from_review(&batch, &r.logs) {
             let token = self.jobs[j].token;
             let fee = i128::try_from(DEFAULT_ARBITER_FEE).unwrap();
             self.credit_to(token, creator, -fee);
@@ -659,7 +659,7 @@ impl World {
             self.credit_to(token, rejection.annotator, -bond);
             *self.deposits.entry(token).or_default() += bond;
             self.rejections[i] = rejection
-                .disputed(&r)
+                .disputed(&r.logs)
                 .ok_or_else(|| fail("no RejectionDisputed".into()))?;
         }
         Ok(())

@@ -65,10 +65,22 @@ const CONTRACTS: &[Contract] = &[
         abi: true,
     },
     Contract {
+        package: "quality-hub-ext",
+        lib: "quality_hub_ext",
+        abi_name: "QualityHubExtension",
+        abi: false,
+    },
+    Contract {
         package: "quality-court",
         lib: "quality_court",
         abi_name: "QualityCourt",
         abi: true,
+    },
+    Contract {
+        package: "quality-court-ext",
+        lib: "quality_court_ext",
+        abi_name: "QualityCourtExtension",
+        abi: false,
     },
 ];
 

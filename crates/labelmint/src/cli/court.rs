@@ -19,10 +19,13 @@ use crate::output::{emit, emit_value};
 /// `labelmint court …`.
 #[derive(Debug, Subcommand)]
 pub enum CourtCmd {
-    /// Escrow ETH for a job judged off chain, naming an oracle and an arbiter; prints the job id
+    /// Escrow ETH for a job judged off chain, naming an oracle and the arbiter terms it is ruled under; prints the job id
     #[command(after_help = "Examples:
-  labelmint court create --oracle 0x… --arbiter 0x… --escrow 4000000000000000
-  labelmint court create --oracle 0x… --arbiter 0x… --escrow 4000 --audit-bps 2500 --seed-file seed.json --results 10")]
+  labelmint court create --oracle 0x… --terms 1 --escrow 4000000000000000
+  labelmint court create --oracle 0x… --terms 1 --escrow 4000 --audit-bps 2500 --seed-file seed.json --results 10
+
+--terms: the id of terms an arbiter registered for ETH (labelmint arbiter register); they fix the
+arbiter, its fee, the dispute bond and the windows.")]
     Create(CourtCreate),
     /// The oracle's payouts, offline: IoU consensus (--labels) or a reputation-weighted vote (--votes); prints the total
     #[command(
@@ -36,13 +39,16 @@ boxes.json: [{\"task\", \"annotator\", \"category\", \"shape\"}]; votes.json: [{
     )]
     Payouts(CourtPayouts),
     /// Post a result: the payouts file as a Merkle root; prints the result id
-    #[command(after_help = "Example:\n  labelmint court post 1 --payouts payouts.json")]
+    #[command(after_help = "Examples:\n  labelmint court post 1 --payouts payouts.json\n  labelmint court post 1 --payouts payouts.json --max 900")]
     Post {
         /// Court job id
         job: U256,
         /// Payouts file
         #[arg(long, value_name = "FILE")]
         payouts: PathBuf,
+        /// The most a ruling may set this result's total to, in wei [default: the total]
+        #[arg(long, value_name = "WEI")]
+        max: Option<u128>,
         /// Details hash (an audit link)
         #[arg(long, value_name = "0x..")]
         details: Option<B256>,
@@ -137,27 +143,15 @@ pub struct CourtCreate {
     /// The oracle that posts results
     #[arg(long, value_name = "A")]
     pub oracle: Address,
-    /// The arbiter that rules on disputes
-    #[arg(long, value_name = "B")]
-    pub arbiter: Address,
+    /// Arbiter terms id (registered by the arbiter for ETH with `labelmint arbiter register`)
+    #[arg(long, value_name = "ID")]
+    pub terms: u32,
     /// ETH escrowed, in wei
     #[arg(long, value_name = "WEI")]
     pub escrow: U256,
     /// Root of the task manifest
     #[arg(long, value_name = "R")]
     pub data_root: Option<B256>,
-    /// Arbiter's fee in wei
-    #[arg(long, value_name = "WEI", default_value_t = 0)]
-    pub fee: u128,
-    /// Dispute bond in wei
-    #[arg(long, value_name = "WEI", default_value_t = 10_000_000_000_000_000)]
-    pub bond: u128,
-    /// Challenge window in seconds
-    #[arg(long, value_name = "S", default_value_t = 86_400)]
-    pub challenge_secs: u32,
-    /// Ruling window in seconds
-    #[arg(long, value_name = "S", default_value_t = 3 * 86_400)]
-    pub ruling_secs: u32,
     /// Share of results audited, in basis points (needs --seed-file)
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub audit_bps: u16,
@@ -213,7 +207,8 @@ pub struct CourtPayouts {
 const STATES: [&str; 6] = ["none", "posted", "in review", "final", "void", "expired"];
 const AUDIT: [&str; 3] = ["seed not revealed", "not sampled", "sampled"];
 
-/// Reads a payouts file: `[{"annotator": "0x…", "payout": "wei", "verdicts": "0x…"}]`.
+/// Reads a payouts file: `[{"annotator": "0x…", "payout": "wei", "labels": n, "verdicts": "0x…"}]`
+/// (`labels`, the annotator's accepted labels, defaults to 0).
 pub fn read_payouts(file: &Path) -> Result<Vec<Payout>> {
     let path = file.display();
     let text = std::fs::read_to_string(file).with_context(|| format!("--payouts {path}"))?;
@@ -236,6 +231,13 @@ pub fn read_payouts(file: &Path) -> Result<Vec<Payout>> {
                 payout: field("payout")?
                     .parse()
                     .with_context(|| format!("{path}: payout {i}: payout (wei, decimal)"))?,
+                labels: match &r["labels"] {
+                    Value::Null => 0,
+                    v => v
+                        .as_u64()
+                        .and_then(|n| u32::try_from(n).ok())
+                        .ok_or_else(|| anyhow!("{path}: payout {i}: labels (a uint32)"))?,
+                },
                 verdicts: field("verdicts")?
                     .parse()
                     .with_context(|| format!("{path}: payout {i}: verdicts (bytes32)"))?,
@@ -253,6 +255,7 @@ pub fn payouts_json(payouts: &[Payout]) -> Value {
                 json!({
                     "annotator": p.annotator.to_string(),
                     "payout": p.payout.to_string(),
+                    "labels": p.labels,
                     "verdicts": p.verdicts.to_string(),
                 })
             })
@@ -313,7 +316,7 @@ pub fn run(ctx: &Ctx, cmd: &CourtCmd) -> Result<()> {
     match cmd {
         CourtCmd::Payouts(_) => unreachable!("handled above"),
         CourtCmd::Create(a) => {
-            let (oracle, arbiter, escrow) = (a.oracle, a.arbiter, a.escrow);
+            let (oracle, terms, escrow) = (a.oracle, a.terms, a.escrow);
             let audit_bps = a.audit_bps;
             let seed = if audit_bps > 0 {
                 let path = a
@@ -347,25 +350,27 @@ pub fn run(ctx: &Ctx, cmd: &CourtCmd) -> Result<()> {
             let call = ICourt::createJobCall {
                 dataRoot: a.data_root.unwrap_or_default(),
                 oracle,
-                arbiter,
-                arbiterFee: a.fee,
-                disputeBond: a.bond,
-                challengeWindow: a.challenge_secs,
-                rulingWindow: a.ruling_secs,
+                arbiterTerms: terms,
                 auditBps: audit_bps,
                 seedCommitment: seed,
             };
             c.send(court, &call, escrow)?;
             let id = c.call(court, &ICourt::jobCountCall {})?;
+            let j = c.call(court, &ICourt::getJobCall { jobId: id })?;
             emit(
                 id,
-                json!({"job": id.to_string(), "escrow": escrow.to_string()}),
+                json!({"job": id.to_string(), "escrow": escrow.to_string(), "arbiter": j.arbiter.to_string(),
+                       "arbiterFee": j.arbiterFee.to_string(), "disputeBond": j.disputeBond.to_string()}),
             );
-            eprintln!("court job {id}: {escrow} wei escrowed; oracle {oracle}, arbiter {arbiter}");
+            eprintln!(
+                "court job {id}: {escrow} wei escrowed; oracle {oracle}, arbiter {} (terms {terms}: fee {}, bond {})",
+                j.arbiter, j.arbiterFee, j.disputeBond
+            );
         }
         CourtCmd::Post {
             job,
             payouts,
+            max,
             details,
         } => {
             let job = *job;
@@ -375,7 +380,7 @@ pub fn run(ctx: &Ctx, cmd: &CourtCmd) -> Result<()> {
             let tree = PayoutTree::new(job, result, payouts)?;
             c.send(
                 court,
-                &tree.post_call(details.unwrap_or_default()),
+                &tree.post_call_max(details.unwrap_or_default(), max.unwrap_or(tree.total())),
                 U256::ZERO,
             )?;
             emit(
@@ -604,6 +609,8 @@ pub fn run(ctx: &Ctx, cmd: &CourtCmd) -> Result<()> {
                     "challengeEnd": r.challengeEnd,
                     "deadline": r.deadline,
                     "disputer": r.disputer.to_string(),
+                    "maxTotal": r.maxTotal.to_string(),
+                    "claimed": r.claimed,
                 });
             }
             emit_value(&out);
