@@ -1101,13 +1101,16 @@ fn finetune(a: &Args, sub: &str) -> Result<()> {
                         .join(", ")
                 )
             })?;
+            // The broker SDK's nonce: milliseconds × 10,000 + 40 (the
+            // provider wants it above its on-chain account's nonce).
             let nonce = a.flag("nonce").map_or_else(
                 || {
                     Ok(U256::from(
                         std::time::SystemTime::now()
                             .duration_since(std::time::UNIX_EPOCH)?
                             .as_millis(),
-                    ))
+                    ) * U256::from(10_000)
+                        + U256::from(40))
                 },
                 |n| n.parse::<U256>().map_err(anyhow::Error::from),
             )?;
