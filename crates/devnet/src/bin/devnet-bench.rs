@@ -32,13 +32,23 @@ fn rss() -> u64 {
 
 #[allow(clippy::cast_precision_loss)] // megabytes for display
 fn main() {
-    let path = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "target/stylus/reward_token.wasm".to_string());
-    let wasm = std::fs::read(&path).unwrap_or_else(|e| {
-        eprintln!("{path}: {e} (run `cargo xtask wasm` first)");
-        std::process::exit(2);
-    });
+    let wasm = if let Some(path) = std::env::args().nth(1) {
+        std::fs::read(&path).unwrap_or_else(|e| {
+            eprintln!("{path}: {e}");
+            std::process::exit(2);
+        })
+    } else {
+        // The default program must be built from the tree's sources.
+        labelmint_wasm::sources::current_program(
+            std::path::Path::new("."),
+            std::path::Path::new("target/stylus"),
+            "reward_token",
+        )
+        .unwrap_or_else(|e| {
+            eprintln!("{e}");
+            std::process::exit(2);
+        })
+    };
 
     // Start time: median of 21 fresh chains.
     let mut starts: Vec<Duration> = (0..21)
