@@ -153,11 +153,7 @@ pub fn fingerprint(root: &Path) -> io::Result<String> {
         hasher.update((buf.len() as u64).to_le_bytes());
         hasher.update(&buf);
     }
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    Ok(format!("{:x}", hasher.finalize()))
 }
 
 /// Writes `contents` to `path` through a temporary file and a rename, so a
@@ -276,6 +272,15 @@ mod tests {
         let root = tree("fresh");
         let dir = build(&root);
         assert_eq!(current_program(&root, &dir, "token").unwrap(), b"\0asm");
+        let stamp = std::fs::read_to_string(dir.join(STAMP)).unwrap();
+        let hex = stamp.trim_end();
+        assert!(
+            hex.len() == 64
+                && hex
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()),
+            "{stamp:?}"
+        );
     }
 
     #[test]

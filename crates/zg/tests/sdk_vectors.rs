@@ -255,7 +255,7 @@ fn sdk_proofs_pass_both_verifiers_and_every_tampering_fails_both() {
             wire.resize(fake::spec::wire_len(size, index), 0);
             let (lemma, path) = lemma_path(&seg["proof"]);
             // What the client's download does with a served segment.
-            let client = |lemma: &[B256], path: &[bool], index: usize, wire: &[u8]| {
+            let download = |lemma: &[B256], path: &[bool], index: usize, wire: &[u8]| {
                 let served = SegmentWithProof {
                     root,
                     data: encode(wire),
@@ -266,29 +266,17 @@ fn sdk_proofs_pass_both_verifiers_and_every_tampering_fails_both() {
                     },
                     file_size: size as u64,
                 };
-                verify_wire_segment(root, size as u64, index as u64, &served).is_ok()
+                verify_wire_segment(root, size as u64, index as u64, &served)
+            };
+            let client = |lemma: &[B256], path: &[bool], index: usize, wire: &[u8]| {
+                download(lemma, path, index, wire).is_ok()
             };
             let node = |lemma: &[B256], path: &[bool], index: usize, bytes: &[u8]| {
                 fake::spec::check_upload(root, size, index, bytes, lemma, path).is_ok()
             };
             let what = format!("segment {index} of {size} bytes");
             assert_eq!(
-                verify_wire_segment(
-                    root,
-                    size as u64,
-                    index as u64,
-                    &SegmentWithProof {
-                        root,
-                        data: encode(&wire),
-                        index: index as u64,
-                        proof: Proof {
-                            lemma: lemma.clone(),
-                            path: path.clone()
-                        },
-                        file_size: size as u64,
-                    }
-                )
-                .as_deref(),
+                download(&lemma, &path, index, &wire).as_deref(),
                 Ok(raw),
                 "client refuses the SDK's {what}"
             );

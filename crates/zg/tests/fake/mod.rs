@@ -123,7 +123,7 @@ pub mod spec {
             let mut path = Vec::new();
             let mut at = i;
             for level in &self.levels[..self.levels.len() - 1] {
-                let left = at % 2 == 0;
+                let left = at.is_multiple_of(2);
                 let partner = if left { at + 1 } else { at - 1 };
                 if partner < level.len() {
                     lemma.push(level[partner]);
