@@ -5,9 +5,11 @@ majority-vote, weighted-vote and Dawid-Skene results (crowd-kit), Fleiss'
 kappa (statsmodels), Krippendorff's alpha (krippendorff) and polygon / box
 IoU (shapely). The Rust tests recompute everything from the same inputs.
 
-    python3 -m venv /tmp/qvenv
-    /tmp/qvenv/bin/pip install crowd-kit==1.4.2 krippendorff==0.9.0 statsmodels==0.15.0 shapely
-    /tmp/qvenv/bin/python scripts/quality/fixtures.py
+    python3 -m venv target/qvenv
+    target/qvenv/bin/pip install --no-deps --only-binary=:all: -r scripts/quality/requirements.txt
+    target/qvenv/bin/python scripts/quality/fixtures.py
+
+CI runs the same and fails if the file changes (`git diff --exit-code`).
 """
 
 import json

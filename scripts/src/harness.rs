@@ -35,7 +35,12 @@ impl LocalChain {
 
 /// Starts a node on a free loopback port and deploys every contract from
 /// `artifacts` (`target/stylus`); the manifest is written under `out_dir`.
+/// Programs built from other sources than this workspace's are refused with
+/// an error naming `cargo xtask wasm`.
 pub async fn local_chain(artifacts: &Path, out_dir: &Path) -> Result<LocalChain, DeployError> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    labelmint_wasm::sources::check_current(&root, artifacts)
+        .map_err(|e| DeployError::Failed(e.to_string()))?;
     let node = labelmint_node::start(Config {
         addr: ([127, 0, 0, 1], 0).into(),
         ..Config::default()

@@ -12,8 +12,13 @@
 //!   `user_entrypoint` and `memory` exports, and the page limit.
 //! - [`compress`], [`to_stylus_code`] and [`from_stylus_code`] produce and read
 //!   the deployed form `0xEFF000 ‖ dictionary 0x00 ‖ brotli(wasm)`.
+//! - [`sources`] tells whether the programs in `target/stylus` were built
+//!   from the sources in the tree (a fingerprint `cargo xtask wasm` writes
+//!   and every reader checks).
 
 use std::io::{Read, Write};
+
+pub mod sources;
 
 use wasmparser::{ExternalKind, Operator, Parser, Payload, TypeRef, Validator, WasmFeatures};
 

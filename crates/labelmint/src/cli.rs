@@ -1631,13 +1631,18 @@ pub fn finetune_cmd(ctx: &Ctx, cmd: &FinetuneCmd) -> Result<()> {
                         .join(", ")
                 )
             })?;
+            // The broker SDK's nonce: milliseconds × 10,000 + 40 (the
+            // provider wants it above its on-chain account's nonce).
             let nonce = match nonce {
                 Some(n) => *n,
-                None => U256::from(
-                    std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)?
-                        .as_millis(),
-                ),
+                None => {
+                    U256::from(
+                        std::time::SystemTime::now()
+                            .duration_since(std::time::UNIX_EPOCH)?
+                            .as_millis(),
+                    ) * U256::from(10_000)
+                        + U256::from(40)
+                }
             };
             let request = TaskRequest {
                 pre_trained_model_hash: model.hash,

@@ -371,25 +371,35 @@ pub fn segment_leaf(size: u64, index: u64, data: &[u8]) -> B256 {
 /// (the proof's own flags must agree, or it is refused). Only data
 /// segments verify (padding-only segments are never sent).
 pub fn verify_segment(root: B256, size: u64, data: &[u8], proof: &SegmentProof) -> bool {
-    if size == 0 || proof.segments != segments(size) || proof.index >= data_segments(size) {
+    // The cheap checks first: hashing the bytes is the expensive part.
+    shape_matches(size, data.len() as u64, proof)
+        && verify_segment_leaf(
+            root,
+            size,
+            data.len() as u64,
+            segment_leaf(size, proof.index, data),
+            proof,
+        )
+}
+
+/// [`verify_segment`] for a segment of `len` bytes whose leaf
+/// ([`segment_leaf`]) the caller has already computed from its bytes.
+pub fn verify_segment_leaf(
+    root: B256,
+    size: u64,
+    len: u64,
+    leaf: B256,
+    proof: &SegmentProof,
+) -> bool {
+    if !shape_matches(size, len, proof) {
         return false;
     }
-    // index < ceil(size / SEGMENT_SIZE), so index * SEGMENT_SIZE < size.
-    let expected_len = (size - proof.index * SEGMENT_SIZE).min(SEGMENT_SIZE);
-    if data.len() as u64 != expected_len {
-        return false;
-    }
-    let directions = path_directions(proof.index, proof.segments);
-    if directions.len() != proof.path.len()
-        || directions
-            .iter()
-            .zip(&proof.path)
-            .any(|(derived, (_, claimed))| derived != claimed)
+    let mut node = leaf;
+    for ((sibling, _), left) in proof
+        .path
+        .iter()
+        .zip(path_directions(proof.index, proof.segments))
     {
-        return false;
-    }
-    let mut node = segment_leaf(size, proof.index, data);
-    for ((sibling, _), left) in proof.path.iter().zip(directions) {
         node = if left {
             parent(sibling, &node)
         } else {
@@ -397,6 +407,25 @@ pub fn verify_segment(root: B256, size: u64, data: &[u8], proof: &SegmentProof) 
         };
     }
     node == root
+}
+
+/// The proof fits a data segment of `len` bytes of a `size`-byte file: the
+/// tree's leaf count, a data segment's index and length, and a path of the
+/// tree's length whose sides are those derived from the index.
+fn shape_matches(size: u64, len: u64, proof: &SegmentProof) -> bool {
+    if size == 0 || proof.segments != segments(size) || proof.index >= data_segments(size) {
+        return false;
+    }
+    // index < ceil(size / SEGMENT_SIZE), so index * SEGMENT_SIZE < size.
+    if len != (size - proof.index * SEGMENT_SIZE).min(SEGMENT_SIZE) {
+        return false;
+    }
+    let directions = path_directions(proof.index, proof.segments);
+    directions.len() == proof.path.len()
+        && directions
+            .iter()
+            .zip(&proof.path)
+            .all(|(derived, (_, claimed))| derived == claimed)
 }
 
 #[cfg(test)]

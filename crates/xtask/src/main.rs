@@ -3,7 +3,9 @@
 //! - `wasm [--measure]`: builds every contract for `wasm32-unknown-unknown`
 //!   in release, re-encodes it for Nitro, validates it, brotli-compresses it,
 //!   writes `target/stylus/<contract>.wasm` and prints the size table. Fails if
-//!   a contract passes the 24,576-byte code or 128 KiB wasm limit. `--measure`
+//!   a contract passes the 24,576-byte code or 128 KiB wasm limit; on success
+//!   writes `target/stylus/SOURCES`, the fingerprint of the sources the
+//!   programs were built from (`labelmint_wasm::sources`). `--measure`
 //!   builds each contract at every opt-level and prints the comparison.
 //! - `abi [--check]`: writes `abi/<Contract>.sol` and `abi/<Contract>.json`
 //!   (functions, events, errors, constructor); `--check` fails if the
@@ -17,7 +19,7 @@ use std::{
 
 use alloy_json_abi::{Constructor, Function, JsonAbi};
 use anyhow::{bail, ensure, Context, Result};
-use labelmint_wasm::{MAX_CODE_SIZE, MAX_WASM_SIZE};
+use labelmint_wasm::{sources, MAX_CODE_SIZE, MAX_WASM_SIZE};
 
 /// A contract crate of the workspace.
 struct Contract {
@@ -240,6 +242,12 @@ fn wasm() -> Result<()> {
     ensure_wasm_target_here()?;
     let out_dir = target_dir().join("stylus");
     std::fs::create_dir_all(&out_dir)?;
+    // What the programs are built from, taken before the build: a source
+    // edited during the build leaves them stale. Until every program is
+    // written and passes the gate there is no stamp, so a reader never takes
+    // a half-replaced set as current.
+    let fingerprint = sources::fingerprint(&root()).context("fingerprinting the sources")?;
+    sources::remove_stamp(&out_dir)?;
     let mut table = String::new();
     writeln!(
         table,
@@ -250,7 +258,7 @@ fn wasm() -> Result<()> {
     for contract in CONTRACTS {
         let raw = build(contract, None, &target_dir())?;
         let (processed, s) = process(&raw)?;
-        std::fs::write(out_dir.join(format!("{}.wasm", contract.lib)), &processed)?;
+        sources::write_atomically(&out_dir.join(format!("{}.wasm", contract.lib)), &processed)?;
         writeln!(
             table,
             "| {} | {} | {} | {} | {} | {} |",
@@ -281,6 +289,7 @@ fn wasm() -> Result<()> {
         "size gate failed: {}",
         failures.join("; ")
     );
+    sources::write_stamp(&out_dir, &fingerprint)?;
     Ok(())
 }
 

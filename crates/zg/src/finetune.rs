@@ -8,10 +8,21 @@
 //! UserAcknowledged → Finished`, or to `Failed` from any state before
 //! `Finished`.
 //!
-//! The request signature here is EIP-191 over
-//! `keccak256(user ‖ preTrainedModelHash ‖ datasetHash ‖ fee ‖ nonce)`
-//! (20 + 32 + 32 + 32 + 32 bytes). The live broker's exact signed payload
-//! was not verified against a running provider.
+//! A task is signed the way the 0G serving broker SDK
+//! (`@0glabs/0g-serving-broker`, `signRequest`) signs it and the provider
+//! verifies it (its `getHash`): EIP-191 `personal_sign` of the 32-byte
+//! `keccak256(user ‖ nonce ‖ datasetHash ‖ fee)`, that is
+//! `abi.encodePacked(address, uint256, string, uint256)` where the dataset
+//! hash is the **UTF-8 text** of the `datasetHash` string sent in the task
+//! (`0x` and 64 lowercase hex digits here), not its 32 bytes. The model hash
+//! and the training parameters are not signed: the provider binds neither
+//! to the user's signature. `tests/fixtures/zg-broker.json`, made by the SDK
+//! (`scripts/zg/broker-vectors.mjs`), holds the digests and signatures the
+//! tests compare with. One difference is deliberate: the SDK passes the
+//! digest through ethers' `toBeArray`, which drops leading zero bytes, so it
+//! signs a digest starting with `0x00` as a 31-byte message that the
+//! provider (which rebuilds the 32-byte form) refuses; this client always
+//! signs the 32 bytes.
 
 use std::time::{Duration, Instant};
 
@@ -100,19 +111,50 @@ pub struct TaskRequest {
     pub training_params: String,
     /// Fee in wei.
     pub fee: U256,
-    /// Strictly increasing per user.
+    /// Above the user's nonce in the provider's on-chain account (the SDK
+    /// uses milliseconds since 1970 × 10,000 + 40).
     pub nonce: U256,
 }
 
-/// The digest a task request signs (before the EIP-191 prefix).
-pub fn task_digest(user: Address, r: &TaskRequest) -> B256 {
-    let mut buf = Vec::with_capacity(148);
+/// The `datasetHash` string of a task: `0x` and 64 lowercase hex digits,
+/// exactly the text the signature packs.
+pub fn dataset_hash_text(hash: B256) -> String {
+    alloy_primitives::hex::encode_prefixed(hash)
+}
+
+/// The digest the broker's signature covers (before the EIP-191 prefix):
+/// `keccak256(abi.encodePacked(user, nonce, dataset_hash, fee))` with
+/// `dataset_hash` packed as the bytes of its text.
+pub fn request_digest(user: Address, nonce: U256, dataset_hash: &str, fee: U256) -> B256 {
+    let mut buf = Vec::with_capacity(20 + 32 + dataset_hash.len() + 32);
     buf.extend_from_slice(user.as_slice());
-    buf.extend_from_slice(r.pre_trained_model_hash.as_slice());
-    buf.extend_from_slice(r.dataset_hash.as_slice());
-    buf.extend_from_slice(&r.fee.to_be_bytes::<32>());
-    buf.extend_from_slice(&r.nonce.to_be_bytes::<32>());
+    buf.extend_from_slice(&nonce.to_be_bytes::<32>());
+    buf.extend_from_slice(dataset_hash.as_bytes());
+    buf.extend_from_slice(&fee.to_be_bytes::<32>());
     keccak256(buf)
+}
+
+/// The digest a task request signs (before the EIP-191 prefix): user,
+/// nonce, [`dataset_hash_text`] and fee; the model hash and the training
+/// parameters are not covered (the provider does not bind them).
+pub fn task_digest(user: Address, r: &TaskRequest) -> B256 {
+    request_digest(user, r.nonce, &dataset_hash_text(r.dataset_hash), r.fee)
+}
+
+/// The JSON body of `POST /v1/user/{user}/task` for `request` signed by
+/// `key`: the fields the broker SDK sends, with the user checksummed and the
+/// fee and nonce as decimal strings.
+pub fn task_body(key: &SigningKey, request: &TaskRequest) -> serde_json::Value {
+    let user = address_of(key);
+    json!({
+        "userAddress": user.to_checksum(None),
+        "datasetHash": dataset_hash_text(request.dataset_hash),
+        "trainingParams": request.training_params,
+        "preTrainedModelHash": alloy_primitives::hex::encode_prefixed(request.pre_trained_model_hash),
+        "fee": request.fee.to_string(),
+        "nonce": request.nonce.to_string(),
+        "signature": personal_sign(key, task_digest(user, request)),
+    })
 }
 
 /// EIP-191 `personal_sign` of a 32-byte digest: `0x` + r ‖ s ‖ v (27/28).
@@ -160,17 +202,11 @@ impl Broker {
     /// Creates a task signed by `key`.
     pub async fn create_task(&self, key: &SigningKey, request: &TaskRequest) -> Result<Task> {
         let user = address_of(key);
-        let body = json!({
-            "userAddress": user,
-            "preTrainedModelHash": request.pre_trained_model_hash,
-            "datasetHash": request.dataset_hash,
-            "trainingParams": request.training_params,
-            "fee": request.fee.to_string(),
-            "nonce": request.nonce.to_string(),
-            "signature": personal_sign(key, task_digest(user, request)),
-        });
         self.http
-            .json(&format!("/v1/user/{user}/task"), Some(body))
+            .json(
+                &format!("/v1/user/{user}/task"),
+                Some(task_body(key, request)),
+            )
             .await
     }
 

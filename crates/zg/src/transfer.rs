@@ -4,7 +4,8 @@ use std::time::{Duration, Instant};
 
 use alloy_primitives::B256;
 use labelmint_storage::{
-    data_segments, verify_segment, SegmentTree, CHUNK_SIZE, MAX_FILE_SIZE, SEGMENT_SIZE,
+    data_segments, segment_leaf, verify_segment_leaf, SegmentTree, CHUNK_SIZE, MAX_FILE_SIZE,
+    SEGMENT_SIZE,
 };
 
 use crate::{
@@ -219,13 +220,12 @@ pub async fn download(
             ),
         });
     }
-    let tree_segments = labelmint_storage::segments(size);
     let segments = data_segments(size);
     let mut out = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
     for index in 0..segments {
         let mut last = None;
         for _ in 0..3 {
-            match fetch_verified(node, root, size, index, tree_segments).await {
+            match fetch_verified(node, root, size, index).await {
                 Ok(bytes) => {
                     out.extend_from_slice(&bytes);
                     last = None;
@@ -251,13 +251,7 @@ pub async fn download(
     Ok(out)
 }
 
-async fn fetch_verified(
-    node: &StorageNode,
-    root: B256,
-    size: u64,
-    index: u64,
-    segments: u64,
-) -> Result<Vec<u8>> {
+async fn fetch_verified(node: &StorageNode, root: B256, size: u64, index: u64) -> Result<Vec<u8>> {
     let fail = |detail: String| ZgError::Verification {
         root,
         segment: index,
@@ -273,28 +267,54 @@ async fn fetch_verified(
             seg.index, seg.root
         )));
     }
-    let mut bytes = seg.bytes()?;
+    verify_wire_segment(root, size, index, &seg).map_err(fail)
+}
+
+/// Checks segment `index` of the `size`-byte file `root` as a node serves
+/// it (`zgs_downloadSegmentWithProof`) and returns its data bytes: the
+/// length (the last segment zero-padded to whole chunks, padding all
+/// zeros), the proof's shape for this index, its leaf equal to the root of
+/// these bytes (what a 0G node checks too), its last hash equal to `root`,
+/// and the path from the bytes to `root`. Returns why it fails otherwise.
+pub fn verify_wire_segment(
+    root: B256,
+    size: u64,
+    index: u64,
+    seg: &SegmentWithProof,
+) -> std::result::Result<Vec<u8>, String> {
+    if size == 0 || index >= data_segments(size) {
+        return Err(format!(
+            "segment {index} is not a data segment of {size} bytes"
+        ));
+    }
+    let mut bytes = seg.bytes().map_err(|e| e.to_string())?;
     // index < data_segments(size), so index * SEGMENT_SIZE < size.
     let expected = usize::try_from((size - index * SEGMENT_SIZE).min(SEGMENT_SIZE)).unwrap_or(0);
     if bytes.len() < expected
         || bytes.len() > expected.div_ceil(CHUNK_SIZE as usize) * CHUNK_SIZE as usize
     {
-        return Err(fail(format!("{} bytes, expected {expected}", bytes.len())));
+        return Err(format!("{} bytes, expected {expected}", bytes.len()));
     }
     if bytes[expected..].iter().any(|&b| b != 0) {
-        return Err(fail("non-zero padding".into()));
+        return Err("non-zero padding".into());
     }
     bytes.truncate(expected);
-    let (proof, _, proof_root) = seg
+    let (proof, leaf, proof_root) = seg
         .proof
-        .to_segment(index, segments)
-        .ok_or_else(|| fail("malformed proof".into()))?;
+        .to_segment(index, labelmint_storage::segments(size))
+        .ok_or("malformed proof")?;
     if proof_root != root {
-        return Err(fail("the proof ends at another root".into()));
+        return Err("the proof ends at another root".into());
     }
-    // Hashes the data into its leaf once and walks the path to the root.
-    if !verify_segment(root, size, &bytes, &proof) {
-        return Err(fail("proof does not verify".into()));
+    // The bytes are hashed into their leaf once; the proof must start there.
+    let actual = segment_leaf(size, index, &bytes);
+    if leaf != actual {
+        return Err(format!(
+            "the proof starts at {leaf}, these bytes hash to {actual}"
+        ));
+    }
+    if !verify_segment_leaf(root, size, bytes.len() as u64, actual, &proof) {
+        return Err("proof does not verify".into());
     }
     Ok(bytes)
 }

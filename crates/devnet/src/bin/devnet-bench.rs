@@ -30,15 +30,28 @@ fn rss() -> u64 {
         .map_or(0, |kb| kb * 1024)
 }
 
+/// The program named on the command line, else `target/stylus/reward_token.wasm`
+/// if it was built from the tree's sources; exits with the reason otherwise.
+fn program() -> Vec<u8> {
+    let read = if let Some(path) = std::env::args().nth(1) {
+        std::fs::read(&path).map_err(|e| format!("{path}: {e}"))
+    } else {
+        labelmint_wasm::sources::current_program(
+            std::path::Path::new("."),
+            std::path::Path::new("target/stylus"),
+            "reward_token",
+        )
+        .map_err(|e| e.to_string())
+    };
+    read.unwrap_or_else(|e| {
+        eprintln!("{e}");
+        std::process::exit(2);
+    })
+}
+
 #[allow(clippy::cast_precision_loss)] // megabytes for display
 fn main() {
-    let path = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "target/stylus/reward_token.wasm".to_string());
-    let wasm = std::fs::read(&path).unwrap_or_else(|e| {
-        eprintln!("{path}: {e} (run `cargo xtask wasm` first)");
-        std::process::exit(2);
-    });
+    let wasm = program();
 
     // Start time: median of 21 fresh chains.
     let mut starts: Vec<Duration> = (0..21)

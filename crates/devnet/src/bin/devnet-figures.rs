@@ -19,6 +19,11 @@ fn main() {
     let mut paths: Vec<PathBuf> = std::env::args().skip(1).map(PathBuf::from).collect();
     if paths.is_empty() {
         let dir = PathBuf::from("target/stylus");
+        // The default programs must be built from the tree's sources.
+        if let Err(e) = labelmint_wasm::sources::check_current(std::path::Path::new("."), &dir) {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
         let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
             .unwrap_or_else(|e| panic!("{}: {e}; run `cargo xtask wasm` first", dir.display()))
             .filter_map(Result::ok)

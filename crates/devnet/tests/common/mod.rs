@@ -96,12 +96,13 @@ pub fn annotation_market_wasm() -> Vec<u8> {
     stylus_wasm("annotation_market")
 }
 
-/// `target/stylus/<name>.wasm`.
+/// `target/stylus/<name>.wasm`, refused (the test panics naming `cargo
+/// xtask wasm`) when it is missing or was built from other sources than the
+/// tree's.
 pub fn stylus_wasm(name: &str) -> Vec<u8> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let target: std::path::PathBuf =
         std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), Into::into);
-    let path = target.join(format!("stylus/{name}.wasm"));
-    std::fs::read(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}; run `cargo xtask wasm` first", path.display()))
+    labelmint_wasm::sources::current_program(&root, &target.join("stylus"), name)
+        .unwrap_or_else(|e| panic!("{e}"))
 }

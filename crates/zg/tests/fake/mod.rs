@@ -1,6 +1,13 @@
 //! Minimal HTTP/1.1 servers for the client tests: a fake 0G storage node
 //! (JSON-RPC + the indexer's `GET /file`) and a fake fine-tuning broker,
 //! each with switches for the failures a real network produces.
+//!
+//! Neither server uses the client's code to judge the client: the node
+//! checks and builds segment proofs with [`spec`], and the broker checks
+//! task signatures with [`provider_digest`], both written from 0G's
+//! published implementations (the storage SDK's `MerkleTree`/`Proof`, the
+//! provider's `getHash`) and checked against the SDK-made vectors in
+//! `tests/fixtures/zg-proofs.json` and `zg-broker.json`.
 
 #![allow(dead_code, unreachable_pub, clippy::too_many_lines)]
 
@@ -13,10 +20,220 @@ use std::{
 
 use alloy_primitives::{keccak256, Address, B256, U256};
 use base64::Engine;
-use labelmint_storage::{verify_segment, SegmentTree, CHUNK_SIZE, SEGMENT_SIZE};
-use labelmint_zg::node::Proof;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// 0G Storage's file Merkle tree, written for the fake node from 0G's
+/// TypeScript SDK (`MerkleTree.build`, `proofAt`, `Proof.validateHash`,
+/// `computePaddedSize`), sharing no code with `labelmint-storage` or
+/// `labelmint-zg`.
+pub mod spec {
+    use alloy_primitives::{keccak256, B256};
+
+    /// Bytes per chunk.
+    pub const CHUNK: usize = 256;
+    /// Chunks per segment.
+    pub const SEGMENT_CHUNKS: usize = 1024;
+    /// Bytes per segment.
+    pub const SEGMENT: usize = CHUNK * SEGMENT_CHUNKS;
+
+    /// Chunks of a file after flow padding (`computePaddedSize`): a power of
+    /// two stays, anything else is rounded up to a multiple of
+    /// `max(1, nextPow2 / 16)`.
+    pub fn padded_chunks(size: usize) -> usize {
+        let chunks = size.div_ceil(CHUNK);
+        let next = chunks.next_power_of_two();
+        if next == chunks {
+            return chunks;
+        }
+        let unit = if next >= 16 { next / 16 } else { 1 };
+        chunks.div_ceil(unit) * unit
+    }
+
+    /// Leaves of the file tree: padded chunks in segments.
+    pub fn tree_segments(size: usize) -> usize {
+        padded_chunks(size).div_ceil(SEGMENT_CHUNKS)
+    }
+
+    /// Segments holding data (what an uploader sends).
+    pub fn data_segments(size: usize) -> usize {
+        size.div_ceil(SEGMENT)
+    }
+
+    /// What an uploader sends for data segment `index`: its bytes, zero
+    /// padded to whole chunks.
+    pub fn wire_len(size: usize, index: usize) -> usize {
+        (size - index * SEGMENT).min(SEGMENT).div_ceil(CHUNK) * CHUNK
+    }
+
+    fn hash_pair(left: B256, right: B256) -> B256 {
+        let mut both = [0u8; 64];
+        both[..32].copy_from_slice(left.as_slice());
+        both[32..].copy_from_slice(right.as_slice());
+        keccak256(both)
+    }
+
+    /// A tree kept as its levels, leaves first. Nodes are paired left to
+    /// right; the last node of an odd level is carried up unchanged.
+    pub struct Tree {
+        levels: Vec<Vec<B256>>,
+    }
+
+    impl Tree {
+        /// Builds the tree over `leaves` (at least one).
+        pub fn new(leaves: Vec<B256>) -> Self {
+            assert!(!leaves.is_empty(), "a tree needs a leaf");
+            let mut levels = vec![leaves];
+            while levels.last().unwrap().len() > 1 {
+                let below = levels.last().unwrap();
+                let mut up = Vec::with_capacity(below.len().div_ceil(2));
+                let mut k = 0;
+                while k < below.len() {
+                    up.push(if k + 1 < below.len() {
+                        hash_pair(below[k], below[k + 1])
+                    } else {
+                        below[k]
+                    });
+                    k += 2;
+                }
+                levels.push(up);
+            }
+            Self { levels }
+        }
+
+        /// The root.
+        pub fn root(&self) -> B256 {
+            self.levels.last().unwrap()[0]
+        }
+
+        /// Leaf `i`.
+        pub fn leaf(&self, i: usize) -> B256 {
+            self.levels[0][i]
+        }
+
+        /// The SDK's `proofAt(i)`: `lemma` = [leaf, siblings bottom-up…,
+        /// root] and `path[k]` = whether the running node is the left child
+        /// (levels where it is carried up have no entry); one leaf alone is
+        /// `lemma` = [root], no path.
+        pub fn proof(&self, i: usize) -> (Vec<B256>, Vec<bool>) {
+            if self.levels[0].len() == 1 {
+                return (vec![self.root()], vec![]);
+            }
+            let mut lemma = vec![self.levels[0][i]];
+            let mut path = Vec::new();
+            let mut at = i;
+            for level in &self.levels[..self.levels.len() - 1] {
+                let left = at.is_multiple_of(2);
+                let partner = if left { at + 1 } else { at - 1 };
+                if partner < level.len() {
+                    lemma.push(level[partner]);
+                    path.push(left);
+                }
+                at /= 2;
+            }
+            lemma.push(self.root());
+            (lemma, path)
+        }
+    }
+
+    /// Root of one segment's chunks: `bytes` zero padded to `chunks` chunks,
+    /// each chunk hashed with keccak256.
+    pub fn segment_root(bytes: &[u8], chunks: usize) -> B256 {
+        let mut padded = bytes.to_vec();
+        padded.resize(chunks * CHUNK, 0);
+        Tree::new(padded.chunks(CHUNK).map(keccak256).collect()).root()
+    }
+
+    /// Chunks in segment `index` of a `size`-byte file's tree.
+    pub fn segment_chunks(size: usize, index: usize) -> usize {
+        (padded_chunks(size) - index * SEGMENT_CHUNKS).min(SEGMENT_CHUNKS)
+    }
+
+    /// The file tree of `data` (leaves = segment roots, padding-only
+    /// segments included).
+    pub fn file_tree(data: &[u8]) -> Tree {
+        let size = data.len();
+        Tree::new(
+            (0..tree_segments(size))
+                .map(|i| {
+                    let start = (i * SEGMENT).min(size);
+                    let end = (start + SEGMENT).min(size);
+                    segment_root(&data[start..end], segment_chunks(size, i))
+                })
+                .collect(),
+        )
+    }
+
+    /// The leaf position a proof's `path` leads to in a tree of `leaves`
+    /// leaves (the SDK's `calculateProofPosition`), or `None` when the path
+    /// is longer than the tree is deep.
+    pub fn position(path: &[bool], leaves: usize) -> Option<usize> {
+        let (mut n, mut position) = (leaves, 0);
+        for &left in path.iter().rev() {
+            if n <= 1 {
+                return None;
+            }
+            let left_leaves = n.next_power_of_two() / 2;
+            if left {
+                n = left_leaves;
+            } else {
+                position += left_leaves;
+                n -= left_leaves;
+            }
+        }
+        Some(position)
+    }
+
+    /// What a 0G node checks before it stores an uploaded segment: the
+    /// index names a data segment, the bytes have the uploader's length,
+    /// the proof has the SDK's shape, starts at the root of these bytes,
+    /// ends at the file root, leads to this index, and hashes up to the
+    /// root.
+    pub fn check_upload(
+        root: B256,
+        size: usize,
+        index: usize,
+        data: &[u8],
+        lemma: &[B256],
+        path: &[bool],
+    ) -> Result<(), &'static str> {
+        if size == 0 || index >= data_segments(size) {
+            return Err("segment index out of range");
+        }
+        if data.len() != wire_len(size, index) {
+            return Err("invalid segment length");
+        }
+        let shape = if path.is_empty() {
+            lemma.len() == 1
+        } else {
+            lemma.len() == path.len() + 2
+        };
+        if !shape {
+            return Err("invalid merkle proof format");
+        }
+        if lemma[0] != segment_root(data, segment_chunks(size, index)) {
+            return Err("merkle proof content mismatch");
+        }
+        if *lemma.last().unwrap() != root {
+            return Err("merkle proof root mismatch");
+        }
+        if position(path, tree_segments(size)) != Some(index) {
+            return Err("merkle proof position mismatch");
+        }
+        let mut node = lemma[0];
+        for (k, &left) in path.iter().enumerate() {
+            node = if left {
+                hash_pair(node, lemma[k + 1])
+            } else {
+                hash_pair(lemma[k + 1], node)
+            };
+        }
+        if node != root {
+            return Err("failed to validate merkle proof");
+        }
+        Ok(())
+    }
+}
 
 /// A parsed request.
 pub struct Request {
@@ -122,8 +339,8 @@ async fn read_request(sock: &mut tokio::net::TcpStream) -> Option<Request> {
 
 /// A file the fake node knows from its Flow submission.
 pub struct File {
-    /// Segment roots, built once the file is complete.
-    pub tree: Option<SegmentTree>,
+    /// The file tree ([`spec::file_tree`]), built once the file is complete.
+    pub tree: Option<spec::Tree>,
     pub size: u64,
     pub segments: Vec<Option<Vec<u8>>>,
     pub finalized: bool,
@@ -149,6 +366,8 @@ pub struct ZgState {
     pub swap_next: u32,
     /// Report this size in `zgs_getFileInfo` instead of the real one.
     pub lie_size: Option<u64>,
+    /// Every segment object received by `zgs_uploadSegments`, as sent.
+    pub received: Vec<Value>,
 }
 
 impl ZgState {
@@ -156,7 +375,7 @@ impl ZgState {
     pub fn submit(&mut self, root: B256, size: u64) {
         let seq = self.files.len() as u64;
         // 0G stores the data segments; the tree's padding is implicit.
-        let n = labelmint_storage::data_segments(size) as usize;
+        let n = spec::data_segments(size as usize);
         self.files.insert(
             root,
             File {
@@ -239,6 +458,7 @@ pub fn zg_node() -> (Server, Arc<Mutex<ZgState>>) {
                     if limit == Some(n) {
                         return rpc_error(&id, -32603, "node busy: upload interrupted");
                     }
+                    st.received.push(seg.clone());
                     let root: B256 =
                         serde_json::from_value(seg["root"].clone()).unwrap_or_default();
                     let Some(f) = st.files.get_mut(&root) else {
@@ -251,22 +471,19 @@ pub fn zg_node() -> (Server, Arc<Mutex<ZgState>>) {
                     let data = b64()
                         .decode(seg["data"].as_str().unwrap_or_default())
                         .unwrap_or_default();
-                    let proof: Proof =
-                        serde_json::from_value(seg["proof"].clone()).unwrap_or_default();
-                    if index >= f.segments.len() as u64 {
-                        return rpc_error(&id, -32000, "segment index out of range");
+                    let lemma: Vec<B256> =
+                        serde_json::from_value(seg["proof"]["lemma"].clone()).unwrap_or_default();
+                    let path: Vec<bool> =
+                        serde_json::from_value(seg["proof"]["path"].clone()).unwrap_or_default();
+                    let (size, index) = (
+                        f.size as usize,
+                        usize::try_from(index).unwrap_or(usize::MAX),
+                    );
+                    if let Err(why) = spec::check_upload(root, size, index, &data, &lemma, &path) {
+                        return rpc_error(&id, -32000, &format!("invalid segment proof: {why}"));
                     }
-                    let segments = labelmint_storage::segments(f.size);
-                    let raw = ((f.size - index * SEGMENT_SIZE).min(SEGMENT_SIZE)) as usize;
-                    let padded = raw.div_ceil(CHUNK_SIZE as usize) * CHUNK_SIZE as usize;
-                    let valid = data.len() == padded
-                        && proof.to_segment(index, segments).is_some_and(|(sp, _, r)| {
-                            r == root && verify_segment(root, f.size, &data[..raw], &sp)
-                        });
-                    if !valid {
-                        return rpc_error(&id, -32000, "invalid segment proof");
-                    }
-                    f.segments[index as usize] = Some(data[..raw].to_vec());
+                    let raw = (size - index * spec::SEGMENT).min(spec::SEGMENT);
+                    f.segments[index] = Some(data[..raw].to_vec());
                     if f.segments.iter().all(Option::is_some) {
                         f.finalized = true;
                     }
@@ -293,18 +510,14 @@ pub fn zg_node() -> (Server, Arc<Mutex<ZgState>>) {
                 let mut data = raw.clone();
                 if f.tree.is_none() {
                     let whole: Vec<u8> = f.segments.iter().flatten().flatten().copied().collect();
-                    f.tree = Some(SegmentTree::build(&mut &whole[..], f.size).unwrap());
+                    f.tree = Some(spec::file_tree(&whole));
                 }
-                let tree = f.tree.as_ref().unwrap();
-                let leaf = tree.roots[index as usize];
-                data.resize(
-                    data.len().div_ceil(CHUNK_SIZE as usize) * CHUNK_SIZE as usize,
-                    0,
-                );
+                let (lemma, path) = f.tree.as_ref().unwrap().proof(index as usize);
+                data.resize(data.len().div_ceil(spec::CHUNK) * spec::CHUNK, 0);
                 if corrupt {
                     data[0] ^= 1;
                 }
-                let proof = Proof::from_segment(&tree.proof(index).unwrap(), leaf, root);
+                let proof = json!({"lemma": lemma, "path": path});
                 let v = json!({"root": root, "data": b64().encode(&data), "index": asked, "proof": proof, "fileSize": f.size});
                 if corrupt {
                     st.corrupt_next -= 1;
@@ -371,16 +584,40 @@ pub struct BrokerState {
     pub huge_models: Option<usize>,
 }
 
-pub const STATES: [&str; 9] = labelmint_zg::finetune::STATES;
+/// The provider's task states, in order (its `ProgressState`).
+pub const STATES: [&str; 9] = [
+    "Init",
+    "SettingUp",
+    "SetUp",
+    "Training",
+    "Trained",
+    "Delivering",
+    "Delivered",
+    "UserAcknowledged",
+    "Finished",
+];
 
-fn recover(digest: B256, sig: &str) -> Option<Address> {
+/// The hash a 0G fine-tuning provider checks a task's signature against
+/// (its `getHash`): keccak256 of the user's 20 bytes, the nonce as 32
+/// bytes, the bytes of the `datasetHash` string as received and the fee as
+/// 32 bytes, then the EIP-191 prefix for a 32-byte message.
+pub fn provider_digest(user: Address, nonce: U256, dataset_hash: &str, fee: U256) -> B256 {
+    let mut buf = user.to_vec();
+    buf.extend_from_slice(&nonce.to_be_bytes::<32>());
+    buf.extend_from_slice(dataset_hash.as_bytes());
+    buf.extend_from_slice(&fee.to_be_bytes::<32>());
+    let mut prefixed = b"\x19Ethereum Signed Message:\n32".to_vec();
+    prefixed.extend_from_slice(keccak256(buf).as_slice());
+    keccak256(prefixed)
+}
+
+/// The address that signed `hash` (65 bytes r ‖ s ‖ v, v = 27 or 28), as
+/// the provider recovers it.
+pub fn recover(hash: B256, sig: &str) -> Option<Address> {
     let bytes = alloy_primitives::hex::decode(sig).ok()?;
     if bytes.len() != 65 {
         return None;
     }
-    let mut msg = b"\x19Ethereum Signed Message:\n32".to_vec();
-    msg.extend_from_slice(digest.as_slice());
-    let hash = keccak256(msg);
     let sig = k256::ecdsa::Signature::from_slice(&bytes[..64]).ok()?;
     let rec = k256::ecdsa::RecoveryId::from_byte(bytes[64].checked_sub(27)?)?;
     let key = k256::ecdsa::VerifyingKey::recover_from_prehash(hash.as_slice(), &sig, rec).ok()?;
@@ -423,28 +660,25 @@ pub fn broker() -> (Server, Arc<Mutex<BrokerState>>) {
                 };
                 let user: Address = user.parse().unwrap_or_default();
                 let field = |k: &str| body[k].as_str().unwrap_or_default().to_string();
-                let r = labelmint_zg::finetune::TaskRequest {
-                    pre_trained_model_hash: field("preTrainedModelHash")
-                        .parse()
-                        .unwrap_or_default(),
-                    dataset_hash: field("datasetHash").parse().unwrap_or_default(),
-                    training_params: field("trainingParams"),
-                    fee: field("fee").parse().unwrap_or_default(),
-                    nonce: field("nonce").parse().unwrap_or_default(),
+                let (Ok(fee), Ok(nonce)) =
+                    (field("fee").parse::<U256>(), field("nonce").parse::<U256>())
+                else {
+                    return Reply::Json(400, json!({"error": "fee and nonce must be decimal"}));
                 };
-                let digest = labelmint_zg::finetune::task_digest(user, &r);
+                let digest = provider_digest(user, nonce, &field("datasetHash"), fee);
                 if recover(digest, &field("signature")) != Some(user)
                     || field("userAddress").parse::<Address>().ok() != Some(user)
                 {
                     return Reply::Json(401, json!({"error": "invalid signature"}));
                 }
-                if st.nonces.get(&user).is_some_and(|n| r.nonce <= *n) {
+                if st.nonces.get(&user).is_some_and(|n| nonce <= *n) {
                     return Reply::Json(400, json!({"error": "nonce already used"}));
                 }
-                if !st.datasets.contains(&r.dataset_hash) {
+                let dataset: B256 = field("datasetHash").parse().unwrap_or_default();
+                if !st.datasets.contains(&dataset) {
                     return Reply::Json(400, json!({"error": "dataset not found in storage"}));
                 }
-                st.nonces.insert(user, r.nonce);
+                st.nonces.insert(user, nonce);
                 let mut task = body.clone();
                 task["id"] = json!(format!("task-{}", st.tasks.len() + 1));
                 task["progress"] = json!("Init");
