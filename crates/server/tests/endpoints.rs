@@ -12,7 +12,7 @@ use serde_json::json;
 #[tokio::test(flavor = "multi_thread")]
 #[allow(clippy::too_many_lines)]
 async fn settle_cancel_withdraw_multipart_and_dev_accounts_work_over_http() {
-    let env = Env::new("endpoints", |_| {}).await;
+    let env = Env::new("endpoints", |c| c.dev = true).await;
     let creator = env.sign_in(CREATOR).await;
     let a = env.sign_in(ANN_A).await;
 

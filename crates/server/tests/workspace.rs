@@ -158,6 +158,20 @@ async fn claim_release_and_package_prepare_what_the_wallet_sends() {
     assert_eq!(st, StatusCode::ACCEPTED, "{accepted}");
     let done = env.wait_final(&a, accepted["id"].as_i64().unwrap()).await;
     assert_eq!(done["status"], "mined", "{done}");
+    // The relayer records the receipt; the indexer follows the block a
+    // moment later, and the review reads the index.
+    common::wait_for("the batch indexed", || async {
+        let (_, q) = env
+            .call(
+                Method::GET,
+                &format!("/api/jobs/{job}/review-queue"),
+                Some(&creator),
+                None,
+            )
+            .await;
+        q.as_array().is_some_and(|a| !a.is_empty()).then_some(())
+    })
+    .await;
     let (st, tx) = env
         .call(
             Method::POST,

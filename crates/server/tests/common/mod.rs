@@ -90,7 +90,6 @@ pub fn config(chain: &DevChain, database: &str, dir: &Path) -> Config {
     c.ip_rate.burst = 10_000.0;
     c.address_rate.per_sec = 10_000.0;
     c.address_rate.burst = 10_000.0;
-    c.dev = true;
     c.dev_accounts = chain.accounts.iter().take(10).copied().collect();
     c
 }
