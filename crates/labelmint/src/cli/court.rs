@@ -39,7 +39,9 @@ boxes.json: [{\"task\", \"annotator\", \"category\", \"shape\"}]; votes.json: [{
     )]
     Payouts(CourtPayouts),
     /// Post a result: the payouts file as a Merkle root; prints the result id
-    #[command(after_help = "Examples:\n  labelmint court post 1 --payouts payouts.json\n  labelmint court post 1 --payouts payouts.json --max 900")]
+    #[command(
+        after_help = "Examples:\n  labelmint court post 1 --payouts payouts.json\n  labelmint court post 1 --payouts payouts.json --max 900"
+    )]
     Post {
         /// Court job id
         job: U256,
