@@ -579,6 +579,13 @@ pub fn run(cli: Cli) -> Result<()> {
                 "{} requests refused; lost and duplicated must be 0",
                 report.refused
             );
+            if report.lost > 0 || report.duplicated > 0 {
+                bail!(
+                    "{} accepted submissions lost and {} batches duplicated: the outbox broke its promise",
+                    report.lost,
+                    report.duplicated
+                );
+            }
         }
         Command::Simulate => {
             let table = crate::sim::table(7)?;
