@@ -159,6 +159,7 @@ ann.on("request", (r) => r.method() === "POST" && requests.push(new URL(r.url())
 let editedVertex;
 
 await check("annotator_signs_in_with_the_dev_wallet_through_siwe", async () => {
+  await ann.getByRole("link", { name: new RegExp(`Job ${boxJob.id}:`) }).waitFor();
   await shot(ann, "01-jobs");
   await signIn(ann, "annotator");
   const who = await ann.getByTestId("address").getAttribute("title");
