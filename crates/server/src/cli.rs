@@ -268,7 +268,7 @@ pub async fn start(f: &ServeArgs, ends: &Endpoints, artifacts: &Path) -> Result<
         let seeded = server.state.rpc.block_number().await?;
         let since = std::time::Instant::now();
         while u64::try_from(server.state.metrics.indexed_block.get()).unwrap_or(0) < seeded {
-            if since.elapsed() > Duration::from_secs(60) {
+            if since.elapsed() > Duration::from_mins(1) {
                 eprintln!("warning: the demo is not indexed after 60 s; starting anyway");
                 break;
             }
