@@ -263,6 +263,17 @@ pub async fn start(f: &ServeArgs, ends: &Endpoints, artifacts: &Path) -> Result<
         config.relayer_key = chain.relayer_key();
         let config = common(f, config)?;
         let server = Server::start(config).await?;
+        // Announce the API once the demo is indexed, so a page opened (or a
+        // script started) on "API on" sees the demo jobs at once.
+        let seeded = server.state.rpc.block_number().await?;
+        let since = std::time::Instant::now();
+        while u64::try_from(server.state.metrics.indexed_block.get()).unwrap_or(0) < seeded {
+            if since.elapsed() > Duration::from_mins(1) {
+                eprintln!("warning: the demo is not indexed after 60 s; starting anyway");
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
         eprintln!(
             "labelmint serve --dev: API on {} (OpenAPI at {}/openapi.json), chain {} at {}, demo jobs {:?}",
             server.url(),

@@ -296,7 +296,11 @@ pub async fn step(s: &AppState) -> Result<bool, IndexError> {
                     datasets.push((id, d, block));
                 }
             }
-            "LabelsSubmitted" | "RejectionDisputed" => {
+            // The job's creator hears about work on its job and how the
+            // job ends (the events name only the annotator or the job), so
+            // a creator's open pages follow without a reload.
+            "LabelsSubmitted" | "BatchReviewed" | "RejectionDisputed" | "RejectionSettled"
+            | "JobCompleted" | "EscrowRefunded" => {
                 if let Some(job) = record.job {
                     if let Some(creator) = job_creator(s, job, &jobs).await? {
                         notify.push(creator);

@@ -206,6 +206,13 @@ async fn full_job_from_upload_to_payout_with_two_annotators_and_relayed_batches(
         .send()
         .await
         .unwrap();
+    let live_creator = env
+        .http
+        .get(format!("{}/api/live", env.url()))
+        .bearer_auth(&creator)
+        .send()
+        .await
+        .unwrap();
 
     // The creator approves A's batch and rejects B's second task (reason 2),
     // depositing the arbiter's fee for the rejecting batch.
@@ -227,6 +234,9 @@ async fn full_job_from_upload_to_payout_with_two_annotators_and_relayed_batches(
         .call(Method::GET, "/api/me/balances", Some(&a), None)
         .await;
     assert_eq!(after_a["eth"], ev["payload"]["eth"]);
+    // The creator hears of its own review live too (its open pages refresh).
+    let ev = sse_until(live_creator, |v| v["kind"] == "review").await;
+    assert_eq!(ev["payload"]["event"], "BatchReviewed");
 
     // Task states follow the chain.
     let tasks = common::wait_for("review indexed", || async {

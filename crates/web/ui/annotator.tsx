@@ -1,7 +1,7 @@
 // Annotator pages: the job list, a job's workspace (image canvas or text
 // classification, drafts, preview, one signature per batch), and "My work"
 // (each submission's status, revert name, hash, retry, dispute).
-import { useEffect, useMemo, useState } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { get, post, type EventView, type Job, type JobDetail, type Submission, type Task } from "./api";
 import { Editor, Thumb, type Tool } from "./editor";
 import { ago, date, duration, eth, REASONS, sameAddr, SCHEMA_NAMES } from "./format";
@@ -97,6 +97,12 @@ function isDone(job: Job, d: Draft | undefined): boolean {
   return (d.items?.length ?? 0) > 0;
 }
 
+/** A task's undo history: earlier shape lists (newest last) and undone ones (next first). */
+interface History {
+  past: Item[][];
+  future: Item[][];
+}
+
 function labelOf(job: Job, d: Draft): unknown {
   if (job.schema === "categorical") return d.cls;
   if (job.schema === "text") return { text: d.text };
@@ -114,15 +120,34 @@ export function Workspace(p: { id: number }) {
   const [tool, setTool] = useState<Tool>("box");
   const [category, setCategory] = useState(0);
   const [selected, setSelected] = useState<number | null>(null);
-  const [history, setHistory] = useState<Record<number, { past: Item[][]; future: Item[][] }>>({});
+  const [history, setHistoryState] = useState<Record<number, History>>({});
   const [preview, setPreview] = useState(false);
   const [zoom, setZoom] = useState<{ n: number; dir: 1 | -1 | 0 }>({ n: 0, dir: 0 });
   const [text, setText] = useState<Record<number, string>>({});
 
+  // Drafts and undo history also live in refs, written at once with the
+  // state: an edit, an undo and a redo can follow each other faster than
+  // Preact re-renders (and much faster than it re-runs effects), so they
+  // must read what the previous one wrote, never a render's snapshot.
+  const draftsRef = useRef(drafts);
+  const historyRef = useRef(history);
+  const putDrafts = (next: Record<number, Draft>) => {
+    draftsRef.current = next;
+    setDrafts(next);
+    if (me) saveDrafts(p.id, me, next);
+  };
+  const putHistory = (index: number, h: History) => {
+    historyRef.current = { ...historyRef.current, [index]: h };
+    setHistoryState(historyRef.current);
+  };
+
   useEffect(() => {
     if (!me) return;
     const d = loadDrafts(p.id, me);
+    draftsRef.current = d;
     setDrafts(d);
+    historyRef.current = {};
+    setHistoryState({});
     setRestored(Object.keys(d).length);
   }, [p.id, me]);
 
@@ -147,47 +172,53 @@ export function Workspace(p: { id: number }) {
   }, [cur?.index, isImage]);
 
   const update = (index: number, d: Draft) => {
-    const next = { ...drafts, [index]: d };
+    const next = { ...draftsRef.current, [index]: d };
     if (!isDone(j!, d) && d.items?.length === 0) delete next[index];
-    setDrafts(next);
-    if (me) saveDrafts(p.id, me, next);
+    putDrafts(next);
   };
+  /** The current task's shapes as last written (not as last rendered). */
+  const nowItems = (index: number) => draftsRef.current[index]?.items ?? [];
   const commit = (items: Item[]) => {
     if (!cur) return;
-    const h = history[cur.index] ?? { past: [], future: [] };
-    setHistory({ ...history, [cur.index]: { past: [...h.past, curDraft.items ?? []], future: [] } });
-    update(cur.index, { ...curDraft, items });
+    const prev = nowItems(cur.index);
+    if (JSON.stringify(prev) === JSON.stringify(items)) return;
+    const h = historyRef.current[cur.index] ?? { past: [], future: [] };
+    putHistory(cur.index, { past: [...h.past, prev], future: [] });
+    update(cur.index, { ...draftsRef.current[cur.index], items });
   };
   const undo = () => {
     if (!cur) return;
-    const h = history[cur.index];
+    const h = historyRef.current[cur.index];
     if (!h?.past.length) return;
-    setHistory({ ...history, [cur.index]: { past: h.past.slice(0, -1), future: [curDraft.items ?? [], ...h.future] } });
-    update(cur.index, { ...curDraft, items: h.past[h.past.length - 1] });
+    putHistory(cur.index, { past: h.past.slice(0, -1), future: [nowItems(cur.index), ...h.future] });
+    update(cur.index, { ...draftsRef.current[cur.index], items: h.past[h.past.length - 1] });
     setSelected(null);
   };
   const redo = () => {
     if (!cur) return;
-    const h = history[cur.index];
+    const h = historyRef.current[cur.index];
     if (!h?.future.length) return;
-    setHistory({ ...history, [cur.index]: { past: [...h.past, curDraft.items ?? []], future: h.future.slice(1) } });
-    update(cur.index, { ...curDraft, items: h.future[0] });
+    putHistory(cur.index, { past: [...h.past, nowItems(cur.index)], future: h.future.slice(1) });
+    update(cur.index, { ...draftsRef.current[cur.index], items: h.future[0] });
   };
   const del = () => {
     if (!cur || selected === null) return;
-    commit((curDraft.items ?? []).filter((_, i) => i !== selected));
+    commit(nowItems(cur.index).filter((_, i) => i !== selected));
     setSelected(null);
   };
   const pickClass = (c: number) => {
     setCategory(c);
     if (!cur || !j) return;
     if (!isImage) {
-      update(cur.index, { ...curDraft, cls: c });
+      update(cur.index, { ...draftsRef.current[cur.index], cls: c });
       // Classification moves on to the next task, as annotators expect.
       const i = open.findIndex((t) => t.index === cur.index);
       if (i >= 0 && i + 1 < open.length) setCurrent(open[i + 1].index);
-    } else if (selected !== null) {
-      commit((curDraft.items ?? []).map((it, i) => (i === selected ? { ...it, category: c } : it)));
+    } else if (selected !== null && tool === "select") {
+      // With the select tool a class relabels the selected shape; while
+      // drawing (the new shape is selected for its handles) it only picks
+      // the class of the next shapes.
+      commit(nowItems(cur.index).map((it, i) => (i === selected ? { ...it, category: c } : it)));
     }
   };
   const step = (d: number) => {
@@ -197,47 +228,52 @@ export function Workspace(p: { id: number }) {
     if (n) setCurrent(n.index);
   };
 
+  // One window listener for the page's life, calling the handler of the
+  // latest render (an effect re-registered per render would run only after
+  // the next paint, leaving a stale handler for keys pressed before it).
+  const onKey = useRef<(e: KeyboardEvent) => void>(() => {});
+  onKey.current = (e: KeyboardEvent) => {
+    const t = e.target as HTMLElement;
+    if (t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement || t instanceof HTMLSelectElement || preview) return;
+    const ctrl = e.ctrlKey || e.metaKey;
+    if (ctrl && e.key.toLowerCase() === "z") {
+      e.preventDefault();
+      if (e.shiftKey) redo();
+      else undo();
+    } else if (ctrl && e.key.toLowerCase() === "y") {
+      e.preventDefault();
+      redo();
+    } else if (ctrl) {
+      return;
+    } else if (/^[1-9]$/.test(e.key) && Number(e.key) <= classes.length) {
+      pickClass(Number(e.key) - 1);
+    } else if (isImage && (e.key === "v" || e.key === "V")) setTool("select");
+    else if (isImage && (e.key === "b" || e.key === "B")) setTool("box");
+    else if (isImage && (e.key === "p" || e.key === "P")) setTool("poly");
+    else if (e.key === "Delete" || e.key === "Backspace") {
+      e.preventDefault();
+      del();
+    } else if (e.key === "+" || e.key === "=") setZoom((z) => ({ n: z.n + 1, dir: 1 }));
+    else if (e.key === "-") setZoom((z) => ({ n: z.n + 1, dir: -1 }));
+    else if (e.key === "0") setZoom((z) => ({ n: z.n + 1, dir: 0 }));
+    else if (e.key === "]" || e.key === "n") step(1);
+    else if (e.key === "[") step(-1);
+    else if (selected !== null && e.key.startsWith("Arrow") && cur) {
+      e.preventDefault();
+      const d = e.shiftKey ? 10 : 1;
+      const [dx, dy] = e.key === "ArrowLeft" ? [-d, 0] : e.key === "ArrowRight" ? [d, 0] : e.key === "ArrowUp" ? [0, -d] : [0, d];
+      commit(
+        nowItems(cur.index).map((it, i) =>
+          i !== selected ? it : it.kind === "box" ? { ...it, x: it.x + dx, y: it.y + dy } : { ...it, points: it.points.map(([x, y]) => [x + dx, y + dy] as [number, number]) },
+        ),
+      );
+    }
+  };
   useEffect(() => {
-    const key = (e: KeyboardEvent) => {
-      const t = e.target as HTMLElement;
-      if (t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement || t instanceof HTMLSelectElement || preview) return;
-      const ctrl = e.ctrlKey || e.metaKey;
-      if (ctrl && e.key.toLowerCase() === "z") {
-        e.preventDefault();
-        if (e.shiftKey) redo();
-        else undo();
-      } else if (ctrl && e.key.toLowerCase() === "y") {
-        e.preventDefault();
-        redo();
-      } else if (ctrl) {
-        return;
-      } else if (/^[1-9]$/.test(e.key) && Number(e.key) <= classes.length) {
-        pickClass(Number(e.key) - 1);
-      } else if (isImage && (e.key === "v" || e.key === "V")) setTool("select");
-      else if (isImage && (e.key === "b" || e.key === "B")) setTool("box");
-      else if (isImage && (e.key === "p" || e.key === "P")) setTool("poly");
-      else if (e.key === "Delete" || e.key === "Backspace") {
-        e.preventDefault();
-        del();
-      } else if (e.key === "+" || e.key === "=") setZoom((z) => ({ n: z.n + 1, dir: 1 }));
-      else if (e.key === "-") setZoom((z) => ({ n: z.n + 1, dir: -1 }));
-      else if (e.key === "0") setZoom((z) => ({ n: z.n + 1, dir: 0 }));
-      else if (e.key === "]" || e.key === "n") step(1);
-      else if (e.key === "[") step(-1);
-      else if (selected !== null && e.key.startsWith("Arrow") && cur) {
-        e.preventDefault();
-        const d = e.shiftKey ? 10 : 1;
-        const [dx, dy] = e.key === "ArrowLeft" ? [-d, 0] : e.key === "ArrowRight" ? [d, 0] : e.key === "ArrowUp" ? [0, -d] : [0, d];
-        commit(
-          (curDraft.items ?? []).map((it, i) =>
-            i !== selected ? it : it.kind === "box" ? { ...it, x: it.x + dx, y: it.y + dy } : { ...it, points: it.points.map(([x, y]) => [x + dx, y + dy] as [number, number]) },
-          ),
-        );
-      }
-    };
+    const key = (e: KeyboardEvent) => onKey.current(e);
     window.addEventListener("keydown", key);
     return () => window.removeEventListener("keydown", key);
-  });
+  }, []);
 
   if (!j || !tasks.data) return <Loading error={job.error ?? tasks.error} what="the job" />;
   const done = open.filter((t) => isDone(j, drafts[t.index]));
@@ -401,7 +437,7 @@ export function Workspace(p: { id: number }) {
                     {j.schema === "text" && (
                       <label class="field">
                         Your answer
-                        <textarea rows={4} value={curDraft.text ?? ""} onInput={(e) => update(cur.index, { text: (e.target as HTMLTextAreaElement).value })} />
+                        <textarea rows={4} value={curDraft.text ?? ""} onInput={(e) => update(cur.index, { ...draftsRef.current[cur.index], text: (e.target as HTMLTextAreaElement).value })} />
                       </label>
                     )}
                   </article>
@@ -445,7 +481,7 @@ export function Workspace(p: { id: number }) {
                     <details class="keys">
                       <summary>Keyboard</summary>
                       <p>
-                        <kbd>V</kbd> select · <kbd>B</kbd> box · <kbd>P</kbd> polygon · <kbd>1</kbd>–<kbd>9</kbd> class · <kbd>Del</kbd> delete · <kbd>Ctrl</kbd>+<kbd>Z</kbd> undo ·{" "}
+                        <kbd>V</kbd> select · <kbd>B</kbd> box · <kbd>P</kbd> polygon · <kbd>1</kbd>–<kbd>9</kbd> class (of the next shape; relabels the selection with <kbd>V</kbd>) · <kbd>Del</kbd> delete · <kbd>Ctrl</kbd>+<kbd>Z</kbd> undo ·{" "}
                         <kbd>Ctrl</kbd>+<kbd>Shift</kbd>+<kbd>Z</kbd> redo · <kbd>+</kbd>/<kbd>−</kbd>/<kbd>0</kbd> zoom · <kbd>Space</kbd>+drag pan · arrows nudge · <kbd>[</kbd> <kbd>]</kbd> tasks
                       </p>
                     </details>
@@ -462,10 +498,9 @@ export function Workspace(p: { id: number }) {
               text={text}
               onClose={() => setPreview(false)}
               onSubmitted={(ids) => {
-                const next = { ...drafts };
+                const next = { ...draftsRef.current };
                 for (const i of ids) delete next[i];
-                setDrafts(next);
-                saveDrafts(p.id, me, next);
+                putDrafts(next);
                 setPreview(false);
                 location.hash = "#/work";
               }}

@@ -93,16 +93,19 @@ export function Editor(p: EditorProps) {
     else zoomAt(p.zoomCmd.dir > 0 ? 1.25 : 0.8);
   }, [p.zoomCmd?.n]);
 
-  // Space held pans, as in most editors.
+  // Space held pans, as in most editors. Registered once; it calls the
+  // handler of the latest render (see the workspace's key handler).
+  const onKeyDown = useRef<(e: KeyboardEvent) => void>(() => {});
+  onKeyDown.current = (e: KeyboardEvent) => {
+    if (e.code === "Space" && !(e.target instanceof HTMLInputElement) && !(e.target instanceof HTMLTextAreaElement)) {
+      setSpace(true);
+      if (e.target === box.current || e.target === document.body) e.preventDefault();
+    }
+    if (e.key === "Escape") setPoly([]);
+    if (e.key === "Enter" && poly.length >= 3) closePoly();
+  };
   useEffect(() => {
-    const down = (e: KeyboardEvent) => {
-      if (e.code === "Space" && !(e.target instanceof HTMLInputElement) && !(e.target instanceof HTMLTextAreaElement)) {
-        setSpace(true);
-        if (e.target === box.current || e.target === document.body) e.preventDefault();
-      }
-      if (e.key === "Escape") setPoly([]);
-      if (e.key === "Enter" && poly.length >= 3) closePoly();
-    };
+    const down = (e: KeyboardEvent) => onKeyDown.current(e);
     const up = (e: KeyboardEvent) => e.code === "Space" && setSpace(false);
     window.addEventListener("keydown", down);
     window.addEventListener("keyup", up);
@@ -110,7 +113,7 @@ export function Editor(p: EditorProps) {
       window.removeEventListener("keydown", down);
       window.removeEventListener("keyup", up);
     };
-  });
+  }, []);
 
   const toImage = (e: { clientX: number; clientY: number }): [number, number] => {
     const r = svg.current!.getBoundingClientRect();

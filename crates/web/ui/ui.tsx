@@ -42,7 +42,11 @@ export function Hash(p: { h: string | null | undefined; label?: string }) {
         aria-label={`Copy ${p.h}`}
         onClick={() => navigator.clipboard?.writeText(p.h!).then(() => notify("info", "Copied to the clipboard."))}
       >
-        ⧉
+        {/* Drawn, not a glyph: "⧉" is missing from common fonts (a tofu box offline). */}
+        <svg viewBox="0 0 16 16" width="12" height="12" aria-hidden="true">
+          <rect x="5.5" y="5.5" width="8" height="8" rx="1.5" fill="none" stroke="currentColor" stroke-width="1.5" />
+          <path d="M10.5 3.5V3a1 1 0 0 0-1-1H3a1 1 0 0 0-1 1v6.5a1 1 0 0 0 1 1h.5" fill="none" stroke="currentColor" stroke-width="1.5" />
+        </svg>
       </button>
     </code>
   );
