@@ -1024,6 +1024,11 @@ pub fn job_cmd(ctx: &Ctx, cmd: &JobCmd) -> Result<()> {
                 );
             }
             let (labels, ties) = approved_consensus(&c, id, j.taskCount, j.numClasses)?;
+            if labels.is_empty() {
+                bail!(
+                    "job {id} has no approved label yet ({ties} tasks tied or unapproved): nothing to export, nothing written"
+                );
+            }
             let file = json!({
                 "classes": a.classes,
                 "instruction": a.instruction,

@@ -691,3 +691,290 @@ fn a_box_job_is_judged_disputed_and_paid_through_the_court_cli() {
     chain.node.stop();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A categorical text job from `data add` to a fine-tuned model, through
+/// the binary: three texts labelled by two annotators, the job exported from
+/// the chain as instruction JSONL (labels of approved tasks only), the file
+/// published and bought; the buyer downloads it from a 0G node
+/// (`--storage 0g`) verified against the registry's root, then fine-tunes
+/// on it through a broker that checks the request's signature, follows the
+/// task with `--wait` and downloads the model verified against the root it
+/// expects.
+#[test]
+fn a_text_job_is_exported_published_fetched_from_0g_and_fine_tuned_through_the_cli() {
+    let (dir, _rt, chain) = start("text");
+    let store = dir.join("store");
+    let cli = Cli {
+        rpc: chain.url(),
+        deployments: &dir,
+        store: &store,
+    };
+    let parse = |text: String| -> serde_json::Value {
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+    };
+    let texts = dir.join("texts");
+    std::fs::create_dir_all(&texts).unwrap();
+    for (name, text) in [
+        ("a.txt", "The battery died after an hour."),
+        ("b.txt", "Fast delivery and it works perfectly."),
+        ("c.txt", "Exactly what I ordered, love it."),
+    ] {
+        std::fs::write(texts.join(name), text).unwrap();
+    }
+    let added = parse(cli.ok(0, &["data", "add", texts.to_str().unwrap(), "--json"]));
+    assert_eq!(added["tasks"], 3);
+    let root = added["root"].as_str().unwrap().to_string();
+    let terms = cli.ok(7, &["arbiter", "register", "--fee", "1", "--bond", "2"]);
+    let job = cli.ok(
+        0,
+        &[
+            "job",
+            "create",
+            "--data-root",
+            &root,
+            "--tasks",
+            "3",
+            "--reward",
+            "100",
+            "--classes",
+            "2",
+            "--terms",
+            &terms,
+        ],
+    );
+    let batch = |name: &str, tasks: serde_json::Value, labels: serde_json::Value| {
+        write(
+            &dir,
+            name,
+            &serde_json::json!({"tasks": tasks, "labels": labels}),
+        )
+    };
+    // Annotator 1 labels texts 0 and 1, annotator 2 text 2; texts are files
+    // sorted by name: a (negative), b (positive), c (positive).
+    let first = batch(
+        "t1.json",
+        serde_json::json!([0, 1]),
+        serde_json::json!([0, 1]),
+    );
+    cli.ok(1, &["task", "submit", &job, "--batch", &first]);
+    let second = batch("t2.json", serde_json::json!([2]), serde_json::json!([1]));
+    cli.ok(2, &["task", "submit", &job, "--batch", &second]);
+    // Before any approval nothing is exported.
+    let out = dir.join("sentiment.jsonl");
+    let out_s = out.to_str().unwrap();
+    let export = [
+        "job",
+        "export",
+        &job,
+        "--format",
+        "jsonl-instruction",
+        "--classes",
+        "negative,positive",
+        "--out",
+        out_s,
+    ];
+    cli.fails(
+        0,
+        &export,
+        "no approved label yet (3 tasks tied or unapproved)",
+    );
+    assert!(!out.exists(), "a file was written with nothing to export");
+    cli.ok(0, &["review", "approve", &job, "1,2"]);
+    let printed = cli.ok(0, &export);
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    let record = |needle: &str| {
+        lines
+            .iter()
+            .find(|l| l.to_string().contains(needle))
+            .unwrap_or_else(|| panic!("no record for {needle}: {lines:?}"))
+            .to_string()
+    };
+    assert!(record("battery died").contains("negative"));
+    assert!(record("Fast delivery").contains("positive"));
+    assert!(record("love it").contains("positive"));
+    let file_root = labelmint_storage::root_of_bytes(&std::fs::read(&out).unwrap())
+        .unwrap()
+        .to_string();
+    assert!(printed.contains(&file_root), "{printed} names {file_root}");
+
+    // Published from the job, bought by account 5.
+    let put = parse(cli.ok(0, &["storage", "put", out_s, "--json"]));
+    assert_eq!(put["root"], file_root);
+    let dataset = cli.ok(
+        0,
+        &[
+            "dataset",
+            "publish",
+            "--root",
+            &file_root,
+            "--job",
+            &job,
+            "--format",
+            "jsonl-instruction",
+            "--price",
+            "700",
+        ],
+    );
+    cli.ok(5, &["dataset", "buy", &dataset]);
+
+    // The same file on a 0G node: the buyer downloads it from there,
+    // verified against the registry's root; a node serving other bytes
+    // under that root is caught.
+    let (zg, zg_state) = fake::zg_node();
+    let bytes = std::fs::read(&out).unwrap();
+    // The flow contract's log of the file, which a 0G node waits for.
+    zg_state
+        .lock()
+        .unwrap()
+        .submit(file_root.parse().unwrap(), bytes.len() as u64);
+    let zg_store = labelmint_zg::ZgStorage::new(
+        &zg.url,
+        None,
+        labelmint_zg::Retry {
+            attempts: 2,
+            timeout: std::time::Duration::from_secs(10),
+            backoff: std::time::Duration::from_millis(10),
+        },
+        labelmint_zg::transfer::UploadOptions::default(),
+    )
+    .unwrap();
+    let uploaded = labelmint_zg::Storage::put(&zg_store, &std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(uploaded.to_string(), file_root);
+    let fetched = dir.join("fetched.jsonl");
+    let from_0g = [
+        "dataset",
+        "download",
+        &dataset,
+        "--out",
+        fetched.to_str().unwrap(),
+        "--storage",
+        "0g",
+        "--zg-node",
+        &zg.url,
+    ];
+    let printed = cli.ok(5, &from_0g);
+    assert!(
+        printed.contains(&format!("verified against {file_root}")),
+        "{printed}"
+    );
+    assert_eq!(
+        std::fs::read(&fetched).unwrap(),
+        std::fs::read(&out).unwrap()
+    );
+    zg_state.lock().unwrap().corrupt_next = 1_000;
+    let _ = std::fs::remove_file(&fetched);
+    let (ok, _, err) = cli.run(5, &from_0g);
+    assert!(!ok, "corrupt bytes from the node were accepted");
+    assert!(!fetched.exists(), "corrupt download written: {err}");
+    zg_state.lock().unwrap().corrupt_next = 0;
+
+    // Fine-tuning on the bought dataset: the broker fetches the dataset by
+    // its root and recovers the buyer from the request's signature.
+    let (broker, broker_state) = fake::broker();
+    broker_state
+        .lock()
+        .unwrap()
+        .datasets
+        .push(file_root.parse().unwrap());
+    let model = b"fine-tuned weights".repeat(64);
+    let model_path = dir.join("model.bin");
+    std::fs::write(&model_path, &model).unwrap();
+    let model_root = parse(cli.ok(
+        0,
+        &["storage", "put", model_path.to_str().unwrap(), "--json"],
+    ))["root"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    broker_state.lock().unwrap().output = Some(model_root.parse().unwrap());
+    let provider = ["--provider", broker.url.as_str()];
+    let models = cli.ok(5, &[&["finetune", "models"][..], &provider[..]].concat());
+    assert!(models.contains("Qwen2.5-0.5B-Instruct"), "{models}");
+    let start = |key: usize, dataset: &str, model: &str| {
+        cli.run(
+            key,
+            &[
+                &[
+                    "finetune",
+                    "start",
+                    "--dataset",
+                    dataset,
+                    "--model",
+                    model,
+                    "--fee",
+                    "10",
+                ][..],
+                &provider[..],
+            ]
+            .concat(),
+        )
+    };
+    let (ok, _, err) = start(6, &dataset, "Qwen2.5-0.5B-Instruct");
+    assert!(
+        !ok && err.contains("licence"),
+        "a buyer without a licence: {err}"
+    );
+    let (ok, _, err) = start(5, &dataset, "no-such-model");
+    assert!(!ok && err.contains("no-such-model"), "{err}");
+    let (ok, task, err) = start(5, &dataset, "Qwen2.5-0.5B-Instruct");
+    assert!(ok, "{err}");
+    let (user, _) = broker_state
+        .lock()
+        .unwrap()
+        .nonces
+        .iter()
+        .next()
+        .map(|(a, n)| (*a, *n))
+        .unwrap();
+    assert_eq!(
+        user.to_string().to_lowercase(),
+        address(5).to_lowercase(),
+        "the broker recovered the buyer"
+    );
+    let done = parse(
+        cli.ok(
+            5,
+            &[
+                &["finetune", "status", &task, "--wait", "--poll-ms", "1"][..],
+                &provider[..],
+            ]
+            .concat(),
+        ),
+    );
+    assert!(
+        done.to_string().contains("Delivered") || done.to_string().contains("Finished"),
+        "{done}"
+    );
+    let model_out = dir.join("model-out.bin");
+    let download = |expect: &str| {
+        cli.run(
+            5,
+            &[
+                &[
+                    "finetune",
+                    "download",
+                    &task,
+                    "--out",
+                    model_out.to_str().unwrap(),
+                    "--expect-root",
+                    expect,
+                ][..],
+                &provider[..],
+            ]
+            .concat(),
+        )
+    };
+    let (ok, _, err) = download(&format!("0x{}", "ab".repeat(32)));
+    assert!(!ok && err.contains("not the expected"), "{err}");
+    assert!(!model_out.exists());
+    let (ok, printed, err) = download(&model_root);
+    assert!(ok, "{err}");
+    assert!(printed.contains("verified against"), "{printed}");
+    assert_eq!(std::fs::read(&model_out).unwrap(), model);
+    drop(chain);
+}
