@@ -960,6 +960,7 @@ fn job(c: &Chain, id: U256) -> Result<IMarket::getJobReturn> {
 }
 
 /// Runs `labelmint job …`.
+#[allow(clippy::too_many_lines)] // one arm per subcommand
 pub fn job_cmd(ctx: &Ctx, cmd: &JobCmd) -> Result<()> {
     let c = Chain::connect(ctx)?;
     match cmd {
