@@ -1095,3 +1095,89 @@ fn claims_count_accepted_labels_and_the_job_is_a_source_once_closed_and_claimed(
     let r = e.c.result(job, tree.result).unwrap();
     assert_eq!(r.claimed, tree.leaves());
 }
+
+/// An oracle that understates a result's total (a root whose leaves pay
+/// more than the total it declares) cannot drain the escrow past that
+/// total: the claim that would cross it reverts `PayoutExceedsTotal` and
+/// moves nothing. And a withdrawal to a receiver that refuses ETH reverts
+/// `WithdrawFailed` keeping the whole credit, which then withdraws
+/// elsewhere (the shared `withdraw_credit` path of the hub and the court).
+#[test]
+fn an_understated_total_stops_claims_at_it_and_a_refused_withdrawal_keeps_the_credit() {
+    let mut e = setup();
+    let spec = e.spec();
+    let job = e.job(&spec);
+    let rid = e.c.next_result(job).unwrap();
+    let tree = PayoutTree::new(job, rid, sample_payouts(&e.people, 4)).unwrap();
+    let declared: u128 = tree.payouts[..3].iter().map(|p| p.payout).sum();
+    let mut call = tree.post_call(B256::ZERO);
+    call.total = declared;
+    call.maxTotal = declared;
+    let oracle = e.oracle;
+    ok(&e.c.send(oracle, &call, U256::ZERO).unwrap());
+    e.c.warp(u64::from(CHALLENGE));
+    let who = e.people[0];
+    for i in 0..3 {
+        ok(&e.c.send(who, &tree.claim_call(i), U256::ZERO).unwrap());
+    }
+    let last = tree.payouts[3].annotator;
+    let (job_before, credit_before) = (e.job_of(job), e.c.credit(last).unwrap());
+    let r = e.c.send(who, &tree.claim_call(3), U256::ZERO).unwrap();
+    assert_reverts(
+        &r,
+        &ICourt::PayoutExceedsTotal {
+            paid: U256::from(declared + tree.payouts[3].payout),
+            total: U256::from(declared),
+        },
+    );
+    let job_after = e.job_of(job);
+    assert_eq!(
+        (job_after.escrow, job_after.reserved),
+        (job_before.escrow, job_before.reserved)
+    );
+    assert_eq!(e.c.credit(last).unwrap(), credit_before);
+    assert!(!e
+        .c
+        .read(&ICourt::isClaimedCall {
+            jobId: job,
+            resultId: rid,
+            index: 3
+        })
+        .unwrap());
+    assert_eq!(
+        job_after.escrow,
+        ESCROW - declared,
+        "paid exactly the declared total"
+    );
+
+    // A receiver whose code refuses every ETH transfer.
+    let creator = e.creator;
+    let refusing =
+        e.c.chain
+            .deploy_wasm(creator, &common::wallet::program("(i32.const 1)", ""), None)
+            .unwrap()
+            .0;
+    let a = tree.payouts[0].annotator;
+    let owed = e.c.credit(a).unwrap();
+    assert!(owed > U256::ZERO);
+    let r =
+        e.c.send(a, &ICourt::withdrawCall { to: refusing }, U256::ZERO)
+            .unwrap();
+    assert_reverts(&r, &ICourt::WithdrawFailed { to: refusing });
+    assert_eq!(
+        e.c.credit(a).unwrap(),
+        owed,
+        "the refused withdrawal keeps the credit"
+    );
+    assert_eq!(e.c.chain.balance(refusing), U256::ZERO);
+    let elsewhere = e.disputer;
+    let before = e.c.chain.balance(elsewhere);
+    let r =
+        e.c.send(a, &ICourt::withdrawCall { to: elsewhere }, U256::ZERO)
+            .unwrap();
+    ok(&r);
+    let w = logs::<ICourt::Withdrawn>(&r);
+    assert_eq!((w[0].account, w[0].to, w[0].amount), (a, elsewhere, owed));
+    assert_eq!(e.c.chain.balance(elsewhere), before + owed);
+    assert_eq!(e.c.credit(a).unwrap(), U256::ZERO);
+}
