@@ -365,6 +365,26 @@ fn a_job_runs_from_escrow_to_a_verified_dataset_download_through_the_cli() {
     drop(chain);
 }
 
+/// One JSON-RPC call to the node over plain HTTP (time travel for windows).
+fn rpc(url: &str, method: &str, params: &str) {
+    use std::io::{Read, Write};
+    let host = url.trim_start_matches("http://").trim_end_matches('/');
+    let body = format!(r#"{{"jsonrpc":"2.0","id":1,"method":"{method}","params":{params}}}"#);
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    write!(
+        stream,
+        "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(
+        answer.starts_with("HTTP/1.1 200") && answer.contains("\"result\""),
+        "{method}: {answer}"
+    );
+}
+
 fn address(key: usize) -> String {
     let k: alloy_primitives::B256 = DEV_KEYS[key].parse().unwrap();
     labelmint_devnet::chain::address_of_key(&k).to_string()
@@ -680,6 +700,26 @@ fn a_box_job_is_judged_disputed_and_paid_through_the_court_cli() {
     let mut bad_args = base.to_vec();
     bad_args[3] = &bad;
     cli.fails(1, &bad_args, "out of range");
+
+    // An undisputed result of a second job: `court finalize` waits for the
+    // challenge window, then makes the result final and claimable.
+    let job2 = cli.ok(
+        0,
+        &[
+            "court", "create", "--oracle", &oracle, "--terms", &terms, "--escrow", "100000",
+        ],
+    );
+    let result = cli.ok(
+        1,
+        &["court", "post", &job2, "--payouts", fair.to_str().unwrap()],
+    );
+    cli.fails(3, &["court", "finalize", &job2, &result], "TooEarly");
+    rpc(&chain.url(), "evm_increaseTime", "[7200]");
+    rpc(&chain.url(), "evm_mine", "[]");
+    assert_eq!(cli.ok(3, &["court", "finalize", &job2, &result]), "final");
+    let status = cli.ok(3, &["court", "status", &job2, &result]);
+    assert!(status.contains("\"final\""), "{status}");
+    cli.fails(3, &["court", "finalize", &job2, &result], "WrongState");
 
     // The creator closes: 1,000,000 − 900 paid − 1,000 fee.
     assert_eq!(cli.ok(0, &["court", "close", "1"]), "998100");
