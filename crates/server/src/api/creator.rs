@@ -352,15 +352,7 @@ pub async fn prepare_job(
         arbiterTerms: req.arbiter_terms.unwrap_or(market::DEFAULT_ETH_TERMS),
     };
     let escrow = U256::from(reward) * U256::from(tasks);
-    let tx = UnsignedTx::new(
-        &s,
-        Some(session.address),
-        s.config.contracts.market,
-        &call,
-        escrow,
-    )
-    .simulated(&s, Program::AnnotationMarket)
-    .await?;
+    let tx = UnsignedTx::market_call(&s, session.address, &call, escrow).await?;
     Ok(Json(PreparedJob {
         tx,
         task_count: tasks,
@@ -621,15 +613,7 @@ pub async fn prepare_review(
         U256::ZERO
     };
     let call = review_batches_call(&chosen, &verdicts);
-    let tx = UnsignedTx::new(
-        &s,
-        Some(session.address),
-        s.config.contracts.market,
-        &call,
-        value,
-    )
-    .simulated(&s, Program::AnnotationMarket)
-    .await?;
+    let tx = UnsignedTx::market_call(&s, session.address, &call, value).await?;
     Ok(Json(tx))
 }
 
@@ -718,15 +702,7 @@ pub async fn prepare_dispute(
     } else {
         U256::ZERO
     };
-    let tx = UnsignedTx::new(
-        &s,
-        Some(session.address),
-        s.config.contracts.market,
-        &r.dispute_call(),
-        value,
-    )
-    .simulated(&s, Program::AnnotationMarket)
-    .await?;
+    let tx = UnsignedTx::market_call(&s, session.address, &r.dispute_call(), value).await?;
     Ok(Json(tx))
 }
 
@@ -759,14 +735,12 @@ pub async fn prepare_settle(
     for b in &req.batch_ids {
         rs.push(rejection(&s, id, b).await?);
     }
-    let tx = UnsignedTx::new(
+    let tx = UnsignedTx::market_call(
         &s,
-        Some(session.address),
-        s.config.contracts.market,
+        session.address,
         &settle_rejections_call(&rs),
         U256::ZERO,
     )
-    .simulated(&s, Program::AnnotationMarket)
     .await?;
     Ok(Json(tx))
 }
@@ -785,15 +759,7 @@ pub async fn prepare_cancel(
     let call = IMarket::cancelJobCall {
         jobId: U256::from(id),
     };
-    let tx = UnsignedTx::new(
-        &s,
-        Some(session.address),
-        s.config.contracts.market,
-        &call,
-        U256::ZERO,
-    )
-    .simulated(&s, Program::AnnotationMarket)
-    .await?;
+    let tx = UnsignedTx::market_call(&s, session.address, &call, U256::ZERO).await?;
     Ok(Json(tx))
 }
 

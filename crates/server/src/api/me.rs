@@ -10,7 +10,7 @@ use axum::{
     Json,
 };
 use futures_util::Stream;
-use labelmint_client::{market::IMarket, revert::Program};
+use labelmint_client::market::IMarket;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use utoipa::ToSchema;
@@ -91,15 +91,7 @@ pub async fn prepare_withdraw(
         .transpose()?
         .unwrap_or(session.address);
     let call = IMarket::withdrawCall { token, to };
-    let tx = UnsignedTx::new(
-        &s,
-        Some(session.address),
-        s.config.contracts.market,
-        &call,
-        U256::ZERO,
-    )
-    .simulated(&s, Program::AnnotationMarket)
-    .await?;
+    let tx = UnsignedTx::market_call(&s, session.address, &call, U256::ZERO).await?;
     Ok(Json(tx))
 }
 

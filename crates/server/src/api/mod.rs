@@ -94,6 +94,19 @@ impl UnsignedTx {
         }
     }
 
+    /// `call` on the AnnotationMarket from `from`, with `value`, simulated
+    /// from `from` (a revert is a 422 with its name).
+    pub async fn market_call<C: alloy_sol_types::SolCall>(
+        s: &AppState,
+        from: Address,
+        call: &C,
+        value: U256,
+    ) -> ApiResult<Self> {
+        Self::new(s, Some(from), s.config.contracts.market, call, value)
+            .simulated(s, labelmint_client::revert::Program::AnnotationMarket)
+            .await
+    }
+
     /// Simulates it from `from` (when known): a revert is a 422 with its name.
     pub async fn simulated(
         mut self,

@@ -8,7 +8,7 @@ use std::{collections::BTreeMap, io::Cursor};
 
 use alloy_primitives::{B256, U256};
 use axum::{extract::State, Json};
-use labelmint_client::{market::IMarket, revert::Program};
+use labelmint_client::market::IMarket;
 use labelmint_export::{DatasetInfo, ImageLabel, JsonlSchema, TextLabel};
 use labelmint_quality::{audit::TaskLabel, geometry::Shape};
 use labelmint_storage::DataKind;
@@ -62,15 +62,7 @@ pub async fn prepare_claim(
         jobId: U256::from(id),
         taskIds: req.task_ids,
     };
-    let tx = UnsignedTx::new(
-        &s,
-        Some(session.address),
-        s.config.contracts.market,
-        &call,
-        U256::ZERO,
-    )
-    .simulated(&s, Program::AnnotationMarket)
-    .await?;
+    let tx = UnsignedTx::market_call(&s, session.address, &call, U256::ZERO).await?;
     Ok(Json(tx))
 }
 
@@ -93,15 +85,7 @@ pub async fn prepare_release(
         annotator: session.address,
         taskIds: req.task_ids,
     };
-    let tx = UnsignedTx::new(
-        &s,
-        Some(session.address),
-        s.config.contracts.market,
-        &call,
-        U256::ZERO,
-    )
-    .simulated(&s, Program::AnnotationMarket)
-    .await?;
+    let tx = UnsignedTx::market_call(&s, session.address, &call, U256::ZERO).await?;
     Ok(Json(tx))
 }
 
