@@ -18,6 +18,8 @@ use std::{
 };
 
 pub mod court;
+pub mod hub;
+pub mod token;
 
 use alloy_network::EthereumWallet;
 use alloy_primitives::{Address, Bytes, B256, U256};

@@ -177,6 +177,24 @@ labels.json (text):   {\"classes\": [..], \"instruction\": \"..\", \"labels\": [
         #[command(subcommand)]
         cmd: CourtCmd,
     },
+    /// Consensus jobs on the QualityHub: stakes, commit–reveal votes, gold keys, settlement, reputation
+    Hub {
+        /// On-chain options.
+        #[command(flatten)]
+        chain: ChainOpts,
+        /// The subcommand.
+        #[command(subcommand)]
+        cmd: crate::cli::hub::HubCmd,
+    },
+    /// The RewardToken the hub stakes and pays in: balance, mint, transfer
+    Token {
+        /// On-chain options.
+        #[command(flatten)]
+        chain: ChainOpts,
+        /// The subcommand.
+        #[command(subcommand)]
+        cmd: crate::cli::token::TokenCmd,
+    },
     /// Quality of a labels file (CSV, JSONL, Label Studio): consensus, agreement, per-annotator audit
     #[command(subcommand)]
     Quality(crate::quality_cmd::QualityCmd),
@@ -525,6 +543,8 @@ pub fn run(cli: Cli) -> Result<()> {
             crate::cli::finetune_cmd(&ctx(g, &chain, &file)?, &cmd)?;
         }
         Command::Court { chain, cmd } => crate::cli::court::run(&ctx(g, &chain, &file)?, &cmd)?,
+        Command::Hub { chain, cmd } => crate::cli::hub::run(&ctx(g, &chain, &file)?, &cmd)?,
+        Command::Token { chain, cmd } => crate::cli::token::run(&ctx(g, &chain, &file)?, &cmd)?,
         Command::Quality(cmd) => crate::quality_cmd::quality(&cmd)?,
         Command::Import(cmd) => crate::quality_cmd::import(&cmd, &store_dir(g, &file))?,
         Command::GasSnapshot { check } => gas_snapshot(check)?,

@@ -1018,3 +1018,305 @@ fn a_text_job_is_exported_published_fetched_from_0g_and_fine_tuned_through_the_c
     assert_eq!(std::fs::read(&model_out).unwrap(), model);
     drop(chain);
 }
+
+#[test]
+fn a_consensus_job_runs_from_stakes_to_withdrawals_through_the_hub_cli() {
+    let (dir, _rt, chain) = start("hub");
+    let store = dir.join("store");
+    let cli = Cli {
+        rpc: chain.url(),
+        deployments: &dir,
+        store: &store,
+    };
+    let votes = |n: usize| {
+        dir.join(format!("votes-{n}.json"))
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+    let balance = |n: usize| -> u128 { cli.ok(n, &["token", "balance"]).parse().unwrap() };
+    let warp = |secs: u64| {
+        rpc(&chain.url(), "evm_increaseTime", &format!("[{secs}]"));
+        rpc(&chain.url(), "evm_mine", "[]");
+    };
+
+    // The deployer mints RewardToken for the creator and four annotators.
+    let token = cli.ok(0, &["token", "address"]);
+    for n in 0..=4 {
+        cli.ok(0, &["token", "mint", &address(n), "1000000"]);
+    }
+    cli.fails(1, &["token", "mint", &address(1), "5"], "Unauthorized");
+    // Account 7 arbitrates hub tasks for 500 token wei each.
+    let terms = cli.ok(
+        7,
+        &[
+            "arbiter",
+            "register",
+            "--token",
+            &token,
+            "--fee",
+            "500",
+            "--bond",
+            "500",
+            "--dispute-secs",
+            "3600",
+            "--ruling-secs",
+            "3600",
+        ],
+    );
+
+    // The creator: 10 tasks x 4 votes, 3 classes, 1,000 per agreeing vote;
+    // task 0 is gold (class 1). The key is written privately and once.
+    let gold = dir.join("gold.json");
+    let gold_s = gold.to_str().unwrap();
+    let create = [
+        "hub",
+        "create",
+        "--tasks",
+        "10",
+        "--k",
+        "4",
+        "--classes",
+        "3",
+        "--reward",
+        "1000",
+        "--terms",
+        &terms,
+        "--commit-secs",
+        "3600",
+        "--reveal-secs",
+        "3600",
+        "--settle-secs",
+        "3600",
+        "--gold",
+        "0:1",
+        "--gold-key",
+        gold_s,
+    ];
+    let creator_before = balance(0);
+    assert_eq!(cli.ok(0, &create), "1");
+    // Escrow 10 x 4 x 1,000 and a gold bond of one reward and one fee.
+    assert_eq!(creator_before - balance(0), 40_000 + 1_500);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&gold).unwrap().permissions().mode();
+        assert_eq!(
+            mode & 0o777,
+            0o600,
+            "the gold key is readable by its owner only"
+        );
+    }
+    cli.fails(0, &create, "exists");
+    let (ok, _, err) = cli.run(
+        0,
+        &[
+            "hub",
+            "create",
+            "--tasks",
+            "10",
+            "--classes",
+            "3",
+            "--reward",
+            "1",
+            "--terms",
+            "1",
+        ],
+    );
+    assert!(
+        !ok && err.contains("--gold"),
+        "gold or --no-gold is required: {err}"
+    );
+
+    // Annotators 1-4 stake; the stake per vote is 3 x the reward.
+    cli.fails(
+        4,
+        &[
+            "hub",
+            "commit",
+            "1",
+            "--tasks",
+            "1",
+            "--labels",
+            "0",
+            "--votes",
+            &votes(4),
+        ],
+        "InsufficientStake",
+    );
+    assert!(
+        std::fs::read_to_string(votes(4)).unwrap_or_default().trim() == "[]",
+        "a refused commit leaves no vote behind"
+    );
+    for n in 1..=4 {
+        assert_eq!(cli.ok(n, &["hub", "stake", "100000"]), "100000");
+    }
+    // Truth: class t % 3, gold task 0 is class 1. Annotator 3 is wrong on
+    // tasks 1 and 2; task 9 splits three ways (0, 1, 2) and is escalated.
+    let all = "0,1,2,3,4,5,6,7,8,9";
+    let honest = "1,1,2,0,1,2,0,1,2,0";
+    let sloppy = "1,0,0,0,1,2,0,1,2,2";
+    let third = "1,1,2,0,1,2,0,1,2,1";
+    cli.fails(
+        1,
+        &[
+            "hub",
+            "commit",
+            "1",
+            "--tasks",
+            "1,2",
+            "--labels",
+            "0,3",
+            "--votes",
+            &votes(1),
+        ],
+        "out of range",
+    );
+    cli.fails(
+        1,
+        &[
+            "hub",
+            "commit",
+            "1",
+            "--tasks",
+            "1,2",
+            "--labels",
+            "0",
+            "--votes",
+            &votes(1),
+        ],
+        "one class per task",
+    );
+    for (n, labels) in [(1, honest), (2, third), (3, sloppy), (4, honest)] {
+        let batch = cli.ok(
+            n,
+            &[
+                "hub",
+                "commit",
+                "1",
+                "--tasks",
+                all,
+                "--labels",
+                labels,
+                "--votes",
+                &votes(n),
+            ],
+        );
+        assert_eq!(batch, n.to_string());
+    }
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(votes(1)).unwrap()).unwrap();
+    assert_eq!(saved[0]["batch"], "0x1", "{saved}");
+    assert!(saved[0]["salt"].as_str().unwrap().len() == 66);
+    cli.fails(
+        1,
+        &["hub", "reveal", "1", "--votes", &votes(1)],
+        "WrongPhase",
+    );
+
+    // Reveal phase: the status reminds annotator 1; three reveal, 4 never does.
+    warp(3_601);
+    let status = cli.ok(1, &["hub", "status", "1", "--votes", &votes(1)]);
+    assert!(status.contains("REVEAL NOW"), "{status}");
+    for n in 1..=3 {
+        assert_eq!(
+            cli.ok(n, &["hub", "reveal", "1", "--votes", &votes(n)]),
+            n.to_string()
+        );
+    }
+    cli.fails(
+        1,
+        &["hub", "reveal", "1", "--votes", &votes(1)],
+        "no unrevealed batch",
+    );
+    cli.fails(
+        0,
+        &["hub", "reveal-gold", "2", "--gold-key", gold_s],
+        "is the key of job 1",
+    );
+    assert_eq!(
+        cli.ok(0, &["hub", "reveal-gold", "1", "--gold-key", gold_s]),
+        "1"
+    );
+    let status: serde_json::Value =
+        serde_json::from_str(&cli.ok(1, &["--json", "hub", "status", "1", "--votes", &votes(1)]))
+            .unwrap();
+    assert_eq!(
+        (status["phase"].as_str(), status["goldRevealed"].as_bool()),
+        (Some("reveal"), Some(true))
+    );
+
+    // Ruling window: the arbiter decides the split task; others cannot.
+    warp(3_601);
+    cli.fails(5, &["hub", "settle", "1"], "AwaitingRuling");
+    cli.fails(
+        2,
+        &["hub", "rule", "1", "--tasks", "9", "--labels", "0"],
+        "Unauthorized",
+    );
+    assert_eq!(
+        cli.ok(7, &["hub", "rule", "1", "--tasks", "9", "--labels", "0"]),
+        "1"
+    );
+
+    // Settle phase: a keeper (account 5) settles the revealed batches and
+    // forfeits annotator 4's unrevealed one.
+    warp(3_601);
+    assert_eq!(cli.ok(5, &["hub", "settle", "1"]), "1,2,3");
+    assert_eq!(cli.ok(5, &["hub", "forfeit", "1"]), "4");
+    cli.fails(5, &["hub", "settle", "1"], "no revealed, unsettled batch");
+    let record = |n: usize| -> serde_json::Value {
+        serde_json::from_str::<serde_json::Value>(&cli.ok(n, &["--json", "hub", "status", "1"]))
+            .unwrap()["record"]
+            .clone()
+    };
+    // Annotator 1 agreed on all ten labels, annotator 3 on seven.
+    assert_eq!(
+        (record(1)["agreed"].as_u64(), record(1)["judged"].as_u64()),
+        (Some(10), Some(10))
+    );
+    assert_eq!(record(3)["agreed"].as_u64(), Some(7));
+
+    // After the settle phase the creator closes the job; slash shares and
+    // credits are withdrawn in RewardToken.
+    cli.fails(0, &["hub", "close", "1"], "WrongPhase");
+    warp(3_601);
+    let refund: u128 = cli.ok(0, &["hub", "close", "1"]).parse().unwrap();
+    assert!(refund > 0, "the votes never paid are refunded");
+    let mut earned = Vec::new();
+    for n in 1..=3 {
+        let _ = cli.run(n, &["hub", "claim-slash", "1"]);
+        let before = balance(n);
+        let paid: u128 = cli.ok(n, &["hub", "withdraw"]).parse().unwrap();
+        assert_eq!(balance(n) - before, paid);
+        earned.push(paid);
+    }
+    assert!(
+        earned[0] >= 10_000 && earned[0] > earned[2],
+        "honest work earns most: {earned:?}"
+    );
+    cli.fails(1, &["hub", "withdraw"], "no credit");
+    assert_eq!(
+        cli.ok(0, &["hub", "withdraw"]).parse::<u128>().unwrap(),
+        refund
+    );
+
+    // Reputation follows the record; annotator 4 lost part of its stake.
+    let rep: serde_json::Value =
+        serde_json::from_str(&cli.ok(1, &["--json", "hub", "reputation"])).unwrap();
+    assert_eq!(rep["judged"].as_u64(), Some(10));
+    let rep4: serde_json::Value =
+        serde_json::from_str(&cli.ok(4, &["--json", "hub", "reputation"])).unwrap();
+    assert!(
+        rep4["staked"].as_str().unwrap().parse::<u128>().unwrap() < 100_000,
+        "{rep4}"
+    );
+
+    // Unstaking waits for its cooldown.
+    cli.ok(1, &["hub", "request-unstake", "100000"]);
+    cli.fails(1, &["hub", "withdraw-stake"], "CooldownActive");
+    warp(3 * 86_400 + 1);
+    let before = balance(1);
+    assert_eq!(cli.ok(1, &["hub", "withdraw-stake"]), "100000");
+    assert_eq!(balance(1) - before, 100_000);
+}
