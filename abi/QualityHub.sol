@@ -37,6 +37,7 @@ interface IQualityHub {
     event GoldRevealed(uint256 indexed jobId, uint32 tasks);
     event JobClosed(uint256 indexed jobId, uint256 refund, uint128 slashPool, bool bondForfeited);
     event JobCreated(uint256 indexed jobId, address indexed creator, bytes32 dataRoot, uint32 taskCount, uint8 replication, uint256 escrow, uint32 arbiterTerms);
+    event JobDifficulty(uint256 indexed jobId, bytes difficulty);
     event ReputationUpdated(address indexed annotator, uint64 judged, uint64 agreed, uint16 scoreBps, uint128 valueAtStake);
     event SlashShareClaimed(uint256 indexed jobId, address indexed account, uint128 amount);
     event StakeWithdrawn(address indexed annotator, uint128 amount);
@@ -51,6 +52,7 @@ interface IQualityHub {
     function commitBatch(uint256 jobId, bytes memory tasks, bytes32 commitment) external returns (uint256 batchId);
     function consensusOf(uint256 jobId, uint32 taskId) external view returns (uint8 holders, uint8 revealed, uint8 label, uint8 votes, uint8 state, uint8 ruling, uint64 lane);
     function createJob(bytes32 dataRoot, uint128 rewardPerVote, uint32 taskCount, uint8 replication, uint8 numClasses, uint16 quorumBps, uint32 commitDuration, uint32 revealDuration, uint32 settleDuration, uint128 stakePerVote, uint16 slashBps, uint16 minReputationBps, uint32 arbiterTerms, bytes32 goldCommitment, uint32 goldTasks) external returns (uint256 jobId);
+    function createWeightedJob(bytes32 dataRoot, uint128 rewardPerVote, uint32 taskCount, uint8 replication, uint8 numClasses, uint16 quorumBps, uint32 commitDuration, uint32 revealDuration, uint32 settleDuration, uint128 stakePerVote, uint16 slashBps, uint16 minReputationBps, uint32 arbiterTerms, bytes32 goldCommitment, uint32 goldTasks, bytes memory difficulty) external returns (uint256 jobId);
     function creditOf(address account) external view returns (uint256 amount);
     function forfeitBatch(uint256 jobId, uint256 batchId, address annotator, bytes memory tasks, bytes32 commitment) external;
     function getJob(uint256 jobId) external view returns (address creator, bytes32 dataRoot, uint128 rewardPerVote, uint32 taskCount, uint8 replication, uint8 numClasses, uint16 quorumBps, uint16 slashBps, uint128 stakePerVote, uint16 minReputationBps, uint64 commitEnd, uint64 revealEnd, uint64 rulingEnd, uint64 settleEnd, address arbiter, uint128 arbiterFee);
@@ -66,6 +68,7 @@ interface IQualityHub {
     function settleBatch(uint256 jobId, uint256 batchId, address annotator, bytes memory tasks, bytes memory labels) external;
     function stake(uint128 amount) external;
     function stakeOf(address annotator) external view returns (uint128 staked, uint128 locked, uint128 pending, uint64 readyAt);
+    function taskWeight(uint256 jobId, uint32 taskId) external view returns (uint8 weight);
     function withdraw(address to) external returns (uint256 amount);
     function withdrawStake() external returns (uint128 amount);
 }

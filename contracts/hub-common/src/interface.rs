@@ -25,6 +25,12 @@ macro_rules! declare_interface {
                 /// `goldCommitment = keccak256(abi.encodePacked(creator, tasks, labels, salt))` hides `goldTasks` answers
                 /// (tasks packed uint32, one label byte each), at least 10 % of the tasks, revealed with `revealGold`.
                 function createJob(bytes32 dataRoot, uint128 rewardPerVote, uint32 taskCount, uint8 replication, uint8 numClasses, uint16 quorumBps, uint32 commitDuration, uint32 revealDuration, uint32 settleDuration, uint128 stakePerVote, uint16 slashBps, uint16 minReputationBps, uint32 arbiterTerms, bytes32 goldCommitment, uint32 goldTasks) external returns (uint256 jobId);
+                /// `createJob` with tasks in difficulty classes: `difficulty` packs 1 to 4 classes of 5 bytes each, the class's end
+                /// (big-endian uint32, exclusive; ends strictly ascending, the last = `taskCount`) and its weight (uint8, ≥ 1). The
+                /// job's manifest orders its tasks by class. A task of weight `w` escrows and pays `w ×` the reward per vote, and each
+                /// agreeing vote on it counts `w` labels (royalty shares, slash-pool shares, reputation); stakes stay per vote and
+                /// must cover the most one vote on the heaviest class can earn.
+                function createWeightedJob(bytes32 dataRoot, uint128 rewardPerVote, uint32 taskCount, uint8 replication, uint8 numClasses, uint16 quorumBps, uint32 commitDuration, uint32 revealDuration, uint32 settleDuration, uint128 stakePerVote, uint16 slashBps, uint16 minReputationBps, uint32 arbiterTerms, bytes32 goldCommitment, uint32 goldTasks, bytes difficulty) external returns (uint256 jobId);
                 /// Batch calls take `tasks` as packed big-endian uint32 (`abi.encodePacked(uint32…)`, 4 bytes a task, 1 to 64 tasks).
                 /// Commits a vote on each of `tasks` (commit phase), locking `stakePerVote` per task:
                 /// `commitment = keccak256(abi.encodePacked(jobId, annotator, labels, salt))`.
@@ -58,7 +64,8 @@ macro_rules! declare_interface {
                 /// (0 nothing revealed, 1 consensus, 2 gold, 3 escalated to the arbiter, 4 ruled, 5 undecided after the ruling window),
                 /// the arbiter's label + 1 (0: none), and the raw lane (class counts of 2/3/4 bits, gold + 1, holders).
                 function consensusOf(uint256 jobId, uint32 taskId) external view returns (uint8 holders, uint8 revealed, uint8 label, uint8 votes, uint8 state, uint8 ruling, uint64 lane);
-                /// An annotator in a job: agreeing and judged labels, open batches, stake still locked, slash share claimed.
+                /// An annotator in a job: agreeing and judged labels (each by its task's weight), open batches, stake still locked,
+                /// slash share claimed.
                 function recordOf(uint256 jobId, address annotator) external view returns (uint32 agreed, uint32 judged, uint32 openBatches, uint128 locked, bool claimed);
                 /// Stake of `annotator`: total, locked by votes, queued for withdrawal and when.
                 function stakeOf(address annotator) external view returns (uint128 staked, uint128 locked, uint128 pending, uint64 readyAt);
@@ -69,14 +76,18 @@ macro_rules! declare_interface {
                 /// The job-source view a dataset registry reads: creator, payment token (the staking token), data root, whether the
                 /// accepted labels are final (the job is closed) and how many there are (agreeing votes settled).
                 function jobSource(uint256 jobId) external view returns (address creator, address token, bytes32 dataRoot, bool settled, uint32 accepted);
-                /// Agreeing votes of `annotator` settled on the job (its royalty shares).
+                /// Agreeing votes of `annotator` settled on the job, each counted by its task's weight (its royalty shares).
                 function acceptedLabels(uint256 jobId, address annotator) external view returns (uint32 accepted);
+                /// The difficulty weight of a task: 1 on an unweighted job, 0 for no such job or task.
+                function taskWeight(uint256 jobId, uint32 taskId) external view returns (uint8 weight);
 
                 event Staked(address indexed annotator, uint128 amount, uint128 staked);
                 event UnstakeRequested(address indexed annotator, uint128 amount, uint64 readyAt);
                 event StakeWithdrawn(address indexed annotator, uint128 amount);
                 /// The terms are in `getJob`; `escrow` includes the gold bond.
                 event JobCreated(uint256 indexed jobId, address indexed creator, bytes32 dataRoot, uint32 taskCount, uint8 replication, uint256 escrow, uint32 arbiterTerms);
+                /// A weighted job's difficulty classes, as `createWeightedJob` took them (emitted after `JobCreated`).
+                event JobDifficulty(uint256 indexed jobId, bytes difficulty);
                 /// `tasks` are the task ids packed as big-endian uint32; `locked` the stake the batch locks.
                 event BatchCommitted(uint256 indexed jobId, uint256 indexed batchId, address indexed annotator, bytes32 commitment, bytes tasks, uint128 locked);
                 event BatchRevealed(uint256 indexed jobId, uint256 indexed batchId, address indexed annotator, bytes labels);
@@ -84,6 +95,7 @@ macro_rules! declare_interface {
                 /// `tasks` packed uint32, one label byte each; `fees` the arbiter's fees (from the tasks' bounties, or from the gold
                 /// bond for each gold label overturned, which also pays one reward into the slash pool).
                 event TasksRuled(uint256 indexed jobId, address indexed arbiter, bytes tasks, bytes labels, uint128 fees);
+                /// `agreed`/`disagreed` count votes (the record and `acceptedLabels` count them by weight).
                 /// `goldFailed`: the batch got fewer than half of its gold tasks right (paid nothing, its whole stake slashed).
                 /// `keeperShare` of `slashed` went to `keeper`, the caller (zero when the annotator settled its own batch).
                 event BatchSettled(uint256 indexed jobId, uint256 indexed batchId, address indexed annotator, uint32 agreed, uint32 disagreed, uint256 paid, uint128 slashed, bool goldFailed, address keeper, uint128 keeperShare);
@@ -95,7 +107,8 @@ macro_rules! declare_interface {
                 event Withdrawn(address indexed account, address to, uint256 amount);
 
                 /// A job parameter is out of range: 1 taskCount, 2 reward, 3 replication, 4 classes, 5 quorum, 6 durations, 7 slash,
-                /// 8 reputation, 9 escrow overflow, 10 stakePerVote below the most one vote can earn, 11 arbiter terms, 12 gold.
+                /// 8 reputation, 9 escrow overflow, 10 stakePerVote below the most one vote can earn, 11 arbiter terms, 12 gold,
+                /// 13 difficulty classes.
                 error InvalidParameter(uint8 field);
                 error ZeroAmount();
                 error TokenCallFailed(address token);

@@ -53,6 +53,8 @@ pub const STATUS_OPEN: u8 = 1;
 pub const STATUS_CLOSED: u8 = 2;
 /// Job flag: the gold key was revealed.
 pub const FLAG_GOLD_REVEALED: u8 = 1;
+/// Job flag: tasks have difficulty weights (word 8 holds the classes).
+pub const FLAG_WEIGHTED: u8 = 2;
 
 /// Batch state byte: committed.
 pub const BATCH_COMMITTED: u8 = 1;
@@ -89,7 +91,7 @@ pub const W_ALL: u32 = (1 << JOB_WORDS) - 1;
 /// - 3: escrow(16) ‖ slashPool(16)
 /// - 4: batches(4) ‖ agreed(4) ‖ goldTasks(4) ‖ minRepBps(2) ‖ 0(2) ‖ goldBond(16)
 /// - 5: data root; 6: gold commitment (zeroed once revealed)
-/// - 7: arbiter(20) ‖ terms(4); 8: fee(16)
+/// - 7: arbiter(20) ‖ terms(4); 8: fee(16) ‖ difficulty ends(3×4) ‖ weights(4×1)
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[allow(missing_docs)]
 pub struct Job {
@@ -119,6 +121,13 @@ pub struct Job {
     pub arbiter: Address,
     pub terms: u32,
     pub fee: u128,
+    /// Difficulty classes (with [`FLAG_WEIGHTED`]): class `c` covers the
+    /// tasks below `ends[c]` not in an earlier class; the last class ends at
+    /// `tasks` (unused ends hold `tasks`).
+    pub ends: [u32; 3],
+    /// The weight of each difficulty class (a task of weight `w` is paid
+    /// and counted as `w` labels).
+    pub weights: [u8; 4],
 }
 
 impl Job {
@@ -152,6 +161,12 @@ impl Job {
             arbiter: Address::from_slice(&x[7][..20]),
             terms: be(&x[7][20..24]) as u32,
             fee: be(&x[8][..16]),
+            ends: [
+                be(&x[8][16..20]) as u32,
+                be(&x[8][20..24]) as u32,
+                be(&x[8][24..28]) as u32,
+            ],
+            weights: [x[8][28], x[8][29], x[8][30], x[8][31]],
         }
     }
 
@@ -182,6 +197,10 @@ impl Job {
         x[7][..20].copy_from_slice(self.arbiter.as_slice());
         put(&mut x[7], 20, 4, self.terms.into());
         put(&mut x[8], 0, 16, self.fee);
+        put(&mut x[8], 16, 4, self.ends[0].into());
+        put(&mut x[8], 20, 4, self.ends[1].into());
+        put(&mut x[8], 24, 4, self.ends[2].into());
+        x[8][28..].copy_from_slice(&self.weights);
         let mut w = x.map(U256::from_be_bytes);
         w[5] = self.data_root;
         w[6] = self.gold;
@@ -200,6 +219,17 @@ impl Job {
         } else {
             PHASE_SETTLE
         }
+    }
+
+    /// The difficulty weight of task `t`: 1 on an unweighted job; on a
+    /// weighted one (word 8 loaded) the weight of the first class whose end
+    /// is above `t`.
+    pub fn weight(&self, t: u32) -> u8 {
+        if self.flags & FLAG_WEIGHTED == 0 {
+            return 1;
+        }
+        let class = self.ends.iter().filter(|&&end| t >= end).count();
+        self.weights[class]
     }
 
     /// The whole bounty of one task: `k × reward` (fits: checked at creation).
@@ -493,8 +523,22 @@ mod tests {
             arbiter: Address::repeat_byte(3),
             terms: 12,
             fee: 77,
+            ends: [10, 600, u32::MAX],
+            weights: [1, 3, 255, 7],
         };
         assert_eq!(Job::unpack(&j.pack()), j);
+        // Weights by class: below 10 → 1, below 600 → 3, the rest → 255.
+        let weighted = Job {
+            flags: FLAG_WEIGHTED,
+            ..j.clone()
+        };
+        let at = |t| weighted.weight(t);
+        assert_eq!((at(0), at(9), at(10), at(599), at(600)), (1, 1, 3, 3, 255));
+        assert_eq!(
+            j.weight(600),
+            1,
+            "unweighted jobs weigh 1 whatever word 8 holds"
+        );
         assert_eq!(
             Job::unpack(&[U256::ZERO; JOB_WORDS]).pack(),
             [U256::ZERO; JOB_WORDS]

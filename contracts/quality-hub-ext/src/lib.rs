@@ -107,7 +107,10 @@ impl<H: stylus_sdk::stylus_core::Host> Extension<H> {
         let ret = stylus_kit::ret;
         let none = |()| Vec::new();
         match selector {
-            I::createJobCall::SELECTOR => Ok(ret(&[self.create_job(&a)?])),
+            I::createJobCall::SELECTOR => Ok(ret(&[self.create_job(&a, None)?])),
+            I::createWeightedJobCall::SELECTOR => {
+                Ok(ret(&[self.create_job(&a, Some(a.bytes(15)?))?]))
+            }
             I::revealGoldCall::SELECTOR => self.reveal_gold(&a).map(none),
             I::ruleTasksCall::SELECTOR => self.rule(&a).map(none),
             I::closeJobCall::SELECTOR => self.close(a.word(0)?).map(none),
@@ -228,6 +231,12 @@ impl<H: stylus_sdk::stylus_core::Host> Extension<H> {
             I::acceptedLabelsCall::SELECTOR => {
                 Ok(ret(&[u(self.record(a.word(0)?, a.address(1)?).agreed)]))
             }
+            I::taskWeightCall::SELECTOR => {
+                let (id, t) = (a.word(0)?, a.u64(1, 32)? as u32);
+                let j = self.view_job(id);
+                let w = if t < j.tasks { j.weight(t) } else { 0 };
+                Ok(ret(&[u(w)]))
+            }
             _ => Err(unknown_function(selector)),
         }
     }
@@ -242,8 +251,9 @@ impl<H: stylus_sdk::stylus_core::Host> Extension<H> {
         Job::unpack(&words)
     }
 
+    /// `createJob`, or with `difficulty` (its raw classes) `createWeightedJob`.
     #[allow(clippy::too_many_lines)]
-    fn create_job(&self, a: &Args<'_>) -> Result<U256> {
+    fn create_job(&self, a: &Args<'_>, difficulty: Option<&[u8]>) -> Result<U256> {
         let bad = |f: u8| err::<I::InvalidParameter>(&[u(f)]);
         let data_root = a.word(0)?;
         let reward: u128 = a.uint(1, 128)?.to();
@@ -282,16 +292,28 @@ impl<H: stylus_sdk::stylus_core::Host> Extension<H> {
         if let Some((_, f)) = checks.iter().find(|(failed, _)| *failed) {
             return Err(bad(*f));
         }
+        let classes_of = match difficulty {
+            None => None,
+            Some(raw) => Some(
+                hub_common::parse_difficulty(raw, tasks).ok_or_else(|| bad(field::DIFFICULTY))?,
+            ),
+        };
+        let (units, heaviest) = classes_of
+            .as_ref()
+            .map_or((u64::from(tasks), 1), |d| (d.units, d.max_weight));
         let bounty = reward
             .checked_mul(k.into())
             .ok_or_else(|| bad(field::ESCROW))?;
         let escrow = bounty
-            .checked_mul(tasks.into())
+            .checked_mul(units.into())
             .ok_or_else(|| bad(field::ESCROW))?;
-        // A vote's stake covers the most it can earn, so withholding a vote
-        // never pays.
+        // A vote's stake covers the most it can earn (on the heaviest task),
+        // so withholding a vote never pays.
         let fewest = hub_common::min_winning_votes(k, quorum);
-        if stake.checked_mul(fewest.into()).is_none_or(|s| s < bounty) {
+        let most = bounty
+            .checked_mul(heaviest.into())
+            .ok_or_else(|| bad(field::ESCROW))?;
+        if stake.checked_mul(fewest.into()).is_none_or(|s| s < most) {
             return Err(bad(field::STAKE));
         }
         let token = self.token();
@@ -320,7 +342,11 @@ impl<H: stylus_sdk::stylus_core::Host> Extension<H> {
             quorum,
             slash_bps,
             status: STATUS_OPEN,
-            flags: 0,
+            flags: if classes_of.is_some() {
+                hub_common::FLAG_WEIGHTED
+            } else {
+                0
+            },
             reward,
             stake,
             commit_end,
@@ -339,6 +365,8 @@ impl<H: stylus_sdk::stylus_core::Host> Extension<H> {
             arbiter: terms.arbiter,
             terms: terms_id,
             fee: terms.fee,
+            ends: classes_of.as_ref().map_or([0; 3], |d| d.ends),
+            weights: classes_of.as_ref().map_or([0; 4], |d| d.weights),
         };
         // A new job's slots are empty: write its non-zero words.
         let base = self.job_base(id);
@@ -358,6 +386,9 @@ impl<H: stylus_sdk::stylus_core::Host> Extension<H> {
                 Arg::W(u(terms_id)),
             ],
         );
+        if let Some(raw) = difficulty {
+            self.emit(I::JobDifficulty::SIGNATURE_HASH, &[id], &[Arg::B(raw)]);
+        }
         // Interaction last; the amount that arrived is checked.
         stylus_kit::pull(self.vm(), token, creator, U256::from(total))?;
         Ok(id)

@@ -268,6 +268,9 @@ impl QualityHub {
             (a.bytes(4)?, BATCH_REVEALED)
         };
         let (mut j, mut jw) = self.job_in_phase(id, PHASE_SETTLE, W_PRICE | W_MONEY | W_COUNTS)?;
+        if j.flags & hub_common::FLAG_WEIGHTED != 0 {
+            self.load_more(&mut j, &mut jw, W_FEE);
+        }
         let slot = self.slot(TAG_BATCH, id, batch, U256::ZERO);
         let stored = self.sload(slot);
         if stored.is_zero() {
@@ -281,11 +284,14 @@ impl QualityHub {
         let n = tasks.len() as u32;
         let lock = j.stake.saturating_mul(n.into());
         let (mut agreed, mut disagreed, mut paid) = (0u32, 0u32, 0u128);
+        // Labels by weight: what the record, the job and reputation count.
+        let (mut agreed_units, mut judged_units) = (0u32, 0u32);
         let (mut gold_seen, mut gold_ok) = (0u32, 0u32);
         if !forfeit {
             let over = self.vm().block_timestamp() >= j.ruling_end;
             let fewest = min_winning_votes(j.k, j.quorum);
             for (&t, &label) in tasks.iter().zip(data) {
+                let weight = u128::from(j.weight(t));
                 let lane = Lane::decode(self.lane(&j, id, t), j.classes, j.k);
                 let class = classify(&lane, j.k, j.quorum);
                 let ruling = match class {
@@ -298,7 +304,10 @@ impl QualityHub {
                         return Err(err::<I::AwaitingRuling>(&[u(t), u(j.ruling_end)]));
                     }
                     Resolved::Undecided => {
-                        paid = paid.saturating_add(bps_of(j.reward, PARTICIPATION_BPS));
+                        paid = paid.saturating_add(bps_of(
+                            j.reward.saturating_mul(weight),
+                            PARTICIPATION_BPS,
+                        ));
                     }
                     Resolved::Decided {
                         label: decided,
@@ -309,13 +318,15 @@ impl QualityHub {
                             gold_seen = gold_seen.saturating_add(1);
                             gold_ok = gold_ok.saturating_add(u32::from(label == decided));
                         }
+                        judged_units = judged_units.saturating_add(weight as u32);
                         if label == decided {
-                            let mut pool = j.bounty();
+                            let mut pool = j.bounty().saturating_mul(weight);
                             if fee {
                                 self.load_more(&mut j, &mut jw, W_FEE);
                                 pool = pool.saturating_sub(j.fee);
                             }
                             agreed = agreed.saturating_add(1);
+                            agreed_units = agreed_units.saturating_add(weight as u32);
                             paid = paid.saturating_add(pay_per_vote(
                                 pool,
                                 lane.count(decided),
@@ -338,7 +349,12 @@ impl QualityHub {
             slash = lock;
             agreed = 0;
             disagreed = n;
+            agreed_units = 0;
+            judged_units = tasks
+                .iter()
+                .fold(0u32, |s, &t| s.saturating_add(j.weight(t).into()));
         }
+        // Votes judged: what the stake at risk counts.
         let judged = agreed.saturating_add(disagreed);
         let caller = self.vm().msg_sender();
         let keeper_share = if caller == who {
@@ -350,8 +366,8 @@ impl QualityHub {
         let record_slot = self.record_slot(id, who);
         let mut r = Record::unpack(self.sload(record_slot));
         r.locked = r.locked.saturating_sub(lock);
-        r.agreed = r.agreed.saturating_add(agreed);
-        r.judged = r.judged.saturating_add(judged);
+        r.agreed = r.agreed.saturating_add(agreed_units);
+        r.judged = r.judged.saturating_add(judged_units);
         r.open = r.open.saturating_sub(1);
         self.sstore(record_slot, r.pack());
         let stake_slot = self.stake_slot(who);
@@ -362,11 +378,16 @@ impl QualityHub {
         );
         j.pool = j.pool.saturating_add(slash.saturating_sub(keeper_share));
         j.escrow = j.escrow.saturating_sub(paid);
-        j.agreed = j.agreed.saturating_add(agreed);
+        j.agreed = j.agreed.saturating_add(agreed_units);
         self.save_job(&j, &mut jw);
         self.credit(who, paid);
         self.credit(caller, keeper_share);
-        self.add_reputation(who, judged, agreed, j.stake.saturating_mul(judged.into()));
+        self.add_reputation(
+            who,
+            judged_units,
+            agreed_units,
+            j.stake.saturating_mul(judged.into()),
+        );
         let keeper = if keeper_share == 0 {
             U256::ZERO
         } else {

@@ -61,6 +61,9 @@ pub struct HubJob {
     pub gold: Vec<(u32, u8)>,
     /// Salt of the gold key.
     pub gold_salt: B256,
+    /// Difficulty classes `(end, weight)` (empty: every task weighs 1):
+    /// tasks below `end` not in an earlier class have `weight`.
+    pub difficulty: Vec<(u32, u8)>,
 }
 
 impl Default for HubJob {
@@ -82,6 +85,7 @@ impl Default for HubJob {
             fee: HUB_ARBITER_FEE,
             gold: (0..32).step_by(5).map(|t| (t, 0)).collect(),
             gold_salt: B256::repeat_byte(0x60),
+            difficulty: Vec::new(),
         }
     }
 }
@@ -105,9 +109,60 @@ impl HubJob {
         self.reward * u128::from(self.k)
     }
 
-    /// The escrow: `k × tasks × reward`.
+    /// The weight of task `t` (1 without difficulty classes).
+    pub fn weight(&self, t: u32) -> u8 {
+        if self.difficulty.is_empty() {
+            return 1;
+        }
+        self.difficulty
+            .iter()
+            .find(|(end, _)| t < *end)
+            .map_or(0, |(_, w)| *w)
+    }
+
+    /// Tasks counted by weight: `Σ weight(t)`.
+    pub fn units(&self) -> u64 {
+        (0..self.tasks).map(|t| u64::from(self.weight(t))).sum()
+    }
+
+    /// The escrow: `k × reward × Σ weight(t)`.
     pub fn escrow(&self) -> U256 {
-        U256::from(self.bounty()) * U256::from(self.tasks)
+        U256::from(self.bounty()) * U256::from(self.units())
+    }
+
+    /// The difficulty classes as `createWeightedJob` takes them.
+    pub fn difficulty_bytes(&self) -> alloy_primitives::Bytes {
+        self.difficulty
+            .iter()
+            .flat_map(|(end, w)| {
+                let mut c = end.to_be_bytes().to_vec();
+                c.push(*w);
+                c
+            })
+            .collect()
+    }
+
+    /// The `createWeightedJob` call from `creator`.
+    pub fn weighted_call(&self, creator: Address) -> IHub::createWeightedJobCall {
+        let c = self.call(creator);
+        IHub::createWeightedJobCall {
+            dataRoot: c.dataRoot,
+            rewardPerVote: c.rewardPerVote,
+            taskCount: c.taskCount,
+            replication: c.replication,
+            numClasses: c.numClasses,
+            quorumBps: c.quorumBps,
+            commitDuration: c.commitDuration,
+            revealDuration: c.revealDuration,
+            settleDuration: c.settleDuration,
+            stakePerVote: c.stakePerVote,
+            slashBps: c.slashBps,
+            minReputationBps: c.minReputationBps,
+            arbiterTerms: c.arbiterTerms,
+            goldCommitment: c.goldCommitment,
+            goldTasks: c.goldTasks,
+            difficulty: self.difficulty_bytes(),
+        }
     }
 
     /// The gold bond: one reward and one arbiter's fee per gold task.
@@ -335,10 +390,15 @@ impl Hub {
         self.ok(who, &IHub::stakeCall { amount }, U256::ZERO)
     }
 
-    /// Funds `creator` with the job's deposit and sends `createJob`.
+    /// Funds `creator` with the job's deposit and sends `createJob` (or
+    /// `createWeightedJob` when the spec has difficulty classes).
     pub fn try_create(&mut self, creator: Address, spec: &HubJob) -> Result<Receipt> {
         self.fund(creator, spec.deposit())?;
-        self.send(creator, &spec.call(creator), U256::ZERO)
+        if spec.difficulty.is_empty() {
+            self.send(creator, &spec.call(creator), U256::ZERO)
+        } else {
+            self.send(creator, &spec.weighted_call(creator), U256::ZERO)
+        }
     }
 
     /// Creates a job from `creator` (funding it first); returns its id.
@@ -511,12 +571,30 @@ impl HubRun {
 /// `batch`; two thirds agree on each task, the rest dissent; the key holds
 /// every fifth task and agrees with the majority.
 pub fn run_job(h: &mut Hub, tasks: u32, k: u8, batch: usize) -> Result<HubRun> {
-    let creator = h.m.chain.account(0);
-    let people: Vec<Address> = (1..=usize::from(k)).map(|i| h.m.chain.account(i)).collect();
     let spec = HubJob {
         k,
         ..HubJob::sized(tasks, &vec![2; tasks as usize])
     };
+    run_spec(h, &spec, batch)
+}
+
+/// [`run_job`] with difficulty classes: the first half of the tasks weigh
+/// 1, the second half 3 (stakes raised to cover a hard vote).
+pub fn run_weighted_job(h: &mut Hub, tasks: u32, k: u8, batch: usize) -> Result<HubRun> {
+    let spec = HubJob {
+        k,
+        stake: 5_000_000_000_000,
+        difficulty: vec![(tasks / 2, 1), (tasks, 3)],
+        ..HubJob::sized(tasks, &vec![2; tasks as usize])
+    };
+    run_spec(h, &spec, batch)
+}
+
+/// Runs the job `spec` as [`run_job`] describes.
+fn run_spec(h: &mut Hub, spec: &HubJob, batch: usize) -> Result<HubRun> {
+    let (tasks, k) = (spec.tasks, spec.k);
+    let creator = h.m.chain.account(0);
+    let people: Vec<Address> = (1..=usize::from(k)).map(|i| h.m.chain.account(i)).collect();
     let need = spec.stake * u128::from(tasks);
     for &a in &people {
         let s = h.read(&IHub::stakeOfCall { annotator: a })?;
@@ -525,8 +603,7 @@ pub fn run_job(h: &mut Hub, tasks: u32, k: u8, batch: usize) -> Result<HubRun> {
         }
     }
     let mut run = HubRun::default();
-    h.fund(creator, spec.deposit())?;
-    let r = h.ok(creator, &spec.call(creator), U256::ZERO)?;
+    let r = crate::market::succeeded::<IHub::createJobCall>(h.try_create(creator, spec)?)?;
     run.job += r.gas_used;
     let job = IHub::createJobCall::abi_decode_returns(&r.output)?;
     let ids: Vec<u32> = (0..tasks).collect();
@@ -605,6 +682,15 @@ pub fn measure_gas(snapshot: &mut std::collections::BTreeMap<String, u64>) -> Re
         snapshot.insert(
             format!("QualityHub::per label, k=3 batch 32, with createJob+revealGold+closeJob{tag}"),
             run.per_label_all(),
+        );
+        let run = run_weighted_job(&mut h, 32, 3, 32)?;
+        snapshot.insert(
+            format!("QualityHub::per label, weighted 1/3, k=3 batch 32, commit+reveal+settle{tag}"),
+            run.per_label(),
+        );
+        snapshot.insert(
+            format!("QualityHub::settleBatch(32 tasks, weighted 1/3, mean{tag})"),
+            run.settle / 3,
         );
         let creator = h.m.chain.account(0);
         let spec = HubJob::default();

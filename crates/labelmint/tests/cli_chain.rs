@@ -1127,6 +1127,28 @@ fn a_consensus_job_runs_from_stakes_to_withdrawals_through_the_hub_cli() {
         !ok && err.contains("--gold"),
         "gold or --no-gold is required: {err}"
     );
+    let weighted = |classes: &str| -> Vec<String> {
+        let args = "hub create --tasks 10 --classes 3 --reward 1000 --stake 5000 --gold 0:1";
+        let mut v: Vec<String> = args.split(' ').map(str::to_string).collect();
+        v.extend([
+            "--terms".into(),
+            terms.clone(),
+            "--difficulty".into(),
+            classes.into(),
+            "--gold-key".into(),
+            dir.join("gold-weighted.json").to_str().unwrap().into(),
+        ]);
+        v
+    };
+    let args = weighted("5:1,9:3");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    cli.fails(0, &args, "the last = --tasks (10)");
+    // Tasks 5-9 weigh 3: escrow 3 x 1,000 x (5 + 15), bond 1,500.
+    let before = balance(0);
+    let args = weighted("5:1,10:3");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    assert_eq!(cli.ok(0, &args), "2");
+    assert_eq!(before - balance(0), 60_000 + 1_500);
 
     // Annotators 1-4 stake; the stake per vote is 3 x the reward.
     cli.fails(

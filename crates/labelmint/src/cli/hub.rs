@@ -54,6 +54,8 @@ pub enum HubCmd {
       --gold 0:1,5:2,10:0,15:1 --gold-key job-gold.json
   labelmint hub create --tasks 100 --k 5 --classes 4 --reward 1000 --stake 3000 --terms 2 \\
       --commit-secs 7200 --reveal-secs 3600 --settle-secs 3600 --min-rep 6000 --no-gold
+  labelmint hub create --tasks 40 --classes 3 --reward 1000 --stake 5000 --terms 2 \\
+      --difficulty 30:1,40:3 --gold 0:1,10:2,20:0,35:1 --gold-key job-gold.json
 
 The gold key (tasks with known answers, at least one task in ten) is committed as a hash and
 written to --gold-key (created, never overwritten, readable by you only): reveal it with
@@ -240,6 +242,10 @@ pub struct HubCreate {
     /// Data root (the tasks' content) [default: zero]
     #[arg(long, value_name = "0x..")]
     pub data_root: Option<B256>,
+    /// Difficulty classes END:WEIGHT, comma-separated: tasks below END (and not in an earlier class)
+    /// weigh WEIGHT (1-255); the last END is --tasks. A task of weight w pays w × --reward per vote
+    #[arg(long, value_name = "END:W,...", value_delimiter = ',')]
+    pub difficulty: Vec<String>,
 }
 
 /// One committed batch as the votes file keeps it.
@@ -923,12 +929,42 @@ fn create(ctx: &Ctx, c: &Chain, hub: Address, a: &HubCreate) -> Result<()> {
         let (t, l): (Vec<u32>, Vec<u8>) = gold.iter().copied().unzip();
         pairs(&t, &l, a.classes).context("--gold")?
     };
+    let difficulty: Vec<(u32, u8)> = a
+        .difficulty
+        .iter()
+        .map(|p| {
+            let (e, w) = p
+                .split_once(':')
+                .ok_or_else(|| anyhow!("--difficulty {p:?}: write END:WEIGHT, e.g. 100:3"))?;
+            Ok((
+                e.trim()
+                    .parse()
+                    .with_context(|| format!("--difficulty {p:?}: end"))?,
+                w.trim()
+                    .parse()
+                    .with_context(|| format!("--difficulty {p:?}: weight (1-255)"))?,
+            ))
+        })
+        .collect::<Result<_>>()?;
+    let spec = crate::hub::HubJob {
+        tasks: a.tasks,
+        difficulty: difficulty.clone(),
+        ..crate::hub::HubJob::default()
+    };
+    if !difficulty.is_empty()
+        && hub_common::parse_difficulty(&spec.difficulty_bytes(), a.tasks).is_none()
+    {
+        bail!(
+            "--difficulty: 1 to 4 classes, ends ascending and the last = --tasks ({}), weights 1-255",
+            a.tasks
+        );
+    }
     let terms = c.call(
         c.market,
         &crate::market::IMarket::arbiterTermsCall { termsId: a.terms },
     )?;
     let stake = a.stake.unwrap_or(a.reward.saturating_mul(3));
-    let escrow = U256::from(a.reward) * U256::from(a.k) * U256::from(a.tasks);
+    let escrow = U256::from(a.reward) * U256::from(a.k) * U256::from(spec.units());
     let bond = U256::from(a.reward.saturating_add(terms.fee)) * U256::from(gold_tasks.len());
     let salt = random_b256()?;
     let key = GoldKey {
@@ -984,7 +1020,29 @@ fn create(ctx: &Ctx, c: &Chain, hub: Address, a: &HubCreate) -> Result<()> {
         goldCommitment: gold_commitment,
         goldTasks: u32::try_from(gold_tasks.len())?,
     };
-    let r = c.send(hub, &call, U256::ZERO);
+    let r = if difficulty.is_empty() {
+        c.send(hub, &call, U256::ZERO)
+    } else {
+        let weighted = IHub::createWeightedJobCall {
+            dataRoot: call.dataRoot,
+            rewardPerVote: call.rewardPerVote,
+            taskCount: call.taskCount,
+            replication: call.replication,
+            numClasses: call.numClasses,
+            quorumBps: call.quorumBps,
+            commitDuration: call.commitDuration,
+            revealDuration: call.revealDuration,
+            settleDuration: call.settleDuration,
+            stakePerVote: call.stakePerVote,
+            slashBps: call.slashBps,
+            minReputationBps: call.minReputationBps,
+            arbiterTerms: call.arbiterTerms,
+            goldCommitment: call.goldCommitment,
+            goldTasks: call.goldTasks,
+            difficulty: spec.difficulty_bytes(),
+        };
+        c.send(hub, &weighted, U256::ZERO)
+    };
     let r = match r {
         Ok(r) => r,
         Err(e) => {
