@@ -193,12 +193,27 @@ impl Schema {
 /// `labelmint job …`.
 #[derive(Debug, Subcommand)]
 pub enum JobCmd {
-    /// Escrow a review-mode job on the AnnotationMarket (ETH); prints the job id
+    /// Escrow a job in a quality mode (review, majority, weighted, expert, optimistic); prints the job id
     #[command(after_help = "Examples:
   labelmint arbiter register --fee 1000 --bond 2000        # an expert offers terms first (prints the terms id)
   labelmint job create --data-root 0x… --tasks 12 --reward 1000000000000000 --terms 1 --classes 3
   labelmint job create --schema bbox --data-root 0x… --tasks 100 --reward 10000 --terms 1 --max-held 16
+  labelmint job create --mode majority --data-root 0x… --tasks 40 --classes 3 --reward 1000 --terms 2 \\
+      --gold 0:1,10:2,20:0,30:1 --gold-key gold.json
+  labelmint job create --mode weighted --oracle 0x… --data-root 0x… --tasks 100 --reward 1000 --terms 1
+  labelmint job create --mode expert --oracle 0x<expert> --data-root 0x… --tasks 100 --reward 1000 --terms 1
+  labelmint job create --mode optimistic --oracle 0x… --audit-bps 2500 --seed-file seed.json \\
+      --data-root 0x… --tasks 100 --reward 1000 --terms 1
 
+Modes (the README's mode table has their gas per label, latency to payment and who can cheat how):
+  review      the creator approves or rejects each batch (AnnotationMarket, ETH, one annotator per task)
+  majority    commit-reveal votes with stakes and gold; the arbiter rules ties (QualityHub, RewardToken)
+  weighted    an oracle posts the reputation-weighted vote (labelmint court payouts --votes --reputations hub),
+              disputable before the arbiter (QualityCourt, ETH)
+  expert      a named expert (--oracle) posts verdicts and payouts, disputable (QualityCourt, ETH)
+  optimistic  an oracle's results, --audit-bps of them audited by your committed seed (QualityCourt, ETH)
+--reward is per label (per vote with --k votes per task). --terms: arbiter terms in the job's currency.
+Court modes escrow reward × tasks × k plus one arbiter fee (reserved while a result can be disputed).
 The data root comes from `labelmint data add FOLDER`.")]
     Create(JobCreate),
     /// A job's terms and progress (JSON)
@@ -216,6 +231,33 @@ The data root comes from `labelmint data add FOLDER`.")]
 /// `labelmint job create`.
 #[derive(Debug, Args)]
 pub struct JobCreate {
+    /// Quality mode: who decides which labels are paid, and so which program runs the job
+    #[arg(long, value_enum, default_value = "review")]
+    pub mode: crate::modes::QualityMode,
+    /// Votes per task (majority: at least 3) [default: 3 for majority and weighted, else 1]
+    #[arg(long, value_name = "K")]
+    pub k: Option<u8>,
+    /// majority: stake locked per vote, RewardToken wei [default: 3 × reward]
+    #[arg(long, value_name = "WEI")]
+    pub stake: Option<u128>,
+    /// majority: gold tasks TASK:CLASS, comma-separated (at least one task in ten)
+    #[arg(long, value_name = "T:C,...", value_delimiter = ',')]
+    pub gold: Vec<String>,
+    /// majority: where to write the gold key (must not exist)
+    #[arg(long, value_name = "FILE")]
+    pub gold_key: Option<PathBuf>,
+    /// majority: difficulty classes END:WEIGHT (see `labelmint hub create --help`)
+    #[arg(long, value_name = "END:W,...", value_delimiter = ',')]
+    pub difficulty: Vec<String>,
+    /// weighted, expert, optimistic: the account that posts results (the expert in expert mode)
+    #[arg(long, value_name = "ADDR")]
+    pub oracle: Option<Address>,
+    /// optimistic: share of results audited, in basis points (needs --seed-file)
+    #[arg(long, value_name = "BPS")]
+    pub audit_bps: Option<u16>,
+    /// optimistic: where the audit secret is written (0600, never overwritten)
+    #[arg(long, value_name = "FILE")]
+    pub seed_file: Option<PathBuf>,
     /// Root of the task manifest (`labelmint data add`)
     #[arg(long, value_name = "ROOT")]
     pub data_root: B256,
@@ -966,7 +1008,11 @@ fn job(c: &Chain, id: U256) -> Result<IMarket::getJobReturn> {
 pub fn job_cmd(ctx: &Ctx, cmd: &JobCmd) -> Result<()> {
     let c = Chain::connect(ctx)?;
     match cmd {
+        JobCmd::Create(a) if a.mode != crate::modes::QualityMode::Review => {
+            return create_in_mode(ctx, &c, a);
+        }
         JobCmd::Create(a) => {
+            check_mode_flags(a)?;
             let schema = a.schema.code();
             let now = c.now()?;
             let call = IMarket::createJobCall {
@@ -1098,6 +1144,131 @@ pub fn arbiter_cmd(ctx: &Ctx, cmd: &ArbiterCmd) -> Result<()> {
         "terms {id}: {} arbitrates for {} wei a dispute",
         c.from, call.fee
     );
+    Ok(())
+}
+
+/// Refuses the flags that do not apply to `a.mode`, naming the modes they
+/// belong to.
+fn check_mode_flags(a: &JobCreate) -> Result<()> {
+    use crate::modes::QualityMode as M;
+    let given: [(&str, bool, &[M]); 8] = [
+        (
+            "--k",
+            a.k.is_some(),
+            &[M::Majority, M::Weighted, M::Expert, M::Optimistic],
+        ),
+        ("--stake", a.stake.is_some(), &[M::Majority]),
+        ("--gold", !a.gold.is_empty(), &[M::Majority]),
+        ("--gold-key", a.gold_key.is_some(), &[M::Majority]),
+        ("--difficulty", !a.difficulty.is_empty(), &[M::Majority]),
+        (
+            "--oracle",
+            a.oracle.is_some(),
+            &[M::Weighted, M::Expert, M::Optimistic],
+        ),
+        ("--audit-bps", a.audit_bps.is_some(), &[M::Optimistic]),
+        ("--seed-file", a.seed_file.is_some(), &[M::Optimistic]),
+    ];
+    if let Some((flag, _, modes)) = given
+        .iter()
+        .find(|(_, set, modes)| *set && !modes.contains(&a.mode))
+    {
+        let names: Vec<&str> = modes.iter().map(|m| m.name()).collect();
+        return Err(anyhow!("{flag} does not apply to --mode {}", a.mode.name()))
+            .hint(format!("{flag} belongs to --mode {}", names.join(" | ")));
+    }
+    Ok(())
+}
+
+/// `job create --mode majority|weighted|expert|optimistic`: the same job
+/// on the QualityHub or the QualityCourt.
+fn create_in_mode(ctx: &Ctx, c: &Chain, a: &JobCreate) -> Result<()> {
+    use crate::modes::QualityMode as M;
+    check_mode_flags(a)?;
+    let k = a.k.unwrap_or(a.mode.default_k());
+    if a.mode == M::Majority {
+        let classes = a
+            .classes
+            .ok_or_else(|| anyhow!("--mode majority needs --classes C (2 to 14)"))?;
+        let create = hub::HubCreate {
+            tasks: a.tasks,
+            k,
+            classes: u8::try_from(classes).context("--classes: at most 14")?,
+            reward: a.reward,
+            stake: a.stake,
+            slash_bps: 5_000,
+            quorum_bps: 5_001,
+            commit_secs: 86_400,
+            reveal_secs: 86_400,
+            settle_secs: 86_400,
+            min_rep: 0,
+            terms: a.terms,
+            gold: a.gold.clone(),
+            gold_key: a.gold_key.clone(),
+            no_gold: a.gold.is_empty(),
+            data_root: Some(a.data_root),
+            difficulty: a.difficulty.clone(),
+        };
+        if create.gold.is_empty() {
+            return Err(anyhow!("--mode majority needs gold tasks"))
+                .hint("pass --gold TASK:CLASS,... (at least one task in ten) and --gold-key FILE");
+        }
+        if create.gold_key.is_none() {
+            bail!("--gold needs --gold-key FILE (the key stays with you until you reveal it)");
+        }
+        let address = if c.hub.is_zero() {
+            return Err(anyhow!("no QualityHub for chain {}", c.chain_id))
+                .hint("run labelmint-deploy, pass --deployments DIR, or pass --hub ADDR");
+        } else {
+            c.hub
+        };
+        return hub::create(ctx, c, address, &create);
+    }
+    let oracle = a.oracle.ok_or_else(|| {
+        anyhow!(
+            "--mode {} needs --oracle ADDR ({})",
+            a.mode.name(),
+            if a.mode == M::Expert {
+                "the expert who posts verdicts and payouts"
+            } else {
+                "the account that posts results"
+            }
+        )
+    })?;
+    let audit_bps = a.audit_bps.unwrap_or(0);
+    if a.mode == M::Optimistic && (audit_bps == 0 || a.seed_file.is_none()) {
+        bail!("--mode optimistic needs --audit-bps BPS (above 0) and --seed-file FILE");
+    }
+    // Pay for every label, and the arbiter's fee a live result reserves
+    // (results posted one after another; what is left is refunded at close).
+    let fee = c
+        .call(c.market, &IMarket::arbiterTermsCall { termsId: a.terms })?
+        .fee;
+    let escrow = U256::from(a.reward)
+        .checked_mul(U256::from(a.tasks))
+        .and_then(|e| e.checked_mul(U256::from(k)))
+        .and_then(|e| e.checked_add(U256::from(fee)))
+        .context("--reward × --tasks × --k overflows")?;
+    let create = court::CourtCreate {
+        oracle,
+        terms: a.terms,
+        escrow,
+        data_root: Some(a.data_root),
+        audit_bps,
+        seed_file: a.seed_file.clone(),
+        results: 1_000,
+    };
+    if c.court.is_zero() {
+        return Err(anyhow!("no QualityCourt for chain {}", c.chain_id))
+            .hint("run labelmint-deploy, pass --deployments DIR, or pass --court ADDR");
+    }
+    court::create(c, c.court, &create)?;
+    if a.mode == M::Weighted {
+        eprintln!(
+            "next, the oracle: labelmint court payouts --votes votes.json --classes C --annotators … \
+             --per-task WEI --reputations hub --out payouts.json; labelmint court post JOB --payouts payouts.json"
+        );
+    }
     Ok(())
 }
 

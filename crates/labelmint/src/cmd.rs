@@ -213,6 +213,9 @@ labels.json (text):   {\"classes\": [..], \"instruction\": \"..\", \"labels\": [
     /// Gas of a 100-task job lifecycle per flow, annotators and batch size (Markdown)
     #[command(after_help = "Example:\n  cargo run --release -p labelmint -- bench-market")]
     BenchMarket,
+    /// Gas per paid label of each quality mode, on the same 96-task job (Markdown)
+    #[command(after_help = "Example:\n  cargo run --release -p labelmint -- bench-modes")]
+    BenchModes,
     /// What holding a 1,000-task job costs an attacker and undoing it the creator (Markdown)
     #[command(after_help = "Example:\n  cargo run --release -p labelmint -- bench-attacks")]
     BenchAttacks,
@@ -553,6 +556,13 @@ pub fn run(cli: Cli) -> Result<()> {
             emit(table.trim_end(), json!({"table": table}));
         }
         Command::BenchAttacks => bench_attacks()?,
+        Command::BenchModes => {
+            let table = crate::output::with_spinner(
+                "running one job of each mode on the embedded chain",
+                crate::modes::bench_table,
+            )?;
+            emit(table.trim_end(), json!({"table": table}));
+        }
         Command::BenchExport { out, images } => {
             let secs = crate::export::bench(images, &out)?;
             let size = std::fs::metadata(&out)?.len();

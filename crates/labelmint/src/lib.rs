@@ -17,6 +17,7 @@ pub mod export;
 pub mod gas;
 pub mod hub;
 pub mod market;
+pub mod modes;
 pub mod output;
 pub mod quality;
 pub mod quality_cmd;

@@ -1342,3 +1342,234 @@ fn a_consensus_job_runs_from_stakes_to_withdrawals_through_the_hub_cli() {
     assert_eq!(cli.ok(1, &["hub", "withdraw-stake"]), "100000");
     assert_eq!(balance(1) - before, 100_000);
 }
+
+/// `job create --mode`: one creator-facing choice, the right program behind
+/// it (#16 item 5) — review on the market, majority on the hub, weighted,
+/// expert and optimistic on the court with their escrow, oracle and audit
+/// share; flags of another mode and missing mode flags are refused before
+/// any transaction.
+#[test]
+fn each_quality_mode_creates_its_job_on_the_program_behind_it() {
+    let (dir, _rt, chain) = start("modes");
+    let store = dir.join("store");
+    let cli = Cli {
+        rpc: chain.url(),
+        deployments: &dir,
+        store: &store,
+    };
+    let root = format!("0x{}", "22".repeat(32));
+    let job = |mode: &str, extra: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = [
+            "job",
+            "create",
+            "--mode",
+            mode,
+            "--data-root",
+            &root,
+            "--tasks",
+            "10",
+            "--reward",
+            "1000",
+        ]
+        .map(str::to_string)
+        .to_vec();
+        v.extend(extra.iter().map(|s| (*s).to_string()));
+        v
+    };
+    let run = |key: usize, args: Vec<String>| {
+        cli.run(key, &args.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let ok = |key: usize, args: Vec<String>| {
+        let (ok, out, err) = run(key, args);
+        assert!(ok, "{err}");
+        out
+    };
+    let fails = |key: usize, args: Vec<String>, expect: &str| {
+        let (ok, out, err) = run(key, args);
+        assert!(!ok, "should fail, printed {out}");
+        assert!(err.contains(expect), "expected {expect:?} in {err}");
+    };
+    let eth_terms = cli.ok(
+        7,
+        &[
+            "arbiter",
+            "register",
+            "--fee",
+            "10",
+            "--bond",
+            "20",
+            "--dispute-secs",
+            "3600",
+            "--ruling-secs",
+            "3600",
+        ],
+    );
+    let token = cli.ok(0, &["token", "address"]);
+    let lmr_terms = cli.ok(
+        7,
+        &[
+            "arbiter",
+            "register",
+            "--token",
+            &token,
+            "--fee",
+            "10",
+            "--bond",
+            "20",
+            "--dispute-secs",
+            "3600",
+            "--ruling-secs",
+            "3600",
+        ],
+    );
+    cli.ok(0, &["token", "mint", &address(0), "1000000"]);
+
+    // Flags of another mode, and missing mode flags, never reach the chain.
+    fails(
+        0,
+        job("review", &["--terms", &eth_terms, "--oracle", &address(5)]),
+        "--oracle does not apply to --mode review",
+    );
+    fails(
+        0,
+        job(
+            "weighted",
+            &[
+                "--terms",
+                &eth_terms,
+                "--oracle",
+                &address(5),
+                "--gold",
+                "0:1",
+            ],
+        ),
+        "--gold does not apply to --mode weighted",
+    );
+    fails(
+        0,
+        job("weighted", &["--terms", &eth_terms]),
+        "needs --oracle",
+    );
+    fails(
+        0,
+        job("majority", &["--terms", &lmr_terms]),
+        "needs --classes",
+    );
+    fails(
+        0,
+        job("majority", &["--terms", &lmr_terms, "--classes", "3"]),
+        "needs gold tasks",
+    );
+    fails(
+        0,
+        job(
+            "optimistic",
+            &["--terms", &eth_terms, "--oracle", &address(5)],
+        ),
+        "needs --audit-bps",
+    );
+    let (ok_, _, err) = run(0, job("weighed", &["--terms", &eth_terms]));
+    assert!(!ok_ && err.contains("invalid value 'weighed'"), "{err}");
+
+    // review → AnnotationMarket job 1: 10 × 1,000 wei.
+    assert_eq!(
+        ok(0, job("review", &["--terms", &eth_terms, "--classes", "3"])),
+        "1"
+    );
+    let status: serde_json::Value =
+        serde_json::from_str(&cli.ok(0, &["job", "status", "1"])).unwrap();
+    assert_eq!(status["escrow"], "10000");
+    // majority → QualityHub job 1: 3 votes × 10 tasks × 1,000 + gold bond (1,000 + 10).
+    let gold_key = dir.join("mode-gold.json");
+    let before: u128 = cli.ok(0, &["token", "balance"]).parse().unwrap();
+    assert_eq!(
+        ok(
+            0,
+            job(
+                "majority",
+                &[
+                    "--terms",
+                    &lmr_terms,
+                    "--classes",
+                    "3",
+                    "--gold",
+                    "4:2",
+                    "--gold-key",
+                    gold_key.to_str().unwrap()
+                ]
+            )
+        ),
+        "1"
+    );
+    let after: u128 = cli.ok(0, &["token", "balance"]).parse().unwrap();
+    assert_eq!(before - after, 30_000 + 1_010);
+    let hub: serde_json::Value =
+        serde_json::from_str(&cli.ok(0, &["--json", "hub", "status", "1"])).unwrap();
+    assert_eq!(
+        (hub["k"].as_u64(), hub["goldTasks"].as_u64()),
+        (Some(3), Some(1))
+    );
+    // weighted → QualityCourt job 1, 3 votes a task; expert → job 2, one.
+    assert_eq!(
+        ok(
+            0,
+            job(
+                "weighted",
+                &["--terms", &eth_terms, "--oracle", &address(5)]
+            )
+        ),
+        "1"
+    );
+    assert_eq!(
+        ok(
+            0,
+            job("expert", &["--terms", &eth_terms, "--oracle", &address(6)])
+        ),
+        "2"
+    );
+    let seed = dir.join("mode-seed.json");
+    assert_eq!(
+        ok(
+            0,
+            job(
+                "optimistic",
+                &[
+                    "--terms",
+                    &eth_terms,
+                    "--oracle",
+                    &address(5),
+                    "--audit-bps",
+                    "2500",
+                    "--seed-file",
+                    seed.to_str().unwrap()
+                ]
+            )
+        ),
+        "3"
+    );
+    // Pay for every label plus the arbiter's fee (10) a live result reserves.
+    for (id, escrow, oracle, audit) in [
+        ("1", "30010", 5, 0),
+        ("2", "10010", 6, 0),
+        ("3", "10010", 5, 2500),
+    ] {
+        let s: serde_json::Value =
+            serde_json::from_str(&cli.ok(0, &["court", "status", id])).unwrap();
+        assert_eq!(s["escrow"], escrow, "court job {id}");
+        assert_eq!(
+            s["oracle"].as_str().unwrap().to_lowercase(),
+            address(oracle).to_lowercase()
+        );
+        assert_eq!(s["auditBps"].as_u64(), Some(audit));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        for f in [&gold_key, &seed] {
+            assert_eq!(
+                std::fs::metadata(f).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
+        }
+    }
+}

@@ -303,6 +303,63 @@ fn court_address(c: &Chain) -> Result<Address> {
     Ok(c.court)
 }
 
+/// `court create` (and `job create --mode weighted|expert|optimistic`):
+/// the audit secret (written privately before its commitment is sent), then
+/// the escrow.
+pub fn create(c: &Chain, court: Address, a: &CourtCreate) -> Result<()> {
+    let (oracle, terms, escrow) = (a.oracle, a.terms, a.escrow);
+    let audit_bps = a.audit_bps;
+    let seed = if audit_bps > 0 {
+        let path = a
+            .seed_file
+            .as_deref()
+            .ok_or_else(|| anyhow!("--audit-bps needs --seed-file F"))?;
+        let results = a.results;
+        let length = results_in_range(results)?;
+        let mut secret = [0u8; 32];
+        std::fs::File::open("/dev/urandom")
+            .and_then(|mut f| f.read_exact(&mut secret))
+            .context("reading /dev/urandom for the audit secret")?;
+        let file = json!({"secret": B256::from(secret).to_string(), "results": results});
+        let path_text = path.display();
+        // Created exclusively (never over another job's secret, never
+        // through a planted link) and readable by the owner only.
+        let mut handle = super::create_private(path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                anyhow!("--seed-file {path_text} exists: it holds another job's secret")
+            } else {
+                anyhow!("writing {path_text}: {e}")
+            }
+        })?;
+        std::io::Write::write_all(&mut handle, &serde_json::to_vec_pretty(&file)?)
+            .and_then(|()| handle.sync_all())
+            .with_context(|| format!("writing {path_text}"))?;
+        SeedChain::new(B256::from(secret), length).commitment()
+    } else {
+        B256::ZERO
+    };
+    let call = ICourt::createJobCall {
+        dataRoot: a.data_root.unwrap_or_default(),
+        oracle,
+        arbiterTerms: terms,
+        auditBps: audit_bps,
+        seedCommitment: seed,
+    };
+    c.send(court, &call, escrow)?;
+    let id = c.call(court, &ICourt::jobCountCall {})?;
+    let j = c.call(court, &ICourt::getJobCall { jobId: id })?;
+    emit(
+        id,
+        json!({"job": id.to_string(), "escrow": escrow.to_string(), "arbiter": j.arbiter.to_string(),
+               "arbiterFee": j.arbiterFee.to_string(), "disputeBond": j.disputeBond.to_string()}),
+    );
+    eprintln!(
+        "court job {id}: {escrow} wei escrowed; oracle {oracle}, arbiter {} (terms {terms}: fee {}, bond {})",
+        j.arbiter, j.arbiterFee, j.disputeBond
+    );
+    Ok(())
+}
+
 /// Runs `labelmint court <sub>`.
 #[allow(clippy::too_many_lines)] // one arm per subcommand
 pub fn run(ctx: &Ctx, cmd: &CourtCmd) -> Result<()> {
@@ -317,58 +374,7 @@ pub fn run(ctx: &Ctx, cmd: &CourtCmd) -> Result<()> {
     let court = court_address(&c)?;
     match cmd {
         CourtCmd::Payouts(_) => unreachable!("handled above"),
-        CourtCmd::Create(a) => {
-            let (oracle, terms, escrow) = (a.oracle, a.terms, a.escrow);
-            let audit_bps = a.audit_bps;
-            let seed = if audit_bps > 0 {
-                let path = a
-                    .seed_file
-                    .as_deref()
-                    .ok_or_else(|| anyhow!("--audit-bps needs --seed-file F"))?;
-                let results = a.results;
-                let length = results_in_range(results)?;
-                let mut secret = [0u8; 32];
-                std::fs::File::open("/dev/urandom")
-                    .and_then(|mut f| f.read_exact(&mut secret))
-                    .context("reading /dev/urandom for the audit secret")?;
-                let file = json!({"secret": B256::from(secret).to_string(), "results": results});
-                let path_text = path.display();
-                // Created exclusively (never over another job's secret, never
-                // through a planted link) and readable by the owner only.
-                let mut handle = super::create_private(path).map_err(|e| {
-                    if e.kind() == std::io::ErrorKind::AlreadyExists {
-                        anyhow!("--seed-file {path_text} exists: it holds another job's secret")
-                    } else {
-                        anyhow!("writing {path_text}: {e}")
-                    }
-                })?;
-                std::io::Write::write_all(&mut handle, &serde_json::to_vec_pretty(&file)?)
-                    .and_then(|()| handle.sync_all())
-                    .with_context(|| format!("writing {path_text}"))?;
-                SeedChain::new(B256::from(secret), length).commitment()
-            } else {
-                B256::ZERO
-            };
-            let call = ICourt::createJobCall {
-                dataRoot: a.data_root.unwrap_or_default(),
-                oracle,
-                arbiterTerms: terms,
-                auditBps: audit_bps,
-                seedCommitment: seed,
-            };
-            c.send(court, &call, escrow)?;
-            let id = c.call(court, &ICourt::jobCountCall {})?;
-            let j = c.call(court, &ICourt::getJobCall { jobId: id })?;
-            emit(
-                id,
-                json!({"job": id.to_string(), "escrow": escrow.to_string(), "arbiter": j.arbiter.to_string(),
-                       "arbiterFee": j.arbiterFee.to_string(), "disputeBond": j.disputeBond.to_string()}),
-            );
-            eprintln!(
-                "court job {id}: {escrow} wei escrowed; oracle {oracle}, arbiter {} (terms {terms}: fee {}, bond {})",
-                j.arbiter, j.arbiterFee, j.disputeBond
-            );
-        }
+        CourtCmd::Create(a) => create(&c, court, a)?,
         CourtCmd::Post {
             job,
             payouts,

@@ -897,8 +897,10 @@ pub fn run(ctx: &Ctx, cmd: &HubCmd) -> Result<()> {
     Ok(())
 }
 
+/// `hub create` (and `job create --mode majority`): checks, the gold key
+/// (written privately before its hash is sent), the allowance, the call.
 #[allow(clippy::too_many_lines)] // checks, the gold key, the call, the report
-fn create(ctx: &Ctx, c: &Chain, hub: Address, a: &HubCreate) -> Result<()> {
+pub fn create(ctx: &Ctx, c: &Chain, hub: Address, a: &HubCreate) -> Result<()> {
     let mut gold: Vec<(u32, u8)> = a
         .gold
         .iter()
