@@ -295,7 +295,7 @@ pub fn run() -> Result<String> {
         &mut chain,
         &mut steps,
         creator,
-        "creator escrows a 12-task job, 10 LMR per task, under the expert's terms (permit + transferFrom in one call)".into(),
+        "mode review: creator escrows a 12-task job, 10 LMR per task, under the expert's terms (permit + transferFrom in one call)".into(),
         create.abi_encode(),
     )?;
     let job = IMarket::createJobCall::abi_decode_returns(&r.output)?;
@@ -657,7 +657,7 @@ pub fn run() -> Result<String> {
         hub,
         creator,
         U256::ZERO,
-        "creator escrows a consensus job: 4 tasks × 3 votes × 0.001 LMR, task 0 secretly gold (bond 0.002 LMR)"
+        "mode majority: creator escrows a consensus job: 4 tasks × 3 votes × 0.001 LMR, task 0 secretly gold (bond 0.002 LMR)"
             .into(),
         spec.call(creator).abi_encode(),
     )?;
@@ -992,7 +992,7 @@ fn court_demo(
         court,
         creator,
         U256::from(20 * per_box),
-        "creator escrows 0.02 ETH for a box job judged off chain: relayer = oracle, account 6 = expert, 20 % audits".into(),
+        "mode optimistic: creator escrows 0.02 ETH for a box job judged off chain: relayer = oracle, account 6 = expert, 20 % audits".into(),
         spec.call().abi_encode(),
     )?;
     let job = U256::from(1);
