@@ -13,8 +13,11 @@
 //! fully paid out. The creator publishes the dataset package in the
 //! DatasetRegistry (provenance read from the market), a buyer licenses it for
 //! a fine-tuning service, the annotators withdraw their royalties and the
-//! creator the proceeds. Then a consensus job on the QualityHub and a box job
-//! on the QualityCourt; an incident pause of the token ends it.
+//! creator the proceeds. Then one job of every other quality mode: a
+//! consensus job on the QualityHub (majority), and on the QualityCourt a box
+//! job (optimistic, audited and disputed), a weighted vote whose weights are
+//! the hub's on-chain reputations (weighted), and an expert's verdicts
+//! (expert); an incident pause of the token ends it.
 
 use std::fmt::Write as _;
 
@@ -800,6 +803,7 @@ pub fn run() -> Result<String> {
         &mut chain,
         &mut steps,
         market,
+        hub,
         creator,
         relayer,
         &annotators,
@@ -907,6 +911,7 @@ fn court_demo(
     chain: &mut Devnet,
     steps: &mut Vec<Step>,
     market: Address,
+    hub: Address,
     creator: Address,
     oracle: Address,
     annotators: &[Address; 3],
@@ -1104,11 +1109,20 @@ fn court_demo(
     )?;
     // The devnet's gas price is zero: the balance change is the withdrawal.
     let received = chain.balance(annotators[2]).saturating_sub(before);
+    if received != U256::from(fixed.payouts[2].payout + bond) {
+        return Err(anyhow!(
+            "annotator 3 received {received}, not its pay and bond"
+        ));
+    }
+    let weighted = weighted_and_expert_jobs(
+        chain, steps, court, hub, creator, oracle, terms, per_box, annotators,
+    )?;
     let mut credits = U256::ZERO;
     for who in [
         creator,
         oracle,
         expert,
+        chain.account(9),
         annotators[0],
         annotators[1],
         annotators[2],
@@ -1117,16 +1131,194 @@ fn court_demo(
             .read(court, &ICourt::creditOfCall { account: who })
             .map_err(|e| anyhow!("creditOf: {e}"))?;
     }
-    if credits != chain.balance(court) || received != U256::from(fixed.payouts[2].payout + bond) {
+    if credits != chain.balance(court) {
         return Err(anyhow!(
-            "court books do not balance: credits {credits}, held {}, annotator 3 received {received}",
+            "court books do not balance: credits {credits}, held {}",
             chain.balance(court)
         ));
     }
     Ok(format!(
-        "court job: the oracle's root paid annotator 3 for {} of 4 boxes; after the dispute the expert's root paid {} (+ bond back: {received} wei withdrawn); the court still holds {} wei, all of it credits awaiting withdrawal.",
+        "court job (mode optimistic): the oracle's root paid annotator 3 for {} of 4 boxes; after the dispute the expert's root paid {} (+ bond back: {received} wei withdrawn). {weighted} The court still holds {} wei, all of it credits awaiting withdrawal.",
         strict.annotators[2].matched,
         fair.annotators[2].matched,
         chain.balance(court)
+    ))
+}
+
+/// Court jobs 2 and 3: mode weighted (the oracle posts the vote weighted by
+/// the hub's on-chain reputations) and mode expert (a named expert posts
+/// its verdicts); each result claimed after the dispute window, each job
+/// closed. Returns a one-line summary.
+#[allow(clippy::too_many_arguments, clippy::too_many_lines)]
+fn weighted_and_expert_jobs(
+    chain: &mut Devnet,
+    steps: &mut Vec<Step>,
+    court: Address,
+    hub: Address,
+    creator: Address,
+    oracle: Address,
+    terms: u32,
+    fee: u128,
+    annotators: &[Address; 3],
+) -> Result<String> {
+    use crate::court::{plan_payouts, CourtJob, ICourt, Payout, PayoutTree};
+    use labelmint_quality::payout::{weighted_payouts, Policy, Reputation};
+
+    // Mode weighted: 4 text tasks × 3 votes, 0.001 ETH a task.
+    let per_task = 1_000_000_000_000_000u128;
+    transact(
+        chain,
+        steps,
+        court,
+        creator,
+        U256::from(4 * per_task + fee),
+        "mode weighted: creator escrows 4 tasks × 0.001 ETH (+ one arbiter fee) for a reputation-weighted vote posted by the oracle".into(),
+        CourtJob::new(oracle, terms).call().abi_encode(),
+    )?;
+    let job = U256::from(2);
+    // Annotator 3 is alone on tasks 1 and 3.
+    let ballots = [[0u16, 1, 2, 0], [0, 1, 2, 0], [0, 2, 2, 1]];
+    let votes: Vec<labelmint_quality::Response> = ballots
+        .iter()
+        .enumerate()
+        .flat_map(|(a, b)| {
+            b.iter()
+                .enumerate()
+                .map(move |(t, &label)| labelmint_quality::Response {
+                    task: t as u32,
+                    annotator: a as u32,
+                    label,
+                })
+        })
+        .collect();
+    let responses = labelmint_quality::Responses::new(4, 3, 3, votes)?;
+    let reps: Vec<Reputation> = annotators
+        .iter()
+        .map(|&who| {
+            let r = chain
+                .read(hub, &crate::hub::IHub::reputationOfCall { annotator: who })
+                .map_err(|e| anyhow!("reputationOf: {e}"))?;
+            Ok(Reputation {
+                judged: r.judged,
+                score_bps: u32::from(r.scoreBps),
+            })
+        })
+        .collect::<Result<_>>()?;
+    let plan = weighted_payouts(
+        &responses,
+        &reps,
+        per_task,
+        &std::collections::BTreeMap::new(),
+        &Policy::default(),
+    )?;
+    let tree = PayoutTree::new(job, U256::from(1), plan_payouts(&plan, annotators))?;
+    transact(
+        chain,
+        steps,
+        court,
+        oracle,
+        U256::ZERO,
+        format!(
+            "oracle posts the weighted vote (weights from the hub's reputations: {} / {} / {} bps): {} wei in all",
+            reps[0].score_bps,
+            reps[1].score_bps,
+            reps[2].score_bps,
+            tree.total()
+        ),
+        tree.post_call(B256::ZERO).abi_encode(),
+    )?;
+    chain.warp(3_601);
+    for i in 0..tree.leaves() {
+        transact(
+            chain,
+            steps,
+            court,
+            annotators[i as usize],
+            U256::ZERO,
+            format!(
+                "annotator {} claims {} wei for {} agreeing labels, undisputed after the hour",
+                i + 1,
+                tree.payouts[i as usize].payout,
+                tree.payouts[i as usize].labels
+            ),
+            tree.claim_call(i).abi_encode(),
+        )?;
+    }
+    transact(
+        chain,
+        steps,
+        court,
+        creator,
+        U256::ZERO,
+        "creator closes the weighted job (the unpaid share back to its credit)".into(),
+        ICourt::closeJobCall { jobId: job }.abi_encode(),
+    )?;
+
+    // Mode expert: account 9 verifies 4 labels and posts its verdicts.
+    let reviewer = chain.account(9);
+    transact(
+        chain,
+        steps,
+        court,
+        creator,
+        U256::from(4 * per_task + fee),
+        "mode expert: creator escrows 4 labels × 0.001 ETH (+ one arbiter fee); account 9 is the expert who verifies them".into(),
+        CourtJob::new(reviewer, terms).call().abi_encode(),
+    )?;
+    let job = U256::from(3);
+    // Annotator 1 labelled tasks 0-1 (both accepted), annotator 2 tasks
+    // 2-3 (task 3 rejected): verdict bit i = task i accepted.
+    let payouts = vec![
+        Payout {
+            annotator: annotators[0],
+            payout: 2 * per_task,
+            labels: 2,
+            verdicts: B256::with_last_byte(0b0011),
+        },
+        Payout {
+            annotator: annotators[1],
+            payout: per_task,
+            labels: 1,
+            verdicts: B256::with_last_byte(0b0100),
+        },
+    ];
+    let tree = PayoutTree::new(job, U256::from(1), payouts)?;
+    transact(
+        chain,
+        steps,
+        court,
+        reviewer,
+        U256::ZERO,
+        "the expert posts its verdicts: 3 of 4 labels accepted".into(),
+        tree.post_call(B256::ZERO).abi_encode(),
+    )?;
+    chain.warp(3_601);
+    for i in 0..tree.leaves() {
+        transact(
+            chain,
+            steps,
+            court,
+            annotators[i as usize],
+            U256::ZERO,
+            format!("annotator {} claims its accepted labels' pay", i + 1),
+            tree.claim_call(i).abi_encode(),
+        )?;
+    }
+    transact(
+        chain,
+        steps,
+        court,
+        creator,
+        U256::ZERO,
+        "creator closes the expert job: the rejected label's pay returns".into(),
+        ICourt::closeJobCall { jobId: job }.abi_encode(),
+    )?;
+    Ok(format!(
+        "Weighted job: reputations {} / {} / {} bps weighted the votes; annotator 3, alone on two tasks, got {} of the {} wei paid. Expert job: 3 of 4 labels accepted and paid.",
+        reps[0].score_bps,
+        reps[1].score_bps,
+        reps[2].score_bps,
+        plan.pay[2],
+        plan.total()
     ))
 }
