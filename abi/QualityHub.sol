@@ -8,6 +8,7 @@ interface IQualityHub {
     error BadBatchSize(uint256 size, uint256 max);
     error BatchMismatch(uint256 batchId);
     error CooldownActive(uint64 readyAt);
+    error GoldAlreadyRevealed(uint256 jobId);
     error InsufficientStake(uint256 available, uint256 required);
     error InvalidCalldata();
     error InvalidLabel(uint32 taskId, uint8 label);

@@ -127,6 +127,8 @@ macro_rules! declare_interface {
                 /// The annotator's score (or its judged stake, below 20 votes' worth of this job's stake) is too low.
                 error ReputationTooLow(uint16 scoreBps, uint16 required);
                 error UnknownBatch(uint256 batchId);
+                /// The job's gold key was revealed already (there is none left to reveal).
+                error GoldAlreadyRevealed(uint256 jobId);
                 error BatchMismatch(uint256 batchId);
                 error InvalidLabel(uint32 taskId, uint8 label);
                 /// Task `taskId` is escalated and its arbiter may rule until `until`.

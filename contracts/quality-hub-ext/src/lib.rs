@@ -403,7 +403,7 @@ impl<H: stylus_sdk::stylus_core::Host> Extension<H> {
         let salt = a.b256(3)?;
         let (mut j, mut jw) = self.job_in_phase(id, PHASE_REVEAL, W_GOLD | W_COUNTS)?;
         if j.gold.is_zero() {
-            return Err(err::<I::UnknownBatch>(&[U256::ZERO]));
+            return Err(err::<I::GoldAlreadyRevealed>(&[id]));
         }
         let mut pre = Vec::with_capacity(raw.len().saturating_add(labels.len()).saturating_add(52));
         pre.extend_from_slice(j.creator.as_slice());

@@ -735,9 +735,7 @@ fn gold_decides_split_tasks_and_fails_the_batches_that_miss_it() {
     assert_eq!(logs::<IHub::GoldRevealed>(&r)[0].tasks, 1);
     assert_reverts(
         &h.send(creator, &spec.reveal_gold(job), U256::ZERO).unwrap(),
-        &IHub::UnknownBatch {
-            batchId: U256::ZERO,
-        },
+        &IHub::GoldAlreadyRevealed { jobId: job },
     );
     for v in [&right, &wrong, &other] {
         ok(&h.reveal(v).unwrap());
