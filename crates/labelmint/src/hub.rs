@@ -654,6 +654,67 @@ fn run_spec(h: &mut Hub, spec: &HubJob, batch: usize) -> Result<HubRun> {
     Ok(run)
 }
 
+/// The hub's cold paths on a small job: a task split three ways ruled by
+/// the arbiter (`ruleTasks`), an unrevealed batch forfeited by a keeper
+/// (`forfeitBatch`), and a slash share claimed after closing
+/// (`claimSlashShare`).
+fn cold_paths(
+    h: &mut Hub,
+    tag: &str,
+    snapshot: &mut std::collections::BTreeMap<String, u64>,
+) -> Result<()> {
+    let creator = h.m.chain.account(0);
+    let keeper = h.m.chain.account(9);
+    let people: Vec<Address> = (6..9).map(|i| h.m.chain.account(i)).collect();
+    let spec = HubJob::default();
+    for &a in &people {
+        h.fund_and_stake(a, spec.stake * 8)?;
+    }
+    let job = h.create(creator, &spec)?;
+    let ballots: [[u8; 3]; 3] = [[0, 2, 2], [1, 2, 2], [2, 2, 0]];
+    let mut votes = Vec::new();
+    for (&a, labels) in people.iter().zip(ballots) {
+        let (r, v) = h.commit(a, job, &[1, 2, 3], &labels)?;
+        crate::market::succeeded::<IHub::commitBatchCall>(r)?;
+        votes.push(v.context("vote")?);
+    }
+    let (r, hidden) = h.commit(people[2], job, &[6, 7], &[1, 1])?;
+    crate::market::succeeded::<IHub::commitBatchCall>(r)?;
+    let hidden = hidden.context("vote")?;
+    let j = h.job(job)?;
+    h.warp_to(j.commitEnd);
+    h.ok(creator, &spec.reveal_gold(job), U256::ZERO)?;
+    for v in &votes {
+        crate::market::succeeded::<IHub::revealBatchCall>(h.reveal(v)?)?;
+    }
+    h.warp_to(j.revealEnd);
+    let r = crate::market::succeeded::<IHub::ruleTasksCall>(h.rule(
+        DEFAULT_ARBITER,
+        job,
+        &[1],
+        &[0],
+    )?)?;
+    snapshot.insert(format!("QualityHub::ruleTasks(1 task{tag})"), r.gas_used);
+    h.warp_to(j.rulingEnd);
+    for v in &votes {
+        crate::market::succeeded::<IHub::settleBatchCall>(h.settle(keeper, v)?)?;
+    }
+    let r = crate::market::succeeded::<IHub::forfeitBatchCall>(h.forfeit(keeper, &hidden)?)?;
+    snapshot.insert(
+        format!("QualityHub::forfeitBatch(2 tasks, by a keeper{tag})"),
+        r.gas_used,
+    );
+    h.warp_to(j.settleEnd);
+    h.ok(creator, &IHub::closeJobCall { jobId: job }, U256::ZERO)?;
+    let r = h.ok(
+        people[0],
+        &IHub::claimSlashShareCall { jobId: job },
+        U256::ZERO,
+    )?;
+    snapshot.insert(format!("QualityHub::claimSlashShare{tag}"), r.gas_used);
+    Ok(())
+}
+
 /// Adds the QualityHub entries to `snapshot`.
 pub fn measure_gas(snapshot: &mut std::collections::BTreeMap<String, u64>) -> Result<()> {
     for cached in [false, true] {
@@ -683,7 +744,11 @@ pub fn measure_gas(snapshot: &mut std::collections::BTreeMap<String, u64>) -> Re
             format!("QualityHub::per label, k=3 batch 32, with createJob+revealGold+closeJob{tag}"),
             run.per_label_all(),
         );
-        let run = run_weighted_job(&mut h, 32, 3, 32)?;
+        // On a fresh hub in the same state as the unweighted run above.
+        let mut fresh = Hub::deploy(cached)?;
+        let a = fresh.m.chain.account(1);
+        fresh.fund_and_stake(a, HubJob::default().stake * 32)?;
+        let run = run_weighted_job(&mut fresh, 32, 3, 32)?;
         snapshot.insert(
             format!("QualityHub::per label, weighted 1/3, k=3 batch 32, commit+reveal+settle{tag}"),
             run.per_label(),
@@ -692,6 +757,7 @@ pub fn measure_gas(snapshot: &mut std::collections::BTreeMap<String, u64>) -> Re
             format!("QualityHub::settleBatch(32 tasks, weighted 1/3, mean{tag})"),
             run.settle / 3,
         );
+        cold_paths(&mut h, tag, snapshot)?;
         let creator = h.m.chain.account(0);
         let spec = HubJob::default();
         h.fund(creator, spec.deposit())?;
