@@ -1145,6 +1145,46 @@ fn court_demo(
     ))
 }
 
+/// After the dispute hour each annotator claims its leaf of `tree`; then
+/// the creator closes the job (`closing` describes it).
+fn claim_and_close(
+    chain: &mut Devnet,
+    steps: &mut Vec<Step>,
+    court: Address,
+    creator: Address,
+    annotators: &[Address; 3],
+    tree: &crate::court::PayoutTree,
+    closing: &str,
+) -> Result<()> {
+    chain.warp(3_601);
+    for (i, p) in tree.payouts.iter().enumerate() {
+        transact(
+            chain,
+            steps,
+            court,
+            annotators[i],
+            U256::ZERO,
+            format!(
+                "annotator {} claims {} wei for {} labels, undisputed after the hour",
+                i + 1,
+                p.payout,
+                p.labels
+            ),
+            tree.claim_call(i as u32).abi_encode(),
+        )?;
+    }
+    transact(
+        chain,
+        steps,
+        court,
+        creator,
+        U256::ZERO,
+        closing.into(),
+        crate::court::ICourt::closeJobCall { jobId: tree.job }.abi_encode(),
+    )?;
+    Ok(())
+}
+
 /// Court jobs 2 and 3: mode weighted (the oracle posts the vote weighted by
 /// the hub's on-chain reputations) and mode expert (a named expert posts
 /// its verdicts); each result claimed after the dispute window, each job
@@ -1161,7 +1201,7 @@ fn weighted_and_expert_jobs(
     fee: u128,
     annotators: &[Address; 3],
 ) -> Result<String> {
-    use crate::court::{plan_payouts, CourtJob, ICourt, Payout, PayoutTree};
+    use crate::court::{plan_payouts, CourtJob, Payout, PayoutTree};
     use labelmint_quality::payout::{weighted_payouts, Policy, Reputation};
 
     // Mode weighted: 4 text tasks × 3 votes, 0.001 ETH a task.
@@ -1227,31 +1267,14 @@ fn weighted_and_expert_jobs(
         ),
         tree.post_call(B256::ZERO).abi_encode(),
     )?;
-    chain.warp(3_601);
-    for i in 0..tree.leaves() {
-        transact(
-            chain,
-            steps,
-            court,
-            annotators[i as usize],
-            U256::ZERO,
-            format!(
-                "annotator {} claims {} wei for {} agreeing labels, undisputed after the hour",
-                i + 1,
-                tree.payouts[i as usize].payout,
-                tree.payouts[i as usize].labels
-            ),
-            tree.claim_call(i).abi_encode(),
-        )?;
-    }
-    transact(
+    claim_and_close(
         chain,
         steps,
         court,
         creator,
-        U256::ZERO,
-        "creator closes the weighted job (the unpaid share back to its credit)".into(),
-        ICourt::closeJobCall { jobId: job }.abi_encode(),
+        annotators,
+        &tree,
+        "creator closes the weighted job (the unpaid share back to its credit)",
     )?;
 
     // Mode expert: account 9 verifies 4 labels and posts its verdicts.
@@ -1292,26 +1315,14 @@ fn weighted_and_expert_jobs(
         "the expert posts its verdicts: 3 of 4 labels accepted".into(),
         tree.post_call(B256::ZERO).abi_encode(),
     )?;
-    chain.warp(3_601);
-    for i in 0..tree.leaves() {
-        transact(
-            chain,
-            steps,
-            court,
-            annotators[i as usize],
-            U256::ZERO,
-            format!("annotator {} claims its accepted labels' pay", i + 1),
-            tree.claim_call(i).abi_encode(),
-        )?;
-    }
-    transact(
+    claim_and_close(
         chain,
         steps,
         court,
         creator,
-        U256::ZERO,
-        "creator closes the expert job: the rejected label's pay returns".into(),
-        ICourt::closeJobCall { jobId: job }.abi_encode(),
+        annotators,
+        &tree,
+        "creator closes the expert job: the rejected label's pay returns",
     )?;
     Ok(format!(
         "Weighted job: reputations {} / {} / {} bps weighted the votes; annotator 3, alone on two tasks, got {} of the {} wei paid. Expert job: 3 of 4 labels accepted and paid.",

@@ -144,25 +144,7 @@ impl HubJob {
 
     /// The `createWeightedJob` call from `creator`.
     pub fn weighted_call(&self, creator: Address) -> IHub::createWeightedJobCall {
-        let c = self.call(creator);
-        IHub::createWeightedJobCall {
-            dataRoot: c.dataRoot,
-            rewardPerVote: c.rewardPerVote,
-            taskCount: c.taskCount,
-            replication: c.replication,
-            numClasses: c.numClasses,
-            quorumBps: c.quorumBps,
-            commitDuration: c.commitDuration,
-            revealDuration: c.revealDuration,
-            settleDuration: c.settleDuration,
-            stakePerVote: c.stakePerVote,
-            slashBps: c.slashBps,
-            minReputationBps: c.minReputationBps,
-            arbiterTerms: c.arbiterTerms,
-            goldCommitment: c.goldCommitment,
-            goldTasks: c.goldTasks,
-            difficulty: self.difficulty_bytes(),
-        }
+        weighted(self.call(creator), self.difficulty_bytes())
     }
 
     /// The gold bond: one reward and one arbiter's fee per gold task.
@@ -227,6 +209,31 @@ impl HubJob {
                 .into(),
             salt: self.gold_salt,
         }
+    }
+}
+
+/// `createWeightedJob` with the parameters of `c` and `difficulty`.
+pub fn weighted(
+    c: IHub::createJobCall,
+    difficulty: alloy_primitives::Bytes,
+) -> IHub::createWeightedJobCall {
+    IHub::createWeightedJobCall {
+        dataRoot: c.dataRoot,
+        rewardPerVote: c.rewardPerVote,
+        taskCount: c.taskCount,
+        replication: c.replication,
+        numClasses: c.numClasses,
+        quorumBps: c.quorumBps,
+        commitDuration: c.commitDuration,
+        revealDuration: c.revealDuration,
+        settleDuration: c.settleDuration,
+        stakePerVote: c.stakePerVote,
+        slashBps: c.slashBps,
+        minReputationBps: c.minReputationBps,
+        arbiterTerms: c.arbiterTerms,
+        goldCommitment: c.goldCommitment,
+        goldTasks: c.goldTasks,
+        difficulty,
     }
 }
 

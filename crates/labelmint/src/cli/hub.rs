@@ -897,27 +897,29 @@ pub fn run(ctx: &Ctx, cmd: &HubCmd) -> Result<()> {
     Ok(())
 }
 
+/// `A:B` items of a list flag, each side parsed (`flag` and `form` name
+/// them in errors).
+fn colon_pairs<A: std::str::FromStr, B: std::str::FromStr>(
+    flag: &str,
+    items: &[String],
+    form: &str,
+) -> Result<Vec<(A, B)>> {
+    items
+        .iter()
+        .map(|p| {
+            let parsed = p
+                .split_once(':')
+                .and_then(|(x, y)| Some((x.trim().parse().ok()?, y.trim().parse().ok()?)));
+            parsed.ok_or_else(|| anyhow!("{flag} {p:?}: write {form}"))
+        })
+        .collect()
+}
+
 /// `hub create` (and `job create --mode majority`): checks, the gold key
 /// (written privately before its hash is sent), the allowance, the call.
 #[allow(clippy::too_many_lines)] // checks, the gold key, the call, the report
 pub fn create(ctx: &Ctx, c: &Chain, hub: Address, a: &HubCreate) -> Result<()> {
-    let mut gold: Vec<(u32, u8)> = a
-        .gold
-        .iter()
-        .map(|p| {
-            let (t, l) = p
-                .split_once(':')
-                .ok_or_else(|| anyhow!("--gold {p:?}: write TASK:CLASS, e.g. 5:2"))?;
-            Ok((
-                t.trim()
-                    .parse()
-                    .with_context(|| format!("--gold {p:?}: task"))?,
-                l.trim()
-                    .parse()
-                    .with_context(|| format!("--gold {p:?}: class"))?,
-            ))
-        })
-        .collect::<Result<_>>()?;
+    let mut gold: Vec<(u32, u8)> = colon_pairs("--gold", &a.gold, "TASK:CLASS, e.g. 5:2")?;
     gold.sort_unstable();
     if let Some((t, _)) = gold.iter().find(|(t, _)| *t >= a.tasks) {
         bail!(
@@ -931,23 +933,8 @@ pub fn create(ctx: &Ctx, c: &Chain, hub: Address, a: &HubCreate) -> Result<()> {
         let (t, l): (Vec<u32>, Vec<u8>) = gold.iter().copied().unzip();
         pairs(&t, &l, a.classes).context("--gold")?
     };
-    let difficulty: Vec<(u32, u8)> = a
-        .difficulty
-        .iter()
-        .map(|p| {
-            let (e, w) = p
-                .split_once(':')
-                .ok_or_else(|| anyhow!("--difficulty {p:?}: write END:WEIGHT, e.g. 100:3"))?;
-            Ok((
-                e.trim()
-                    .parse()
-                    .with_context(|| format!("--difficulty {p:?}: end"))?,
-                w.trim()
-                    .parse()
-                    .with_context(|| format!("--difficulty {p:?}: weight (1-255)"))?,
-            ))
-        })
-        .collect::<Result<_>>()?;
+    let difficulty: Vec<(u32, u8)> =
+        colon_pairs("--difficulty", &a.difficulty, "END:WEIGHT, e.g. 100:3")?;
     let spec = crate::hub::HubJob {
         tasks: a.tasks,
         difficulty: difficulty.clone(),
@@ -1025,24 +1012,7 @@ pub fn create(ctx: &Ctx, c: &Chain, hub: Address, a: &HubCreate) -> Result<()> {
     let r = if difficulty.is_empty() {
         c.send(hub, &call, U256::ZERO)
     } else {
-        let weighted = IHub::createWeightedJobCall {
-            dataRoot: call.dataRoot,
-            rewardPerVote: call.rewardPerVote,
-            taskCount: call.taskCount,
-            replication: call.replication,
-            numClasses: call.numClasses,
-            quorumBps: call.quorumBps,
-            commitDuration: call.commitDuration,
-            revealDuration: call.revealDuration,
-            settleDuration: call.settleDuration,
-            stakePerVote: call.stakePerVote,
-            slashBps: call.slashBps,
-            minReputationBps: call.minReputationBps,
-            arbiterTerms: call.arbiterTerms,
-            goldCommitment: call.goldCommitment,
-            goldTasks: call.goldTasks,
-            difficulty: spec.difficulty_bytes(),
-        };
+        let weighted = crate::hub::weighted(call.clone(), spec.difficulty_bytes());
         c.send(hub, &weighted, U256::ZERO)
     };
     let r = match r {
