@@ -4,8 +4,9 @@
 //! ([`Event`]); [`Event::record`] flattens it into a [`Record`]: the event's
 //! name, the job, batch and dataset it concerns, every address it involves
 //! (for per-address feeds) and its fields as JSON (amounts as decimal
-//! strings, task lists unpacked). The QualityHub and QualityCourt events
-//! decode too; their records carry the name, the job and the accounts.
+//! strings, task lists unpacked). QualityHub events are flattened the same
+//! way (jobs, batches, stakes, credits; labels as a list of class numbers);
+//! QualityCourt events decode too, their records carry the name only.
 
 use alloy_primitives::{Address, LogData, U256};
 use alloy_sol_types::SolEventInterface;
@@ -116,9 +117,10 @@ impl Event {
                     T::RoleRevoked(_) => r.name = "RoleRevoked",
                 }
             }
-            Self::Hub(_, name) => {
+            Self::Hub(e, name) => {
                 r.program = Program::QualityHub;
                 r.name = name;
+                hub(e, &mut r);
             }
             Self::Court(_, name) => {
                 r.program = Program::QualityCourt;
@@ -248,6 +250,105 @@ fn market(e: &M, r: &mut Record) {
     }
 }
 
+/// The accounts of a hub event: `main`, and `keeper` when it is not zero.
+fn with_keeper(main: Address, keeper: Address) -> Vec<Address> {
+    if keeper.is_zero() || keeper == main {
+        vec![main]
+    } else {
+        vec![main, keeper]
+    }
+}
+
+#[allow(clippy::too_many_lines)]
+fn hub(e: &IHub::IQualityHubEvents, r: &mut Record) {
+    use IHub::IQualityHubEvents as H;
+    match e {
+        H::JobCreated(e) => {
+            r.job = Some(e.jobId);
+            r.accounts = vec![e.creator];
+            r.fields = json!({"jobId": n(e.jobId), "creator": e.creator, "dataRoot": e.dataRoot,
+                "taskCount": e.taskCount, "replication": e.replication, "escrow": n(e.escrow),
+                "arbiterTerms": e.arbiterTerms});
+        }
+        H::BatchCommitted(e) => {
+            r.job = Some(e.jobId);
+            r.batch = Some(e.batchId);
+            r.accounts = vec![e.annotator];
+            r.fields = json!({"jobId": n(e.jobId), "batchId": n(e.batchId), "annotator": e.annotator,
+                "commitment": e.commitment, "tasks": unpack_tasks(&e.tasks), "locked": n(e.locked)});
+        }
+        H::BatchRevealed(e) => {
+            r.job = Some(e.jobId);
+            r.batch = Some(e.batchId);
+            r.accounts = vec![e.annotator];
+            r.fields = json!({"jobId": n(e.jobId), "batchId": n(e.batchId), "annotator": e.annotator,
+                "labels": e.labels.to_vec()});
+        }
+        H::BatchSettled(e) => {
+            r.job = Some(e.jobId);
+            r.batch = Some(e.batchId);
+            r.accounts = with_keeper(e.annotator, e.keeper);
+            r.fields = json!({"jobId": n(e.jobId), "batchId": n(e.batchId), "annotator": e.annotator,
+                "agreed": e.agreed, "disagreed": e.disagreed, "paid": n(e.paid), "slashed": n(e.slashed),
+                "goldFailed": e.goldFailed, "keeper": e.keeper, "keeperShare": n(e.keeperShare)});
+        }
+        H::BatchForfeited(e) => {
+            r.job = Some(e.jobId);
+            r.batch = Some(e.batchId);
+            r.accounts = with_keeper(e.annotator, e.keeper);
+            r.fields = json!({"jobId": n(e.jobId), "batchId": n(e.batchId), "annotator": e.annotator,
+                "slashed": n(e.slashed), "keeper": e.keeper, "keeperShare": n(e.keeperShare)});
+        }
+        H::GoldRevealed(e) => {
+            r.job = Some(e.jobId);
+            r.fields = json!({"jobId": n(e.jobId), "tasks": e.tasks});
+        }
+        H::JobDifficulty(e) => {
+            r.job = Some(e.jobId);
+            r.fields = json!({"jobId": n(e.jobId), "difficulty": e.difficulty.to_vec()});
+        }
+        H::JobClosed(e) => {
+            r.job = Some(e.jobId);
+            r.fields = json!({"jobId": n(e.jobId), "refund": n(e.refund), "slashPool": n(e.slashPool),
+                "bondForfeited": e.bondForfeited});
+        }
+        H::TasksRuled(e) => {
+            r.job = Some(e.jobId);
+            r.accounts = vec![e.arbiter];
+            r.fields = json!({"jobId": n(e.jobId), "arbiter": e.arbiter, "tasks": unpack_tasks(&e.tasks),
+                "labels": e.labels.to_vec(), "fees": n(e.fees)});
+        }
+        H::SlashShareClaimed(e) => {
+            r.job = Some(e.jobId);
+            r.accounts = vec![e.account];
+            r.fields = json!({"jobId": n(e.jobId), "account": e.account, "amount": n(e.amount)});
+        }
+        H::ReputationUpdated(e) => {
+            r.accounts = vec![e.annotator];
+            r.fields = json!({"annotator": e.annotator, "judged": e.judged, "agreed": e.agreed,
+                "scoreBps": e.scoreBps, "valueAtStake": n(e.valueAtStake)});
+        }
+        H::Staked(e) => {
+            r.accounts = vec![e.annotator];
+            r.fields =
+                json!({"annotator": e.annotator, "amount": n(e.amount), "staked": n(e.staked)});
+        }
+        H::UnstakeRequested(e) => {
+            r.accounts = vec![e.annotator];
+            r.fields =
+                json!({"annotator": e.annotator, "amount": n(e.amount), "readyAt": e.readyAt});
+        }
+        H::StakeWithdrawn(e) => {
+            r.accounts = vec![e.annotator];
+            r.fields = json!({"annotator": e.annotator, "amount": n(e.amount)});
+        }
+        H::Withdrawn(e) => {
+            r.accounts = vec![e.account, e.to];
+            r.fields = json!({"account": e.account, "to": e.to, "amount": n(e.amount)});
+        }
+    }
+}
+
 fn registry(e: &R, r: &mut Record) {
     r.program = Program::DatasetRegistry;
     match e {
@@ -333,6 +434,41 @@ mod tests {
         assert_eq!(r.batch, Some(U256::from(2)));
         assert_eq!(r.accounts, vec![Address::repeat_byte(9)]);
         assert_eq!(r.fields["tasks"], json!([1, 5]));
+    }
+
+    #[test]
+    fn hub_batch_committed_becomes_a_record_with_its_job_batch_and_tasks() {
+        let e = IHub::BatchCommitted {
+            jobId: U256::from(3),
+            batchId: U256::from(7),
+            annotator: Address::repeat_byte(5),
+            commitment: B256::repeat_byte(0xc0),
+            tasks: pack_tasks(&[0, 4]),
+            locked: 40,
+        };
+        let r = decode(Program::QualityHub, &e.encode_log_data())
+            .expect("decodes")
+            .record();
+        assert_eq!(r.name, "BatchCommitted");
+        assert_eq!(r.program, Program::QualityHub);
+        assert_eq!((r.job, r.batch), (Some(U256::from(3)), Some(U256::from(7))));
+        assert_eq!(r.accounts, vec![Address::repeat_byte(5)]);
+        assert_eq!(r.fields["tasks"], json!([0, 4]));
+        assert_eq!(r.fields["locked"], json!("40"));
+    }
+
+    #[test]
+    fn hub_batch_revealed_lists_its_labels_as_class_numbers() {
+        let e = IHub::BatchRevealed {
+            jobId: U256::from(1),
+            batchId: U256::from(2),
+            annotator: Address::repeat_byte(5),
+            labels: Bytes::from(vec![1, 0, 1]),
+        };
+        let r = decode(Program::QualityHub, &e.encode_log_data())
+            .expect("decodes")
+            .record();
+        assert_eq!(r.fields["labels"], json!([1, 0, 1]));
     }
 
     #[test]

@@ -1,4 +1,7 @@
-//! The QualityHub's bindings, generated from `abi/QualityHub.sol`.
+//! The QualityHub's bindings, generated from `abi/QualityHub.sol`, and the
+//! encodings its batch calls take: packed task ids and the commitment.
+
+use alloy_primitives::{keccak256, Address, Bytes, B256, U256};
 
 #[allow(clippy::too_many_arguments)]
 mod bindings {
@@ -9,3 +12,19 @@ mod bindings {
 }
 pub use bindings::*;
 pub use IQualityHub as IHub;
+
+/// Task ids as the hub's batch calls take them: packed big-endian uint32.
+pub fn pack_tasks(tasks: &[u32]) -> Bytes {
+    tasks.iter().flat_map(|t| t.to_be_bytes()).collect()
+}
+
+/// `keccak256(jobId ‖ annotator ‖ labels ‖ salt)`: what `commitBatch` takes
+/// and what `revealBatch` opens (the job id as 32 bytes, the address as 20,
+/// one byte per label).
+pub fn commitment(job: U256, annotator: Address, labels: &[u8], salt: B256) -> B256 {
+    let mut pre = job.to_be_bytes::<32>().to_vec();
+    pre.extend_from_slice(annotator.as_slice());
+    pre.extend_from_slice(labels);
+    pre.extend_from_slice(salt.as_slice());
+    keccak256(pre)
+}

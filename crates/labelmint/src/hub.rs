@@ -237,20 +237,6 @@ pub fn weighted(
     }
 }
 
-/// Task ids as the hub's batch calls take them: packed big-endian uint32.
-pub fn pack_tasks(tasks: &[u32]) -> alloy_primitives::Bytes {
-    tasks.iter().flat_map(|t| t.to_be_bytes()).collect()
-}
-
-/// `keccak256(jobId ‖ annotator ‖ labels ‖ salt)`: what `commitBatch` takes.
-pub fn commitment(job: U256, annotator: Address, labels: &[u8], salt: B256) -> B256 {
-    let mut pre = job.to_be_bytes::<32>().to_vec();
-    pre.extend_from_slice(annotator.as_slice());
-    pre.extend_from_slice(labels);
-    pre.extend_from_slice(salt.as_slice());
-    keccak256(pre)
-}
-
 /// A committed batch, with what revealing and settling it needs.
 #[derive(Clone, Debug)]
 pub struct Vote {

@@ -22,7 +22,7 @@ use crate::{
 
 /// Examples shown under `labelmint serve --help`.
 pub const EXAMPLES: &str = "Examples:
-  labelmint serve --dev                                   # embedded chain, every program deployed, demo jobs
+  labelmint serve --dev                                   # embedded chain, every program deployed, demo jobs (and a hub job)
   labelmint serve --dev --port 9000 --data-dir /tmp/lm    # the same on another port and folder
   LABELMINT_RELAYER_KEY=0x… labelmint serve --rpc http://127.0.0.1:8547 \\
       --deployments deployments --database sqlite://labelmint.db
@@ -228,68 +228,82 @@ pub struct Running {
     pub chain: Option<dev::DevChain>,
 }
 
+/// `serve --dev`: the embedded chain, deployed and seeded, and a server on it.
+async fn start_dev(f: &ServeArgs, ends: &Endpoints, artifacts: &Path) -> Result<Running> {
+    let data = f.data_dir.clone();
+    let store_dir = ends.store.clone().unwrap_or_else(|| data.join("store"));
+    std::fs::create_dir_all(&data).with_context(|| format!("creating {}", data.display()))?;
+    let database = if let Some(url) = &f.database {
+        url.clone()
+    } else {
+        // The embedded chain starts empty: so does its database.
+        let file = data.join("dev.db");
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+        }
+        format!("sqlite://{}", file.display())
+    };
+    eprintln!(
+        "starting the embedded chain and deploying every program from {} …",
+        artifacts.display()
+    );
+    let chain = dev::start_chain(artifacts, &data.join("deployments")).await?;
+    let store = labelmint_storage::LocalStore::open(&store_dir)?;
+    let jobs = dev::seed_demo(&chain, &store, &data.join("tmp")).await?;
+    let hub = dev::seed_hub(&chain, &store, &data.join("tmp")).await?;
+    let mut config = Config::new(
+        chain.rpc_url.clone(),
+        chain.contracts.clone(),
+        database,
+        store_dir,
+    );
+    config.dev = true;
+    config.dev_accounts = chain.accounts.iter().take(10).copied().collect();
+    config.relayer_key = chain.relayer_key();
+    let config = common(f, config)?;
+    let server = Server::start(config).await?;
+    crate::api::hub::record_description(
+        &server.state,
+        hub.creator,
+        hub.data_root,
+        hub.metadata_hash,
+    )
+    .await?;
+    // Announce the API once the demo is indexed, so a page opened (or a
+    // script started) on "API on" sees the demo jobs at once.
+    let seeded = server.state.rpc.block_number().await?;
+    let since = std::time::Instant::now();
+    while u64::try_from(server.state.metrics.indexed_block.get()).unwrap_or(0) < seeded {
+        if since.elapsed() > Duration::from_mins(1) {
+            eprintln!("warning: the demo is not indexed after 60 s; starting anyway");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    eprintln!(
+        "labelmint serve --dev: API on {} (OpenAPI at {}/openapi.json), chain {} at {}, demo jobs {:?}, hub job {}",
+        server.url(),
+        server.url(),
+        server.state.rpc.chain_id,
+        chain.rpc_url,
+        jobs.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        hub.job
+    );
+    eprintln!(
+        "dev accounts (test keys of the local chain only): GET {}/api/dev/accounts",
+        server.url()
+    );
+    Ok(Running {
+        server,
+        chain: Some(chain),
+    })
+}
+
 /// Starts what `f` and `ends` describe (`--dev` deploys from `artifacts`).
 pub async fn start(f: &ServeArgs, ends: &Endpoints, artifacts: &Path) -> Result<Running> {
     init_logging(f.log_json);
     if f.dev {
-        let data = f.data_dir.clone();
-        let store_dir = ends.store.clone().unwrap_or_else(|| data.join("store"));
-        std::fs::create_dir_all(&data).with_context(|| format!("creating {}", data.display()))?;
-        let database = if let Some(url) = &f.database {
-            url.clone()
-        } else {
-            // The embedded chain starts empty: so does its database.
-            let file = data.join("dev.db");
-            for suffix in ["", "-wal", "-shm"] {
-                let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
-            }
-            format!("sqlite://{}", file.display())
-        };
-        eprintln!(
-            "starting the embedded chain and deploying every program from {} …",
-            artifacts.display()
-        );
-        let chain = dev::start_chain(artifacts, &data.join("deployments")).await?;
-        let store = labelmint_storage::LocalStore::open(&store_dir)?;
-        let jobs = dev::seed_demo(&chain, &store, &data.join("tmp")).await?;
-        let mut config = Config::new(
-            chain.rpc_url.clone(),
-            chain.contracts.clone(),
-            database,
-            store_dir,
-        );
-        config.dev = true;
-        config.dev_accounts = chain.accounts.iter().take(10).copied().collect();
-        config.relayer_key = chain.relayer_key();
-        let config = common(f, config)?;
-        let server = Server::start(config).await?;
-        // Announce the API once the demo is indexed, so a page opened (or a
-        // script started) on "API on" sees the demo jobs at once.
-        let seeded = server.state.rpc.block_number().await?;
-        let since = std::time::Instant::now();
-        while u64::try_from(server.state.metrics.indexed_block.get()).unwrap_or(0) < seeded {
-            if since.elapsed() > Duration::from_mins(1) {
-                eprintln!("warning: the demo is not indexed after 60 s; starting anyway");
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        eprintln!(
-            "labelmint serve --dev: API on {} (OpenAPI at {}/openapi.json), chain {} at {}, demo jobs {:?}",
-            server.url(),
-            server.url(),
-            server.state.rpc.chain_id,
-            chain.rpc_url,
-            jobs.iter().map(ToString::to_string).collect::<Vec<_>>()
-        );
-        eprintln!(
-            "dev accounts (test keys of the local chain only): GET {}/api/dev/accounts",
-            server.url()
-        );
-        return Ok(Running {
-            server,
-            chain: Some(chain),
-        });
+        return start_dev(f, ends, artifacts).await;
     }
     let rpc = ends.rpc.as_deref().ok_or_else(|| {
         anyhow!("--rpc URL is required without --dev (or pass --dev for the embedded chain)")

@@ -15,8 +15,12 @@ use sqlx::{
     AnyPool, AssertSqlSafe, Executor, Row, SqlSafeStr,
 };
 
-/// The schema, written once for both backends (`AUTOID` is replaced).
-const SCHEMA: &str = include_str!("../migrations/0001_schema.sql");
+/// The schema, written once for both backends (`AUTOID` is replaced), and
+/// its later versions in order.
+const SCHEMA: &[(i64, &str, &str)] = &[
+    (1, "schema", include_str!("../migrations/0001_schema.sql")),
+    (2, "hub", include_str!("../migrations/0002_hub.sql")),
+];
 
 /// Which database a URL names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,14 +63,20 @@ pub fn migrator(backend: Backend) -> Migrator {
         Backend::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
         Backend::Postgres => "BIGSERIAL PRIMARY KEY",
     };
-    let sql = SCHEMA.replace("AUTOID", id);
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        Cow::Borrowed("schema"),
-        MigrationType::Simple,
-        AssertSqlSafe(sql).into_sql_str(),
-        false,
-    )])
+    Migrator::with_migrations(
+        SCHEMA
+            .iter()
+            .map(|(version, name, sql)| {
+                Migration::new(
+                    *version,
+                    Cow::Borrowed(*name),
+                    MigrationType::Simple,
+                    AssertSqlSafe(sql.replace("AUTOID", id)).into_sql_str(),
+                    false,
+                )
+            })
+            .collect(),
+    )
 }
 
 impl Db {

@@ -1,6 +1,7 @@
 //! `labelmint serve --dev`: the embedded chain in-process, every program
-//! deployed, the default arbiter terms registered, and a demo job per data
-//! kind seeded from the sample images and texts bundled in the binary.
+//! deployed, the default arbiter terms registered, a demo job per data
+//! kind seeded from the sample images and texts bundled in the binary, and
+//! a QualityHub consensus job over the texts ([`seed_hub`]).
 //!
 //! Also a small wallet ([`Wallet`]) that signs and sends the unsigned
 //! transactions the API prepares, as a browser wallet would (the dev
@@ -16,8 +17,9 @@ use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use anyhow::{anyhow, bail, Context, Result};
 use labelmint_client::{
+    hub::{self, IHub},
     market::{self, IMarket},
-    revert,
+    revert, IRewardToken,
 };
 
 use crate::{api::UnsignedTx, config::Contracts};
@@ -324,4 +326,133 @@ pub async fn seed_demo(
         ids.push(id);
     }
     Ok(ids)
+}
+
+/// RewardToken units the dev seed mints to the creator and each annotator
+/// (100 LMR).
+pub const DEV_TOKENS: u128 = 100_000_000_000_000_000_000;
+
+/// The consensus job [`seed_hub`] created.
+#[derive(Debug, Clone)]
+pub struct HubSeed {
+    /// Its hub job id.
+    pub job: U256,
+    /// Its creator (dev account 1).
+    pub creator: Address,
+    /// The task manifest's root.
+    pub data_root: B256,
+    /// The stored description's root (title, instructions, class names).
+    pub metadata_hash: B256,
+    /// Its gold key: (task, label) pairs and the salt, which the creator
+    /// reveals with `revealGold` in the reveal phase (the seed does not).
+    pub gold: (Vec<(u32, u8)>, B256),
+}
+
+/// Terms of the seeded consensus job: 0.01 LMR per agreeing label, 3
+/// labels per task, two classes, a simple majority, one day per phase, a
+/// stake of 0.02 LMR per label (above the most one label can earn,
+/// 0.03 / 2), half of it slashed for a disagreeing label, gold on task 0,
+/// and the default RewardToken arbiter terms.
+pub const HUB_REWARD: u128 = 10_000_000_000_000_000;
+/// Stake per label of the seeded consensus job.
+pub const HUB_STAKE: u128 = 20_000_000_000_000_000;
+/// Each phase of the seeded consensus job, in seconds.
+pub const HUB_PHASE: u32 = 86_400;
+
+/// Seeds a QualityHub consensus job for the workspace: the deployer (dev
+/// account 0) mints [`DEV_TOKENS`] of RewardToken to the creator and the
+/// three annotators (dev accounts 1–4); the creator approves the hub and
+/// creates a sentiment job over the sample texts (terms above), and its
+/// description is stored in `store` (record it with
+/// `api::hub::record_description` once the server runs).
+pub async fn seed_hub(
+    chain: &DevChain,
+    store: &labelmint_storage::LocalStore,
+    tmp: &Path,
+) -> Result<HubSeed> {
+    let hub_address = chain.contracts.hub;
+    if hub_address.is_zero() {
+        bail!("no QualityHub deployed");
+    }
+    let token = chain.contracts.token;
+    let deployer = chain.wallet(0)?;
+    for i in 1..=4 {
+        let to = chain.wallet(i)?.address;
+        deployer
+            .send(
+                token,
+                &IRewardToken::mintCall {
+                    to,
+                    value: U256::from(DEV_TOKENS),
+                },
+                U256::ZERO,
+            )
+            .await?;
+    }
+    let creator = chain.wallet(1)?;
+    let data_root = store_samples(store, &tmp.join("demo-hub-texts"), SAMPLE_TEXTS)?;
+    let classes = ["negative", "positive"];
+    let metadata = serde_json::json!({
+        "title": "Sentiment of reviews (consensus)",
+        "instructions": "Is the review negative or positive? Three annotators label each text; the revealed majority is paid, a disagreeing label loses half its stake.",
+        "classes": classes, "schema": "categorical", "data_root": format!("{data_root:#x}"),
+    });
+    let metadata_hash = store.put(&serde_json::to_vec(&metadata)?)?;
+    let tasks = u32::try_from(SAMPLE_TEXTS.len())?;
+    let k: u8 = 3;
+    let gold: Vec<(u32, u8)> = vec![(0, 1)];
+    let salt = alloy_primitives::keccak256(b"labelmint serve --dev gold key");
+    let gold_tasks = hub::pack_tasks(&gold.iter().map(|(t, _)| *t).collect::<Vec<_>>());
+    let mut pre = creator.address.to_vec();
+    pre.extend_from_slice(&gold_tasks);
+    pre.extend(gold.iter().map(|(_, l)| *l));
+    pre.extend_from_slice(salt.as_slice());
+    let gold_commitment = alloy_primitives::keccak256(pre);
+    let escrow = U256::from(HUB_REWARD) * U256::from(k) * U256::from(tasks);
+    let bond = U256::from(HUB_REWARD + market::DEFAULT_ARBITER_FEE) * U256::from(gold.len());
+    creator
+        .send(
+            token,
+            &IRewardToken::approveCall {
+                spender: hub_address,
+                value: escrow + bond,
+            },
+            U256::ZERO,
+        )
+        .await?;
+    let call = IHub::createJobCall {
+        dataRoot: data_root,
+        rewardPerVote: HUB_REWARD,
+        taskCount: tasks,
+        replication: k,
+        numClasses: u8::try_from(classes.len())?,
+        quorumBps: 5_001,
+        commitDuration: HUB_PHASE,
+        revealDuration: HUB_PHASE,
+        settleDuration: HUB_PHASE,
+        stakePerVote: HUB_STAKE,
+        slashBps: 5_000,
+        minReputationBps: 0,
+        arbiterTerms: market::DEFAULT_TOKEN_TERMS,
+        goldCommitment: gold_commitment,
+        goldTasks: u32::try_from(gold.len())?,
+    };
+    let receipt = creator.send(hub_address, &call, U256::ZERO).await?;
+    let job = receipt
+        .inner
+        .logs()
+        .iter()
+        .find_map(|l| {
+            <IHub::JobCreated as alloy_sol_types::SolEvent>::decode_log_data(&l.inner.data)
+                .ok()
+                .map(|e| e.jobId)
+        })
+        .ok_or_else(|| anyhow!("no hub JobCreated"))?;
+    Ok(HubSeed {
+        job,
+        creator: creator.address,
+        data_root,
+        metadata_hash,
+        gold: (gold, salt),
+    })
 }

@@ -18,6 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use alloy_primitives::{Address, B256, U256};
 use labelmint_client::{
     events::{self, Record},
+    hub::IHub,
     market::IMarket,
     registry::IRegistry,
     revert::Program,
@@ -138,7 +139,14 @@ async fn rewind(s: &AppState, below: u64) -> Result<u64, IndexError> {
         None => String::new(),
     };
     let mut tx = s.db.pool.begin().await?;
-    for table in ["events", "event_accounts", "jobs", "datasets", "blocks"] {
+    for table in [
+        "events",
+        "event_accounts",
+        "jobs",
+        "hub_jobs",
+        "datasets",
+        "blocks",
+    ] {
         let column = if table == "blocks" { "number" } else { "block" };
         sqlx::query(Db::sql(format!("DELETE FROM {table} WHERE {column} > $1")))
             .bind(i(fork))
@@ -191,9 +199,20 @@ fn feed_kind(name: &str) -> &'static str {
         "LicensePurchased" => "licence",
         "DatasetPublished" => "dataset",
         "Transfer" | "Approval" => "token",
+        "Staked" | "UnstakeRequested" | "StakeWithdrawn" | "BatchCommitted" | "BatchRevealed"
+        | "BatchSettled" | "BatchForfeited" | "SlashShareClaimed" | "ReputationUpdated" => "hub",
         _ => "event",
     }
 }
+
+/// A hub job read at its `JobCreated`: id, terms, accounts, event fields, block.
+type HubJobRead = (
+    U256,
+    IHub::getJobReturn,
+    IHub::jobAccountsReturn,
+    serde_json::Value,
+    u64,
+);
 
 /// One decoded log with what the transaction needs.
 struct Item {
@@ -243,6 +262,7 @@ pub async fn step(s: &AppState) -> Result<bool, IndexError> {
     let mut times: BTreeMap<u64, (B256, u64)> = BTreeMap::new();
     let mut items = Vec::new();
     let mut jobs = Vec::new();
+    let mut hub_jobs: Vec<HubJobRead> = Vec::new();
     let mut datasets = Vec::new();
     let mut touched: BTreeSet<Address> = BTreeSet::new();
     for log in &logs {
@@ -281,6 +301,20 @@ pub async fn step(s: &AppState) -> Result<bool, IndexError> {
                         )
                         .await?;
                     jobs.push((job, info, record.fields.clone(), block));
+                }
+            }
+            "JobCreated" if program == Program::QualityHub => {
+                if let Some(job) = record.job {
+                    let hub = s.config.contracts.hub;
+                    let info = s
+                        .rpc
+                        .read(program, hub, &IHub::getJobCall { jobId: job })
+                        .await?;
+                    let accounts = s
+                        .rpc
+                        .read(program, hub, &IHub::jobAccountsCall { jobId: job })
+                        .await?;
+                    hub_jobs.push((job, info, accounts, record.fields.clone(), block));
                 }
             }
             "DatasetPublished" => {
@@ -407,6 +441,40 @@ pub async fn step(s: &AppState) -> Result<bool, IndexError> {
         .execute(&mut *tx)
         .await?;
         // The job's data is public: its manifest and items.
+        publish_data_roots(s, &mut tx, info.dataRoot).await?;
+    }
+    for (job, info, accounts, fields, block) in &hub_jobs {
+        sqlx::query(
+            "INSERT INTO hub_jobs (job_id, creator, data_root, task_count, replication, num_classes, reward_per_vote,
+               stake_per_vote, quorum_bps, slash_bps, min_reputation_bps, commit_end, reveal_end, ruling_end, settle_end,
+               arbiter, arbiter_fee, arbiter_terms, escrow, gold_tasks, block, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
+             ON CONFLICT (job_id) DO NOTHING",
+        )
+        .bind(small(*job))
+        .bind(addr_key(info.creator))
+        .bind(format!("{:#x}", info.dataRoot))
+        .bind(i64::from(info.taskCount))
+        .bind(i64::from(info.replication))
+        .bind(i64::from(info.numClasses))
+        .bind(info.rewardPerVote.to_string())
+        .bind(info.stakePerVote.to_string())
+        .bind(i64::from(info.quorumBps))
+        .bind(i64::from(info.slashBps))
+        .bind(i64::from(info.minReputationBps))
+        .bind(i(info.commitEnd))
+        .bind(i(info.revealEnd))
+        .bind(i(info.rulingEnd))
+        .bind(i(info.settleEnd))
+        .bind(addr_key(info.arbiter))
+        .bind(info.arbiterFee.to_string())
+        .bind(fields["arbiterTerms"].as_i64().unwrap_or(0))
+        .bind(fields["escrow"].as_str().unwrap_or("0").to_string())
+        .bind(i64::from(accounts.goldTasks))
+        .bind(i(*block))
+        .bind(i(times.get(block).map_or(0, |x| x.1)))
+        .execute(&mut *tx)
+        .await?;
         publish_data_roots(s, &mut tx, info.dataRoot).await?;
     }
     for (id, d, block) in &datasets {

@@ -239,6 +239,14 @@ impl Rpc {
         Ok(t)
     }
 
+    /// Forgets the cached chain time (after the clock was moved on a dev
+    /// chain), so the next [`Self::now`] asks the node.
+    pub fn forget_time(&self) {
+        if let Ok(mut c) = self.clock.lock() {
+            *c = None;
+        }
+    }
+
     async fn latest_time(&self) -> Result<u64, RpcError> {
         let _permit = self.permit().await;
         let b = self

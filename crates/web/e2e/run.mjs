@@ -1,7 +1,8 @@
 // The web workspace in a real browser: Playwright (playwright-core) drives
 // Debian's Chromium headless against `labelmint serve --dev`, as people use
 // it: an annotator, a creator and a buyer, each in its own browser context
-// with the dev wallet.
+// with the dev wallet; then the annotator on a QualityHub consensus job, with
+// two rival annotators acting through the API.
 //
 //   node crates/web/e2e/run.mjs [--bin target/release/labelmint] [--shots DIR] [--headed]
 //
@@ -12,7 +13,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
-import { createPublicClient, createWalletClient, http, parseAbi, defineChain } from "viem";
+import { createPublicClient, createWalletClient, http, parseAbi, defineChain, encodePacked, keccak256, toHex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { build } from "esbuild";
 
@@ -90,6 +91,7 @@ const jobs = await apiGet("/api/jobs");
 const boxJob = jobs.find((j) => j.schema === "bbox");
 const textJob = jobs.find((j) => j.schema === "categorical");
 const annotator = accounts.find((a) => a.role === "annotator");
+const hubJob = (await apiGet("/api/hub/jobs"))[0];
 const rival = accounts.filter((a) => a.role === "annotator")[1];
 
 /** A dev account acting outside the browser (a rival annotator): signs in, sends what the API prepares. */
@@ -99,13 +101,19 @@ async function actor(acct) {
   const signature = await account.signMessage({ message: n.message });
   const s = await apiPost("/api/auth/verify", { message: n.message, signature });
   const wallet = createWalletClient({ account, chain, transport: http(config.rpc_url) });
+  const sendTx = async (tx, what) => {
+    assert(tx.to, `${what}: ${JSON.stringify(tx)}`);
+    const hash = await wallet.sendTransaction({ to: tx.to, data: tx.data, value: BigInt(tx.value), gas: tx.gas ? BigInt(tx.gas) * 2n : undefined });
+    const r = await pub.waitForTransactionReceipt({ hash, pollingInterval: 200 });
+    assert(r.status === "success", `${what} reverted`);
+  };
   return {
+    address: account.address,
+    post: (path, body) => apiPost(path, body, s.token),
+    get: async (path) => (await fetch(base + path, { headers: { authorization: `Bearer ${s.token}` } })).json(),
+    sendTx,
     async send(path, body) {
-      const tx = await apiPost(path, body, s.token);
-      assert(tx.to, `${path}: ${JSON.stringify(tx)}`);
-      const hash = await wallet.sendTransaction({ to: tx.to, data: tx.data, value: BigInt(tx.value), gas: tx.gas ? BigInt(tx.gas) * 2n : undefined });
-      const r = await pub.waitForTransactionReceipt({ hash, pollingInterval: 200 });
-      assert(r.status === "success", `${path} reverted`);
+      await sendTx(await apiPost(path, body, s.token), path);
     },
   };
 }
@@ -132,6 +140,15 @@ async function signIn(page, role, nth = 0) {
   await page.getByTestId("address").waitFor();
 }
 const shot = (page, name) => page.screenshot({ path: join(shots, name + ".png") });
+/** A whole page from its top, without the transient notices. */
+async function pageShot(page, name) {
+  await page.evaluate(() => {
+    document.querySelector(".notices")?.style.setProperty("visibility", "hidden");
+    window.scrollTo(0, 0);
+  });
+  await page.screenshot({ path: join(shots, name + ".png"), fullPage: true });
+  await page.evaluate(() => document.querySelector(".notices")?.style.removeProperty("visibility"));
+}
 const balanceOf = async (page) => (await page.getByTestId("eth-balance").getAttribute("title")).split(" ")[0];
 
 /** Drags on the stage from (x0, y0) to (x1, y1), fractions of its box. */
@@ -383,6 +400,126 @@ await check("buyer_purchases_downloads_and_the_files_root_matches_the_registry",
   assert(await pub.readContract({ address: config.registry, abi: registry, functionName: "hasLicense", args: [BigInt(dataset.id), buyerAddr] }), "licence on chain");
 });
 
+
+// ---- consensus jobs (QualityHub) -------------------------------------------
+// The browser annotator labels every text, one of them against the others;
+// two rival annotators (dev accounts outside the browser) label the truth.
+const TRUTH = [1, 0, 1, 0, 1, 0];
+const mineLabels = [1, 0, 1, 0, 1, 1];
+const commitmentOf = (job, who, labels, salt) =>
+  keccak256(encodePacked(["uint256", "address", "bytes", "bytes32"], [BigInt(job), who, toHex(Uint8Array.from(labels)), salt]));
+const rivals = [];
+let hubBatch;
+const lmr = (wei) => Number(BigInt(wei) / 10n ** 12n) / 1e6;
+
+await check("hub_annotator_stakes_labels_and_commits_with_the_salt_saved_before_the_transaction", async () => {
+  assert(hubJob && hubJob.phase === "commit", `a seeded consensus job in its commit phase: ${JSON.stringify(hubJob)}`);
+  await ann.setViewportSize({ width: 1440, height: 900 });
+  await ann.goto(`${base}/#/`);
+  await ann.getByRole("link", { name: new RegExp(`Consensus job ${hubJob.id}:`) }).click();
+  await ann.waitForURL(new RegExp(`#/hub/${hubJob.id}$`));
+  const warning = ann.getByTestId("salt-warning");
+  await warning.getByText(/Your salt stays in this browser/).waitFor();
+  assert(/forfeited/.test(await warning.textContent()), "the warning says the stake is forfeited if the salt is lost");
+  // Stake exactly what six labels lock: approve, then stake, from the wallet.
+  const need = (BigInt(hubJob.stake_per_label) * 6n).toString();
+  await ann.getByTestId("stake-needed").getByText(String(lmr(need))).waitFor();
+  await ann.getByLabel("Amount to stake (LMR)").fill(String(lmr(need)));
+  await ann.getByRole("button", { name: "Stake", exact: true }).click();
+  await ann.waitForFunction(() => /0\.12/.test(document.querySelector('[data-testid="stake-free"]')?.textContent ?? ""), null, { timeout: 30_000 });
+  // Label every text with the keyboard (task 5 against the others).
+  await ann.getByRole("button", { name: /^Task 0/ }).click();
+  for (let i = 0; i < 6; i++) {
+    await ann.locator(".hub .text-task blockquote").filter({ hasNotText: "Loading…" }).waitFor();
+    await ann.keyboard.press(String(mineLabels[i] + 1));
+  }
+  await ann.getByTestId("hub-draft-status").getByText(/6 of 6 labelled/).waitFor();
+  await pageShot(ann, "11-hub-labelled");
+  // The commit transaction must not leave the page before its salt is stored.
+  let saltAtSend = null;
+  await ann.route("**/api/dev/rpc", async (route) => {
+    const body = route.request().postData() ?? "";
+    if (saltAtSend === null && body.includes("eth_sendRawTransaction")) {
+      saltAtSend = await ann.evaluate((job) => {
+        const k = Object.keys(localStorage).find((k) => k.startsWith("labelmint:hub-salts:"));
+        const entries = k ? JSON.parse(localStorage.getItem(k)).entries : [];
+        return entries.find((e) => e.job === job && !e.txHash) ?? null;
+      }, hubJob.id);
+    }
+    await route.continue();
+  });
+  await ann.getByRole("button", { name: "Commit 6 labels" }).click();
+  const row = ann.locator(".hub-batch").first();
+  await row.locator(".b-hub-committed").waitFor({ timeout: 30_000 });
+  await ann.unroute("**/api/dev/rpc");
+  assert(saltAtSend && /^0x[0-9a-f]{64}$/.test(saltAtSend.salt), `the salt was in localStorage when the commit was sent: ${JSON.stringify(saltAtSend)}`);
+  assert(JSON.stringify(saltAtSend.labels) === JSON.stringify(mineLabels), "with the labels");
+  const mine = await ann.evaluate((id) => fetch(`/api/hub/jobs/${id}/batches`).then((r) => r.json()), hubJob.id);
+  hubBatch = mine.batches[0];
+  assert(hubBatch.commitment === saltAtSend.commitment, "the batch on chain carries the stored commitment");
+  assert(commitmentOf(hubJob.id, annotator.address, mineLabels, saltAtSend.salt) === hubBatch.commitment, "which is keccak256(job, annotator, labels, salt)");
+  await row.getByText("salt saved in this browser").waitFor();
+  await ann.getByTestId("reveal-reminder").getByText(/1 committed batch to reveal between/).waitFor();
+  // The salts can be exported.
+  const [download] = await Promise.all([ann.waitForEvent("download"), ann.getByRole("button", { name: "Export salts" }).click()]);
+  const file = join(dataDir, "salts.json");
+  await download.saveAs(file);
+  const exported = JSON.parse(readFileSync(file, "utf8"));
+  assert(exported.entries.some((e) => e.salt === saltAtSend.salt && e.commitment === hubBatch.commitment), "the export holds the salt");
+});
+
+await check("hub_clock_moves_to_the_reveal_phase_and_the_reminder_reveals_with_the_saved_salt", async () => {
+  // Two rivals stake, label the truth and commit.
+  for (const acct of accounts.filter((a) => a.role === "annotator").slice(1, 3)) {
+    const r = await actor(acct);
+    const staked = await r.post("/api/hub/stake/prepare", { amount: (BigInt(hubJob.stake_per_label) * 6n).toString() });
+    for (const tx of staked.txs) await r.sendTx(tx, tx.function);
+    const salt = toHex(crypto.getRandomValues(new Uint8Array(32)));
+    const commitment = commitmentOf(hubJob.id, r.address, TRUTH, salt);
+    await r.send(`/api/hub/jobs/${hubJob.id}/commit/prepare`, { task_ids: [0, 1, 2, 3, 4, 5], commitment });
+    rivals.push({ r, salt, commitment });
+  }
+  await ann.getByRole("button", { name: "Skip to the reveal phase" }).click();
+  const reminder = ann.getByRole("alert").filter({ hasText: /Reveal 1 batch before/ });
+  await reminder.waitFor({ timeout: 20_000 });
+  assert(/loses its whole stake/.test(await reminder.textContent()), "the reminder says what is lost");
+  await pageShot(ann, "12-hub-reveal-reminder");
+  await reminder.getByRole("button", { name: new RegExp(`Reveal batch ${hubBatch.batch_id} \\(6 labels\\)`) }).click();
+  await ann.locator(`[data-testid="hub-batch-${hubBatch.batch_id}"] .b-hub-revealed`).waitFor({ timeout: 30_000 });
+  await reminder.waitFor({ state: "detached" });
+  // The rivals reveal the truth.
+  for (const { r, salt, commitment } of rivals) {
+    let b;
+    for (let i = 0; i < 100 && !b; i++) {
+      b = (await r.get(`/api/hub/jobs/${hubJob.id}/batches`)).batches?.find((x) => x.commitment === commitment);
+      if (!b) await new Promise((res) => setTimeout(res, 100));
+    }
+    assert(b, "the rival's batch is indexed");
+    await r.sendTx(await r.post(`/api/hub/jobs/${hubJob.id}/reveal/prepare`, { batch_id: b.batch_id, labels: TRUTH, salt }), "reveal");
+  }
+});
+
+await check("hub_settle_shows_paid_and_slashed_and_the_credit_reaches_the_header_balance", async () => {
+  await ann.getByRole("button", { name: "Skip to the settle phase" }).click();
+  const row = ann.locator(`[data-testid="hub-batch-${hubBatch.batch_id}"]`);
+  await row.getByRole("button", { name: `Settle batch ${hubBatch.batch_id}` }).click();
+  await row.locator(".b-hub-settled").waitFor({ timeout: 30_000 });
+  // Tasks 0-4: all three agree, a reward each; task 5: the rivals' majority, half a stake lost.
+  const reward = BigInt(hubJob.reward_per_label);
+  await row.getByText(`paid ${lmr(reward * 5n)} LMR`).waitFor();
+  await row.getByText(`slashed ${lmr(BigInt(hubJob.stake_per_label) / 2n)} LMR`).waitFor();
+  await row.getByText("5 agreed · 1 disagreed").waitFor();
+  await row.getByText(/Task 5: positive\s*majority negative/).waitFor();
+  await ann.getByTestId("hub-credit").getByText(String(lmr(reward * 5n))).waitFor({ timeout: 20_000 });
+  const before = (await ann.getByTestId("token-balance").getAttribute("title")).split(" ")[0];
+  await pageShot(ann, "13-hub-settled");
+  await ann.getByRole("button", { name: "Withdraw credit" }).click();
+  await ann.waitForFunction((b) => document.querySelector('[data-testid="token-balance"]')?.getAttribute("title")?.split(" ")[0] !== b, before, { timeout: 20_000 });
+  const after = (await ann.getByTestId("token-balance").getAttribute("title")).split(" ")[0];
+  assert(BigInt(after) - BigInt(before) === reward * 5n, `the header's LMR rose by the pay: ${before} -> ${after}`);
+  await ann.waitForFunction(() => document.querySelector('[data-testid="hub-credit"]')?.textContent?.trim() === "0 LMR");
+});
+
 /** The workspace's own zgroot.ts, bundled for node. */
 async function zgRootOfWorkspace() {
   const out = join(dataDir, "zgroot.mjs");
@@ -411,6 +548,10 @@ await check("layout_fits_a_tablet_and_pages_log_no_errors", async () => {
   const overflow = await ann.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert(overflow <= 0, `horizontal overflow of ${overflow}px at 820px`);
   await shot(ann, "10-tablet");
+  await ann.goto(`${base}/#/hub/${hubJob.id}`);
+  await ann.getByTestId("stake-panel").waitFor();
+  const hubOverflow = await ann.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert(hubOverflow <= 0, `the consensus job page overflows by ${hubOverflow}px at 820px`);
   const real = consoleErrors.filter((e) => !/Failed to load resource: the server responded with a status of 40[134]/.test(e));
   assert(real.length === 0, real.join("\n"));
 });

@@ -4,6 +4,7 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { get, post, type EventView, type Job, type JobDetail, type Submission, type Task } from "./api";
 import { Editor, Thumb, type Tool } from "./editor";
+import { HubJobCards } from "./hub";
 import { ago, date, duration, eth, REASONS, sameAddr, SCHEMA_NAMES } from "./format";
 import { color, toLabel, type Item } from "./shapes";
 import { app, notify, sendAndWait } from "./state";
@@ -18,7 +19,7 @@ export function JobList() {
     <section>
       <div class="page-head">
         <h1>Open jobs</h1>
-        <p class="muted">Label data, sign once per batch, get paid on chain the moment the creator approves.</p>
+        <p class="muted">Label data, sign once per batch, get paid on chain the moment the creator approves — or stake on consensus jobs, where the revealed majority decides.</p>
       </div>
       {data.length === 0 && <p class="empty">No open jobs yet. Creators can post one under “Create job”.</p>}
       <ul class="cards" aria-label="Open jobs">
@@ -62,6 +63,7 @@ export function JobList() {
           </li>
         ))}
       </ul>
+      <HubJobCards />
     </section>
   );
 }

@@ -190,3 +190,107 @@ export interface EventView {
   tx_hash: string;
   fields: any;
 }
+
+/** A QualityHub consensus job (`GET /api/hub/jobs`). */
+export interface HubJob {
+  id: number;
+  creator: string;
+  data_root: string;
+  metadata_hash: string | null;
+  metadata: { title?: string; instructions?: string; classes?: string[] } | null;
+  task_count: number;
+  replication: number;
+  num_classes: number;
+  reward_per_label: string;
+  bounty_per_task: string;
+  max_pay_per_label: string;
+  stake_per_label: string;
+  stake_for_all_tasks: string;
+  quorum_bps: number;
+  min_winning_labels: number;
+  slash_bps: number;
+  min_reputation_bps: number;
+  commit_end: number;
+  reveal_end: number;
+  ruling_end: number;
+  settle_end: number;
+  phase: "commit" | "reveal" | "settle" | "closed";
+  arbiter: string;
+  arbiter_fee: string;
+  arbiter_terms: number;
+  escrow: string;
+  gold_tasks: number;
+  gold_rate_bps: number;
+  batches: number;
+  revealed: number;
+  mode: string;
+  block: number;
+}
+
+export interface HubJobDetail extends HubJob {
+  now: number;
+  status: "open" | "closed";
+  escrow_held: string;
+  slash_pool: string;
+  agreed_labels: number;
+  gold_revealed: boolean;
+  gold_bond: string;
+  kind: "image" | "text" | null;
+  unstake_cooldown: number;
+}
+
+export interface HubTask {
+  index: number;
+  path: string;
+  root: string;
+  url: string;
+  size: number;
+  width: number | null;
+  height: number | null;
+  committed: number;
+  full: boolean;
+  consensus: { state: string; label: number; votes: number; revealed: number; committed: number } | null;
+}
+
+export interface StakeView {
+  address: string;
+  staked: string;
+  locked: string;
+  free: string;
+  pending_unstake: string;
+  unstake_ready_at: number;
+  can_withdraw_stake: boolean;
+  credit: string;
+  token_balance: string;
+  allowance: string;
+  reputation: { judged: number; agreed: number; score_bps: number; value_at_stake: string };
+  now: number;
+  unstake_cooldown: number;
+  hub: string;
+}
+
+export interface HubBatch {
+  batch_id: number;
+  annotator: string;
+  tasks: number[];
+  commitment: string;
+  locked: string;
+  status: "committed" | "revealed" | "settled" | "forfeited";
+  labels: number[] | null;
+  agreed: number | null;
+  disagreed: number | null;
+  paid: string | null;
+  slashed: string | null;
+  gold_failed: boolean | null;
+  commit_tx: string;
+  reveal_tx: string | null;
+  settle_tx: string | null;
+}
+
+export interface MyHubBatches {
+  job_id: number;
+  phase: string;
+  unrevealed: number;
+  record: { agreed: number; judged: number; open_batches: number; locked: string; claimed: boolean };
+  batches: HubBatch[];
+}

@@ -197,7 +197,7 @@ export function CreateJob() {
               before the default arbiter
             </label>
             <label class="radio disabled">
-              <input type="radio" name="mode" disabled /> Consensus with stakes (QualityHub) — not offered by this server yet
+              <input type="radio" name="mode" disabled /> Consensus with stakes (QualityHub) — annotators work on hub jobs from the job list; creating one from the browser is not offered yet
             </label>
           </fieldset>
         </li>

@@ -4,6 +4,7 @@ import { useEffect, useState } from "preact/hooks";
 import { JobList, MyWork, Workspace } from "./annotator";
 import { Catalogue } from "./buyer";
 import { CreateJob, CreatorJob, MyJobs } from "./creator";
+import { HubJobPage } from "./hub";
 import { eth, short } from "./format";
 import { app, boot, connectBrowserWallet, connectDev, dismiss, errorText, signOut } from "./state";
 import { useStore } from "./store";
@@ -27,6 +28,7 @@ function Route({ hash }: { hash: string }) {
   const path = hash.replace(/^#/, "") || "/";
   let m: RegExpMatchArray | null;
   if ((m = path.match(/^\/jobs\/(\d+)$/))) return <Workspace id={Number(m[1])} />;
+  if ((m = path.match(/^\/hub\/(\d+)$/))) return <HubJobPage id={Number(m[1])} />;
   if (path === "/work") return <MyWork />;
   if (path === "/create") return <CreateJob />;
   if (path === "/creator") return <MyJobs />;
@@ -135,7 +137,7 @@ function Header() {
               <span title={`${st.balances.eth} wei`} data-testid="eth-balance">
                 {eth(st.balances.eth)} <small>ETH</small>
               </span>
-              <span title={`${st.balances.token} units`}>
+              <span title={`${st.balances.token} units`} data-testid="token-balance">
                 {eth(st.balances.token, 2)} <small>LMR</small>
               </span>
             </div>
@@ -204,7 +206,7 @@ function App() {
       </main>
       <Notices />
       <footer class="foot">
-        labelmint · chain {st.config.chain_id} · market <code>{short(st.config.market)}</code> · registry <code>{short(st.config.registry)}</code> · <a href="/openapi.json">API</a>
+        labelmint · chain {st.config.chain_id} · market <code>{short(st.config.market)}</code> · hub <code>{short(st.config.hub)}</code> · registry <code>{short(st.config.registry)}</code> · <a href="/openapi.json">API</a>
       </footer>
     </>
   );

@@ -107,7 +107,7 @@ export async function signOut() {
 let source: EventSource | null = null;
 // Every kind the server's feed sends (crates/server/src/indexer.rs feed_kind,
 // the relayer's "submission"): a kind missing here is an update a page never sees.
-const KINDS = ["balance", "submission", "review", "payout", "dispute", "licence", "claim", "batch", "job", "dataset", "token", "event", "lagged"];
+const KINDS = ["balance", "submission", "review", "payout", "dispute", "licence", "claim", "batch", "job", "dataset", "token", "hub", "event", "lagged"];
 
 async function refreshBalances() {
   const b = await get<Balances>("/api/me/balances").catch(() => null);

@@ -834,5 +834,5 @@ pub async fn job_events(
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Vec<EventView>>> {
     jobs::job(&s, id).await?;
-    Ok(Json(events_where(&s, "job_id = $1", id).await?))
+    Ok(Json(events_where(&s, super::MARKET_JOB_EVENTS, id).await?))
 }

@@ -448,7 +448,7 @@ pub async fn tasks(
 ) -> ApiResult<Json<Vec<TaskView>>> {
     let job = job(&s, id).await?;
     let manifest = manifest(&s, &job.data_root)?;
-    let events = events_where(&s, "job_id = $1", id).await?;
+    let events = events_where(&s, super::MARKET_JOB_EVENTS, id).await?;
     let now = s.rpc.now().await.map_err(ApiError::upstream)?;
     let states = task_states(&events, now);
     let (offset, limit) = page.get();

@@ -3,6 +3,7 @@
 pub mod creator;
 pub mod data;
 pub mod datasets;
+pub mod hub;
 pub mod jobs;
 pub mod me;
 pub mod meta;
@@ -48,6 +49,7 @@ use crate::{
         (name = "annotator", description = "Jobs, tasks, signed batches"),
         (name = "creator", description = "Uploads, job creation, reviews, disputes, audits"),
         (name = "buyer", description = "Datasets, licences, downloads"),
+        (name = "hub", description = "QualityHub consensus jobs: stake, commit, reveal, settle, withdraw"),
         (name = "account", description = "Balances, submissions, live updates"),
         (name = "meta", description = "Configuration, health, metrics")
     )
@@ -104,6 +106,24 @@ impl UnsignedTx {
     ) -> ApiResult<Self> {
         Self::new(s, Some(from), s.config.contracts.market, call, value)
             .simulated(s, labelmint_client::revert::Program::AnnotationMarket)
+            .await
+    }
+
+    /// `call` on the QualityHub from `from`, simulated from `from` (a revert
+    /// is a 422 with its name); a 404 when the deployment has no hub.
+    pub async fn hub_call<C: alloy_sol_types::SolCall>(
+        s: &AppState,
+        from: Address,
+        call: &C,
+    ) -> ApiResult<Self> {
+        let hub = s.config.contracts.hub;
+        if hub.is_zero() {
+            return Err(ApiError::not_found(
+                "this server's deployment has no QualityHub",
+            ));
+        }
+        Self::new(s, Some(from), hub, call, U256::ZERO)
+            .simulated(s, labelmint_client::revert::Program::QualityHub)
             .await
     }
 
@@ -203,6 +223,10 @@ pub struct EventView {
     #[schema(value_type = Object)]
     pub fields: serde_json::Value,
 }
+
+/// The filter of a market job's events: the hub numbers its jobs on its own,
+/// so its events for a job with the same id are not the market job's.
+pub const MARKET_JOB_EVENTS: &str = "job_id = $1 AND program <> 'QualityHub'";
 
 /// Events matching `sql` (which selects the columns below, with its binds).
 pub async fn events_where(
@@ -312,6 +336,19 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(datasets::get))
         .routes(routes!(datasets::prepare_publish))
         .routes(routes!(datasets::prepare_purchase))
+        .routes(routes!(hub::list))
+        .routes(routes!(hub::get))
+        .routes(routes!(hub::tasks))
+        .routes(routes!(hub::my_batches))
+        .routes(routes!(hub::stake))
+        .routes(routes!(hub::prepare_stake))
+        .routes(routes!(hub::prepare_unstake))
+        .routes(routes!(hub::prepare_withdraw_stake))
+        .routes(routes!(hub::prepare_withdraw))
+        .routes(routes!(hub::prepare_commit))
+        .routes(routes!(hub::prepare_reveal))
+        .routes(routes!(hub::prepare_settle))
+        .routes(routes!(hub::describe))
         .routes(routes!(me::balances))
         .routes(routes!(me::prepare_withdraw))
         .routes(routes!(me::live))
@@ -323,6 +360,7 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(workspace::build_package))
         .routes(routes!(workspace::dev_relayer))
         .routes(routes!(workspace::dev_rpc))
+        .routes(routes!(workspace::dev_time))
         .routes(routes!(meta::metrics))
         .routes(routes!(openapi_json))
 }

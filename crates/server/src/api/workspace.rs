@@ -117,7 +117,7 @@ async fn approved_labels(
     s: &AppState,
     job: &jobs::JobView,
 ) -> ApiResult<Vec<(u32, serde_json::Value, Vec<u8>)>> {
-    let events = super::events_where(s, "job_id = $1", job.id).await?;
+    let events = super::events_where(s, super::MARKET_JOB_EVENTS, job.id).await?;
     let now = s.rpc.now().await.map_err(ApiError::upstream)?;
     let states = jobs::task_states(&events, now);
     let batches = creator::batches(s, job.id).await?;
@@ -340,6 +340,54 @@ pub async fn dev_relayer(
     s.relayer.set_paused(req.paused);
     Ok(Json(RelayerSwitch {
         paused: s.relayer.paused(),
+    }))
+}
+
+/// `POST /api/dev/time` body.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TimeTravel {
+    /// Seconds to move the chain's clock forward (at most a year).
+    pub seconds: u64,
+}
+
+/// The chain's clock after a [`dev_time`].
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ChainTime {
+    /// The latest block's timestamp.
+    pub now: u64,
+    /// Its number.
+    pub block: u64,
+}
+
+/// `--dev` only: moves the embedded chain's clock forward by `seconds`
+/// (`evm_increaseTime`) and mines a block at the new time (`evm_mine`), so
+/// deadlines and phases can be reached in a demo or a test. 404 otherwise.
+#[utoipa::path(post, path = "/api/dev/time", tag = "meta", request_body = TimeTravel,
+    responses((status = 200, body = ChainTime), (status = 400, body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody), (status = 502, body = crate::error::ErrorBody)))]
+pub async fn dev_time(
+    State(s): State<AppState>,
+    ApiJson(req): ApiJson<TimeTravel>,
+) -> ApiResult<Json<ChainTime>> {
+    dev_only(&s)?;
+    if req.seconds == 0 || req.seconds > 366 * 86_400 {
+        return Err(ApiError::bad_request(
+            "bad_seconds",
+            "seconds: 1 to 31,622,400 (a year)",
+        ));
+    }
+    s.rpc
+        .raw_request("evm_increaseTime", serde_json::json!([req.seconds]))
+        .await
+        .map_err(ApiError::upstream)?;
+    s.rpc
+        .raw_request("evm_mine", serde_json::json!([]))
+        .await
+        .map_err(ApiError::upstream)?;
+    s.rpc.forget_time();
+    Ok(Json(ChainTime {
+        now: s.rpc.now().await.map_err(ApiError::upstream)?,
+        block: s.rpc.block_number().await.map_err(ApiError::upstream)?,
     }))
 }
 
