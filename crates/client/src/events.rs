@@ -4,8 +4,8 @@
 //! ([`Event`]); [`Event::record`] flattens it into a [`Record`]: the event's
 //! name, the job, batch and dataset it concerns, every address it involves
 //! (for per-address feeds) and its fields as JSON (amounts as decimal
-//! strings, task lists unpacked). The QualityHub and QualityCourt events
-//! decode too; their records carry the name, the job and the accounts.
+//! strings, task lists unpacked). The QualityHub, QualityCourt and Timelock
+//! events decode too; their records carry the name.
 
 use alloy_primitives::{Address, LogData, U256};
 use alloy_sol_types::SolEventInterface;
@@ -18,6 +18,7 @@ use crate::{
     market::{unpack_tasks, IMarket::IAnnotationMarketEvents as M},
     registry::IRegistry::IDatasetRegistryEvents as R,
     revert::Program,
+    timelock::ITimelock,
     token::IRewardToken::IRewardTokenEvents as T,
 };
 
@@ -34,6 +35,8 @@ pub enum Event {
     Hub(IHub::IQualityHubEvents, &'static str),
     /// A QualityCourt event, with its name.
     Court(ICourt::IQualityCourtEvents, &'static str),
+    /// A Timelock event, with its name.
+    Timelock(ITimelock::ITimelockEvents, &'static str),
 }
 
 /// An event flattened for storage and feeds.
@@ -72,6 +75,11 @@ pub fn decode(program: Program, log: &LogData) -> Option<Event> {
             type C = ICourt::IQualityCourtEvents;
             let name = C::name_by_selector(topics.first()?.0)?;
             Event::Court(C::decode_raw_log(topics, data).ok()?, name)
+        }
+        Program::Timelock => {
+            type L = ITimelock::ITimelockEvents;
+            let name = L::name_by_selector(topics.first()?.0)?;
+            Event::Timelock(L::decode_raw_log(topics, data).ok()?, name)
         }
     })
 }
@@ -122,6 +130,10 @@ impl Event {
             }
             Self::Court(_, name) => {
                 r.program = Program::QualityCourt;
+                r.name = name;
+            }
+            Self::Timelock(_, name) => {
+                r.program = Program::Timelock;
                 r.name = name;
             }
         }
