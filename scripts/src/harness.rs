@@ -1,6 +1,8 @@
 //! The end-to-end harness for tests: a JSON-RPC node on a random loopback
 //! port, with every labelmint contract deployed from the real wasm by the
-//! first dev account, ready for alloy bindings (`ProviderBuilder` on
+//! first dev account and governed as `labelmint-deploy` governs by default
+//! (the Timelock is the admin; the dev account proposes, keeps pausing and
+//! minting), ready for alloy bindings (`ProviderBuilder` on
 //! [`LocalChain::url`]).
 
 use std::path::Path;
@@ -8,7 +10,7 @@ use std::path::Path;
 use alloy_signer_local::PrivateKeySigner;
 use labelmint_node::{Config, NodeHandle};
 
-use crate::{deploy, labelmint_contracts, DeployError, Manifest, Options};
+use crate::{deploy, hand_over, labelmint_contracts, DeployError, Governance, Manifest, Options};
 
 /// Chain id of the local chain.
 pub const LOCAL_CHAIN_ID: u64 = 412_346;
@@ -33,8 +35,9 @@ impl LocalChain {
     }
 }
 
-/// Starts a node on a free loopback port and deploys every contract from
-/// `artifacts` (`target/stylus`); the manifest is written under `out_dir`.
+/// Starts a node on a free loopback port, deploys every contract from
+/// `artifacts` (`target/stylus`) and hands the admin rights to the Timelock
+/// (default [`Governance`]); the manifest is written under `out_dir`.
 /// Programs built from other sources than this workspace's are refused with
 /// an error naming `cargo xtask wasm`.
 pub async fn local_chain(artifacts: &Path, out_dir: &Path) -> Result<LocalChain, DeployError> {
@@ -58,6 +61,7 @@ pub async fn local_chain(artifacts: &Path, out_dir: &Path) -> Result<LocalChain,
         dry_run: false,
     };
     let (_, manifest) = deploy(&options, signer.clone(), &contracts).await?;
+    hand_over(&options, signer.clone(), &manifest, &Governance::default()).await?;
     Ok(LocalChain {
         node,
         manifest,

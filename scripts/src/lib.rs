@@ -5,9 +5,13 @@
 //! constructor), waits for receipts, and writes `deployments/<chainId>.json`
 //! (addresses, code hashes, transaction hashes, blocks). Re-running is
 //! idempotent: a contract recorded in the manifest whose on-chain code hash
-//! still matches is reused, not redeployed.
+//! still matches is reused, not redeployed. By default it also deploys the
+//! Timelock and hands it every admin right ([`governance`]).
 
+pub mod governance;
 pub mod harness;
+
+pub use governance::{Governance, DEFAULT_TIMELOCK_DELAY};
 
 use std::{
     path::{Path, PathBuf},
@@ -400,8 +404,19 @@ async fn deploy_one<P: Provider>(
 }
 
 /// The labelmint contracts, read from `dir` (`target/stylus`), with their
-/// constructor arguments for `admin`.
+/// constructor arguments for `admin` (the deployer), the Timelock last (in
+/// its bootstrap shape, see [`governance`]).
 pub fn labelmint_contracts(dir: &Path, admin: Address) -> Result<Vec<ContractSpec>, DeployError> {
+    labelmint_contracts_with(dir, admin, true)
+}
+
+/// [`labelmint_contracts`], with or without the Timelock.
+#[allow(clippy::too_many_lines)]
+pub fn labelmint_contracts_with(
+    dir: &Path,
+    admin: Address,
+    timelock: bool,
+) -> Result<Vec<ContractSpec>, DeployError> {
     let read = |lib: &str| {
         std::fs::read(dir.join(format!("{lib}.wasm"))).map_err(|e| {
             DeployError::Failed(format!(
@@ -439,7 +454,7 @@ pub fn labelmint_contracts(dir: &Path, admin: Address) -> Result<Vec<ContractSpe
         extension: Address::ZERO,
     }
     .abi_encode_params();
-    Ok(vec![
+    let mut specs = vec![
         ContractSpec {
             name: "RewardToken".into(),
             wasm: read("reward_token")?,
@@ -495,5 +510,34 @@ pub fn labelmint_contracts(dir: &Path, admin: Address) -> Result<Vec<ContractSpe
                 (1, "QualityCourtExtension".into()),
             ],
         },
-    ])
+    ];
+    if timelock {
+        specs.push(ContractSpec {
+            name: "Timelock".into(),
+            wasm: read("timelock")?,
+            constructor_args: Some(governance::bootstrap_args(admin)),
+            links: Vec::new(),
+        });
+    }
+    Ok(specs)
+}
+
+/// Runs [`governance::hand_over`] on the chain of `options` for the
+/// contracts of `manifest`, sending from `signer`; what it did, one line
+/// per step.
+pub async fn hand_over(
+    options: &Options,
+    signer: PrivateKeySigner,
+    manifest: &Manifest,
+    governance: &Governance,
+) -> Result<Vec<String>, DeployError> {
+    let url: url::Url = options.rpc.parse().map_err(|e| DeployError::Unreachable {
+        url: options.rpc.clone(),
+        reason: format!("bad URL: {e}"),
+    })?;
+    let from = signer.address();
+    let provider = ProviderBuilder::new()
+        .wallet(EthereumWallet::from(signer))
+        .connect_http(url);
+    governance::hand_over(&provider, from, |name| manifest.address(name), governance).await
 }

@@ -1,13 +1,94 @@
 //! The deploy crate against a real JSON-RPC node on a random loopback port:
-//! deploys the real wasm, writes the manifest, reuses on a second run, and
-//! fails clearly for a wrong chain id, an unreachable endpoint and an empty
-//! account.
+//! deploys the real wasm, writes the manifest, reuses on a second run, hands
+//! the admin rights to the Timelock (or not, without it), and fails clearly
+//! for a wrong chain id, an unreachable endpoint and an empty account.
 #![allow(missing_docs)]
 
 use std::path::PathBuf;
 
+use alloy_primitives::{keccak256, Address, B256, U256};
+use alloy_provider::{Provider, ProviderBuilder};
+use alloy_rpc_types_eth::TransactionRequest;
 use alloy_signer_local::PrivateKeySigner;
-use labelmint_deploy::{deploy, labelmint_contracts, read_manifest, DeployError, Options, Outcome};
+use alloy_sol_types::{sol, SolCall};
+use labelmint_deploy::{
+    deploy, hand_over, labelmint_contracts, labelmint_contracts_with, read_manifest, DeployError,
+    Governance, Manifest, Options, Outcome,
+};
+
+sol! {
+    interface IViews {
+        function admin() external view returns (address account);
+        function pendingAdmin() external view returns (address account);
+        function isPauser(address account) external view returns (bool enabled);
+        function hasRole(bytes32 role, address account) external view returns (bool);
+        function getMinDelay() external view returns (uint256 duration);
+    }
+}
+
+/// Reads `call` from `to` on the node at `url`.
+async fn read<C: SolCall>(url: &str, to: Address, call: C) -> C::Return {
+    let provider = ProviderBuilder::new().connect_http(url.parse().unwrap());
+    let tx = TransactionRequest::default()
+        .to(to)
+        .input(call.abi_encode().into());
+    C::abi_decode_returns(&provider.call(tx).await.unwrap()).unwrap()
+}
+
+/// Whether `account` holds `role` at `program`.
+async fn has_role(url: &str, program: Address, role: B256, account: Address) -> bool {
+    read(url, program, IViews::hasRoleCall { role, account }).await
+}
+
+/// The governance the README promises, checked on the chain: the Timelock
+/// is the market's and the registry's admin and the token's only admin,
+/// with `delay`, `proposer` proposing and cancelling, `executor` executing
+/// (zero: anyone) and `operator` pausing; the deployer keeps minting.
+async fn assert_governed(
+    url: &str,
+    m: &Manifest,
+    deployer: Address,
+    delay: u64,
+    proposer: Address,
+    executor: Address,
+    operator: Address,
+) {
+    let at = |name: &str| m.contracts[name].address;
+    let (timelock, token, market) = (at("Timelock"), at("RewardToken"), at("AnnotationMarket"));
+    for program in [market, at("DatasetRegistry")] {
+        assert_eq!(read(url, program, IViews::adminCall {}).await, timelock);
+        assert_eq!(
+            read(url, program, IViews::pendingAdminCall {}).await,
+            Address::ZERO
+        );
+    }
+    assert!(has_role(url, token, B256::ZERO, timelock).await);
+    assert!(!has_role(url, token, B256::ZERO, deployer).await);
+    assert!(has_role(url, token, keccak256("MINTER_ROLE"), deployer).await);
+    assert!(has_role(url, token, keccak256("PAUSER_ROLE"), operator).await);
+    assert!(read(url, market, IViews::isPauserCall { account: operator }).await);
+    if operator != deployer {
+        assert!(!has_role(url, token, keccak256("PAUSER_ROLE"), deployer).await);
+        assert!(!read(url, market, IViews::isPauserCall { account: deployer }).await);
+    }
+    assert_eq!(
+        read(url, timelock, IViews::getMinDelayCall {}).await,
+        U256::from(delay)
+    );
+    for role in ["PROPOSER_ROLE", "CANCELLER_ROLE"] {
+        assert!(has_role(url, timelock, keccak256(role), proposer).await);
+        assert_eq!(
+            has_role(url, timelock, keccak256(role), deployer).await,
+            proposer == deployer
+        );
+    }
+    assert!(has_role(url, timelock, keccak256("EXECUTOR_ROLE"), executor).await);
+    assert_eq!(
+        has_role(url, timelock, keccak256("EXECUTOR_ROLE"), deployer).await,
+        executor == deployer
+    );
+    assert!(!has_role(url, timelock, B256::ZERO, deployer).await);
+}
 
 fn artifacts() -> PathBuf {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -68,8 +149,8 @@ async fn deploys_writes_manifest_and_reuses_on_rerun() {
     assert_eq!(manifest.contracts["RewardToken"].address, first.address);
     assert_eq!(
         outcomes.len(),
-        8,
-        "RewardToken, AnnotationMarketExtension, AnnotationMarket, DatasetRegistry, QualityHubExtension, QualityHub, QualityCourtExtension, QualityCourt"
+        9,
+        "RewardToken, AnnotationMarketExtension, AnnotationMarket, DatasetRegistry, QualityHubExtension, QualityHub, QualityCourtExtension, QualityCourt, Timelock"
     );
     let Outcome::Deployed(market) = &outcomes[2].1 else {
         panic!("{outcomes:?}")
@@ -107,6 +188,7 @@ async fn harness_gives_a_chain_with_every_contract_deployed() {
         "QualityHub",
         "QualityCourtExtension",
         "QualityCourt",
+        "Timelock",
     ] {
         let address = chain.manifest.contracts[name].address;
         let code = alloy_provider::Provider::get_code_at(&provider, address)
@@ -118,8 +200,79 @@ async fn harness_gives_a_chain_with_every_contract_deployed() {
             "a Stylus program is deployed at {name}"
         );
     }
+    // Governed as labelmint-deploy governs by default.
+    let deployer = chain.signer.address();
+    assert_governed(
+        &chain.url(),
+        &chain.manifest,
+        deployer,
+        labelmint_deploy::DEFAULT_TIMELOCK_DELAY,
+        deployer,
+        Address::ZERO,
+        deployer,
+    )
+    .await;
     let _ = std::fs::remove_dir_all(&out);
     chain.node.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_timelock_takes_the_admin_rights_with_the_configured_accounts_and_reruns_change_nothing(
+) {
+    let node = node().await;
+    let out = std::env::temp_dir().join(format!("labelmint-deploy-{}", node.addr.port()));
+    let signer = dev_key();
+    let deployer = signer.address();
+    let [operator, proposer, executor] = [1u8, 2, 3].map(|i| node.accounts[usize::from(i)].address);
+    let governance = Governance {
+        delay: 3_600,
+        proposer: Some(proposer),
+        executor: Some(executor),
+        operator: Some(operator),
+    };
+    let contracts = labelmint_contracts(&artifacts(), deployer).unwrap();
+    let options = options(node.http_url(), &out);
+    let (_, manifest) = deploy(&options, signer.clone(), &contracts).await.unwrap();
+    let done = hand_over(&options, signer.clone(), &manifest, &governance)
+        .await
+        .unwrap();
+    assert!(
+        done.iter().any(|l| l.contains("bootstrap operation")),
+        "{done:#?}"
+    );
+    let url = node.http_url();
+    assert_governed(
+        &url, &manifest, deployer, 3_600, proposer, executor, operator,
+    )
+    .await;
+    // Everything is in place: a second run sends nothing.
+    let again = hand_over(&options, signer, &manifest, &governance)
+        .await
+        .unwrap();
+    assert!(again.is_empty(), "{again:#?}");
+    let _ = std::fs::remove_dir_all(&out);
+    node.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_the_timelock_the_deployer_stays_the_admin() {
+    let node = node().await;
+    let out = std::env::temp_dir().join(format!("labelmint-deploy-{}", node.addr.port()));
+    let signer = dev_key();
+    let deployer = signer.address();
+    let contracts = labelmint_contracts_with(&artifacts(), deployer, false).unwrap();
+    assert_eq!(contracts.len(), 8);
+    assert!(contracts.iter().all(|c| c.name != "Timelock"));
+    let (_, manifest) = deploy(&options(node.http_url(), &out), signer, &contracts)
+        .await
+        .unwrap();
+    let url = node.http_url();
+    let market = manifest.contracts["AnnotationMarket"].address;
+    assert_eq!(read(&url, market, IViews::adminCall {}).await, deployer);
+    let token = manifest.contracts["RewardToken"].address;
+    assert!(has_role(&url, token, B256::ZERO, deployer).await);
+    let _ = std::fs::remove_dir_all(&out);
+    node.stop();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

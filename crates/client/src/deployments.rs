@@ -21,6 +21,9 @@ pub const DATASET_REGISTRY: &str = "DatasetRegistry";
 pub const QUALITY_HUB: &str = "QualityHub";
 /// Manifest name of the QualityCourt.
 pub const QUALITY_COURT: &str = "QualityCourt";
+/// Manifest name of the Timelock (the admin of the market and the registry,
+/// and of the token's roles).
+pub const TIMELOCK: &str = "Timelock";
 
 /// A deployed contract in the manifest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

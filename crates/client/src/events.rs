@@ -6,7 +6,8 @@
 //! (for per-address feeds) and its fields as JSON (amounts as decimal
 //! strings, task lists unpacked). QualityHub events are flattened the same
 //! way (jobs, batches, stakes, credits; labels as a list of class numbers);
-//! QualityCourt events decode too, their records carry the name only.
+//! QualityCourt and Timelock events decode too, their records carry the
+//! name only.
 
 use alloy_primitives::{Address, LogData, U256};
 use alloy_sol_types::SolEventInterface;
@@ -19,6 +20,7 @@ use crate::{
     market::{unpack_tasks, IMarket::IAnnotationMarketEvents as M},
     registry::IRegistry::IDatasetRegistryEvents as R,
     revert::Program,
+    timelock::ITimelock,
     token::IRewardToken::IRewardTokenEvents as T,
 };
 
@@ -35,6 +37,8 @@ pub enum Event {
     Hub(IHub::IQualityHubEvents, &'static str),
     /// A QualityCourt event, with its name.
     Court(ICourt::IQualityCourtEvents, &'static str),
+    /// A Timelock event, with its name.
+    Timelock(ITimelock::ITimelockEvents, &'static str),
 }
 
 /// An event flattened for storage and feeds.
@@ -73,6 +77,11 @@ pub fn decode(program: Program, log: &LogData) -> Option<Event> {
             type C = ICourt::IQualityCourtEvents;
             let name = C::name_by_selector(topics.first()?.0)?;
             Event::Court(C::decode_raw_log(topics, data).ok()?, name)
+        }
+        Program::Timelock => {
+            type L = ITimelock::ITimelockEvents;
+            let name = L::name_by_selector(topics.first()?.0)?;
+            Event::Timelock(L::decode_raw_log(topics, data).ok()?, name)
         }
     })
 }
@@ -124,6 +133,10 @@ impl Event {
             }
             Self::Court(_, name) => {
                 r.program = Program::QualityCourt;
+                r.name = name;
+            }
+            Self::Timelock(_, name) => {
+                r.program = Program::Timelock;
                 r.name = name;
             }
         }

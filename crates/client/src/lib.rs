@@ -16,6 +16,7 @@ pub mod hub;
 pub mod market;
 pub mod registry;
 pub mod revert;
+pub mod timelock;
 pub mod token;
 
 use alloy_primitives::{Bytes, B256};

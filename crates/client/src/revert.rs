@@ -9,7 +9,10 @@
 use alloy_sol_types::{GenericContractError, SolInterface};
 use serde::Serialize;
 
-use crate::{court::ICourt, hub::IHub, market::IMarket, registry::IRegistry, token::IRewardToken};
+use crate::{
+    court::ICourt, hub::IHub, market::IMarket, registry::IRegistry, timelock::ITimelock,
+    token::IRewardToken,
+};
 
 /// A labelmint program.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -24,15 +27,18 @@ pub enum Program {
     QualityHub,
     /// The QualityCourt.
     QualityCourt,
+    /// The Timelock.
+    Timelock,
 }
 
 /// Every program, in the order [`decode`] tries them.
-pub const PROGRAMS: [Program; 5] = [
+pub const PROGRAMS: [Program; 6] = [
     Program::AnnotationMarket,
     Program::DatasetRegistry,
     Program::RewardToken,
     Program::QualityHub,
     Program::QualityCourt,
+    Program::Timelock,
 ];
 
 /// A decoded revert.
@@ -84,6 +90,7 @@ pub fn decode_as(program: Program, data: &[u8]) -> Option<Revert> {
         Program::DatasetRegistry => named::<IRegistry::IDatasetRegistryErrors>(program, data),
         Program::QualityHub => named::<IHub::IQualityHubErrors>(program, data),
         Program::QualityCourt => named::<ICourt::IQualityCourtErrors>(program, data),
+        Program::Timelock => named::<ITimelock::ITimelockErrors>(program, data),
     }
 }
 

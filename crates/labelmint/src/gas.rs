@@ -41,7 +41,8 @@ impl Recorder<'_> {
     }
 }
 
-/// Measures every RewardToken, AnnotationMarket and DatasetRegistry function.
+/// Measures every RewardToken, AnnotationMarket, DatasetRegistry, QualityHub,
+/// QualityCourt and Timelock function.
 #[allow(clippy::too_many_lines)]
 pub fn measure() -> Result<Snapshot> {
     let (wasm, _) = artifacts::program("reward_token")?;
@@ -290,6 +291,7 @@ pub fn measure() -> Result<Snapshot> {
     crate::registry::measure_gas(&mut snapshot)?;
     crate::hub::measure_gas(&mut snapshot)?;
     crate::court::measure_gas(&mut snapshot)?;
+    crate::timelock::measure_gas(&mut snapshot)?;
     Ok(snapshot)
 }
 

@@ -23,6 +23,7 @@ pub mod quality;
 pub mod quality_cmd;
 pub mod registry;
 pub mod sim;
+pub mod timelock;
 
 pub use labelmint_client::{
     permit_blob, sign_permit, IRewardToken, Permit, RewardTokenConstructor,

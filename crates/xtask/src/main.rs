@@ -1,12 +1,13 @@
 //! Build tasks of the labelmint workspace (`cargo xtask <task>`).
 //!
-//! - `wasm [--measure]`: builds every contract for `wasm32-unknown-unknown`
+//! - `wasm [--measure [PACKAGE…]]`: builds every contract for `wasm32-unknown-unknown`
 //!   in release, re-encodes it for Nitro, validates it, brotli-compresses it,
 //!   writes `target/stylus/<contract>.wasm` and prints the size table. Fails if
 //!   a contract passes the 24,576-byte code or 128 KiB wasm limit; on success
 //!   writes `target/stylus/SOURCES`, the fingerprint of the sources the
 //!   programs were built from (`labelmint_wasm::sources`). `--measure`
-//!   builds each contract at every opt-level and prints the comparison.
+//!   builds each contract (or only the packages named) at every opt-level
+//!   and prints the comparison.
 //! - `abi [--check]`: writes `abi/<Contract>.sol` and `abi/<Contract>.json`
 //!   (functions, events, errors, constructor); `--check` fails if the
 //!   committed files differ from what the code yields.
@@ -84,6 +85,12 @@ const CONTRACTS: &[Contract] = &[
         abi_name: "QualityCourtExtension",
         abi: false,
     },
+    Contract {
+        package: "timelock",
+        lib: "timelock",
+        abi_name: "Timelock",
+        abi: true,
+    },
 ];
 
 /// Opt-levels compared by `wasm --measure`.
@@ -94,10 +101,10 @@ fn main() -> Result<()> {
     let flags: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
     match args.first().map(String::as_str) {
         Some("wasm") if flags.is_empty() => wasm(),
-        Some("wasm") if flags == ["--measure"] => measure(),
+        Some("wasm") if flags.first() == Some(&"--measure") => measure(&flags[1..]),
         Some("abi") if flags.is_empty() => abi(false),
         Some("abi") if flags == ["--check"] => abi(true),
-        _ => bail!("usage: cargo xtask wasm [--measure] | cargo xtask abi [--check]"),
+        _ => bail!("usage: cargo xtask wasm [--measure [PACKAGE...]] | cargo xtask abi [--check]"),
     }
 }
 
@@ -293,13 +300,22 @@ fn wasm() -> Result<()> {
     Ok(())
 }
 
-/// `cargo xtask wasm --measure`.
-fn measure() -> Result<()> {
+/// `cargo xtask wasm --measure [PACKAGE…]`: every contract, or those named.
+fn measure(only: &[&str]) -> Result<()> {
     ensure_wasm_target_here()?;
+    for name in only {
+        ensure!(
+            CONTRACTS.iter().any(|c| c.package == *name),
+            "no contract package {name}"
+        );
+    }
     let mut table = String::from(
         "| contract | opt-level | processed wasm | deployed code |\n|---|---|---:|---:|\n",
     );
-    for contract in CONTRACTS {
+    for contract in CONTRACTS
+        .iter()
+        .filter(|c| only.is_empty() || only.contains(&c.package))
+    {
         for level in OPT_LEVELS {
             let target = target_dir().join(format!("measure-{level}"));
             let raw = build(contract, Some(level), &target)?;
