@@ -864,8 +864,10 @@ impl Devnet {
             }
             Some(copy)
         };
-        // Calls may carry a stale or future nonce (tools estimate pending txs).
+        // Calls may carry a stale or future nonce (tools estimate pending
+        // txs), and may come from a contract (geth skips EIP-3607 for calls).
         ctx.cfg.disable_nonce_check = true;
+        ctx.cfg.disable_eip3607 = true;
         // A call leaves no trace, not even in the "entered this block" cache.
         let recent = self.precompiles.recent_programs();
         self.precompiles.begin_tx();
@@ -876,6 +878,7 @@ impl Devnet {
         drop(budget);
         let mut ctx = evm.ctx;
         ctx.cfg.disable_nonce_check = false;
+        ctx.cfg.disable_eip3607 = false;
         self.precompiles.restore_recent_programs(recent);
         if let Some(copy) = saved {
             ctx.journaled_state.database = copy;

@@ -627,14 +627,7 @@ impl StylusPrecompiles {
             return out_of_gas(gas);
         }
         let before = self.add_pages(record.footprint);
-        let outermost = self.shared.stack.borrow().is_empty();
-        {
-            let mut trace = self.shared.trace.borrow_mut();
-            trace.entries = trace.entries.saturating_add(1);
-            if outermost {
-                trace.entry_gas = trace.entry_gas.saturating_add(memory.saturating_add(entry));
-            }
-        }
+        let outermost = self.record_entry(memory.saturating_add(entry));
 
         let args = inputs.input.bytes(ctx).to_vec();
         let address = inputs.target_address;
@@ -688,12 +681,7 @@ impl StylusPrecompiles {
                 (InstructionResult::Return, data)
             }
             Outcome::Revert(data) => (InstructionResult::Revert, data),
-            Outcome::Failure(reason) => {
-                if std::env::var_os("LABELMINT_DEVNET_TRACE").is_some() {
-                    eprintln!("stylus program {address} failed: {reason}");
-                }
-                (InstructionResult::Revert, Vec::new())
-            }
+            Outcome::Failure(_) => (InstructionResult::Revert, Vec::new()),
             Outcome::OutOfInk => return out_of_gas(gas),
             Outcome::OutOfStack => {
                 gas.spend_all();
@@ -715,7 +703,21 @@ impl StylusPrecompiles {
         result(status, data, gas)
     }
 
-    /// Adds a finished program run to the execution's [`StylusTrace`].
+    /// Counts a program entry in the execution's [`StylusTrace`] (its entry
+    /// gas when it is outermost); returns whether it is.
+    fn record_entry(&self, entry_gas: u64) -> bool {
+        let outermost = self.shared.stack.borrow().is_empty();
+        let mut trace = self.shared.trace.borrow_mut();
+        trace.entries = trace.entries.saturating_add(1);
+        if outermost {
+            trace.entry_gas = trace.entry_gas.saturating_add(entry_gas);
+        }
+        outermost
+    }
+
+    /// Adds a finished program run to the execution's [`StylusTrace`]
+    /// (with `LABELMINT_DEVNET_TRACE` set, a failure is also printed to
+    /// stderr).
     fn record_run(
         &self,
         address: Address,
@@ -735,6 +737,9 @@ impl StylusPrecompiles {
             Outcome::OutOfInk => "out of ink".to_string(),
             Outcome::OutOfStack => "out of stack (call depth past the stack budget)".to_string(),
         };
+        if std::env::var_os("LABELMINT_DEVNET_TRACE").is_some() {
+            eprintln!("stylus program {address} failed: {reason}");
+        }
         trace.failures.push(StylusFailure {
             program: address,
             reason,

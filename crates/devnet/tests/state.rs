@@ -131,6 +131,8 @@ fn impersonated_senders_may_be_contracts() {
     chain.send_impersonated(tx, None).unwrap().expect_success();
     assert_eq!(chain.balance(to), before + U256::from(5));
     assert_eq!(chain.nonce(contract), 1);
+    // Calls from a contract are served, as geth serves them.
+    assert!(chain.call(contract, to, Bytes::new()).unwrap().success);
     // The exemption does not outlive the transaction.
     let again = chain.tx_env(contract, Some(to), U256::from(5), Bytes::new(), 21_000);
     assert!(chain.send_env(again, None).is_err());
