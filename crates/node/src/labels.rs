@@ -11,7 +11,8 @@ use std::{
     time::SystemTime,
 };
 
-use alloy_primitives::{hex, Address};
+use alloy_primitives::{hex, Address, Log};
+use alloy_sol_types::{SolCall, SolEvent};
 use labelmint_client::{
     court::ICourt,
     deployments::{self, Manifest},
@@ -204,6 +205,28 @@ impl Labels {
         }
     }
 
+    /// What a successful call to the chain's own contracts did, for the
+    /// log: the program a StylusDeployer `deploy` created (from its
+    /// `ContractDeployed` log), the program an ArbWasm `activateProgram`
+    /// activated.
+    pub fn system_effect(&self, to: Option<Address>, input: &[u8], logs: &[Log]) -> Option<String> {
+        let named = |a: Address| match self.name(a) {
+            Some(n) => format!("{n} {a}"),
+            None => a.to_string(),
+        };
+        match to? {
+            a if a == STYLUS_DEPLOYER => logs
+                .iter()
+                .filter(|l| l.address == STYLUS_DEPLOYER)
+                .find_map(|l| IStylusDeployer::ContractDeployed::decode_log_data(&l.data).ok())
+                .map(|e| format!("deployed {}", named(e.deployedContract))),
+            a if a == ARB_WASM => ArbWasm::activateProgramCall::abi_decode(input)
+                .ok()
+                .map(|c| format!("activated {}", named(c.program))),
+            _ => None,
+        }
+    }
+
     /// What revert data means: `TaskTaken { taskId: 3 }` (the called
     /// program's errors first), `ProgramNotActivated`, `Error("…")`,
     /// `without data`, or the raw data.
@@ -235,7 +258,7 @@ impl Labels {
 #[cfg(test)]
 mod tests {
     use alloy_primitives::{B256, U256};
-    use alloy_sol_types::{SolCall, SolError};
+    use alloy_sol_types::SolError;
     use labelmint_client::deployments::Deployed;
 
     use super::*;
@@ -314,6 +337,29 @@ mod tests {
         );
         assert_eq!(labels.describe_revert(None, &[]), "without data");
         assert_eq!(labels.describe_revert(None, &[1, 2]), "with data 0x0102");
+    }
+
+    #[test]
+    fn deployer_and_activation_effects_name_the_program() {
+        let market = Address::repeat_byte(0x44);
+        let labels = with_market(market);
+        let log = Log {
+            address: STYLUS_DEPLOYER,
+            data: IStylusDeployer::ContractDeployed {
+                deployedContract: market,
+            }
+            .encode_log_data(),
+        };
+        assert_eq!(
+            labels.system_effect(Some(STYLUS_DEPLOYER), &[], &[log]),
+            Some(format!("deployed AnnotationMarket {market}"))
+        );
+        let activate = ArbWasm::activateProgramCall { program: market }.abi_encode();
+        assert_eq!(
+            labels.system_effect(Some(ARB_WASM), &activate, &[]),
+            Some(format!("activated AnnotationMarket {market}"))
+        );
+        assert_eq!(labels.system_effect(Some(market), &activate, &[]), None);
     }
 
     #[test]

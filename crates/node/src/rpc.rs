@@ -785,7 +785,16 @@ impl Node {
                 };
                 format!("create {kind} {created}")
             }
-            (to, _) => self.labels.describe_call(to, input),
+            (to, _) => {
+                let call = self.labels.describe_call(to, input);
+                match r
+                    .success
+                    .then(|| self.labels.system_effect(to, input, &r.logs))
+                {
+                    Some(Some(effect)) => format!("{call} ({effect})"),
+                    _ => call,
+                }
+            }
         };
         let trace = self.chain.stylus_trace();
         let outcome = if r.success {

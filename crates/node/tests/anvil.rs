@@ -104,6 +104,12 @@ fn set_code_installs_evm_and_stylus_code_and_refuses_malformed_code() {
     // A malformed EIP-7702 designator is a parameter error, not a panic.
     let (code, message) = err(&mut n, "anvil_setCode", json!([target, "0xef0100aa"]));
     assert_eq!(code, -32602, "{message}");
+    let (code, message) = err(
+        &mut n,
+        "eth_call",
+        json!([{ "to": target }, "latest", { target: { "code": "0xef0100aa" } }]),
+    );
+    assert_eq!(code, -32602, "{message}");
     let (code, message) = err(&mut n, "anvil_setCode", json!([target]));
     assert_eq!(code, -32602);
     assert!(message.contains("missing param 1 (code)"), "{message}");

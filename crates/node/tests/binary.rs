@@ -257,7 +257,10 @@ fn interrupted_node_dumps_its_state_and_a_fresh_process_loads_it() {
             && l.ends_with(": ok")),
         "{log}"
     );
-    assert!(log.contains("ArbWasm.activateProgram"), "{log}");
+    assert!(
+        log.contains(&format!("ArbWasm.activateProgram (activated {program})")),
+        "{log}"
+    );
     assert!(log.contains("state written to"), "{log}");
     assert!(dump.exists());
 
