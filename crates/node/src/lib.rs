@@ -8,6 +8,12 @@
 //! so it runs on a dedicated thread; the async server forwards each request
 //! there and awaits the answer. Blocks are mined instantly, one per
 //! transaction. Subscribers to `newHeads` and `logs` are fed after each block.
+//!
+//! Every method is declared once in [`request`] as a typed [`Request`];
+//! each transaction is logged on one line through `tracing` ([`logging`],
+//! contract names from [`labels`]); the whole state can be dumped and
+//! loaded as JSON ([`state`]). The binary `labelmint-node` (`src/main.rs`)
+//! adds the command line, the banner and `--dump-state` on exit.
 
 pub mod access;
 pub mod labels;
