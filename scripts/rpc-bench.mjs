@@ -1,4 +1,4 @@
-// JSON-RPC throughput of labelmint-devnet: signed RewardToken transfers sent
+// JSON-RPC throughput of labelmint-node: signed RewardToken transfers sent
 // with eth_sendRawTransaction over HTTP on loopback (keep-alive, a few in
 // flight), each mined on arrival. Deploys the token first.
 //

@@ -1,4 +1,4 @@
-// An independent client (ethers 6) against the labelmint-devnet JSON-RPC node:
+// An independent client (ethers 6) against the labelmint-node JSON-RPC node:
 // deploys the RewardToken wasm through the StylusDeployer with a signed
 // EIP-1559 transaction, calls it through abi/RewardToken.json, reads events
 // (receipt logs and an eth_subscribe("logs") stream over WebSocket), and

@@ -16,7 +16,7 @@ use crate::{
     deployer::{IStylusDeployer, STYLUS_DEPLOYER},
     evm::{build, Ctx, Db, DevError, SPEC},
     params::StylusParams,
-    precompiles::{ArbWasm, StylusPrecompiles, ARB_WASM},
+    precompiles::{ArbWasm, StylusPrecompiles, StylusTrace, ARB_WASM},
 };
 
 /// Default chain id (Nitro's dev chain).
@@ -171,6 +171,50 @@ pub enum ChainError {
     /// The execution ran past its wall-clock budget; nothing was committed.
     #[error("execution stopped after its {0:?} time budget; nothing was committed")]
     TimeBudget(std::time::Duration),
+    /// Code revm cannot hold: it starts with `0xef01` (EIP-7702) but is no
+    /// 23-byte delegation designator.
+    #[error("invalid code: {0}")]
+    InvalidCode(String),
+    /// A state given to [`Devnet::restore_state`] is inconsistent.
+    #[error("invalid chain state: {0}")]
+    BadState(String),
+}
+
+/// `code` as revm bytecode, refusing a malformed EIP-7702 designator
+/// (`Bytecode::new_raw` would panic on it).
+fn bytecode(code: Bytes) -> Result<Bytecode, ChainError> {
+    Bytecode::new_raw_checked(code).map_err(|e| ChainError::InvalidCode(format!("{e:?}")))
+}
+
+/// One account as [`Devnet::account_states`] reports it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountState {
+    /// The account.
+    pub address: Address,
+    /// Its balance in wei.
+    pub balance: U256,
+    /// Its nonce.
+    pub nonce: u64,
+    /// Its code (empty for an EOA); a Stylus program's `0xEFF000 ‖ …` code.
+    pub code: Bytes,
+    /// Its non-zero storage slots, in slot order.
+    pub storage: Vec<(U256, U256)>,
+}
+
+/// What [`Devnet::export_state`] saves and [`Devnet::restore_state`] loads.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChainState {
+    /// Every account, in address order.
+    pub accounts: Vec<AccountState>,
+    /// Every mined block, genesis first (numbered 0, 1, 2, …).
+    pub blocks: Vec<BlockRecord>,
+    /// Every receipt, in order.
+    pub receipts: Vec<Receipt>,
+    /// Timestamp the next block gets.
+    pub next_timestamp: u64,
+    /// Transactions executed so far (seeds the synthetic hashes of
+    /// transactions sent without one).
+    pub tx_counter: u64,
 }
 
 /// State changes applied to a copy of the state for one call
@@ -416,7 +460,19 @@ impl Devnet {
 
     /// Sets the code of `address` (as `anvil_setCode` does); an EIP-7702
     /// delegation designator `0xef0100 ‖ address` makes it a delegated EOA.
+    ///
+    /// # Panics
+    /// When `code` starts with `0xef01` but is no valid delegation
+    /// designator; [`Devnet::try_set_code`] returns an error instead.
     pub fn set_code(&mut self, address: Address, code: Bytes) {
+        self.try_set_code(address, code)
+            .expect("valid code (see try_set_code)");
+    }
+
+    /// [`Devnet::set_code`], refusing code that starts with `0xef01` but is
+    /// no 23-byte EIP-7702 delegation designator (revm cannot hold it).
+    pub fn try_set_code(&mut self, address: Address, code: Bytes) -> Result<(), ChainError> {
+        let code = bytecode(code)?;
         let db = &mut self.ctx_mut().journaled_state.database;
         let mut info = db
             .cache
@@ -424,10 +480,118 @@ impl Devnet {
             .get(&address)
             .map(|a| a.info.clone())
             .unwrap_or_default();
-        let code = Bytecode::new_raw(code);
         info.code_hash = code.hash_slow();
         info.code = Some(code);
         db.insert_account_info(address, info);
+        Ok(())
+    }
+
+    /// Every account of the state with its balance, nonce, code and
+    /// non-zero storage, in address order (system accounts and program
+    /// activation records included: they live in ArbWasm's storage).
+    pub fn account_states(&self) -> Vec<AccountState> {
+        let mut accounts: Vec<AccountState> = self
+            .db()
+            .cache
+            .accounts
+            .iter()
+            .filter(|(_, a)| a.account_state != revm::database::AccountState::NotExisting)
+            .map(|(address, a)| {
+                let mut storage: Vec<(U256, U256)> = a
+                    .storage
+                    .iter()
+                    .filter(|(_, v)| !v.is_zero())
+                    .map(|(k, v)| (*k, *v))
+                    .collect();
+                storage.sort_unstable();
+                AccountState {
+                    address: *address,
+                    balance: a.info.balance,
+                    nonce: a.info.nonce,
+                    code: a
+                        .info
+                        .code
+                        .as_ref()
+                        .map_or_else(Bytes::new, Bytecode::original_bytes),
+                    storage,
+                }
+            })
+            .collect();
+        accounts.sort_unstable_by_key(|a| a.address);
+        accounts
+    }
+
+    /// Everything the chain holds that outlives a restart: accounts,
+    /// blocks, receipts, the next block's timestamp (see
+    /// [`Devnet::restore_state`]). Snapshots are not part of it.
+    pub fn export_state(&self) -> ChainState {
+        ChainState {
+            accounts: self.account_states(),
+            blocks: self.blocks.clone(),
+            receipts: self.receipts.clone(),
+            next_timestamp: self.timestamp(),
+            tx_counter: self.tx_counter,
+        }
+    }
+
+    /// Replaces the whole state with `state` (what [`Devnet::export_state`]
+    /// returned, possibly from another process): accounts, blocks and
+    /// receipts; the next block follows the last one. Snapshots are
+    /// forgotten. Checked first, so a refused state changes nothing.
+    pub fn restore_state(&mut self, state: ChainState) -> Result<(), ChainError> {
+        let bad = |why: String| ChainError::BadState(why);
+        if state.blocks.is_empty() {
+            return Err(bad("no blocks (the genesis block is required)".into()));
+        }
+        for (i, b) in state.blocks.iter().enumerate() {
+            if b.number != i as u64 {
+                return Err(bad(format!(
+                    "block {i} is numbered {} (blocks must run 0, 1, 2, …)",
+                    b.number
+                )));
+            }
+        }
+        let head = state.blocks.len() as u64 - 1;
+        if let Some(r) = state.receipts.iter().find(|r| r.block_number > head) {
+            return Err(bad(format!(
+                "receipt {} is in block {}, past the last block {head}",
+                r.tx_hash, r.block_number
+            )));
+        }
+        let mut db = CacheDB::new(EmptyDB::new());
+        for a in state.accounts {
+            let code = bytecode(a.code).map_err(|e| bad(format!("code of {}: {e}", a.address)))?;
+            db.insert_account_info(
+                a.address,
+                AccountInfo {
+                    balance: a.balance,
+                    nonce: a.nonce,
+                    code_hash: code.hash_slow(),
+                    code: Some(code),
+                    ..AccountInfo::default()
+                },
+            );
+            for (slot, value) in a.storage {
+                crate::evm::infallible(db.insert_account_storage(a.address, slot, value));
+            }
+        }
+        let ctx = self.ctx_mut();
+        ctx.journaled_state.database = db;
+        ctx.block.number = U256::from(head + 1);
+        ctx.block.timestamp = U256::from(state.next_timestamp);
+        self.blocks = state.blocks;
+        self.receipts = state.receipts;
+        self.tx_counter = state.tx_counter;
+        self.current.clear();
+        self.snapshots.clear();
+        self.precompiles.new_block();
+        Ok(())
+    }
+
+    /// What Stylus programs did in the latest transaction or call: entries,
+    /// entry gas, ink, and the programs that trapped.
+    pub fn stylus_trace(&self) -> StylusTrace {
+        self.precompiles.trace()
     }
 
     /// Moves time forward by `seconds` (takes effect for the next block).
@@ -592,10 +756,32 @@ impl Devnet {
     /// records it under `hash` (a synthetic hash when `None`) and mines it in
     /// a block of its own.
     pub fn send_env(&mut self, tx: TxEnv, hash: Option<B256>) -> Result<Receipt, ChainError> {
+        self.send_env_with(tx, hash, false)
+    }
+
+    /// [`Devnet::send_env`] for a sender nobody signed for (anvil's
+    /// impersonation): the sender may also be a contract, which EIP-3607
+    /// otherwise forbids. Nonce, balance and gas are checked as usual.
+    pub fn send_impersonated(
+        &mut self,
+        tx: TxEnv,
+        hash: Option<B256>,
+    ) -> Result<Receipt, ChainError> {
+        self.send_env_with(tx, hash, true)
+    }
+
+    fn send_env_with(
+        &mut self,
+        tx: TxEnv,
+        hash: Option<B256>,
+        sender_may_have_code: bool,
+    ) -> Result<Receipt, ChainError> {
         let (from, to) = (tx.caller, tx.kind.to().copied());
         self.precompiles.begin_tx();
         let budget = crate::budget::start(self.time_budget);
-        let mut evm = build(self.ctx.take().expect("context"), self.precompiles.clone());
+        let mut ctx = self.ctx.take().expect("context");
+        ctx.cfg.disable_eip3607 = sender_may_have_code;
+        let mut evm = build(ctx, self.precompiles.clone());
         let result = evm.transact_one(tx);
         // Past the time budget nothing is committed (as for a rejection).
         let over = crate::budget::exceeded();
@@ -604,6 +790,7 @@ impl Devnet {
         } else {
             evm.commit_inner();
         }
+        evm.ctx.cfg.disable_eip3607 = false;
         self.ctx = Some(evm.ctx);
         drop(budget);
         let result = result.map_err(|e: DevError| ChainError::Rejected(format!("{e:?}")))?;
@@ -653,7 +840,14 @@ impl Devnet {
                     info.nonce = n;
                 }
                 if let Some(code) = &o.code {
-                    let code = Bytecode::new_raw(code.clone());
+                    let code = match bytecode(code.clone()) {
+                        Ok(code) => code,
+                        Err(e) => {
+                            ctx.journaled_state.database = copy;
+                            self.ctx = Some(ctx);
+                            return Err(e);
+                        }
+                    };
                     info.code_hash = code.hash_slow();
                     info.code = Some(code);
                 }
@@ -670,8 +864,10 @@ impl Devnet {
             }
             Some(copy)
         };
-        // Calls may carry a stale or future nonce (tools estimate pending txs).
+        // Calls may carry a stale or future nonce (tools estimate pending
+        // txs), and may come from a contract (geth skips EIP-3607 for calls).
         ctx.cfg.disable_nonce_check = true;
+        ctx.cfg.disable_eip3607 = true;
         // A call leaves no trace, not even in the "entered this block" cache.
         let recent = self.precompiles.recent_programs();
         self.precompiles.begin_tx();
@@ -682,6 +878,7 @@ impl Devnet {
         drop(budget);
         let mut ctx = evm.ctx;
         ctx.cfg.disable_nonce_check = false;
+        ctx.cfg.disable_eip3607 = false;
         self.precompiles.restore_recent_programs(recent);
         if let Some(copy) = saved {
             ctx.journaled_state.database = copy;

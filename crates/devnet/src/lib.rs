@@ -18,4 +18,7 @@ pub mod params;
 pub mod precompiles;
 pub mod pricing;
 pub mod program;
-pub use chain::{address_of_key, ChainError, DevAccount, Devnet, Receipt};
+pub use chain::{
+    address_of_key, AccountState, BlockRecord, ChainError, ChainState, DevAccount, Devnet, Receipt,
+};
+pub use precompiles::{StylusFailure, StylusTrace};

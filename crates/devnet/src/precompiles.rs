@@ -293,6 +293,36 @@ impl RecentPrograms {
     }
 }
 
+/// A Stylus program that stopped without returning or reverting: it
+/// trapped (an `unreachable`, a bad memory access, a host fault …), ran out
+/// of ink or out of stack. The call reverts without data, so this is the
+/// only place the reason survives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StylusFailure {
+    /// The program's address.
+    pub program: Address,
+    /// Why it stopped (wasmi's trap message, or the host's reason).
+    pub reason: String,
+}
+
+/// What Stylus programs did in the latest execution (a transaction, a call,
+/// or the last step of a gas estimate): for the node's logs and trap reports.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StylusTrace {
+    /// Programs entered, nested ones included.
+    pub entries: u32,
+    /// Gas the outermost programs paid to be entered: their memory
+    /// footprint plus the init (or cached) entry cost.
+    pub entry_gas: u64,
+    /// Ink the outermost programs spent running (what nested calls cost is
+    /// paid out of it, so it is counted once).
+    pub ink_used: u64,
+    /// `ink_used` in gas (ink divided by the ink price).
+    pub ink_gas: u64,
+    /// Programs that trapped, ran out of ink or out of stack, in order.
+    pub failures: Vec<StylusFailure>,
+}
+
 /// State shared by every copy of the provider (nested frames get copies).
 struct Shared {
     engine: wasmi::Engine,
@@ -308,6 +338,8 @@ struct Shared {
     params: Cell<StylusParams>,
     /// Dev switch: run programs without activation.
     auto_activate: Cell<bool>,
+    /// What programs did in the current execution.
+    trace: RefCell<StylusTrace>,
 }
 
 /// Ethereum precompiles + ArbWasm + ArbWasmCache + Stylus execution.
@@ -350,6 +382,7 @@ impl StylusPrecompiles {
                 pages: Cell::new(Pages::default()),
                 params: Cell::new(params),
                 auto_activate: Cell::new(false),
+                trace: RefCell::new(StylusTrace::default()),
             }),
         }
     }
@@ -370,9 +403,15 @@ impl StylusPrecompiles {
         self.shared.auto_activate.set(on);
     }
 
-    /// Starts a transaction: no memory pages open yet.
+    /// Starts a transaction: no memory pages open yet, no programs traced.
     pub fn begin_tx(&self) {
         self.shared.pages.set(Pages::default());
+        *self.shared.trace.borrow_mut() = StylusTrace::default();
+    }
+
+    /// What Stylus programs did in the latest execution.
+    pub fn trace(&self) -> StylusTrace {
+        self.shared.trace.borrow().clone()
     }
 
     /// Opens `new` memory pages in the current transaction; returns the
@@ -588,6 +627,7 @@ impl StylusPrecompiles {
             return out_of_gas(gas);
         }
         let before = self.add_pages(record.footprint);
+        let outermost = self.record_entry(memory.saturating_add(entry));
 
         let args = inputs.input.bytes(ctx).to_vec();
         let address = inputs.target_address;
@@ -628,18 +668,20 @@ impl StylusPrecompiles {
         // Gas above the ink cap never entered the program: it stays unused.
         let gas_left = ink_left / ink_price;
         let used = (ink / ink_price).saturating_sub(gas_left);
+        self.record_run(
+            address,
+            outermost,
+            &outcome,
+            ink.saturating_sub(ink_left),
+            ink_price,
+        );
         let (status, data) = match outcome {
             Outcome::Success(data) => {
                 gas.record_refund(state.refund);
                 (InstructionResult::Return, data)
             }
             Outcome::Revert(data) => (InstructionResult::Revert, data),
-            Outcome::Failure(reason) => {
-                if std::env::var_os("LABELMINT_DEVNET_TRACE").is_some() {
-                    eprintln!("stylus program {address} failed: {reason}");
-                }
-                (InstructionResult::Revert, Vec::new())
-            }
+            Outcome::Failure(_) => (InstructionResult::Revert, Vec::new()),
             Outcome::OutOfInk => return out_of_gas(gas),
             Outcome::OutOfStack => {
                 gas.spend_all();
@@ -659,6 +701,49 @@ impl StylusPrecompiles {
             }
         }
         result(status, data, gas)
+    }
+
+    /// Counts a program entry in the execution's [`StylusTrace`] (its entry
+    /// gas when it is outermost); returns whether it is.
+    fn record_entry(&self, entry_gas: u64) -> bool {
+        let outermost = self.shared.stack.borrow().is_empty();
+        let mut trace = self.shared.trace.borrow_mut();
+        trace.entries = trace.entries.saturating_add(1);
+        if outermost {
+            trace.entry_gas = trace.entry_gas.saturating_add(entry_gas);
+        }
+        outermost
+    }
+
+    /// Adds a finished program run to the execution's [`StylusTrace`]
+    /// (with `LABELMINT_DEVNET_TRACE` set, a failure is also printed to
+    /// stderr).
+    fn record_run(
+        &self,
+        address: Address,
+        outermost: bool,
+        outcome: &Outcome,
+        ink_spent: u64,
+        ink_price: u64,
+    ) {
+        let mut trace = self.shared.trace.borrow_mut();
+        if outermost {
+            trace.ink_used = trace.ink_used.saturating_add(ink_spent);
+            trace.ink_gas = trace.ink_gas.saturating_add(ink_spent / ink_price);
+        }
+        let reason = match outcome {
+            Outcome::Success(_) | Outcome::Revert(_) => return,
+            Outcome::Failure(reason) => reason.clone(),
+            Outcome::OutOfInk => "out of ink".to_string(),
+            Outcome::OutOfStack => "out of stack (call depth past the stack budget)".to_string(),
+        };
+        if std::env::var_os("LABELMINT_DEVNET_TRACE").is_some() {
+            eprintln!("stylus program {address} failed: {reason}");
+        }
+        trace.failures.push(StylusFailure {
+            program: address,
+            reason,
+        });
     }
 
     /// Entry cost of the activated program at `address` if it were called

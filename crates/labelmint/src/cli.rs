@@ -1,7 +1,7 @@
 //! The on-chain subcommands of `labelmint`: what a creator, an annotator and
 //! a buyer run against a Stylus chain over JSON-RPC.
 //!
-//! Defaults: the local chain at `http://127.0.0.1:8547` (`labelmint-devnet`),
+//! Defaults: the local chain at `http://127.0.0.1:8547` (`labelmint-node`),
 //! contract addresses from `deployments/<chainId>.json` (written by
 //! `labelmint-deploy`), the local store `.labelmint/store`. The key comes from
 //! `LABELMINT_PRIVATE_KEY` or `--keystore FILE` (password in
@@ -39,7 +39,7 @@ use crate::{
     registry::IRegistry,
 };
 
-/// The default JSON-RPC endpoint (a `labelmint-devnet` node).
+/// The default JSON-RPC endpoint (a `labelmint-node` node).
 pub const DEFAULT_RPC: &str = "http://127.0.0.1:8547";
 /// The default local store.
 pub const DEFAULT_STORE: &str = ".labelmint/store";
@@ -655,7 +655,7 @@ impl Chain {
         let rpc = ctx.rpc.as_str();
         let signer = labelmint_deploy::load_signer(ctx.keystore.as_deref())
             .context("signing key")
-            .hint("export LABELMINT_PRIVATE_KEY=0x… (labelmint-devnet prints its dev keys when it starts), or pass --keystore FILE")?;
+            .hint("export LABELMINT_PRIVATE_KEY=0x… (labelmint-node prints its dev keys when it starts), or pass --keystore FILE")?;
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
@@ -664,13 +664,12 @@ impl Chain {
             .wallet(EthereumWallet::from(signer.clone()))
             .connect_http(url)
             .erased();
-        let node_hint =
-            "start a node (`cargo run -p labelmint-node --bin labelmint-devnet`) or pass --rpc URL";
+        let node_hint = "start a node (`cargo run -p labelmint-node`) or pass --rpc URL";
         let chain_id = rt
             .block_on(async {
                 tokio::time::timeout(Duration::from_secs(10), provider.get_chain_id()).await
             })
-            .map_err(|_| anyhow!("{rpc} did not answer within 10 s (is labelmint-devnet running?)"))
+            .map_err(|_| anyhow!("{rpc} did not answer within 10 s (is labelmint-node running?)"))
             .hint(node_hint)?
             .with_context(|| format!("{rpc} is unreachable"))
             .hint(node_hint)?;

@@ -29,7 +29,7 @@ embedded chain, the on-chain commands over JSON-RPC, data, exports, quality tool
 const AFTER_HELP: &str = "Getting started:
   labelmint demo                                  # everything end to end on the embedded chain (no node needed)
   labelmint serve --dev                           # the API server over the embedded chain
-  cargo run -p labelmint-node --bin labelmint-devnet   # a JSON-RPC node on 127.0.0.1:8547 for the on-chain commands
+  cargo run -p labelmint-node                     # a JSON-RPC node on 127.0.0.1:8547 for the on-chain commands
   export LABELMINT_PRIVATE_KEY=0x…                # the signer of the on-chain commands (or --keystore FILE)
   labelmint job create --help                     # every command explains itself
 

@@ -8,12 +8,23 @@
 //! so it runs on a dedicated thread; the async server forwards each request
 //! there and awaits the answer. Blocks are mined instantly, one per
 //! transaction. Subscribers to `newHeads` and `logs` are fed after each block.
+//!
+//! Every method is declared once in [`request`] as a typed [`Request`];
+//! each transaction is logged on one line through `tracing` ([`logging`],
+//! contract names from [`labels`]); the whole state can be dumped and
+//! loaded as JSON ([`state`]). The binary `labelmint-node` (`src/main.rs`)
+//! adds the command line, the banner and `--dump-state` on exit.
 
 pub mod access;
+pub mod labels;
+pub mod logging;
+pub mod request;
 pub mod rpc;
+pub mod state;
 
 use std::{
     net::SocketAddr,
+    path::PathBuf,
     sync::{
         atomic::{AtomicUsize, Ordering},
         mpsc, Arc, Mutex,
@@ -32,7 +43,9 @@ use tokio::sync::{broadcast, oneshot};
 
 use crate::{
     access::{AccessLayer, Allowlist, LocalOrigin},
+    labels::Labels,
     rpc::{BlockEvent, Node, RpcError},
+    state::StateDump,
 };
 
 /// Most calls in one JSON-RPC batch (ethers' default batch size; geth allows
@@ -48,40 +61,7 @@ pub const MAX_CONNECTIONS: u32 = 100;
 /// Most subscriptions on one WebSocket connection.
 pub const MAX_SUBSCRIPTIONS_PER_CONNECTION: u32 = 64;
 
-/// Every method the node answers (besides `eth_subscribe`).
-pub const METHODS: &[&str] = &[
-    "web3_clientVersion",
-    "net_version",
-    "net_listening",
-    "eth_chainId",
-    "eth_syncing",
-    "eth_accounts",
-    "eth_blockNumber",
-    "eth_gasPrice",
-    "eth_maxPriorityFeePerGas",
-    "eth_blobBaseFee",
-    "eth_feeHistory",
-    "eth_getBalance",
-    "eth_getTransactionCount",
-    "eth_getCode",
-    "eth_getStorageAt",
-    "eth_call",
-    "eth_estimateGas",
-    "eth_sendRawTransaction",
-    "eth_sendTransaction",
-    "eth_getTransactionByHash",
-    "eth_getTransactionReceipt",
-    "eth_getBlockByNumber",
-    "eth_getBlockByHash",
-    "eth_getLogs",
-    "evm_increaseTime",
-    "evm_setNextBlockTimestamp",
-    "evm_mine",
-    "evm_snapshot",
-    "evm_revert",
-    "anvil_setBalance",
-    "hardhat_setBalance",
-];
+pub use request::{Request, METHODS};
 
 /// How to start a node.
 #[derive(Debug, Clone)]
@@ -90,8 +70,18 @@ pub struct Config {
     pub addr: SocketAddr,
     /// Chain id.
     pub chain_id: u64,
-    /// Print each method called (to stderr).
+    /// Log each method called (one line with its name, target
+    /// `labelmint_node::rpc`).
     pub log_methods: bool,
+    /// Also log the trap reasons of Stylus programs in `eth_call` and
+    /// `eth_estimateGas` (transaction lines always show theirs).
+    pub trace_traps: bool,
+    /// Deployments manifest to name labelmint contracts in the log: a file,
+    /// or a folder holding `<chainId>.json`; re-read when it changes.
+    pub deployments: Option<PathBuf>,
+    /// Start from this state (what `--dump-state` / `anvil_dumpState`
+    /// wrote) instead of genesis.
+    pub load_state: Option<StateDump>,
     /// Run Stylus programs without activation.
     pub auto_activate: bool,
     /// ArbOS version whose Stylus parameters the chain uses (Nitro's
@@ -123,6 +113,9 @@ impl Default for Config {
             addr: SocketAddr::from(([127, 0, 0, 1], 8547)),
             chain_id: labelmint_devnet::chain::DEFAULT_CHAIN_ID,
             log_methods: false,
+            trace_traps: false,
+            deployments: None,
+            load_state: None,
             auto_activate: false,
             arbos_version: labelmint_devnet::params::DEFAULT_ARBOS_VERSION,
             block_time: None,
@@ -137,8 +130,8 @@ impl Default for Config {
 
 /// What the chain thread is asked to do.
 enum Work {
-    /// A JSON-RPC method with its parameters.
-    Call(String, Value),
+    /// A typed JSON-RPC request.
+    Request(Box<Request>),
     /// A raw transaction already decoded and recovered by the server.
     Raw(Box<alloy_consensus::TxEnvelope>, alloy_primitives::Address),
 }
@@ -156,39 +149,51 @@ struct Shared {
 }
 
 impl Shared {
-    async fn call(&self, method: &str, params: Value) -> Result<Value, ErrorObjectOwned> {
+    /// Parses `method` and `params` (on the server's threads) and answers
+    /// them on the chain thread.
+    async fn call(&self, method: &str, params: &Value) -> Result<Value, ErrorObjectOwned> {
         if self.log_methods {
-            eprintln!("{method}");
+            tracing::info!(target: "labelmint_node::rpc", "{method}");
         }
+        let request = Request::parse(method, params).map_err(error_object)?;
+        self.request(request).await.map_err(error_object)
+    }
+
+    /// Answers a typed request on the chain thread.
+    async fn request(&self, request: Request) -> Result<Value, RpcError> {
         // Signature recovery is the costly part of a raw transaction: do it
         // here, on the server's threads, not on the single chain thread.
-        let work = if method == "eth_sendRawTransaction" {
-            match rpc::decode_raw(&params) {
-                Ok((envelope, from)) => Work::Raw(Box::new(envelope), from),
-                Err(e) => return Err(ErrorObjectOwned::owned(e.code, e.message, e.data)),
+        let work = match request {
+            Request::SendRawTransaction { raw } => {
+                let (envelope, from) = rpc::decode_raw(&raw)?;
+                Work::Raw(Box::new(envelope), from)
             }
-        } else {
-            Work::Call(method.to_string(), params)
+            other => Work::Request(Box::new(other)),
         };
         let (tx, rx) = oneshot::channel();
         let sent = self
             .jobs
             .lock()
-            .map_err(|_| internal("chain thread lock poisoned"))?
+            .map_err(|_| RpcError::server("chain thread lock poisoned"))?
             .send((work, tx));
         if sent.is_err() {
             return Err(internal("chain thread stopped"));
         }
-        match rx.await {
-            Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => Err(ErrorObjectOwned::owned(e.code, e.message, e.data)),
-            Err(_) => Err(internal("chain thread dropped the request")),
-        }
+        rx.await
+            .unwrap_or_else(|_| Err(internal("chain thread dropped the request")))
     }
 }
 
-fn internal(msg: &str) -> ErrorObjectOwned {
-    ErrorObjectOwned::owned(-32603, msg.to_string(), None::<()>)
+fn error_object(e: RpcError) -> ErrorObjectOwned {
+    ErrorObjectOwned::owned(e.code, e.message, e.data)
+}
+
+fn internal(msg: &str) -> RpcError {
+    RpcError {
+        code: -32603,
+        message: msg.to_string(),
+        data: None,
+    }
 }
 
 /// A running node.
@@ -199,9 +204,29 @@ pub struct NodeHandle {
     pub accounts: Vec<labelmint_devnet::DevAccount>,
     server: ServerHandle,
     subscriptions: Arc<AtomicUsize>,
+    shared: Arc<Shared>,
 }
 
 impl NodeHandle {
+    /// Answers a JSON-RPC call as the server would (without the access
+    /// checks of HTTP): `-32601` / `-32602` errors for unknown methods and
+    /// bad params.
+    pub async fn request(&self, method: &str, params: &Value) -> Result<Value, RpcError> {
+        let request = Request::parse(method, params)?;
+        self.shared.request(request).await
+    }
+
+    /// The whole chain state (what `--dump-state` writes).
+    pub async fn dump_state(&self) -> Result<StateDump, RpcError> {
+        let value = self.shared.request(Request::DumpState {}).await?;
+        serde_json::from_value(value).map_err(|e| RpcError::server(format!("state dump: {e}")))
+    }
+
+    /// Waits until the server stops, without giving up the handle.
+    pub async fn closed(&self) {
+        self.server.clone().stopped().await;
+    }
+
     /// `http://addr`.
     pub fn http_url(&self) -> String {
         format!("http://{}", self.addr)
@@ -242,6 +267,12 @@ fn spawn_chain(
     let params = labelmint_devnet::params::StylusParams::for_arbos(config.arbos_version);
     let gas_cap = config.gas_cap;
     let time_budget = config.time_budget;
+    let trace_traps = config.trace_traps;
+    let labels = config
+        .deployments
+        .as_deref()
+        .map_or_else(Labels::none, |p| Labels::at(p, chain_id));
+    let state = config.load_state.clone();
     std::thread::Builder::new()
         .name("labelmint-chain".into())
         // Nested Stylus programs recurse on this stack, up to
@@ -252,11 +283,19 @@ fn spawn_chain(
             chain.set_auto_activate(auto_activate);
             chain.set_gas_cap(gas_cap);
             chain.set_time_budget(time_budget);
-            let _ = ready_tx.send(chain.accounts().to_vec());
-            let mut node = Node::new(chain);
+            let accounts = chain.accounts().to_vec();
+            let mut node = Node::new(chain).with_labels(labels);
+            node.set_trace_traps(trace_traps);
+            if let Some(state) = state {
+                if let Err(e) = node.load_state(&state) {
+                    let _ = ready_tx.send(Err(e));
+                    return;
+                }
+            }
+            let _ = ready_tx.send(Ok(accounts));
             while let Ok((work, reply)) = jobs_rx.recv() {
                 let (result, event) = match work {
-                    Work::Call(method, params) => node.dispatch(&method, &params),
+                    Work::Request(request) => node.handle(*request),
                     Work::Raw(envelope, from) => node.send_decoded(*envelope, from),
                 };
                 let _ = reply.send(result);
@@ -268,7 +307,9 @@ fn spawn_chain(
                 }
             }
         })?;
-    Ok(ready_rx.recv()?)
+    ready_rx
+        .recv()?
+        .map_err(|e| anyhow::anyhow!("loading the state: {e}"))
 }
 
 /// Starts the chain thread and the server.
@@ -293,7 +334,7 @@ pub async fn start(config: Config) -> anyhow::Result<NodeHandle> {
             loop {
                 tick.tick().await;
                 if miner
-                    .call("evm_mine", Value::Array(Vec::new()))
+                    .request(Request::Mine { timestamp: None })
                     .await
                     .is_err()
                 {
@@ -302,7 +343,7 @@ pub async fn start(config: Config) -> anyhow::Result<NodeHandle> {
             }
         });
     }
-    let mut module = RpcModule::from_arc(shared);
+    let mut module = RpcModule::from_arc(Arc::clone(&shared));
     for &name in METHODS {
         module.register_async_method(name, move |params, shared, ext: Extensions| async move {
             let value: Value = params
@@ -320,7 +361,7 @@ pub async fn start(config: Config) -> anyhow::Result<NodeHandle> {
                     None::<()>,
                 ));
             }
-            shared.call(name, value).await
+            shared.call(name, &value).await
         })?;
     }
     register_subscriptions(&mut module)?;
@@ -345,6 +386,7 @@ pub async fn start(config: Config) -> anyhow::Result<NodeHandle> {
         accounts,
         server: handle,
         subscriptions,
+        shared,
     })
 }
 

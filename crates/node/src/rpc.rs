@@ -1,23 +1,31 @@
-//! The Ethereum JSON-RPC methods, answered synchronously on the chain thread.
+//! The Ethereum JSON-RPC methods, answered synchronously on the chain thread:
+//! [`Node::handle`] matches on a typed [`Request`] (declared once in
+//! [`crate::request`]); [`Node::dispatch`] parses and handles in one step.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use alloy_consensus::{
-    Receipt as ConsensusReceipt, ReceiptEnvelope, ReceiptWithBloom, SignableTransaction,
+    Receipt as ConsensusReceipt, ReceiptEnvelope, ReceiptWithBloom, SignableTransaction, Signed,
     Transaction as _, TxEip1559, TxEnvelope,
 };
 use alloy_eips::{eip2718::Decodable2718, eip2718::Encodable2718, Typed2718};
-use alloy_primitives::{Address, Bloom, Bytes, Signature, TxKind, B256, U256};
+use alloy_primitives::{keccak256, Address, Bloom, Signature, TxKind, B256, U256};
 use alloy_rpc_types_eth::{
     state::StateOverride, Filter, FilterBlockOption, Log as RpcLog, Transaction as RpcTransaction,
     TransactionReceipt, TransactionRequest,
 };
 use labelmint_devnet::{
     chain::{AccountOverride, DEFAULT_TX_GAS},
-    Devnet, Receipt,
+    ChainError, Devnet, Receipt, StylusTrace,
 };
 use revm::context::TxEnv;
 use serde_json::{json, Value};
+
+use crate::{
+    labels::Labels,
+    request::{BlockRef, Quantity, Request},
+    state::{StateDump, TransactionDump, STATE_VERSION},
+};
 
 /// A JSON-RPC error: code, message, optional data.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,7 +39,8 @@ pub struct RpcError {
 }
 
 impl RpcError {
-    fn invalid_params(msg: impl std::fmt::Display) -> Self {
+    /// -32602: the parameters did not parse or make no sense.
+    pub fn invalid_params(msg: impl std::fmt::Display) -> Self {
         Self {
             code: -32602,
             message: format!("invalid params: {msg}"),
@@ -39,7 +48,17 @@ impl RpcError {
         }
     }
 
-    fn server(msg: impl std::fmt::Display) -> Self {
+    /// -32601: no such method.
+    pub fn method_not_found(method: &str) -> Self {
+        Self {
+            code: -32601,
+            message: format!("method {method} not found"),
+            data: None,
+        }
+    }
+
+    /// -32000: the request was understood but cannot be served.
+    pub fn server(msg: impl std::fmt::Display) -> Self {
         Self {
             code: -32000,
             message: msg.to_string(),
@@ -96,31 +115,22 @@ pub struct Node {
     txs: HashMap<B256, SentTx>,
     receipts: HashMap<B256, usize>,
     time_offset: u64,
+    /// Senders `eth_sendTransaction` accepts without a key.
+    impersonated: HashSet<Address>,
+    /// Contract names for the transaction log.
+    labels: Labels,
+    /// Report Stylus traps of calls and estimates too, not only of
+    /// transactions.
+    trace_traps: bool,
+    /// The ArbOS version the chain runs (recorded in dumps).
+    arbos_version: u64,
 }
 
 type R = Result<Value, RpcError>;
 
-fn arg<T: serde::de::DeserializeOwned>(params: &Value, i: usize) -> Result<T, RpcError> {
-    let v = params.get(i).cloned().unwrap_or(Value::Null);
-    serde_json::from_value(v).map_err(RpcError::invalid_params)
-}
-
-fn opt_arg<T: serde::de::DeserializeOwned>(
-    params: &Value,
-    i: usize,
-) -> Result<Option<T>, RpcError> {
-    match params.get(i) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => serde_json::from_value(v.clone())
-            .map(Some)
-            .map_err(RpcError::invalid_params),
-    }
-}
-
 /// Decodes an `eth_sendRawTransaction` parameter and recovers its signer.
-pub fn decode_raw(params: &Value) -> Result<(TxEnvelope, Address), RpcError> {
-    let raw: Bytes = arg(params, 0)?;
-    let envelope = TxEnvelope::decode_2718(&mut raw.as_ref()).map_err(RpcError::invalid_params)?;
+pub fn decode_raw(raw: &[u8]) -> Result<(TxEnvelope, Address), RpcError> {
+    let envelope = TxEnvelope::decode_2718(&mut &raw[..]).map_err(RpcError::invalid_params)?;
     let from = alloy_consensus::transaction::SignerRecoverable::recover_signer(&envelope)
         .map_err(|e| RpcError::invalid_params(format!("bad signature: {e}")))?;
     Ok((envelope, from))
@@ -141,81 +151,107 @@ pub const MAX_LOGS: usize = 10_000;
 /// reach (2^63 − 1: fits every client's signed 64-bit time).
 pub const MAX_TIMESTAMP: u64 = i64::MAX as u64;
 
-/// A JSON-RPC quantity: a `0x` hex string of at most 16 digits, or a
-/// non-negative JSON integer.
-fn parse_quantity(v: &Value, what: &str) -> Result<u64, RpcError> {
-    let bad = || RpcError::invalid_params(format!("{what}: expected a 64-bit quantity, got {v}"));
-    match v {
-        Value::Number(n) => n.as_u64().ok_or_else(bad),
-        Value::String(s) => {
-            let digits = s
-                .strip_prefix("0x")
-                .or_else(|| s.strip_prefix("0X"))
-                .ok_or_else(bad)?;
-            if digits.is_empty()
-                || digits.len() > 16
-                || !digits.chars().all(|c| c.is_ascii_hexdigit())
-            {
-                return Err(bad());
-            }
-            u64::from_str_radix(digits, 16).map_err(|_| bad())
-        }
-        _ => Err(bad()),
+/// The signature impersonated transactions carry (r = s = 1: recovers to
+/// no one; the node records the sender itself).
+fn impersonated_signature() -> Signature {
+    Signature::new(U256::from(1), U256::from(1), false)
+}
+
+/// `tx` signed with a dev account's `key`.
+fn sign_with(tx: TxEip1559, key: &B256) -> Result<TxEnvelope, RpcError> {
+    let signing = k256::ecdsa::SigningKey::from_slice(key.as_slice()).map_err(RpcError::server)?;
+    let (sig, recid) = signing
+        .sign_prehash_recoverable(tx.signature_hash().as_slice())
+        .map_err(RpcError::server)?;
+    let signature = Signature::from_signature_and_parity(sig, recid.is_y_odd());
+    Ok(TxEnvelope::Eip1559(tx.into_signed(signature)))
+}
+
+/// `tx` from an impersonated `from`: the placeholder signature, and a hash
+/// over its bytes and the sender (two senders' identical transactions
+/// differ).
+fn impersonated_envelope(tx: TxEip1559, from: Address) -> TxEnvelope {
+    let signed = tx.into_signed(impersonated_signature());
+    let mut preimage = signed.encoded_2718();
+    preimage.extend_from_slice(from.as_slice());
+    let hash = keccak256(preimage);
+    let (tx, signature, _) = signed.into_parts();
+    TxEnvelope::Eip1559(Signed::new_unchecked(tx, signature, hash))
+}
+
+/// `, Stylus: entry 9876, ink 12345 gas (2 programs)` when programs ran.
+fn stylus_part(t: &StylusTrace) -> String {
+    if t.entries == 0 {
+        return String::new();
     }
+    let programs = if t.entries == 1 {
+        String::new()
+    } else {
+        format!(", {} programs", t.entries)
+    };
+    format!(
+        " (Stylus: entry {}, ink {} = {} gas{programs})",
+        t.entry_gas, t.ink_used, t.ink_gas
+    )
 }
 
 impl Node {
     /// A node around `chain`.
     pub fn new(chain: Devnet) -> Self {
+        let arbos_version = chain.stylus_params().arbos_version;
         Self {
             chain,
             txs: HashMap::new(),
             receipts: HashMap::new(),
             time_offset: 0,
+            impersonated: HashSet::new(),
+            labels: Labels::none(),
+            trace_traps: false,
+            arbos_version,
         }
+    }
+
+    /// Names contracts in the transaction log from `labels`.
+    #[must_use]
+    pub fn with_labels(mut self, labels: Labels) -> Self {
+        self.labels = labels;
+        self
+    }
+
+    /// Also logs the trap reasons of Stylus programs in `eth_call` and
+    /// `eth_estimateGas` (transactions always show theirs).
+    pub fn set_trace_traps(&mut self, on: bool) {
+        self.trace_traps = on;
+    }
+
+    /// The contract names the log uses.
+    pub fn labels(&self) -> &Labels {
+        &self.labels
     }
 
     fn latest(&self) -> u64 {
         self.chain.blocks().last().map_or(0, |b| b.number)
     }
 
-    /// Resolves a block tag or number (not necessarily mined).
-    fn block_number_of(&self, tag: Option<&Value>) -> Result<u64, RpcError> {
-        match tag {
-            None | Some(Value::Null) => Ok(self.latest()),
-            Some(Value::String(s)) => match s.as_str() {
-                "latest" | "pending" | "safe" | "finalized" => Ok(self.latest()),
-                "earliest" => Ok(0),
-                _ => parse_quantity(&Value::String(s.clone()), "block number"),
-            },
-            // EIP-1898 `{ "blockNumber": … }` / `{ "blockHash": … }`.
-            Some(Value::Object(o)) => {
-                if let Some(n) = o.get("blockNumber") {
-                    return self.block_number_of(Some(n));
-                }
-                let hash: B256 = o
-                    .get("blockHash")
-                    .cloned()
-                    .map(serde_json::from_value)
-                    .transpose()
-                    .map_err(RpcError::invalid_params)?
-                    .ok_or_else(|| {
-                        RpcError::invalid_params("block: expected a tag, number or hash")
-                    })?;
-                self.chain
-                    .blocks()
-                    .iter()
-                    .find(|b| b.hash == hash)
-                    .map(|b| b.number)
-                    .ok_or_else(|| RpcError::server(format!("block {hash} not found")))
-            }
-            Some(other) => parse_quantity(other, "block number"),
+    /// Resolves a block parameter (not necessarily mined; absent: the head).
+    fn block_number_of(&self, block: Option<BlockRef>) -> Result<u64, RpcError> {
+        match block {
+            None | Some(BlockRef::Latest) => Ok(self.latest()),
+            Some(BlockRef::Earliest) => Ok(0),
+            Some(BlockRef::Number(n)) => Ok(n),
+            Some(BlockRef::Hash(hash)) => self
+                .chain
+                .blocks()
+                .iter()
+                .find(|b| b.hash == hash)
+                .map(|b| b.number)
+                .ok_or_else(|| RpcError::server(format!("block {hash} not found"))),
         }
     }
 
     /// A block number that exists (for `eth_feeHistory`, `eth_getLogs`).
-    fn mined_block(&self, tag: Option<&Value>) -> Result<u64, RpcError> {
-        let n = self.block_number_of(tag)?;
+    fn mined_block(&self, block: Option<BlockRef>) -> Result<u64, RpcError> {
+        let n = self.block_number_of(block)?;
         if n > self.latest() {
             return Err(RpcError::invalid_params(format!(
                 "block {n} is beyond the head ({})",
@@ -226,8 +262,8 @@ impl Node {
     }
 
     /// State queries are answered for the latest state only.
-    fn require_latest(&self, tag: Option<&Value>) -> Result<(), RpcError> {
-        let n = self.block_number_of(tag)?;
+    fn require_latest(&self, block: Option<BlockRef>) -> Result<(), RpcError> {
+        let n = self.block_number_of(block)?;
         let latest = self.latest();
         match n.cmp(&latest) {
             std::cmp::Ordering::Equal => Ok(()),
@@ -240,144 +276,280 @@ impl Node {
         }
     }
 
-    /// Answers one JSON-RPC call; also returns the number of a block it
-    /// mined, if any (subscribers are told about it).
-    #[allow(clippy::too_many_lines)]
+    /// Parses and answers one JSON-RPC call; also returns the number of a
+    /// block it mined, if any (subscribers are told about it).
     pub fn dispatch(&mut self, method: &str, params: &Value) -> (R, Option<u64>) {
+        match Request::parse(method, params) {
+            Ok(request) => self.handle(request),
+            Err(e) => (Err(e), None),
+        }
+    }
+
+    /// Answers one typed request; also returns the number of a block it
+    /// mined, if any.
+    #[allow(clippy::too_many_lines)]
+    pub fn handle(&mut self, request: Request) -> (R, Option<u64>) {
         let mut event = None;
-        let result = match method {
-            "web3_clientVersion" => Ok(json!(format!(
-                "labelmint-devnet/{}",
+        let result = match request {
+            Request::ClientVersion {} => Ok(json!(format!(
+                "labelmint-node/{}",
                 env!("CARGO_PKG_VERSION")
             ))),
-            "net_version" => Ok(json!(self.chain.chain_id().to_string())),
-            "net_listening" => Ok(json!(true)),
-            "eth_chainId" => Ok(quantity(self.chain.chain_id())),
-            "eth_syncing" => Ok(json!(false)),
-            "eth_accounts" => Ok(json!(self
+            Request::NetVersion {} => Ok(json!(self.chain.chain_id().to_string())),
+            Request::NetListening {} => Ok(json!(true)),
+            Request::ChainId {} => Ok(quantity(self.chain.chain_id())),
+            Request::Syncing {} => Ok(json!(false)),
+            Request::Accounts {} => Ok(json!(self
                 .chain
                 .accounts()
                 .iter()
                 .map(|a| a.address)
                 .collect::<Vec<_>>())),
-            "eth_blockNumber" => Ok(quantity(self.latest())),
-            "eth_gasPrice" | "eth_maxPriorityFeePerGas" | "eth_blobBaseFee" => Ok(quantity(0)),
-            "eth_feeHistory" => self.fee_history(params),
-            "eth_getBalance" => (|| {
-                let a: Address = arg(params, 0)?;
-                self.require_latest(params.get(1))?;
-                Ok(json!(self.chain.balance(a)))
-            })(),
-            "eth_getTransactionCount" => (|| {
-                let a: Address = arg(params, 0)?;
-                self.require_latest(params.get(1))?;
-                Ok(quantity(self.chain.nonce(a)))
-            })(),
-            "eth_getCode" => (|| {
-                let a: Address = arg(params, 0)?;
-                self.require_latest(params.get(1))?;
-                Ok(json!(self.chain.code(a)))
-            })(),
-            "eth_getStorageAt" => (|| {
-                let a: Address = arg(params, 0)?;
-                let slot: U256 = arg(params, 1)?;
-                self.require_latest(params.get(2))?;
-                Ok(json!(B256::from(self.chain.storage(a, slot))))
-            })(),
-            "eth_call" => self.eth_call(params),
-            "eth_estimateGas" => self.estimate_gas(params),
-            "eth_sendRawTransaction" => self.send_raw(params, &mut event),
-            "eth_sendTransaction" => self.send_unsigned(params, &mut event),
-            "eth_getTransactionByHash" => self.tx_by_hash(params),
-            "eth_getTransactionReceipt" => self.receipt_by_hash(params),
-            "eth_getBlockByNumber" => (|| {
-                let n = self.block_number_of(params.get(0))?;
-                let full: bool = opt_arg(params, 1)?.unwrap_or(false);
-                Ok(self.block_json(n, full).unwrap_or(Value::Null))
-            })(),
-            "eth_getBlockByHash" => (|| {
-                let h: B256 = arg(params, 0)?;
-                let full: bool = opt_arg(params, 1)?.unwrap_or(false);
+            Request::BlockNumber {} => Ok(quantity(self.latest())),
+            Request::GasPrice {} | Request::MaxPriorityFeePerGas {} | Request::BlobBaseFee {} => {
+                Ok(quantity(0))
+            }
+            Request::FeeHistory {
+                block_count,
+                newest_block,
+                reward_percentiles,
+            } => self.fee_history(block_count.0, newest_block, reward_percentiles),
+            Request::GetBalance { address, block } => self
+                .require_latest(block)
+                .map(|()| json!(self.chain.balance(address))),
+            Request::GetTransactionCount { address, block } => self
+                .require_latest(block)
+                .map(|()| quantity(self.chain.nonce(address))),
+            Request::GetCode { address, block } => self
+                .require_latest(block)
+                .map(|()| json!(self.chain.code(address))),
+            Request::GetStorageAt {
+                address,
+                slot,
+                block,
+            } => self
+                .require_latest(block)
+                .map(|()| json!(B256::from(self.chain.storage(address, slot)))),
+            Request::Call {
+                request,
+                block,
+                overrides,
+            } => self.eth_call(&request, block, overrides),
+            Request::EstimateGas { request, block } => self.estimate_gas(&request, block),
+            Request::SendRawTransaction { raw } => decode_raw(&raw)
+                .and_then(|(envelope, from)| self.execute(envelope, from, false, &mut event)),
+            Request::SendTransaction { request } => self.send_unsigned(&request, &mut event),
+            Request::GetTransactionByHash { hash } => {
+                Ok(self.rpc_tx(&hash).map_or(Value::Null, |t| json!(t)))
+            }
+            Request::GetTransactionReceipt { hash } => Ok(self.receipt_by_hash(hash)),
+            Request::GetBlockByNumber { block, full } => self.block_number_of(block).map(|n| {
+                self.block_json(n, full.unwrap_or(false))
+                    .unwrap_or(Value::Null)
+            }),
+            Request::GetBlockByHash { hash, full } => {
                 let n = self
                     .chain
                     .blocks()
                     .iter()
-                    .find(|b| b.hash == h)
+                    .find(|b| b.hash == hash)
                     .map(|b| b.number);
-                Ok(n.and_then(|n| self.block_json(n, full))
+                Ok(n.and_then(|n| self.block_json(n, full.unwrap_or(false)))
                     .unwrap_or(Value::Null))
-            })(),
-            "eth_getLogs" => (|| {
-                let f: Filter = arg(params, 0)?;
-                Ok(json!(self.logs(&f)?))
-            })(),
-            "evm_increaseTime" => (|| {
-                let secs = parse_quantity(&arg::<Value>(params, 0)?, "seconds")?;
-                let next = self
-                    .chain
-                    .timestamp()
-                    .checked_add(secs)
-                    .filter(|t| *t <= MAX_TIMESTAMP)
-                    .ok_or_else(|| {
-                        RpcError::invalid_params(format!(
-                            "seconds: the clock would pass {MAX_TIMESTAMP}"
-                        ))
-                    })?;
-                self.time_offset = self.time_offset.saturating_add(secs);
-                self.chain.set_timestamp(next);
-                Ok(json!(self.time_offset))
-            })(),
-            "evm_setNextBlockTimestamp" => (|| {
-                let t = parse_quantity(&arg::<Value>(params, 0)?, "timestamp")?;
-                if t > MAX_TIMESTAMP {
-                    return Err(RpcError::invalid_params(format!(
-                        "timestamp: at most {MAX_TIMESTAMP}"
-                    )));
+            }
+            Request::GetLogs { filter } => self.logs(&filter).map(|logs| json!(logs)),
+            Request::IncreaseTime { seconds } => self.increase_time(seconds.0),
+            Request::SetNextBlockTimestamp { timestamp } => {
+                self.set_next_timestamp(timestamp.0).map(|()| Value::Null)
+            }
+            Request::Mine { timestamp } => (|| {
+                if let Some(Quantity(t)) = timestamp {
+                    self.set_next_timestamp(t)?;
                 }
-                self.chain.set_timestamp(t);
-                Ok(Value::Null)
-            })(),
-            "evm_mine" => {
                 self.chain.mine();
                 event = Some(self.latest());
                 Ok(json!("0x0"))
-            }
-            "evm_snapshot" => self
+            })(),
+            Request::Snapshot {} => self
                 .chain
                 .try_snapshot()
                 .map(quantity)
                 .map_err(RpcError::server),
-            "evm_revert" => (|| {
-                let id = parse_quantity(&arg::<Value>(params, 0)?, "snapshot id")?;
-                let ok = self.chain.revert(id).is_ok();
-                let latest = self.latest();
-                self.txs.retain(|_, t| t.block <= latest);
-                self.receipts
-                    .retain(|_, i| *i < self.chain.receipts().len());
+            Request::Revert { id } => {
+                let ok = self.chain.revert(id.0).is_ok();
+                self.forget_reverted();
                 Ok(json!(ok))
-            })(),
-            "anvil_setBalance" | "hardhat_setBalance" => (|| {
-                let a: Address = arg(params, 0)?;
-                let b: U256 = arg(params, 1)?;
-                self.chain.set_balance(a, b);
+            }
+            Request::SetBalance { address, balance } => {
+                self.chain.set_balance(address, balance);
                 Ok(Value::Null)
-            })(),
-            _ => Err(RpcError {
-                code: -32601,
-                message: format!("method {method} not found"),
-                data: None,
-            }),
+            }
+            Request::SetCode { address, code } => self
+                .chain
+                .try_set_code(address, code)
+                .map(|()| Value::Null)
+                .map_err(RpcError::invalid_params),
+            Request::ImpersonateAccount { address } => {
+                self.impersonated.insert(address);
+                Ok(Value::Null)
+            }
+            Request::StopImpersonatingAccount { address } => {
+                self.impersonated.remove(&address);
+                Ok(Value::Null)
+            }
+            Request::DumpState {} => {
+                serde_json::to_value(self.dump_state()).map_err(RpcError::server)
+            }
+            Request::LoadState { state } => self
+                .load_state(&state)
+                .map(|()| json!(true))
+                .map_err(RpcError::invalid_params),
         };
         (result, event)
+    }
+
+    /// Drops the transactions and receipts of blocks a revert removed.
+    fn forget_reverted(&mut self) {
+        let latest = self.latest();
+        self.txs.retain(|_, t| t.block <= latest);
+        let kept = self.chain.receipts().len();
+        self.receipts.retain(|_, i| *i < kept);
+    }
+
+    fn increase_time(&mut self, secs: u64) -> R {
+        let next = self
+            .chain
+            .timestamp()
+            .checked_add(secs)
+            .filter(|t| *t <= MAX_TIMESTAMP)
+            .ok_or_else(|| {
+                RpcError::invalid_params(format!("seconds: the clock would pass {MAX_TIMESTAMP}"))
+            })?;
+        self.time_offset = self.time_offset.saturating_add(secs);
+        self.chain.set_timestamp(next);
+        Ok(json!(self.time_offset))
+    }
+
+    fn set_next_timestamp(&mut self, t: u64) -> Result<(), RpcError> {
+        if t > MAX_TIMESTAMP {
+            return Err(RpcError::invalid_params(format!(
+                "timestamp: at most {MAX_TIMESTAMP}"
+            )));
+        }
+        self.chain.set_timestamp(t);
+        Ok(())
+    }
+
+    /// The whole state, as `--dump-state` writes it.
+    pub fn dump_state(&self) -> StateDump {
+        let chain = self.chain.export_state();
+        let mut transactions: Vec<TransactionDump> = self
+            .txs
+            .iter()
+            .map(|(hash, t)| TransactionDump {
+                hash: *hash,
+                from: t.from,
+                block: t.block,
+                raw: t.envelope.encoded_2718().into(),
+            })
+            .collect();
+        transactions.sort_by_key(|t| (t.block, t.hash));
+        StateDump {
+            version: STATE_VERSION,
+            chain_id: self.chain.chain_id(),
+            arbos_version: self.arbos_version,
+            block_number: self.latest(),
+            next_timestamp: chain.next_timestamp,
+            time_offset: self.time_offset,
+            tx_counter: chain.tx_counter,
+            accounts: chain
+                .accounts
+                .iter()
+                .map(|a| (a.address, a.into()))
+                .collect(),
+            blocks: chain.blocks.iter().map(Into::into).collect(),
+            transactions,
+            receipts: chain.receipts.iter().map(Into::into).collect(),
+        }
+    }
+
+    /// Replaces the whole state with `dump` (checked first: a refused dump
+    /// changes nothing).
+    pub fn load_state(&mut self, dump: &StateDump) -> Result<(), String> {
+        if dump.version != STATE_VERSION {
+            return Err(format!(
+                "state format version {} (this node reads version {STATE_VERSION})",
+                dump.version
+            ));
+        }
+        if dump.chain_id != self.chain.chain_id() {
+            return Err(format!(
+                "the state is of chain {}, this node runs chain {}: start it with --chain-id {}",
+                dump.chain_id,
+                self.chain.chain_id(),
+                dump.chain_id
+            ));
+        }
+        if dump.blocks.last().map(|b| b.number) != Some(dump.block_number) {
+            return Err(format!(
+                "blockNumber {} is not the last block's number",
+                dump.block_number
+            ));
+        }
+        let mut txs = HashMap::new();
+        for t in &dump.transactions {
+            let envelope = TxEnvelope::decode_2718(&mut t.raw.as_ref())
+                .map_err(|e| format!("transaction {}: {e}", t.hash))?;
+            let envelope = if *envelope.tx_hash() == t.hash {
+                envelope
+            } else {
+                // An impersonated transaction: its hash also covers the sender.
+                match envelope {
+                    TxEnvelope::Eip1559(signed) => {
+                        let (tx, signature, _) = signed.into_parts();
+                        TxEnvelope::Eip1559(Signed::new_unchecked(tx, signature, t.hash))
+                    }
+                    _ => return Err(format!("transaction {}: hash does not match", t.hash)),
+                }
+            };
+            txs.insert(
+                t.hash,
+                SentTx {
+                    envelope,
+                    from: t.from,
+                    block: t.block,
+                },
+            );
+        }
+        self.chain
+            .restore_state(dump.chain_state())
+            .map_err(|e| e.to_string())?;
+        // Receipts are served for the transactions sent over JSON-RPC, as
+        // before the dump.
+        self.receipts = self
+            .chain
+            .receipts()
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| txs.contains_key(&r.tx_hash))
+            .map(|(i, r)| (r.tx_hash, i))
+            .collect();
+        self.txs = txs;
+        self.time_offset = dump.time_offset;
+        Ok(())
     }
 
     /// `eth_feeHistory(blockCount, newestBlock, rewardPercentiles?)`, checked
     /// as geth checks it: the newest block must exist, at most 1,024 blocks
     /// and 100 percentiles, percentiles in [0, 100] and non-decreasing.
-    fn fee_history(&self, params: &Value) -> R {
-        let count = parse_quantity(&arg::<Value>(params, 0)?, "blockCount")?;
-        let newest = self.mined_block(params.get(1))?;
-        let percentiles: Vec<f64> = opt_arg(params, 2)?.unwrap_or_default();
+    fn fee_history(
+        &self,
+        count: u64,
+        newest: Option<BlockRef>,
+        percentiles: Option<Vec<f64>>,
+    ) -> R {
+        let newest = self.mined_block(newest)?;
+        let percentiles = percentiles.unwrap_or_default();
         if percentiles.len() > MAX_FEE_HISTORY_PERCENTILES {
             return Err(RpcError::invalid_params(format!(
                 "rewardPercentiles: at most {MAX_FEE_HISTORY_PERCENTILES} values"
@@ -438,10 +610,45 @@ impl Node {
         env
     }
 
-    fn eth_call(&mut self, params: &Value) -> R {
-        let req: TransactionRequest = arg(params, 0)?;
-        self.require_latest(params.get(1))?;
-        let overrides: Option<StateOverride> = opt_arg(params, 2)?;
+    /// With `--trace-traps`: the Stylus traps of the call just made.
+    fn report_call_traps(&self, what: &str, req: &TransactionRequest) {
+        if !self.trace_traps {
+            return;
+        }
+        let trace = self.chain.stylus_trace();
+        if trace.failures.is_empty() {
+            return;
+        }
+        let to = req.to.as_ref().and_then(TxKind::to).copied();
+        let input = req.input.input().map_or(&[][..], |b| &b[..]);
+        tracing::info!(
+            target: "labelmint_node::trap",
+            "{what} {}: {}",
+            self.labels.describe_call(to, input),
+            self.traps(&trace)
+        );
+    }
+
+    /// `trap in AnnotationMarket (0x…): wasm trap: unreachable; …`
+    fn traps(&self, trace: &StylusTrace) -> String {
+        trace
+            .failures
+            .iter()
+            .map(|f| match self.labels.name(f.program) {
+                Some(name) => format!("trap in {name} ({}): {}", f.program, f.reason),
+                None => format!("trap in {}: {}", f.program, f.reason),
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn eth_call(
+        &mut self,
+        req: &TransactionRequest,
+        block: Option<BlockRef>,
+        overrides: Option<StateOverride>,
+    ) -> R {
+        self.require_latest(block)?;
         let overrides: Vec<AccountOverride> = overrides
             .map(|o| {
                 o.into_iter()
@@ -469,35 +676,46 @@ impl Node {
                     .collect()
             })
             .unwrap_or_default();
-        let mut env = self.request_env(&req);
+        let mut env = self.request_env(req);
         // A call's sender may be overridden or fresh: use the nonce it has then.
         if let Some(o) = overrides.iter().find(|o| o.address == env.caller) {
             if let Some(n) = o.nonce {
                 env.nonce = n;
             }
         }
-        let r = self
-            .chain
-            .call_env(env, &overrides)
-            .map_err(RpcError::server)?;
+        let r = self.chain.call_env(env, &overrides).map_err(|e| match e {
+            ChainError::InvalidCode(_) => RpcError::invalid_params(format!("state override: {e}")),
+            e => RpcError::server(e),
+        })?;
         if r.success {
             Ok(json!(r.output))
         } else {
+            self.report_call_traps("eth_call", req);
             Err(RpcError::from_failure(&r))
         }
     }
 
-    fn estimate_gas(&mut self, params: &Value) -> R {
-        let req: TransactionRequest = arg(params, 0)?;
-        let env = self.request_env(&req);
+    fn estimate_gas(&mut self, req: &TransactionRequest, block: Option<BlockRef>) -> R {
+        self.require_latest(block)?;
+        let env = self.request_env(req);
         match self.chain.estimate_gas(env).map_err(RpcError::server)? {
             Ok(gas) => Ok(quantity(gas)),
-            Err(r) => Err(RpcError::from_failure(&r)),
+            Err(r) => {
+                self.report_call_traps("eth_estimateGas", req);
+                Err(RpcError::from_failure(&r))
+            }
         }
     }
 
-    /// Executes a decoded, signed transaction.
-    fn execute(&mut self, envelope: TxEnvelope, from: Address, event: &mut Option<u64>) -> R {
+    /// Executes a decoded transaction (signed, or from an impersonated
+    /// sender) and logs one line about it.
+    fn execute(
+        &mut self,
+        envelope: TxEnvelope,
+        from: Address,
+        impersonated: bool,
+        event: &mut Option<u64>,
+    ) -> R {
         let hash = *envelope.tx_hash();
         if self.txs.contains_key(&hash) {
             return Err(RpcError::server("already known"));
@@ -517,10 +735,23 @@ impl Node {
             gas_priority_fee: envelope.max_priority_fee_per_gas(),
             ..TxEnv::default()
         };
-        let receipt = self
-            .chain
-            .send_env(env, Some(hash))
-            .map_err(|e| RpcError::server(e.to_string()))?;
+        let sent = if impersonated {
+            self.chain.send_impersonated(env, Some(hash))
+        } else {
+            self.chain.send_env(env, Some(hash))
+        };
+        let receipt = match sent {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::info!(
+                    target: "labelmint_node::tx",
+                    "tx {hash} from {from} -> {}: refused: {e}",
+                    self.labels.describe_call(envelope.to(), envelope.input())
+                );
+                return Err(RpcError::server(e.to_string()));
+            }
+        };
+        self.log_transaction(&receipt, envelope.input());
         let block = receipt.block_number;
         self.txs.insert(
             hash,
@@ -535,23 +766,73 @@ impl Node {
         Ok(json!(hash))
     }
 
-    fn send_raw(&mut self, params: &Value, event: &mut Option<u64>) -> R {
-        let (envelope, from) = decode_raw(params)?;
-        self.execute(envelope, from, event)
+    /// One line per transaction: hash, block, sender, contract and function
+    /// by name, gas (with the Stylus entry and ink part), and the outcome
+    /// with the revert decoded and the trap reasons of Stylus programs.
+    fn log_transaction(&mut self, r: &Receipt, input: &[u8]) {
+        if !tracing::enabled!(target: "labelmint_node::tx", tracing::Level::INFO) {
+            return;
+        }
+        if let Err(e) = self.labels.refresh() {
+            tracing::warn!(target: "labelmint_node::tx", "deployments manifest: {e}");
+        }
+        let call = match (r.to, r.contract_address) {
+            (None, Some(created)) => {
+                let kind = if labelmint_wasm::is_stylus_code(&self.chain.code(created)) {
+                    "Stylus program"
+                } else {
+                    "contract"
+                };
+                format!("create {kind} {created}")
+            }
+            (to, _) => {
+                let call = self.labels.describe_call(to, input);
+                match r
+                    .success
+                    .then(|| self.labels.system_effect(to, input, &r.logs))
+                {
+                    Some(Some(effect)) => format!("{call} ({effect})"),
+                    _ => call,
+                }
+            }
+        };
+        let trace = self.chain.stylus_trace();
+        let outcome = if r.success {
+            "ok".to_string()
+        } else if let Some(halt) = &r.halt {
+            format!("halted: {halt}")
+        } else {
+            format!("reverted {}", self.labels.describe_revert(r.to, &r.output))
+        };
+        let traps = if trace.failures.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", self.traps(&trace))
+        };
+        tracing::info!(
+            target: "labelmint_node::tx",
+            "tx {} block {} from {}: {call}, gas {}{}: {outcome}{traps}",
+            r.tx_hash,
+            r.block_number,
+            r.from,
+            r.gas_used,
+            stylus_part(&trace)
+        );
     }
 
     /// `eth_sendRawTransaction` for a transaction already decoded and
     /// recovered (the server does that off the chain thread).
     pub fn send_decoded(&mut self, envelope: TxEnvelope, from: Address) -> (R, Option<u64>) {
         let mut event = None;
-        let r = self.execute(envelope, from, &mut event);
+        let r = self.execute(envelope, from, false, &mut event);
         (r, event)
     }
 
-    /// `eth_sendTransaction` for the dev accounts: fills in the fields, signs
-    /// an EIP-1559 transaction with the account's key, executes it.
-    fn send_unsigned(&mut self, params: &Value, event: &mut Option<u64>) -> R {
-        let req: TransactionRequest = arg(params, 0)?;
+    /// `eth_sendTransaction` for the dev accounts and impersonated senders:
+    /// fills in the fields, signs an EIP-1559 transaction with the account's
+    /// key (an impersonated sender's carries a placeholder signature and a
+    /// hash over its bytes and sender), executes it.
+    fn send_unsigned(&mut self, req: &TransactionRequest, event: &mut Option<u64>) -> R {
         let from = req
             .from
             .ok_or_else(|| RpcError::invalid_params("from is required"))?;
@@ -560,12 +841,13 @@ impl Node {
             .accounts()
             .iter()
             .find(|a| a.address == from)
-            .map(|a| a.key)
-            .ok_or_else(|| {
-                RpcError::server(format!(
-                    "{from} is not a dev account; sign the transaction yourself"
-                ))
-            })?;
+            .map(|a| a.key);
+        let impersonated = key.is_none() && self.impersonated.contains(&from);
+        if key.is_none() && !impersonated {
+            return Err(RpcError::server(format!(
+                "{from} is not a dev account; sign the transaction yourself, or impersonate it with anvil_impersonateAccount"
+            )));
+        }
         if let Some(gas) = req.gas {
             let cap = self.chain.gas_cap();
             if gas > cap {
@@ -574,7 +856,7 @@ impl Node {
                 )));
             }
         }
-        let mut env = self.request_env(&req);
+        let mut env = self.request_env(req);
         if req.gas.is_none() {
             env.gas_limit = match self
                 .chain
@@ -596,14 +878,11 @@ impl Node {
             access_list: req.access_list.clone().unwrap_or_default(),
             input: env.data.clone(),
         };
-        let signing =
-            k256::ecdsa::SigningKey::from_slice(key.as_slice()).map_err(RpcError::server)?;
-        let (sig, recid) = signing
-            .sign_prehash_recoverable(tx.signature_hash().as_slice())
-            .map_err(RpcError::server)?;
-        let signature = Signature::from_signature_and_parity(sig, recid.is_y_odd());
-        let envelope = TxEnvelope::Eip1559(tx.into_signed(signature));
-        self.execute(envelope, from, event)
+        let envelope = match key {
+            Some(key) => sign_with(tx, &key)?,
+            None => impersonated_envelope(tx, from),
+        };
+        self.execute(envelope, from, impersonated, event)
     }
 
     fn rpc_tx(&self, hash: &B256) -> Option<RpcTransaction> {
@@ -619,11 +898,6 @@ impl Node {
             transaction_index: Some(0),
             effective_gas_price: Some(sent.envelope.effective_gas_price(Some(0))),
         })
-    }
-
-    fn tx_by_hash(&self, params: &Value) -> R {
-        let h: B256 = arg(params, 0)?;
-        Ok(self.rpc_tx(&h).map_or(Value::Null, |t| json!(t)))
     }
 
     fn rpc_logs(&self, r: &Receipt) -> Vec<RpcLog> {
@@ -647,14 +921,13 @@ impl Node {
             .collect()
     }
 
-    fn receipt_by_hash(&self, params: &Value) -> R {
-        let h: B256 = arg(params, 0)?;
+    fn receipt_by_hash(&self, h: B256) -> Value {
         let Some(r) = self
             .receipts
             .get(&h)
             .and_then(|i| self.chain.receipts().get(*i))
         else {
-            return Ok(Value::Null);
+            return Value::Null;
         };
         let logs = self.rpc_logs(r);
         let mut bloom = Bloom::default();
@@ -681,7 +954,7 @@ impl Node {
             .blocks()
             .get(usize::try_from(r.block_number).unwrap_or(usize::MAX))
             .map(|b| b.hash);
-        Ok(json!(TransactionReceipt {
+        json!(TransactionReceipt {
             inner,
             transaction_hash: r.tx_hash,
             transaction_index: Some(0),
@@ -694,7 +967,7 @@ impl Node {
             from: r.from,
             to: r.to,
             contract_address: r.contract_address,
-        }))
+        })
     }
 
     fn block_json(&self, n: u64, full: bool) -> Option<Value> {

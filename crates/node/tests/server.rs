@@ -250,3 +250,33 @@ fn malformed_log_filters_are_refused_not_widened() {
     assert!(!ws_read(&mut ws)["result"].is_null());
     node.stop();
 }
+
+#[test]
+fn malformed_params_get_32602_naming_the_parameter_and_unknown_methods_32601() {
+    let (_rt, node) = start(Config::default());
+    for (method, params, expect) in [
+        ("eth_getBalance", json!(["nope"]), "param 0 (address)"),
+        ("eth_getStorageAt", json!([DEV0]), "missing param 1 (slot)"),
+        (
+            "eth_getCode",
+            json!({ "address": DEV0 }),
+            "must be an array",
+        ),
+        ("anvil_setCode", json!([DEV1, "0xef0100"]), "invalid code"),
+        ("evm_mine", json!(["soon"]), "param 0 (timestamp)"),
+        ("eth_chainId", json!([1, 2]), "takes at most 0 params"),
+    ] {
+        let (status, body) = post(node.addr, &[], &call(method, &params));
+        assert_eq!(status, 200);
+        let error = &json_of(&body)["error"];
+        assert_eq!(error["code"], json!(-32602), "{method}: {body}");
+        let message = error["message"].as_str().unwrap_or_default();
+        assert!(message.contains(expect), "{method}: {message}");
+    }
+    let (_, body) = post(node.addr, &[], &call("eth_signTypedData_v9", &json!([])));
+    assert_eq!(json_of(&body)["error"]["code"], json!(-32601), "{body}");
+    // The node still answers.
+    let (_, body) = post(node.addr, &[], &call("eth_chainId", &json!([])));
+    assert_eq!(json_of(&body)["result"], json!("0x64aba"));
+    node.stop();
+}
