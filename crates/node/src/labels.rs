@@ -20,6 +20,7 @@ use labelmint_client::{
     market::IMarket,
     registry::IRegistry,
     revert::{self, Program},
+    timelock::ITimelock,
     token::IRewardToken,
 };
 use labelmint_devnet::{
@@ -45,6 +46,7 @@ pub fn program_of(name: &str) -> Option<Program> {
         ("DatasetRegistry", Program::DatasetRegistry),
         ("QualityHub", Program::QualityHub),
         ("QualityCourt", Program::QualityCourt),
+        ("Timelock", Program::Timelock),
     ]
     .into_iter()
     .find(|(prefix, _)| name.starts_with(prefix))
@@ -59,6 +61,7 @@ pub fn function_name(program: Program, selector: [u8; 4]) -> Option<&'static str
         Program::DatasetRegistry => IRegistry::IDatasetRegistryCalls::name_by_selector(selector),
         Program::QualityHub => IHub::IQualityHubCalls::name_by_selector(selector),
         Program::QualityCourt => ICourt::IQualityCourtCalls::name_by_selector(selector),
+        Program::Timelock => ITimelock::ITimelockCalls::name_by_selector(selector),
     }
 }
 
