@@ -1045,15 +1045,24 @@ fn malformed_calldata_gets_named_errors() {
     assert_reverts(&r, &IRegistry::NotPayable {});
 }
 
+/// Case count: `PROPTEST_CASES`, default 6 (the devnet is slow).
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(6)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::with_cases(6) })]
+    #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::with_cases(cases()) })]
 
     /// Any shares, fee, prices (down to 1 wei) and withdrawals in between:
     /// every sale splits as fee = ⌊price × bps / 10⁴⌋, royalty = 20 % of the
     /// rest (rounded down), proceeds = the remainder; each annotator is owed
     /// exactly `approved × Σ⌊(royalty + carry) / shares⌋` with the remainder
     /// carried (less than one wei per share); and the registry holds exactly
-    /// what is owed + the fee credit + the carry, to the wei.
+    /// what is owed + the fee credit + the carry, to the wei. Each case
+    /// prints its sales and withdrawals.
     #[test]
     fn royalties_follow_the_per_share_rule_for_any_sales_and_withdrawals(
         shares in prop::collection::vec(1u32..30, 1..5),
@@ -1078,6 +1087,7 @@ proptest! {
         let (mut per_share, mut carry, mut proceeds, mut fees) = (0u128, 0u128, 0u128, 0u128);
         let mut royalties = 0u128;
         let mut withdrawn = vec![0u128; annotators.len() + 1];
+        let mut counts = std::collections::BTreeMap::<&str, u32>::new();
         let owed = |p: &mut Marketplace, who: Address| -> u128 {
             let source = p.m.market;
             p.read(&IRegistry::royaltyOfCall { source, jobId: job, token: Address::ZERO, account: who })
@@ -1092,6 +1102,7 @@ proptest! {
             let r = p.purchase(buyer, id, buyer, U256::from(price)).unwrap();
             ok(&r);
             let e = &logs::<IRegistry::LicensePurchased>(&r)[0];
+            *counts.entry(if price < 1_000 { "sales under 1,000 wei" } else { "sales" }).or_default() += 1;
             let fee = price * u128::from(fee_bps) / 10_000;
             let royalty = (price - fee) * 2_000 / 10_000;
             prop_assert_eq!(e.fee, U256::from(fee));
@@ -1110,8 +1121,10 @@ proptest! {
                 let r = p.withdraw_royalties(who, job, Address::ZERO).unwrap();
                 if due == 0 {
                     assert_reverts(&r, &IRegistry::NothingToWithdraw {});
+                    *counts.entry("empty withdrawals refused").or_default() += 1;
                 } else {
                     ok(&r);
+                    *counts.entry("withdrawals").or_default() += 1;
                     prop_assert_eq!(p.m.chain.balance(who) - before, U256::from(due));
                     withdrawn[k] += due;
                 }
@@ -1141,5 +1154,6 @@ proptest! {
                 "registry = owed + fees + carry"
             );
         }
+        println!("registry royalties case ({} annotators, fee {fee_bps} bps): {counts:?}", annotators.len());
     }
 }
