@@ -1206,6 +1206,75 @@ fn a_pool_without_agreeing_votes_stays_in_the_hub_and_never_reaches_the_creator(
     );
 }
 
+/// The failure paths of the hub's pay-outs (the shared `withdraw_credit`
+/// and the stake withdrawal): a credit withdrawn to the zero address, or
+/// while the token refuses transfers (paused), reverts `WithdrawFailed(to)`
+/// and keeps the whole credit; a queued stake withdrawn while the token
+/// refuses reverts `TokenCallFailed` and stays queued; once the token pays
+/// again both leave to the wei.
+#[test]
+fn withdrawals_the_token_refuses_or_to_the_zero_address_fail_keeping_credit_and_queued_stake() {
+    let (mut h, creator, p) = setup(1);
+    let spec = small(10);
+    let job = h.create(creator, &spec).unwrap();
+    warp(&mut h, job, At::End);
+    let refund = close(&mut h, job).refund;
+    let credit = h.credit(creator).unwrap();
+    assert_eq!(U256::from(credit), refund);
+    assert!(credit > 0);
+    let held = h.tokens(h.hub).unwrap();
+    let r = h
+        .send(
+            creator,
+            &IHub::withdrawCall { to: Address::ZERO },
+            U256::ZERO,
+        )
+        .unwrap();
+    assert_reverts(&r, &IHub::WithdrawFailed { to: Address::ZERO });
+    assert_eq!(h.credit(creator).unwrap(), credit);
+    // The token refuses every transfer while paused.
+    let (admin, token) = (h.m.admin, h.m.token);
+    let pause = |h: &mut Hub, on: bool| {
+        let r = if on {
+            h.m.chain
+                .send_call(admin, token, &labelmint::IRewardToken::pauseCall {})
+        } else {
+            h.m.chain
+                .send_call(admin, token, &labelmint::IRewardToken::unpauseCall {})
+        };
+        ok(&r.unwrap());
+    };
+    let a = p[0];
+    ok(&h
+        .send(a, &IHub::requestUnstakeCall { amount: STAKE }, U256::ZERO)
+        .unwrap());
+    h.warp(3 * 86_400);
+    pause(&mut h, true);
+    let r = h
+        .send(creator, &IHub::withdrawCall { to: creator }, U256::ZERO)
+        .unwrap();
+    assert_reverts(&r, &IHub::WithdrawFailed { to: creator });
+    assert_eq!(h.credit(creator).unwrap(), credit, "the credit is kept");
+    let r = h.send(a, &IHub::withdrawStakeCall {}, U256::ZERO).unwrap();
+    assert_reverts(&r, &IHub::TokenCallFailed { token });
+    assert_eq!(stake_of(&mut h, a).pending, STAKE, "the stake stays queued");
+    assert_eq!(h.tokens(h.hub).unwrap(), held, "nothing left the hub");
+    // Paying again: both leave, exactly.
+    pause(&mut h, false);
+    let before = h.tokens(creator).unwrap();
+    ok(&h
+        .send(creator, &IHub::withdrawCall { to: creator }, U256::ZERO)
+        .unwrap());
+    assert_eq!(h.tokens(creator).unwrap() - before, U256::from(credit));
+    let before = h.tokens(a).unwrap();
+    ok(&h.send(a, &IHub::withdrawStakeCall {}, U256::ZERO).unwrap());
+    assert_eq!(h.tokens(a).unwrap() - before, U256::from(STAKE));
+    assert_eq!(
+        h.tokens(h.hub).unwrap(),
+        held - U256::from(credit) - U256::from(STAKE)
+    );
+}
+
 #[test]
 fn malformed_calls_get_named_errors() {
     let (mut h, creator, _) = setup(0);
@@ -1312,10 +1381,11 @@ impl PJob {
     }
 }
 
-/// How a voter labels: mostly the truth; at random; or the truth except
-/// on the gold tasks, which it misses on purpose.
+/// How a voter labels: always the truth; mostly the truth; at random; or
+/// the truth except on the gold tasks, which it misses on purpose.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Style {
+    Exact,
     Careful,
     Lazy,
     GoldMiss,
@@ -1343,6 +1413,9 @@ struct History {
     keeper: Address,
     /// Annotators with a stake: six regulars and a newcomer.
     stakers: Vec<Address>,
+    /// A regular who labels job A exactly, always reveals and is never
+    /// left unsettled, so every history pays someone.
+    anchor: Address,
     jobs: Vec<PJob>,
     ballots: Vec<Ballot>,
     counts: Counts,
@@ -1462,7 +1535,7 @@ impl History {
             labels.push(match style {
                 Style::Lazy => self.rng.below(3) as u8,
                 Style::GoldMiss if self.jobs[j].is_gold(t) => (truth + 1) % 3,
-                _ if self.rng.unit() < 0.1 => self.rng.below(3) as u8,
+                Style::Careful if self.rng.unit() < 0.1 => self.rng.below(3) as u8,
                 _ => truth,
             });
         }
@@ -1538,11 +1611,13 @@ impl History {
         Ok(())
     }
 
-    /// Job `j`'s annotators reveal (each with probability 0.85), some
-    /// first with a changed label or salt, refused `BatchMismatch`.
+    /// Job `j`'s annotators reveal (each with probability 0.85, the anchor
+    /// always), some first with a changed label or salt, refused
+    /// `BatchMismatch`.
     fn reveal_all(&mut self, j: usize) -> Result<(), TestCaseError> {
         for b in 0..self.ballots.len() {
-            if self.ballots[b].job != j || self.rng.unit() >= 0.85 {
+            let anchor = self.ballots[b].vote.annotator == self.anchor;
+            if self.ballots[b].job != j || (!anchor && self.rng.unit() >= 0.85) {
                 continue;
             }
             let v = self.ballots[b].vote.clone();
@@ -1720,7 +1795,7 @@ impl History {
             if x.job != j || x.settled || x.abandoned {
                 continue;
             }
-            if !late && self.rng.unit() < 0.08 {
+            if !late && x.vote.annotator != self.anchor && self.rng.unit() < 0.08 {
                 self.ballots[b].abandoned = true;
                 self.bump("batches left unsettled");
                 continue;
@@ -1819,6 +1894,7 @@ fn hub_history(seed: u64, tasks: u32, k: u8) -> Result<Counts, TestCaseError> {
         rng,
         creator,
         keeper,
+        anchor: stakers[0],
         stakers: stakers.clone(),
         jobs: Vec::new(),
         ballots: Vec::new(),
@@ -1835,7 +1911,9 @@ fn hub_history(seed: u64, tasks: u32, k: u8) -> Result<Counts, TestCaseError> {
     let a_id = w.jobs[a].id;
     for &who in &stakers[..6] {
         let x = w.rng.unit();
-        let style = if x < 0.7 {
+        let style = if who == w.anchor {
+            Style::Exact
+        } else if x < 0.7 {
             Style::Careful
         } else if x < 0.85 {
             Style::Lazy
@@ -1930,7 +2008,7 @@ fn hub_history(seed: u64, tasks: u32, k: u8) -> Result<Counts, TestCaseError> {
     for step in steps {
         match step {
             Step::Settle(i) => {
-                if w.rng.unit() < 0.08 {
+                if w.ballots[i].vote.annotator != w.anchor && w.rng.unit() < 0.08 {
                     w.ballots[i].abandoned = true;
                     w.bump("batches left unsettled");
                 } else {
@@ -2019,7 +2097,9 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
     /// Random histories of two concurrent jobs. A (open) takes commits from
-    /// six annotators, careful, lazy or missing the gold on purpose; one of
+    /// six annotators: one exact, always revealed and settled (so every
+    /// case must pay), the others careful, lazy or missing the gold on
+    /// purpose; one of
     /// them unstakes while committed (more than its free stake refused,
     /// early withdrawals refused `CooldownActive` until the cooldown ends,
     /// then exactly the queued amount leaves). B (gated by reputation,
@@ -2034,7 +2114,7 @@ proptest! {
     /// left. After every step the hub holds exactly stakes + queued stakes
     /// + credits + escrows + gold bonds + slash pools; at the end only
     /// stakes, unclaimable pools and rounding dust. Each case prints its
-    /// counters and fails if it paid nobody.
+    /// counters and fails if it paid nobody or the gate refused nobody.
     #[test]
     fn two_concurrent_jobs_stay_solvent_through_gold_gates_unstaking_and_refused_reveals(seed in any::<u64>(), tasks in 8u32..20, k in 3u8..5) {
         let counts = hub_history(seed, tasks, k)?;
