@@ -1189,3 +1189,93 @@ fn a_fee_on_transfer_stake_token_is_refused_by_the_hub_on_stake_and_create_job()
         .unwrap());
     assert_eq!(balance(&mut m), deposit + U256::from(1_000));
 }
+
+/// The market's two other pulls check what arrived as its escrow pull does:
+/// in a job paid in a token that takes 1 % on every transfer (funded while
+/// the fee was off), the creator's deposit for a rejection and the
+/// annotator's dispute bond revert `UnsupportedToken` (expected, received),
+/// and a token answering `false` reverts `TokenCallFailed`; nothing is
+/// rejected or disputed, and with an honest answer both go through.
+#[test]
+fn a_fee_on_transfer_or_false_token_cannot_pay_a_rejection_deposit_or_a_dispute_bond() {
+    let (mut m, creator) = market();
+    let annotator = m.chain.account(2);
+    let admin = m.admin;
+    let token = deploy_fixture(&mut m.chain, "OddToken");
+    ok(&m
+        .send(DEFAULT_ARBITER, &default_terms(token), U256::ZERO)
+        .unwrap());
+    let market = m.market;
+    for who in [creator, annotator] {
+        let mint = IOddToken::mintCall {
+            to: who,
+            value: U256::from(10u128.pow(20)),
+        };
+        ok(&m.chain.send_call(admin, token, &mint).unwrap());
+        let approve = IOddToken::approveCall {
+            spender: market,
+            value: U256::MAX,
+        };
+        ok(&m.chain.send_call(who, token, &approve).unwrap());
+    }
+    let set = |m: &mut Market, fee: u16, mode: u8| {
+        ok(&m
+            .chain
+            .send_call(admin, token, &IOddToken::setFeeCall { bps: fee })
+            .unwrap());
+        ok(&m
+            .chain
+            .send_call(admin, token, &IOddToken::setModeCall { m: mode })
+            .unwrap());
+    };
+    let spec = JobSpec {
+        tasks: 2,
+        token,
+        reward: 1000,
+        terms: 3,
+        ..JobSpec::default()
+    };
+    let (job, _) = m.create_job(creator, &spec).unwrap();
+    let (r, b) = m.submit(annotator, job, &[0, 1], &[1, 1]).unwrap();
+    ok(&r);
+    let b = b.unwrap();
+    let (fee, bond) = (
+        U256::from(DEFAULT_ARBITER_FEE),
+        U256::from(DEFAULT_DISPUTE_BOND),
+    );
+    // The creator's deposit for rejecting.
+    set(&mut m, 100, 0);
+    let r = m.review(creator, &b, &[0, 1]).unwrap();
+    assert_reverts(
+        &r,
+        &IMarket::UnsupportedToken {
+            token,
+            expected: fee,
+            received: fee - fee / U256::from(100),
+        },
+    );
+    set(&mut m, 0, 3);
+    let r = m.review(creator, &b, &[0, 1]).unwrap();
+    assert_reverts(&r, &IMarket::TokenCallFailed { token });
+    set(&mut m, 0, 0);
+    let (_, rejection) = m.reject(creator, &b, &[0, 1]).unwrap();
+    // The annotator's bond for disputing.
+    set(&mut m, 100, 0);
+    let (r, disputed) = m.dispute(&rejection).unwrap();
+    assert_reverts(
+        &r,
+        &IMarket::UnsupportedToken {
+            token,
+            expected: bond,
+            received: bond - bond / U256::from(100),
+        },
+    );
+    assert!(disputed.is_none());
+    set(&mut m, 0, 3);
+    let (r, _) = m.dispute(&rejection).unwrap();
+    assert_reverts(&r, &IMarket::TokenCallFailed { token });
+    set(&mut m, 0, 0);
+    let (r, disputed) = m.dispute(&rejection).unwrap();
+    ok(&r);
+    assert!(disputed.is_some());
+}
