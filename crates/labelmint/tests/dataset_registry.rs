@@ -1035,9 +1035,9 @@ fn job_source(w: &mut World, answer: &[u8; 160], len: usize) -> Address {
 /// without code: an enabled source whose `jobSource` answer is shorter than
 /// its five words is refused at publication; one that answers `jobSource`
 /// (creator, settled, 6 shares) but reverts `acceptedLabels` lets the dataset
-/// be published and sold, then refuses every royalty withdrawal and
-/// `royaltyOf` with `SourceCallFailed`, moving nothing: the sale's royalty
-/// and proceeds stay in the registry.
+/// be published and sold, then refuses an annotator's and the publisher's
+/// royalty withdrawal and `royaltyOf` with `SourceCallFailed`, moving
+/// nothing: the sale's royalty and proceeds stay in the registry.
 #[test]
 fn a_source_answering_short_or_refusing_accepted_labels_is_refused_source_call_failed_and_the_royalties_stay(
 ) {

@@ -2099,12 +2099,12 @@ proptest! {
     /// Random histories of two concurrent jobs. A (open) takes commits from
     /// six annotators: one exact, always revealed and settled (so every
     /// case must pay), the others careful, lazy or missing the gold on
-    /// purpose; one of
-    /// them unstakes while committed (more than its free stake refused,
-    /// early withdrawals refused `CooldownActive` until the cooldown ends,
-    /// then exactly the queued amount leaves). B (gated by reputation,
-    /// created half an hour later) refuses everyone before anyone has been
-    /// judged, then admits or refuses each first batch exactly as the
+    /// purpose; one of them unstakes while committed (more than its free
+    /// stake refused, early withdrawals refused `CooldownActive` until the
+    /// cooldown ends, then exactly the queued amount leaves). B (gated by
+    /// reputation, created half an hour later) refuses whoever tries before
+    /// anyone has been judged, then admits or refuses each first batch
+    /// exactly as the
     /// reputation gate and the free stake say, in a random interleaving
     /// with A's settlements. Keys are revealed or not, wrong keys refused
     /// as batch 0; reveals early, late, or with a changed label or salt
