@@ -1177,8 +1177,16 @@ mod invariant {
         (balances, allowances, token.total_supply())
     }
 
+    /// Case count: `PROPTEST_CASES`, default 64.
+    fn cases() -> u32 {
+        std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(64)
+    }
+
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(64))]
+        #![proptest_config(ProptestConfig::with_cases(cases()))]
 
         /// Supply always equals the sum of balances and never passes the cap;
         /// a failed operation changes nothing.

@@ -6,7 +6,7 @@
 #![allow(missing_docs, clippy::too_many_lines)]
 
 use alloy_primitives::{Address, B256, U256};
-use alloy_sol_types::{sol, SolCall};
+use alloy_sol_types::{sol, SolCall, SolConstructor};
 use labelmint::{
     market::{
         default_terms, review_batches_call, sign_batch, Batch, IMarket, JobSpec, Market,
@@ -1082,4 +1082,200 @@ fn registry_token_purchases_and_withdrawals_read_token_answers_safely() {
     assert_eq!(credit(&mut p), U256::ZERO);
     assert_eq!(balance(&mut p, creator), U256::from(10_000));
     assert_eq!(balance(&mut p, registry), U256::ZERO);
+}
+
+// ------------------------------------------------- the hub's pull of tokens
+
+/// The QualityHub checks what each pull delivered, as the market and the
+/// registry do: with a stake token that takes 1 % on every transfer,
+/// `stake` and `createJob` revert `UnsupportedToken` (expected, received)
+/// and nothing is staked or escrowed; without the fee the same calls
+/// succeed, so the fee alone is what the guard refuses.
+#[test]
+fn a_fee_on_transfer_stake_token_is_refused_by_the_hub_on_stake_and_create_job() {
+    use labelmint::hub::{HubJob, HubWasm, IHub, QualityHubConstructor, HUB_ARBITER_FEE};
+    let (mut m, creator) = market();
+    let admin = m.admin;
+    let odd = deploy_fixture(&mut m.chain, "OddToken");
+    let wasm = HubWasm::load().unwrap();
+    let (extension, _) = m.chain.deploy_wasm(admin, &wasm.extension, None).unwrap();
+    let args = QualityHubConstructor::constructorCall {
+        stake_token: odd,
+        registry: m.market,
+        extension,
+    }
+    .abi_encode();
+    let (hub, _) = m.chain.deploy_wasm(admin, &wasm.hub, Some(&args)).unwrap();
+    let r = m
+        .send(
+            DEFAULT_ARBITER,
+            &IMarket::registerArbiterTermsCall {
+                token: odd,
+                fee: HUB_ARBITER_FEE,
+                bond: HUB_ARBITER_FEE,
+                disputeWindow: 86_400,
+                rulingWindow: 86_400,
+            },
+            U256::ZERO,
+        )
+        .unwrap();
+    ok(&r);
+    let terms = IMarket::registerArbiterTermsCall::abi_decode_returns(&r.output).unwrap();
+    let annotator = m.chain.account(2);
+    for who in [annotator, creator] {
+        let mint = IOddToken::mintCall {
+            to: who,
+            value: U256::from(10u128.pow(20)),
+        };
+        ok(&m.chain.send_call(admin, odd, &mint).unwrap());
+        let approve = IOddToken::approveCall {
+            spender: hub,
+            value: U256::MAX,
+        };
+        ok(&m.chain.send_call(who, odd, &approve).unwrap());
+    }
+    let spec = HubJob {
+        terms,
+        ..HubJob::default()
+    };
+    let deposit = spec.deposit();
+    let fee = |on: bool, m: &mut Market| {
+        let call = IOddToken::setFeeCall {
+            bps: if on { 100 } else { 0 },
+        };
+        ok(&m.chain.send_call(admin, odd, &call).unwrap());
+    };
+    let balance = |m: &mut Market| {
+        m.chain
+            .read(odd, &IOddToken::balanceOfCall { account: hub })
+            .unwrap()
+    };
+    fee(true, &mut m);
+    let stake = IHub::stakeCall { amount: 1_000 };
+    let r = m.chain.send_call(annotator, hub, &stake).unwrap();
+    assert_reverts(
+        &r,
+        &IHub::UnsupportedToken {
+            token: odd,
+            expected: U256::from(1_000),
+            received: U256::from(990),
+        },
+    );
+    let r = m
+        .chain
+        .send_call(creator, hub, &spec.call(creator))
+        .unwrap();
+    assert_reverts(
+        &r,
+        &IHub::UnsupportedToken {
+            token: odd,
+            expected: deposit,
+            received: deposit - deposit / U256::from(100),
+        },
+    );
+    let staked = m
+        .chain
+        .read(hub, &IHub::stakeOfCall { annotator })
+        .unwrap()
+        .staked;
+    let jobs = m.chain.read(hub, &IHub::jobCountCall {}).unwrap();
+    assert_eq!((staked, jobs, balance(&mut m)), (0, U256::ZERO, U256::ZERO));
+    // The same calls without the fee.
+    fee(false, &mut m);
+    ok(&m.chain.send_call(annotator, hub, &stake).unwrap());
+    ok(&m
+        .chain
+        .send_call(creator, hub, &spec.call(creator))
+        .unwrap());
+    assert_eq!(balance(&mut m), deposit + U256::from(1_000));
+}
+
+/// The market's two other pulls check what arrived as its escrow pull does:
+/// in a job paid in a token that takes 1 % on every transfer (funded while
+/// the fee was off), the creator's deposit for a rejection and the
+/// annotator's dispute bond revert `UnsupportedToken` (expected, received),
+/// and a token answering `false` reverts `TokenCallFailed`; nothing is
+/// rejected or disputed, and with an honest answer both go through.
+#[test]
+fn a_fee_on_transfer_or_false_token_cannot_pay_a_rejection_deposit_or_a_dispute_bond() {
+    let (mut m, creator) = market();
+    let annotator = m.chain.account(2);
+    let admin = m.admin;
+    let token = deploy_fixture(&mut m.chain, "OddToken");
+    ok(&m
+        .send(DEFAULT_ARBITER, &default_terms(token), U256::ZERO)
+        .unwrap());
+    let market = m.market;
+    for who in [creator, annotator] {
+        let mint = IOddToken::mintCall {
+            to: who,
+            value: U256::from(10u128.pow(20)),
+        };
+        ok(&m.chain.send_call(admin, token, &mint).unwrap());
+        let approve = IOddToken::approveCall {
+            spender: market,
+            value: U256::MAX,
+        };
+        ok(&m.chain.send_call(who, token, &approve).unwrap());
+    }
+    let set = |m: &mut Market, fee: u16, mode: u8| {
+        ok(&m
+            .chain
+            .send_call(admin, token, &IOddToken::setFeeCall { bps: fee })
+            .unwrap());
+        ok(&m
+            .chain
+            .send_call(admin, token, &IOddToken::setModeCall { m: mode })
+            .unwrap());
+    };
+    let spec = JobSpec {
+        tasks: 2,
+        token,
+        reward: 1000,
+        terms: 3,
+        ..JobSpec::default()
+    };
+    let (job, _) = m.create_job(creator, &spec).unwrap();
+    let (r, b) = m.submit(annotator, job, &[0, 1], &[1, 1]).unwrap();
+    ok(&r);
+    let b = b.unwrap();
+    let (fee, bond) = (
+        U256::from(DEFAULT_ARBITER_FEE),
+        U256::from(DEFAULT_DISPUTE_BOND),
+    );
+    // The creator's deposit for rejecting.
+    set(&mut m, 100, 0);
+    let r = m.review(creator, &b, &[0, 1]).unwrap();
+    assert_reverts(
+        &r,
+        &IMarket::UnsupportedToken {
+            token,
+            expected: fee,
+            received: fee - fee / U256::from(100),
+        },
+    );
+    set(&mut m, 0, 3);
+    let r = m.review(creator, &b, &[0, 1]).unwrap();
+    assert_reverts(&r, &IMarket::TokenCallFailed { token });
+    set(&mut m, 0, 0);
+    let (_, rejection) = m.reject(creator, &b, &[0, 1]).unwrap();
+    // The annotator's bond for disputing.
+    set(&mut m, 100, 0);
+    let (r, disputed) = m.dispute(&rejection).unwrap();
+    assert_reverts(
+        &r,
+        &IMarket::UnsupportedToken {
+            token,
+            expected: bond,
+            received: bond - bond / U256::from(100),
+        },
+    );
+    assert!(disputed.is_none());
+    set(&mut m, 0, 3);
+    let (r, _) = m.dispute(&rejection).unwrap();
+    assert_reverts(&r, &IMarket::TokenCallFailed { token });
+    set(&mut m, 0, 0);
+    let (r, disputed) = m.dispute(&rejection).unwrap();
+    ok(&r);
+    assert!(disputed.is_some());
 }

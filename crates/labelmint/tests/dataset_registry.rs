@@ -990,6 +990,144 @@ fn money_guards_refuse_bad_sources_receivers_and_tokens() {
     );
 }
 
+/// A job source written in WAT: it answers `jobSource` with `answer` (its
+/// first `len` bytes) and reverts with no data on anything else, so
+/// `acceptedLabels` always fails.
+fn job_source(w: &mut World, answer: &[u8; 160], len: usize) -> Address {
+    use std::fmt::Write as _;
+    let selector = u32::from_le_bytes(IMarket::jobSourceCall::SELECTOR).cast_signed();
+    let mut stores = String::new();
+    for (i, c) in answer.chunks(8).enumerate() {
+        let v = i64::from_le_bytes(c.try_into().unwrap());
+        writeln!(
+            stores,
+            "(i64.store (i32.const {}) (i64.const {v}))",
+            2_000 + 8 * i
+        )
+        .unwrap();
+    }
+    let body = format!(
+        r"(if (i32.eq (i32.load (i32.const 0)) (i32.const {selector}))
+            (then
+                {stores}
+                (call $write_result (i32.const 2000) (i32.const {len}))
+                (return (i32.const 0))))
+        (i32.const 1)"
+    );
+    let wasm = common::wallet::program(&body, "");
+    let admin = w.p.m.admin;
+    let source = w.p.m.chain.deploy_wasm(admin, &wasm, None).unwrap().0;
+    ok(&w
+        .p
+        .send(
+            admin,
+            &IRegistry::setJobSourceCall {
+                source,
+                enabled: true,
+            },
+            U256::ZERO,
+        )
+        .unwrap());
+    source
+}
+
+/// `SourceCallFailed` (the successor of `MarketCallFailed`) beyond a source
+/// without code: an enabled source whose `jobSource` answer is shorter than
+/// its five words is refused at publication; one that answers `jobSource`
+/// (creator, settled, 6 shares) but reverts `acceptedLabels` lets the dataset
+/// be published and sold, then refuses an annotator's and the publisher's
+/// royalty withdrawal and `royaltyOf` with `SourceCallFailed`, moving
+/// nothing: the sale's royalty and proceeds stay in the registry.
+#[test]
+fn a_source_answering_short_or_refusing_accepted_labels_is_refused_source_call_failed_and_the_royalties_stay(
+) {
+    let mut w = world();
+    let creator = w.creator;
+    let mut answer = [0u8; 160];
+    answer[12..32].copy_from_slice(creator.as_slice());
+    answer[64..96].copy_from_slice(B256::repeat_byte(0xda).as_slice());
+    answer[127] = 1; // settled
+    answer[159] = 6; // accepted labels: the royalty shares
+    let job = U256::from(7);
+    // Four words of five: refused, nothing published.
+    let short = job_source(&mut w, &answer, 128);
+    let (r, _) =
+        w.p.publish(
+            creator,
+            &Publication {
+                source: short,
+                job,
+                ..Publication::default()
+            },
+        )
+        .unwrap();
+    assert_reverts(&r, &IRegistry::SourceCallFailed { source: short });
+    assert_eq!(
+        w.p.read(&IRegistry::datasetCountCall {}).unwrap(),
+        U256::ZERO
+    );
+    // A whole answer publishes; the sale pays into the source job's pool.
+    let faulty = job_source(&mut w, &answer, 160);
+    let id = publish(
+        &mut w,
+        &Publication {
+            source: faulty,
+            job,
+            ..Publication::default()
+        },
+    );
+    let d = dataset(&mut w, id);
+    assert_eq!(
+        (d.source, d.dataRoot, d.shares),
+        (faulty, B256::repeat_byte(0xda), 6)
+    );
+    let buyer = w.buyers[0];
+    let price = U256::from(Publication::default().price);
+    ok(&w.p.purchase(buyer, id, buyer, price).unwrap());
+    assert!(has_license(&mut w, id, buyer));
+    let registry = w.p.registry;
+    let held = w.p.m.chain.balance(registry);
+    assert_eq!(held, price, "royalty and proceeds are held");
+    // Reading an annotator's share needs `acceptedLabels`: refused, for the
+    // annotators and for the publisher's proceeds alike.
+    for who in [w.annotators[0], creator] {
+        let before = w.p.m.chain.balance(who);
+        let r =
+            w.p.send(
+                who,
+                &IRegistry::withdrawRoyaltiesCall {
+                    source: faulty,
+                    jobId: job,
+                    token: Address::ZERO,
+                    to: who,
+                },
+                U256::ZERO,
+            )
+            .unwrap();
+        assert_reverts(&r, &IRegistry::SourceCallFailed { source: faulty });
+        assert_eq!(w.p.m.chain.balance(who), before);
+        let r =
+            w.p.m
+                .chain
+                .send(
+                    who,
+                    Some(registry),
+                    U256::ZERO,
+                    IRegistry::royaltyOfCall {
+                        source: faulty,
+                        jobId: job,
+                        token: Address::ZERO,
+                        account: who,
+                    }
+                    .abi_encode(),
+                    DEFAULT_TX_GAS,
+                )
+                .unwrap();
+        assert_reverts(&r, &IRegistry::SourceCallFailed { source: faulty });
+    }
+    assert_eq!(w.p.m.chain.balance(registry), held, "nothing moved");
+}
+
 #[test]
 fn malformed_calldata_gets_named_errors() {
     let mut w = world();
@@ -1045,15 +1183,24 @@ fn malformed_calldata_gets_named_errors() {
     assert_reverts(&r, &IRegistry::NotPayable {});
 }
 
+/// Case count: `PROPTEST_CASES`, default 6 (the devnet is slow).
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(6)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::with_cases(6) })]
+    #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::with_cases(cases()) })]
 
     /// Any shares, fee, prices (down to 1 wei) and withdrawals in between:
     /// every sale splits as fee = ⌊price × bps / 10⁴⌋, royalty = 20 % of the
     /// rest (rounded down), proceeds = the remainder; each annotator is owed
     /// exactly `approved × Σ⌊(royalty + carry) / shares⌋` with the remainder
     /// carried (less than one wei per share); and the registry holds exactly
-    /// what is owed + the fee credit + the carry, to the wei.
+    /// what is owed + the fee credit + the carry, to the wei. Each case
+    /// prints its sales and withdrawals.
     #[test]
     fn royalties_follow_the_per_share_rule_for_any_sales_and_withdrawals(
         shares in prop::collection::vec(1u32..30, 1..5),
@@ -1078,6 +1225,7 @@ proptest! {
         let (mut per_share, mut carry, mut proceeds, mut fees) = (0u128, 0u128, 0u128, 0u128);
         let mut royalties = 0u128;
         let mut withdrawn = vec![0u128; annotators.len() + 1];
+        let mut counts = std::collections::BTreeMap::<&str, u32>::new();
         let owed = |p: &mut Marketplace, who: Address| -> u128 {
             let source = p.m.market;
             p.read(&IRegistry::royaltyOfCall { source, jobId: job, token: Address::ZERO, account: who })
@@ -1092,6 +1240,7 @@ proptest! {
             let r = p.purchase(buyer, id, buyer, U256::from(price)).unwrap();
             ok(&r);
             let e = &logs::<IRegistry::LicensePurchased>(&r)[0];
+            *counts.entry(if price < 1_000 { "sales under 1,000 wei" } else { "sales" }).or_default() += 1;
             let fee = price * u128::from(fee_bps) / 10_000;
             let royalty = (price - fee) * 2_000 / 10_000;
             prop_assert_eq!(e.fee, U256::from(fee));
@@ -1110,8 +1259,10 @@ proptest! {
                 let r = p.withdraw_royalties(who, job, Address::ZERO).unwrap();
                 if due == 0 {
                     assert_reverts(&r, &IRegistry::NothingToWithdraw {});
+                    *counts.entry("empty withdrawals refused").or_default() += 1;
                 } else {
                     ok(&r);
+                    *counts.entry("withdrawals").or_default() += 1;
                     prop_assert_eq!(p.m.chain.balance(who) - before, U256::from(due));
                     withdrawn[k] += due;
                 }
@@ -1141,5 +1292,6 @@ proptest! {
                 "registry = owed + fees + carry"
             );
         }
+        println!("registry royalties case ({} annotators, fee {fee_bps} bps): {counts:?}", annotators.len());
     }
 }

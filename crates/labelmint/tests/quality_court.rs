@@ -932,14 +932,238 @@ fn cases() -> u32 {
         .unwrap_or(4)
 }
 
+/// What a history reached, by name.
+type Counts = std::collections::BTreeMap<&'static str, u32>;
+
+fn bump(counts: &mut Counts, what: &'static str) {
+    *counts.entry(what).or_default() += 1;
+}
+
+/// A post the court must refuse, of a kind chosen by `rng`: a shape whose
+/// root, leaf count and total do not hold together (zero root, no leaf, a
+/// total above its maximum), each `InvalidParameter(8)`; or any post by an
+/// account other than the oracle, `Unauthorized(caller, 2)`. A closed job
+/// refuses the oracle's posts with `JobIsClosed` first.
+fn refused_post(
+    e: &mut Env,
+    rng: &mut labelmint_quality::SplitMix,
+    job: U256,
+    closed: bool,
+    counts: &mut Counts,
+) -> Result<(), TestCaseError> {
+    let rid = e.c.next_result(job).unwrap();
+    let tree = PayoutTree::new(
+        job,
+        rid,
+        sample_payouts(&e.people, 1 + rng.below(6) as usize),
+    )
+    .unwrap();
+    let mut call = tree.post_call(B256::repeat_byte(0xde));
+    let kind = rng.below(4);
+    match kind {
+        0 => call.root = B256::ZERO,
+        1 => call.leaves = 0,
+        2 => call.maxTotal = call.total - 1,
+        _ => {}
+    }
+    let oracle = e.oracle;
+    let (from, what) = if kind == 3 {
+        let who = [e.creator, e.arbiter, e.disputer, e.people[0]][rng.below(4) as usize];
+        (who, "posts by non-oracles refused")
+    } else if closed {
+        (oracle, "posts to closed jobs refused")
+    } else {
+        (oracle, "inconsistent posts refused")
+    };
+    let r = e.c.send(from, &call, U256::ZERO).unwrap();
+    let refused = if kind == 3 {
+        r.reverted_with(&ICourt::Unauthorized {
+            caller: from,
+            role: 2,
+        })
+    } else if closed {
+        r.reverted_with(&ICourt::JobIsClosed { jobId: job })
+    } else {
+        r.reverted_with(&ICourt::InvalidParameter { field: 8 })
+    };
+    prop_assert!(
+        refused,
+        "{}: 0x{}",
+        what,
+        alloy_primitives::hex::encode(&r.output)
+    );
+    prop_assert_eq!(
+        e.c.next_result(job).unwrap(),
+        rid,
+        "a refused post makes no result"
+    );
+    bump(counts, what);
+    Ok(())
+}
+
+/// `expire` of `t` now: refused `WrongState` unless the result is final,
+/// `TooEarly(deadline)` inside its claim period; after it, releases
+/// exactly what is left unclaimed and the result is expired.
+fn try_expire(e: &mut Env, t: &PayoutTree, counts: &mut Counts) -> Result<(), TestCaseError> {
+    let before = e.c.result(t.job, t.result).unwrap();
+    let now = e.c.chain.timestamp();
+    let who = e.people[1];
+    let r =
+        e.c.send(
+            who,
+            &ICourt::expireCall {
+                jobId: t.job,
+                resultId: t.result,
+            },
+            U256::ZERO,
+        )
+        .unwrap();
+    if before.state != FINAL {
+        prop_assert!(
+            r.reverted_with(&ICourt::WrongState {
+                resultId: t.result,
+                state: before.state
+            }),
+            "expire of a result in state {}: 0x{}",
+            before.state,
+            alloy_primitives::hex::encode(&r.output)
+        );
+        bump(counts, "expiries refused (not final)");
+    } else if now < before.deadline {
+        prop_assert!(
+            r.reverted_with(&ICourt::TooEarly {
+                opensAt: before.deadline
+            }),
+            "expire in the claim period: 0x{}",
+            alloy_primitives::hex::encode(&r.output)
+        );
+        bump(counts, "expiries refused (too early)");
+    } else {
+        prop_assert!(
+            r.success,
+            "expire after the claim period: 0x{}",
+            alloy_primitives::hex::encode(&r.output)
+        );
+        prop_assert_eq!(
+            logs::<ICourt::Expired>(&r)[0].released,
+            before.total - before.paid
+        );
+        prop_assert_eq!(e.state(t), EXPIRED);
+        bump(counts, "expiries");
+    }
+    Ok(())
+}
+
+/// Claims leaf `i` of `t` (the result's current tree). A final result
+/// pays it unless it is claimed already (`AlreadyClaimed`) or would pay
+/// past the declared total (`PayoutExceedsTotal`). A posted one is refused
+/// `TooEarly` inside its challenge window; past it the claim finalizes it
+/// first, so it pays, or is refused because the result went to review or
+/// was voided (`WrongState`) or because the leaf crosses the total. Any
+/// other state refuses it `WrongState`.
+fn claim(e: &mut Env, t: &PayoutTree, i: u32, counts: &mut Counts) -> Result<(), TestCaseError> {
+    let before = e.c.result(t.job, t.result).unwrap();
+    let claimed =
+        e.c.read(&ICourt::isClaimedCall {
+            jobId: t.job,
+            resultId: t.result,
+            index: i,
+        })
+        .unwrap();
+    let payout = t.payouts[i as usize].payout;
+    let now = e.c.chain.timestamp();
+    let who = e.people[0];
+    let r = e.c.send(who, &t.claim_call(i), U256::ZERO).unwrap();
+    let crossing = ICourt::PayoutExceedsTotal {
+        paid: U256::from(before.paid + payout),
+        total: U256::from(before.total),
+    };
+    let hex = alloy_primitives::hex::encode(&r.output);
+    match before.state {
+        POSTED if now < before.challengeEnd => {
+            prop_assert!(
+                r.reverted_with(&ICourt::TooEarly {
+                    opensAt: before.challengeEnd
+                }),
+                "a claim in the challenge window: 0x{}",
+                hex
+            );
+            return Ok(());
+        }
+        POSTED if !r.success => {
+            let review = ICourt::WrongState {
+                resultId: t.result,
+                state: IN_REVIEW,
+            };
+            let void = ICourt::WrongState {
+                resultId: t.result,
+                state: VOID,
+            };
+            prop_assert!(
+                r.reverted_with(&review) || r.reverted_with(&void) || r.reverted_with(&crossing),
+                "a claim finalizing first: 0x{}",
+                hex
+            );
+            if r.reverted_with(&crossing) {
+                bump(counts, "claims past an understated total refused");
+            }
+            return Ok(());
+        }
+        POSTED | FINAL => {}
+        state => {
+            prop_assert!(
+                r.reverted_with(&ICourt::WrongState {
+                    resultId: t.result,
+                    state
+                }),
+                "a claim in state {}: 0x{}",
+                state,
+                hex
+            );
+            return Ok(());
+        }
+    }
+    if claimed {
+        prop_assert!(
+            r.reverted_with(&ICourt::AlreadyClaimed { index: i }),
+            "a second claim: 0x{}",
+            hex
+        );
+        return Ok(());
+    }
+    if before.paid + payout > before.total {
+        prop_assert!(
+            r.reverted_with(&crossing),
+            "a claim past the total: 0x{}",
+            hex
+        );
+        bump(counts, "claims past an understated total refused");
+        return Ok(());
+    }
+    prop_assert!(r.success, "a claim within the total: 0x{}", hex);
+    let after = e.c.result(t.job, t.result).unwrap();
+    prop_assert_eq!((after.state, after.paid), (FINAL, before.paid + payout));
+    bump(counts, "claims");
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
-    /// Random histories of posts, disputes, rulings (upheld or overturned),
-    /// audits, claims, lapses and closes: the court always holds exactly
+    /// Random histories of posts (consistent ones, understated totals whose
+    /// leaves pay more than they declare, inconsistent shapes and posts by
+    /// non-oracles, the last two refused with their named errors),
+    /// disputes, rulings (upheld or overturned), audits, claims (each
+    /// checked: paid within the total, `PayoutExceedsTotal` past an
+    /// understated one), `expire` (refused before the claim period ends,
+    /// then releasing exactly the unclaimed rest), early closes, lapses
+    /// and a jump past the claim period: the court always holds exactly
     /// the escrow plus held bonds plus credits, reserves never exceed the
-    /// escrow, and once everything is claimed, closed and withdrawn it holds
-    /// nothing. Each case prints what it reached and fails if no claim paid.
+    /// escrow, and once everything is claimed or expired, closed and
+    /// withdrawn it holds nothing. One result posted first is never
+    /// disputed nor expired early and is claimed in full at the end, so
+    /// each case must pay; each prints what it reached and fails if no
+    /// claim paid.
     #[test]
     fn escrow_bonds_and_credits_stay_solvent(seed in any::<u64>()) {
         let mut rng = labelmint_quality::SplitMix::new(seed);
@@ -948,18 +1172,38 @@ proptest! {
         let audited = CourtJob { audit_bps: 3_000, seed: chain.commitment(), ..e.spec() };
         let spec = e.spec();
         let jobs = [e.job(&spec), e.job(&audited)];
-        let mut trees: Vec<PayoutTree> = Vec::new();
-        let mut fixes: Vec<Option<PayoutTree>> = Vec::new();
+        let mut closed = [false; 2];
+        let mut jumped = false;
+        // The anchor: a result never disputed nor expired early, every leaf
+        // claimed at the end, so every case must pay.
+        let anchor = e.post(jobs[0], 3);
+        let mut trees: Vec<PayoutTree> = vec![anchor];
+        let mut fixes: Vec<Option<PayoutTree>> = vec![None];
         let mut revealed = 0usize;
-        let mut counts = std::collections::BTreeMap::<&str, u32>::new();
+        let mut counts = Counts::new();
         for step in 0..24 {
-            let job = jobs[rng.below(2) as usize];
-            match rng.below(7) {
-                0 | 1 => {
-                    let t = e.post_max(job, 1 + rng.below(9) as usize, 15_000_000_000);
-                    *counts.entry("posts").or_default() += 1;
+            let which = rng.below(2) as usize;
+            let job = jobs[which];
+            match rng.below(11) {
+                0 | 1 if !closed[which] => {
+                    let n = 2 + rng.below(8) as usize;
+                    let t = if rng.unit() < 0.2 {
+                        // Understated: the leaves pay more than the total.
+                        let rid = e.c.next_result(job).unwrap();
+                        let t = PayoutTree::new(job, rid, sample_payouts(&e.people, n)).unwrap();
+                        let mut call = t.post_call_max(B256::repeat_byte(0xde), 0);
+                        call.total = t.total() - t.payouts[n - 1].payout;
+                        call.maxTotal = call.total + 15_000_000_000;
+                        let oracle = e.oracle;
+                        ok(&e.c.send(oracle, &call, U256::ZERO).unwrap());
+                        bump(&mut counts, "understated posts");
+                        t
+                    } else {
+                        e.post_max(job, n, 15_000_000_000)
+                    };
+                    bump(&mut counts, "posts");
                     // Links go out in order: every pending one up to this result.
-                    if job == jobs[1] && rng.unit() < 0.8 {
+                    if which == 1 && rng.unit() < 0.8 {
                         while U256::from(revealed) < t.result {
                             revealed += 1;
                             let creator = e.creator;
@@ -969,53 +1213,89 @@ proptest! {
                     trees.push(t);
                     fixes.push(None);
                 }
-                2 if !trees.is_empty() => {
-                    let i = rng.below(trees.len() as u64) as usize;
+                0..=2 => refused_post(&mut e, &mut rng, job, closed[which], &mut counts)?,
+                3 if trees.len() > 1 => {
+                    let i = 1 + rng.below(trees.len() as u64 - 1) as usize;
                     let t = trees[i].clone();
-                    if e.dispute(&t, BOND).success { *counts.entry("disputes").or_default() += 1; }
+                    if e.dispute(&t, BOND).success { bump(&mut counts, "disputes"); }
                 }
-                3 if !trees.is_empty() => {
+                4 if !trees.is_empty() => {
                     let i = rng.below(trees.len() as u64) as usize;
                     let t = trees[i].clone();
                     let fix = (rng.unit() < 0.5).then(|| PayoutTree::new(t.job, t.result, sample_payouts(&e.people, 1 + rng.below(5) as usize)).unwrap());
                     let arbiter = e.arbiter;
                     if e.rule(arbiter, &t, fix.as_ref()).success {
-                        *counts.entry(if fix.is_some() { "overturned" } else { "upheld" }).or_default() += 1;
+                        bump(&mut counts, if fix.is_some() { "overturned" } else { "upheld" });
                         if fix.is_some() { fixes[i] = fix; }
                     }
                 }
-                4 => e.c.warp(1_800 + rng.below(40_000)),
-                _ if !trees.is_empty() => {
+                5 => e.c.warp(1_800 + rng.below(40_000)),
+                6 | 7 if !trees.is_empty() => {
                     let i = rng.below(trees.len() as u64) as usize;
                     let t = fixes[i].clone().unwrap_or_else(|| trees[i].clone());
                     let leaf = rng.below(u64::from(t.leaves())) as u32;
-                    let who = e.people[0];
-                    if e.c.send(who, &t.claim_call(leaf), U256::ZERO).unwrap().success { *counts.entry("claims").or_default() += 1; }
+                    claim(&mut e, &t, leaf, &mut counts)?;
                 }
-                6 if !trees.is_empty() => {
+                8 if !trees.is_empty() => {
+                    // A close refunds the free escrow; closing again later
+                    // refunds what expiries have freed since.
                     let creator = e.creator;
+                    let j = e.job_of(job);
                     let r = e.c.send(creator, &ICourt::closeJobCall { jobId: job }, U256::ZERO).unwrap();
-                    if r.success { *counts.entry("early closes").or_default() += 1; } else { let live = e.c.read(&ICourt::jobProgressCall { jobId: job }).unwrap().live; let pending = ICourt::ResultsPending { live }; prop_assert!(r.reverted_with(&pending), "close refused: 0x{}", alloy_primitives::hex::encode(&r.output)); }
+                    if r.success {
+                        prop_assert_eq!(logs::<ICourt::JobClosed>(&r)[0].refund, U256::from(j.escrow - j.reserved));
+                        bump(&mut counts, if closed[which] { "repeated closes" } else { "early closes" });
+                        closed[which] = true;
+                    } else {
+                        let live = e.c.read(&ICourt::jobProgressCall { jobId: job }).unwrap().live;
+                        prop_assert!(r.reverted_with(&ICourt::ResultsPending { live }), "close refused: 0x{}", alloy_primitives::hex::encode(&r.output));
+                    }
+                }
+                9 if trees.len() > 1 => {
+                    let i = 1 + rng.below(trees.len() as u64 - 1) as usize;
+                    let t = trees[i].clone();
+                    try_expire(&mut e, &t, &mut counts)?;
+                }
+                10 if !jumped && rng.unit() < 0.3 => {
+                    // Past every claim period so far; once, as a program
+                    // not used for a year expires (ArbWasm's expiry).
+                    e.c.warp(91 * 86_400);
+                    jumped = true;
+                    bump(&mut counts, "jumps past the claim period");
                 }
                 _ => {}
             }
             let held = e.c.chain.balance(e.c.court);
             prop_assert_eq!(held, owed(&mut e, &jobs, &trees), "step {}", step);
         }
-        // Let every window lapse, settle everything, claim every leaf.
+        // Let every window lapse and settle everything; claim most leaves.
         e.c.warp(40 * 86_400);
-        for (t, fix) in trees.iter().zip(&fixes) {
-            if let Some(v) = logs::<ICourt::Voided>(&e.finalize(t)).first() { *counts.entry(if v.reason == 1 { "voided disputes" } else { "voided audits" }).or_default() += 1; }
+        for (n, (t, fix)) in trees.iter().zip(&fixes).enumerate() {
+            if let Some(v) = logs::<ICourt::Voided>(&e.finalize(t)).first() { bump(&mut counts, if v.reason == 1 { "voided disputes" } else { "voided audits" }); }
             let t = fix.as_ref().unwrap_or(t);
             for i in 0..t.leaves() {
-                let who = e.people[0];
-                if e.c.send(who, &t.claim_call(i), U256::ZERO).unwrap().success { *counts.entry("claims").or_default() += 1; }
+                if n == 0 || rng.unit() < 0.8 {
+                    claim(&mut e, t, i, &mut counts)?;
+                }
             }
             let r = e.c.result(t.job, t.result).unwrap();
             prop_assert!(r.state != POSTED && r.state != IN_REVIEW);
-            if r.state == FINAL {
+            prop_assert!(r.paid <= r.total);
+            if r.state == FINAL && r.claimed == r.leaves {
                 prop_assert_eq!(r.paid, r.total, "every leaf of a final result claimed");
             }
+            let held = e.c.chain.balance(e.c.court);
+            prop_assert_eq!(held, owed(&mut e, &jobs, &trees));
+        }
+        // Expiry: refused inside each claim period, then releases the rest.
+        for t in &trees {
+            try_expire(&mut e, t, &mut counts)?;
+        }
+        e.c.warp(91 * 86_400);
+        for t in &trees {
+            try_expire(&mut e, t, &mut counts)?;
+            let held = e.c.chain.balance(e.c.court);
+            prop_assert_eq!(held, owed(&mut e, &jobs, &trees));
         }
         let creator = e.creator;
         for &job in &jobs {

@@ -3,9 +3,10 @@
 //! Each case must get an answer (a result or a standard JSON-RPC error) and
 //! nothing may panic; the chain must keep answering afterwards.
 //!
-//! Case counts are bounded (`LABELMINT_FUZZ_CASES`, default 300 per
-//! property) so `cargo test` stays quick; raise it for a longer run:
-//! `LABELMINT_FUZZ_CASES=20000 cargo test --release -p labelmint-node --test fuzz`.
+//! Case counts are bounded (`LABELMINT_FUZZ_CASES`, else `PROPTEST_CASES`,
+//! else 300 per property) so `cargo test` stays quick; raise it for a
+//! longer run: `LABELMINT_FUZZ_CASES=20000 cargo test --release -p
+//! labelmint-node --test fuzz`.
 #![allow(missing_docs, clippy::format_push_string, clippy::format_collect)]
 
 use std::cell::RefCell;
@@ -22,9 +23,9 @@ use proptest::{
 use serde_json::{json, Map, Value};
 
 fn cases(default: u32) -> u32 {
-    std::env::var("LABELMINT_FUZZ_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
+    ["LABELMINT_FUZZ_CASES", "PROPTEST_CASES"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().and_then(|v| v.parse().ok()))
         .unwrap_or(default)
 }
 

@@ -172,8 +172,16 @@ fn dawid_skene_estimates_each_annotators_accuracy() {
     }
 }
 
+/// Case count: `PROPTEST_CASES`, default 64.
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
 
     #[test]
     fn dawid_skene_posteriors_are_distributions(seed in any::<u64>(), classes in 2u16..6, k in 1usize..5) {

@@ -11,6 +11,9 @@
 //! - `abi [--check]`: writes `abi/<Contract>.sol` and `abi/<Contract>.json`
 //!   (functions, events, errors, constructor); `--check` fails if the
 //!   committed files differ from what the code yields.
+//! - `nightly [--cases N] [--minutes M]`: runs every stateful property test
+//!   with `N` cases each (default 256) within `M` minutes (default 90); see
+//!   [`nightly`].
 
 use std::{
     fmt::Write as _,
@@ -21,6 +24,8 @@ use std::{
 use alloy_json_abi::{Constructor, Function, JsonAbi};
 use anyhow::{bail, ensure, Context, Result};
 use labelmint_wasm::{sources, MAX_CODE_SIZE, MAX_WASM_SIZE};
+
+mod nightly;
 
 /// A contract crate of the workspace.
 struct Contract {
@@ -104,7 +109,14 @@ fn main() -> Result<()> {
         Some("wasm") if flags.first() == Some(&"--measure") => measure(&flags[1..]),
         Some("abi") if flags.is_empty() => abi(false),
         Some("abi") if flags == ["--check"] => abi(true),
-        _ => bail!("usage: cargo xtask wasm [--measure [PACKAGE...]] | cargo xtask abi [--check]"),
+        Some("nightly") => nightly::run(
+            &root(),
+            &target_dir().join("stylus"),
+            &nightly::parse(&flags)?,
+        ),
+        _ => bail!(
+            "usage: cargo xtask wasm [--measure [PACKAGE...]] | cargo xtask abi [--check] | cargo xtask nightly [--cases N] [--minutes M]"
+        ),
     }
 }
 
