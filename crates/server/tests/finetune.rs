@@ -188,6 +188,13 @@ async fn finetune_request_is_signed_by_the_licensed_buyer_sent_to_the_broker_and
     assert_eq!(r.0, StatusCode::BAD_REQUEST, "{}", r.1);
     let r = env.call(Method::GET, &status, None, None).await;
     assert_eq!(r.0, StatusCode::UNAUTHORIZED);
+    // A stranger asking for the buyer's task: this fake provider answers
+    // whoever asks (a careless provider), the server does not pass it on.
+    let r = env.call(Method::GET, &status, Some(&stranger), None).await;
+    refused(&r, StatusCode::BAD_GATEWAY, "broker_error", "another task or customer");
+    // The publisher may fine-tune on its own dataset without a licence.
+    let (st, v) = env.call(Method::POST, &prepare, Some(&creator), Some(body)).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

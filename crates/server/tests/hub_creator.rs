@@ -281,6 +281,16 @@ async fn consensus_job_is_prepared_with_the_approval_first_and_every_bad_term_is
             .unwrap();
         assert_eq!(w, weight, "task {task}");
     }
+    // A third job over the same data with another title would rewrite what
+    // annotators of the running jobs read: refused, and nothing changes.
+    refused(
+        &post(with(&body, json!({"title": "Something else entirely"})), me.clone()).await,
+        StatusCode::CONFLICT,
+        "description_in_use",
+        &format!("your hub job {id}"),
+    );
+    let (_, still) = env.call(Method::GET, &format!("/api/hub/jobs/{id}"), None, None).await;
+    assert_eq!(still["metadata"]["title"], "Sentiment by consensus", "{still}");
 }
 
 /// Stakes `amount` from dev account `i` through the API.

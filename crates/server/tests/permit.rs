@@ -179,13 +179,14 @@ async fn token_escrow_with_a_permit_creates_the_job_and_bad_permits_are_named() 
         StatusCode::BAD_REQUEST,
         "bad_signature",
     );
-    // More escrow than the wallet holds: named before the chain is asked.
+    // More escrow than the wallet holds (2 LMR × 6 texts against the 10
+    // LMR minted): named before the chain is asked.
     let (st, big_typed) = env
         .call(
             Method::POST,
             "/api/permits/prepare",
             Some(&creator),
-            Some(json!({"spender": "market", "value": (U256::from(LMR) * U256::from(texts.len())).to_string()})),
+            Some(json!({"spender": "market", "value": (U256::from(2 * LMR) * U256::from(texts.len())).to_string()})),
         )
         .await;
     assert_eq!(st, StatusCode::OK, "{big_typed}");
@@ -193,12 +194,12 @@ async fn token_escrow_with_a_permit_creates_the_job_and_bad_permits_are_named() 
         &env,
         CREATOR,
         market,
-        U256::from(LMR) * U256::from(texts.len()),
+        U256::from(2 * LMR) * U256::from(texts.len()),
         U256::ZERO,
         deadline,
     );
     let mut body = job(json!({"permit": big}));
-    body["reward_per_task"] = json!(LMR.to_string());
+    body["reward_per_task"] = json!((2 * LMR).to_string());
     refused(
         &prepare(body).await,
         StatusCode::UNPROCESSABLE_ENTITY,

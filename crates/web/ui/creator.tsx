@@ -8,7 +8,7 @@ import { get, post, type ArbiterTerms, type EventView, type HubJob, type Job, ty
 import { Thumb } from "./editor";
 import { date, duration, eth, REASONS, sameAddr, SCHEMA_NAMES, unitOf } from "./format";
 import { color, fromLabel } from "./shapes";
-import { goldCommitmentOf, linkGoldKey, loadGoldKeys, randomSalt, saveGoldKey } from "./gold";
+import { createdHubJob, goldCommitmentOf, linkGoldKey, randomSalt, saveGoldKey } from "./gold";
 import { app, notify, sendAndWait, signPermit } from "./state";
 import { useStore } from "./store";
 import { Action, Addr, Badge, Eth, Hash, Loading, useLoad } from "./ui";
@@ -239,18 +239,17 @@ export function CreateJob() {
       prepared = await post<PreparedHubJob>("/api/creator/hub/jobs", body);
     }
     const r = await sendAndWait(prepared.txs[prepared.txs.length - 1], `Create the consensus job, escrow ${eth(prepared.escrow)} LMR + gold bond ${eth(prepared.gold_bond)} LMR`);
-    const taken = new Set(loadGoldKeys(me).map((x) => x.jobId).filter((x) => x !== undefined));
+    // The job id is the one the hub's JobCreated log names: never guessed
+    // from the data root (a creator may run several jobs over the same data).
+    const id = createdHubJob(r.logs, c.hub, me);
+    if (id === undefined) throw new Error(`The creation ${r.hash} holds no JobCreated log of the hub: the gold key stays unlinked in this browser.`);
+    linkGoldKey(me, commitment, id, r.hash);
     for (let i = 0; i < 40; i++) {
-      const mine = await get<HubJob[]>(`/api/hub/jobs?phase=all&creator=${me}`);
-      const j = mine.find((x) => x.data_root === u.data_root && !taken.has(x.id));
-      if (j) {
-        linkGoldKey(me, commitment, j.id, r.hash);
-        location.hash = `#/creator/hub/${j.id}`;
-        return;
-      }
+      // Wait until the server has indexed it, so its page opens with it.
+      if ((await get<HubJob[]>(`/api/hub/jobs?phase=all&creator=${me}`)).some((x) => x.id === id)) break;
       await new Promise((res) => setTimeout(res, 250));
     }
-    location.hash = "#/creator";
+    location.hash = `#/creator/hub/${id}`;
   };
   const escrow = (() => {
     try {

@@ -4,7 +4,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { get, post, type HubJobDetail, type HubTask, type StakeView, type UnsignedTx } from "./api";
 import { date, eth, sameAddr } from "./format";
-import { downloadGoldKeys, goldCommitmentOf, goldKeyFor, linkGoldKey, loadGoldKeys } from "./gold";
+import { downloadGoldKeys, goldCommitmentOf, goldKeyFor, loadGoldKeys } from "./gold";
 import { classNames, DevClock, LMR, PHASE_TEXT, PhaseClock } from "./hub";
 import { app, sendAndWait } from "./state";
 import { useStore } from "./store";
@@ -40,12 +40,11 @@ export function CreatorHubJob(p: { id: number }) {
   const classes = classNames(j);
   const mine = sameAddr(j.creator, me);
   const key = me ? goldKeyFor(me, j.id, j.data_root) : undefined;
-  if (me && key && key.jobId === undefined && mine) linkGoldKey(me, key.commitment, j.id);
   const goldOf = new Map((key?.tasks ?? []).map((t, i) => [t, key!.labels[i]]));
   const canClose = j.status === "open" && j.now >= j.settle_end;
   const revealGold = async () => {
     if (!key) throw new Error("The gold key of this job is not in this browser.");
-    if (goldCommitmentOf(me!, key.tasks, key.labels, key.salt) !== key.commitment) throw new Error("The saved gold key is damaged: its commitment does not match.");
+    if (goldCommitmentOf(j.creator, key.tasks, key.labels, key.salt) !== key.commitment) throw new Error("The saved gold key is damaged: its commitment does not match.");
     const tx = await post<UnsignedTx>(`/api/hub/jobs/${j.id}/gold/prepare`, { task_ids: key.tasks, labels: key.labels, salt: key.salt });
     await sendAndWait(tx, `Reveal the gold key of hub job ${j.id} (${key.tasks.length} tasks)`);
     reload();

@@ -57,8 +57,10 @@ export function linkGoldKey(creator: string, commitment: string, jobId: number, 
   );
 }
 
-/** The key of hub job `jobId` over `dataRoot`: the one linked to it, else
- * the newest unlinked key for the same data. */
+/** The key of hub job `jobId` over `dataRoot`: the one linked to it (from
+ * the creation's `JobCreated` log), else the newest unlinked key for the same
+ * data (a creation whose receipt this browser never saw; never linked on a
+ * guess: a wrong key only makes `revealGold` revert, it is not stored). */
 export function goldKeyFor(creator: string, jobId: number, dataRoot: string): GoldKey | undefined {
   const all = loadGoldKeys(creator);
   return (
@@ -106,4 +108,20 @@ export function downloadGoldKeys(creator: string) {
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 5000);
+}
+
+/** `JobCreated(uint256,address,bytes32,uint32,uint8,uint256,uint32)`'s topic. */
+const JOB_CREATED = keccak256(toHex("JobCreated(uint256,address,bytes32,uint32,uint8,uint256,uint32)"));
+
+/** The id of the hub job `creator` created in a transaction with these
+ * `logs` (the hub's `JobCreated`), or `undefined`. */
+export function createdHubJob(logs: { address: Hex; topics: Hex[] }[], hub: string, creator: string): number | undefined {
+  const l = logs.find(
+    (l) =>
+      l.address.toLowerCase() === hub.toLowerCase() &&
+      l.topics[0]?.toLowerCase() === JOB_CREATED.toLowerCase() &&
+      l.topics.length === 3 &&
+      BigInt(l.topics[2]) === BigInt(creator),
+  );
+  return l ? Number(BigInt(l.topics[1])) : undefined;
 }

@@ -10,6 +10,8 @@ export interface Receipt {
   hash: Hex;
   status: "success" | "reverted";
   blockNumber: bigint;
+  /** The transaction's logs (address, topics, data), in order. */
+  logs: { address: Hex; topics: Hex[]; data: Hex }[];
 }
 
 export interface Wallet {
@@ -72,7 +74,8 @@ function txArgs(tx: UnsignedTx) {
 
 async function waitWith(client: Client, hash: Hex): Promise<Receipt> {
   const r = await waitForTransactionReceipt(client, { hash, pollingInterval: 250, timeout: 120_000 });
-  return { hash, status: r.status, blockNumber: r.blockNumber };
+  const logs = r.logs.map((l) => ({ address: l.address, topics: [...l.topics] as Hex[], data: l.data }));
+  return { hash, status: r.status, blockNumber: r.blockNumber, logs };
 }
 
 class DevWallet implements Wallet {

@@ -63,7 +63,10 @@ fn broker_error(e: &ZgError) -> ApiError {
         other => ApiError::new(
             StatusCode::BAD_GATEWAY,
             "broker_error",
-            format!("the fine-tuning provider failed: {other}"),
+            {
+                tracing::warn!(error = %other, "fine-tuning provider failed");
+                "the fine-tuning provider failed or gave an answer that is not one (details in the server's log)".to_string()
+            },
         ),
     }
 }
@@ -99,7 +102,14 @@ impl From<Model> for ModelView {
 pub async fn models(State(s): State<AppState>) -> ApiResult<Json<Vec<ModelView>>> {
     let b = broker(&s)?;
     let models = b.models().await.map_err(|e| broker_error(&e))?;
-    Ok(Json(models.into_iter().map(ModelView::from).collect()))
+    Ok(Json(
+        models
+            .into_iter()
+            .filter(|m| m.name.len() <= MAX_MODEL_NAME)
+            .take(MAX_MODELS)
+            .map(ModelView::from)
+            .collect(),
+    ))
 }
 
 /// `POST /api/datasets/{id}/finetune/prepare` body.
@@ -182,7 +192,8 @@ async fn licensed_text_dataset(s: &AppState, id: i64, buyer: Address) -> ApiResu
         )
         .await
         .map_err(ApiError::upstream)?;
-    if !licensed {
+    // The publisher may fine-tune on its own dataset, as it may download it.
+    if !licensed && d.publisher != buyer {
         return Err(ApiError::forbidden(
             "no_licence",
             format!(
@@ -228,7 +239,11 @@ pub async fn prepare(
     let params = training_params(req.training_params.as_deref())?;
     let root = licensed_text_dataset(&s, id, session.address).await?;
     let models = b.models().await.map_err(|e| broker_error(&e))?;
-    let model = models.iter().find(|m| m.name == req.model).ok_or_else(|| {
+    let model = models
+        .iter()
+        .filter(|m| m.name.len() <= MAX_MODEL_NAME)
+        .take(MAX_MODELS)
+        .find(|m| m.name == req.model).ok_or_else(|| {
         ApiError::unprocessable(
             "unknown_model",
             format!(
@@ -236,6 +251,8 @@ pub async fn prepare(
                 req.model,
                 models
                     .iter()
+                    .filter(|m| m.name.len() <= MAX_MODEL_NAME)
+                    .take(MAX_MODELS)
                     .map(|m| m.name.as_str())
                     .collect::<Vec<_>>()
                     .join(", ")
@@ -393,8 +410,9 @@ pub async fn start(
             ),
         ));
     }
-    // The provider wants v as 27/28, whatever the wallet gave.
-    let mut normalised = raw.clone();
+    // The provider wants low s and v as 27/28, whatever the wallet gave.
+    let sig = sig.normalized_s();
+    let mut normalised = sig.as_bytes().to_vec();
     normalised[64] = 27 + u8::from(sig.v());
     let body = finetune::signed_task_body(
         session.address,
@@ -405,11 +423,14 @@ pub async fn start(
         .submit_task(session.address, body)
         .await
         .map_err(|e| broker_error(&e))?;
-    if task.id.is_empty() {
+    if !valid_task_id(&task.id)
+        || task.user_address != session.address
+        || task.dataset_hash != root
+    {
         return Err(ApiError::new(
             StatusCode::BAD_GATEWAY,
             "broker_error",
-            "the fine-tuning provider answered a task without an id",
+            "the fine-tuning provider answered a task that is not this request's (its id, customer or dataset differs)",
         ));
     }
     let now = s.rpc.now().await.map_err(ApiError::upstream)?;
@@ -505,12 +526,7 @@ pub async fn task_status(
     ApiPath(task): ApiPath<String>,
 ) -> ApiResult<Json<FinetuneTaskView>> {
     let b = broker(&s)?;
-    if task.is_empty()
-        || task.len() > 128
-        || !task
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
+    if !valid_task_id(&task) {
         return Err(ApiError::bad_request(
             "bad_task",
             "a task id is 1 to 128 letters, digits, '-' or '_'",
@@ -520,9 +536,32 @@ pub async fn task_status(
         .task(session.address, &task)
         .await
         .map_err(|e| broker_error(&e))?;
+    if t.id != task || t.user_address != session.address {
+        return Err(ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "broker_error",
+            "the fine-tuning provider answered another task or customer than asked",
+        ));
+    }
     let rec = recorded(&s, session.address)
         .await?
         .into_iter()
         .find(|r| r.task_id == task);
     Ok(Json(task_view(&t, rec.as_ref())))
+}
+
+/// Most models [`models`] lists (a provider's list beyond is not shown).
+const MAX_MODELS: usize = 64;
+
+/// Longest model name taken from a provider (longer ones are left out).
+const MAX_MODEL_NAME: usize = 128;
+
+/// A provider task id this server accepts: 1 to 128 ASCII letters, digits,
+/// `-` or `_` (it becomes a path segment of the provider's URL).
+fn valid_task_id(task: &str) -> bool {
+    !task.is_empty()
+        && task.len() <= 128
+        && task
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }

@@ -34,8 +34,9 @@ use crate::{
     auth::Session,
     error::{ApiError, ApiResult},
     extract::{ApiJson, ApiPath},
-    state::AppState,
+    state::{addr_key, AppState},
 };
+use sqlx::Row;
 
 /// Most labels per task (the hub's `MAX_REPLICATION`).
 pub const MAX_REPLICATION: u8 = 15;
@@ -440,6 +441,18 @@ pub async fn prepare_hub_job(
         .await
         .map_err(ApiError::internal)?
         .map_err(ApiError::internal)?;
+    // Descriptions are kept per creator and data root (the hub holds no
+    // metadata): a second job over data one of this creator's jobs already
+    // runs on keeps that job's description, never rewrites it.
+    if let Some(job) = described_otherwise(&s, me, data_root, metadata_hash).await? {
+        return Err(ApiError::conflict(
+            "description_in_use",
+            format!(
+                "your hub job {job} runs over this data root with another title, instructions or classes; \
+                 describe the new job exactly as that one, or upload the data again changed (another root)"
+            ),
+        ));
+    }
     let mut tx = s.db.pool.begin().await?;
     super::data::mark_public(&mut tx, metadata_hash, "metadata", size).await?;
     tx.commit().await?;
@@ -737,4 +750,27 @@ mod tests {
             assert!(difficulty_units(&bad, 6).is_err(), "{bad:?}");
         }
     }
+}
+
+/// The id of a hub job of `creator` over `data_root` when the description
+/// recorded for them differs from `metadata_hash` (`None`: no such job, or
+/// the same description).
+async fn described_otherwise(
+    s: &AppState,
+    creator: Address,
+    data_root: B256,
+    metadata_hash: B256,
+) -> Result<Option<i64>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT j.job_id FROM hub_jobs j JOIN hub_descriptions d
+           ON d.creator = j.creator AND d.data_root = j.data_root
+         WHERE j.creator = $1 AND j.data_root = $2 AND d.metadata_hash <> $3
+         ORDER BY j.job_id LIMIT 1",
+    )
+    .bind(addr_key(creator))
+    .bind(format!("{data_root:#x}"))
+    .bind(format!("{metadata_hash:#x}"))
+    .fetch_optional(&s.db.pool)
+    .await?;
+    row.map(|r| r.try_get::<i64, _>("job_id")).transpose()
 }

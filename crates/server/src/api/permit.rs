@@ -248,6 +248,9 @@ pub async fn check_permit(
             ),
         ));
     }
+    // The token refuses high-s signatures (as OpenZeppelin's ECDSA does);
+    // the same signature with s folded into the low half is as valid.
+    let sig = sig.normalized_s();
     Ok(IRewardToken::permitCall {
         owner,
         spender,
