@@ -28,3 +28,27 @@ pub fn commitment(job: U256, annotator: Address, labels: &[u8], salt: B256) -> B
     pre.extend_from_slice(salt.as_slice());
     keccak256(pre)
 }
+
+/// `keccak256(creator ‖ tasks ‖ labels ‖ salt)`: the gold key's commitment
+/// `createJob` takes and `revealGold` opens (the creator's 20 bytes, the
+/// gold task ids packed as big-endian uint32, one byte per label, the salt).
+pub fn gold_commitment(creator: Address, tasks: &[u32], labels: &[u8], salt: B256) -> B256 {
+    let mut pre = creator.to_vec();
+    pre.extend_from_slice(&pack_tasks(tasks));
+    pre.extend_from_slice(labels);
+    pre.extend_from_slice(salt.as_slice());
+    keccak256(pre)
+}
+
+/// Difficulty classes as `createWeightedJob` takes them: per class its end
+/// (big-endian uint32, exclusive) and its weight.
+pub fn pack_difficulty(classes: &[(u32, u8)]) -> Bytes {
+    classes
+        .iter()
+        .flat_map(|(end, w)| {
+            let mut c = end.to_be_bytes().to_vec();
+            c.push(*w);
+            c
+        })
+        .collect()
+}

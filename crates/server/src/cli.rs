@@ -24,6 +24,7 @@ use crate::{
 pub const EXAMPLES: &str = "Examples:
   labelmint serve --dev                                   # embedded chain, every program deployed, demo jobs (and a hub job)
   labelmint serve --dev --port 9000 --data-dir /tmp/lm    # the same on another port and folder
+  labelmint serve --dev --broker https://provider.example # buyers' fine-tuning requests go to that 0G provider
   LABELMINT_RELAYER_KEY=0x… labelmint serve --rpc http://127.0.0.1:8547 \\
       --deployments deployments --database sqlite://labelmint.db
   labelmint serve --rpc URL --manifest deployments/412346.json --database postgres://user@host/db --port 0
@@ -123,6 +124,10 @@ pub struct ServeArgs {
     /// Pause the relayer at this point of its first batch (crash tests).
     #[arg(long, value_enum, value_name = "POINT")]
     pub pause_relayer_at: Option<PauseAt>,
+    /// The 0G fine-tuning provider (broker) buyers' fine-tuning requests go
+    /// to (without it the fine-tuning endpoints answer 503 no_broker).
+    #[arg(long, value_name = "URL", env = "LABELMINT_BROKER")]
+    pub broker: Option<String>,
 }
 
 /// The chain endpoint, the deployments folder and the store of `serve`.
@@ -213,6 +218,10 @@ fn common(f: &ServeArgs, mut config: Config) -> Result<Config> {
     config.cookie_secure = f.cookie_secure;
     config.relayer_paused = f.relayer_paused;
     config.pause_at = f.pause_relayer_at.map(PauseAt::point);
+    if let Some(b) = &f.broker {
+        url::Url::parse(b).map_err(|e| anyhow!("--broker {b}: {e}"))?;
+        config.broker_url = Some(b.clone());
+    }
     if let Some(k) = key_from_env()? {
         config.relayer_key = Some(k);
     }

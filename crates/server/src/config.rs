@@ -131,6 +131,9 @@ pub struct Config {
     pub cookie_secure: bool,
     /// A name for this instance in leases and logs.
     pub instance: String,
+    /// The 0G fine-tuning provider (broker) that buyers' fine-tuning
+    /// requests go to (none: the fine-tuning endpoints answer `503 no_broker`).
+    pub broker_url: Option<String>,
 }
 
 impl Config {
@@ -176,6 +179,7 @@ impl Config {
             pause_at: None,
             cookie_secure: false,
             instance: format!("{}-{}", hostname(), std::process::id()),
+            broker_url: None,
         }
     }
 

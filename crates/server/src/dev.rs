@@ -328,8 +328,8 @@ pub async fn seed_demo(
     Ok(ids)
 }
 
-/// RewardToken units the dev seed mints to the creator and each annotator
-/// (100 LMR).
+/// RewardToken units the dev seed mints to the creator, each annotator and
+/// the buyer (100 LMR).
 pub const DEV_TOKENS: u128 = 100_000_000_000_000_000_000;
 
 /// The consensus job [`seed_hub`] created.
@@ -360,8 +360,8 @@ pub const HUB_STAKE: u128 = 20_000_000_000_000_000;
 pub const HUB_PHASE: u32 = 86_400;
 
 /// Seeds a QualityHub consensus job for the workspace: the deployer (dev
-/// account 0) mints [`DEV_TOKENS`] of RewardToken to the creator and the
-/// three annotators (dev accounts 1–4); the creator approves the hub and
+/// account 0) mints [`DEV_TOKENS`] of RewardToken to the creator, the three
+/// annotators and the buyer (dev accounts 1–5); the creator approves the hub and
 /// creates a sentiment job over the sample texts (terms above), and its
 /// description is stored in `store` (record it with
 /// `api::hub::record_description` once the server runs).
@@ -376,7 +376,7 @@ pub async fn seed_hub(
     }
     let token = chain.contracts.token;
     let deployer = chain.wallet(0)?;
-    for i in 1..=4 {
+    for i in 1..=5 {
         let to = chain.wallet(i)?.address;
         deployer
             .send(

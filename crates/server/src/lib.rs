@@ -80,6 +80,18 @@ impl Server {
         };
         let (live, _) = broadcast::channel(4096);
         let paused = config.relayer_paused;
+        // The broker answers people waiting on a page: a short timeout and
+        // two tries, not the CLI's patient defaults.
+        let broker = config.broker_url.as_deref().map(|url| {
+            labelmint_zg::finetune::Broker::new(
+                url,
+                labelmint_zg::Retry {
+                    attempts: 2,
+                    timeout: std::time::Duration::from_secs(15),
+                    backoff: std::time::Duration::from_millis(250),
+                },
+            )
+        });
         let state = AppState(Arc::new(state::Inner {
             ip_limiter: limits::Limiter::new(config.ip_rate),
             address_limiter: limits::Limiter::new(config.address_rate),
@@ -91,6 +103,7 @@ impl Server {
             live,
             relayer: state::RelayerControl::default(),
             relayer_address,
+            broker,
         }));
         state.relayer.set_paused(paused);
         let app = api::app(state.clone()).merge(web::router());

@@ -71,6 +71,8 @@ pub struct Inner {
     pub relayer: RelayerControl,
     /// The relayer's account, when relaying is configured.
     pub relayer_address: Option<Address>,
+    /// The fine-tuning provider, when `broker_url` is configured.
+    pub broker: Option<labelmint_zg::finetune::Broker>,
 }
 
 /// A cheap handle on [`Inner`].

@@ -2,18 +2,21 @@
 // Debian's Chromium headless against `labelmint serve --dev`, as people use
 // it: an annotator, a creator and a buyer, each in its own browser context
 // with the dev wallet; then the annotator on a QualityHub consensus job, with
-// two rival annotators acting through the API.
+// two rival annotators acting through the API; then the creator creating a
+// consensus job with its gold key, and a buyer's fine-tuning request sent to
+// a fake 0G fine-tuning provider started here.
 //
 //   node crates/web/e2e/run.mjs [--bin target/release/labelmint] [--shots DIR] [--headed]
 //
 // Prints one line per check and closes with "N passed, N failed".
 import { spawn } from "node:child_process";
+import { createServer } from "node:http";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
-import { createPublicClient, createWalletClient, http, parseAbi, defineChain, encodePacked, keccak256, toHex } from "viem";
+import { createPublicClient, createWalletClient, http, parseAbi, defineChain, encodePacked, keccak256, toHex, concat, recoverMessageAddress } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { build } from "esbuild";
 
@@ -50,9 +53,52 @@ const assert = (cond, msg) => {
   if (!cond) throw new Error(msg);
 };
 
+// ---- a fake 0G fine-tuning provider ------------------------------------------
+// What `labelmint serve --broker URL` talks to: it lists a model, takes a task
+// only if its signature recovers to the user in the path (the 0G provider's
+// getHash: keccak256(user ‖ nonce ‖ datasetHash text ‖ fee), EIP-191), and
+// moves a task one state every 300 ms up to Delivered, with a model root.
+const STATES = ["Init", "SettingUp", "SetUp", "Training", "Trained", "Delivering", "Delivered", "UserAcknowledged", "Finished"];
+const brokerTasks = new Map();
+const broker = createServer(async (req, res) => {
+  const send = (status, body) => {
+    res.writeHead(status, { "content-type": "application/json" });
+    res.end(JSON.stringify(body));
+  };
+  let body = "";
+  for await (const chunk of req) body += chunk;
+  const parts = new URL(req.url, "http://x").pathname.split("/").filter(Boolean);
+  try {
+    if (req.method === "GET" && parts.join("/") === "v1/model") {
+      return send(200, [{ name: "Qwen2.5-0.5B-Instruct", hash: "0x" + "51".repeat(32), dataType: "text", description: "instruct model (fake provider)" }]);
+    }
+    if (req.method === "POST" && parts.length === 4 && parts[0] === "v1" && parts[1] === "user" && parts[3] === "task") {
+      const t = JSON.parse(body);
+      const digest = keccak256(encodePacked(["address", "uint256", "string", "uint256"], [t.userAddress, BigInt(t.nonce), t.datasetHash, BigInt(t.fee)]));
+      const signer = await recoverMessageAddress({ message: { raw: digest }, signature: t.signature });
+      if (signer.toLowerCase() !== parts[2].toLowerCase() || t.userAddress.toLowerCase() !== signer.toLowerCase()) return send(401, { error: "invalid signature" });
+      const id = `task-${brokerTasks.size + 1}`;
+      brokerTasks.set(id, { task: { ...t, id }, at: Date.now(), signer });
+      return send(200, { ...t, id, progress: "Init" });
+    }
+    if (req.method === "GET" && parts.length === 5 && parts[0] === "v1" && parts[3] === "task") {
+      const t = brokerTasks.get(parts[4]);
+      if (!t || t.signer.toLowerCase() !== parts[2].toLowerCase()) return send(404, { error: "task not found" });
+      // It stops at Delivered: the next states wait for the customer's acknowledgement.
+      const step = Math.min(6, Math.floor((Date.now() - t.at) / 300));
+      return send(200, { ...t.task, progress: STATES[step], ...(step >= 6 ? { outputRootHash: "0x" + "0f".repeat(32) } : {}) });
+    }
+    send(404, { error: "no route" });
+  } catch (e) {
+    send(400, { error: String(e) });
+  }
+});
+await new Promise((r) => broker.listen(0, "127.0.0.1", r));
+const brokerUrl = `http://127.0.0.1:${broker.address().port}`;
+
 // ---- the server ------------------------------------------------------------
 const dataDir = mkdtempSync(join(tmpdir(), "labelmint-e2e-"));
-const server = spawn(bin, ["serve", "--dev", "--port", "0", "--data-dir", dataDir], {
+const server = spawn(bin, ["serve", "--dev", "--port", "0", "--data-dir", dataDir, "--broker", brokerUrl], {
   cwd: repo,
   env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? "warn" },
   stdio: ["ignore", "ignore", "pipe"],
@@ -357,20 +403,45 @@ await check("creator_approves_every_text_and_publishes_the_dataset", async () =>
   await creator.getByRole("tab", { name: "Publish" }).click();
   await creator.getByRole("button", { name: "Build the package" }).click();
   await creator.getByTestId("package").waitFor();
-  await creator.getByRole("button", { name: /Publish for/ }).click();
+  await creator.getByRole("radio", { name: /RewardToken \(LMR\)/ }).check();
+  await creator.getByRole("button", { name: "Publish for 0.01 LMR" }).click();
   await creator.waitForURL(/#\/datasets$/);
   await creator.locator(".dataset").first().waitFor();
   dataset = (await apiGet("/api/datasets"))[0];
   assert(dataset && dataset.provenance.source_job_id === textJob.id, "the dataset names its source job");
+  assert(dataset.payment_token.toLowerCase() === config.token.toLowerCase() && dataset.price === "10000000000000000", `priced 0.01 LMR: ${JSON.stringify(dataset)}`);
 });
 
-await check("buyer_purchases_downloads_and_the_files_root_matches_the_registry", async () => {
-  const buyer = await person("buyer");
+const erc20 = parseAbi([
+  "function balanceOf(address) view returns (uint256)",
+  "function allowance(address, address) view returns (uint256)",
+  "function nonces(address) view returns (uint256)",
+]);
+const lmrOf = (who) => pub.readContract({ address: config.token, abi: erc20, functionName: "balanceOf", args: [who] });
+const buyerAcct = accounts.find((a) => a.role === "buyer");
+const creatorAcct = accounts.find((a) => a.role === "creator");
+let buyer;
+
+await check("buyer_pays_in_lmr_with_a_signed_permit_downloads_and_the_files_root_matches_the_registry", async () => {
+  buyer = await person("buyer");
   await signIn(buyer, "buyer");
   await buyer.goto(`${base}/#/datasets`);
   const card = buyer.getByTestId(`dataset-${dataset.id}`);
+  await card.getByText("0.01 LMR").first().waitFor();
+  const lmrBefore = await lmrOf(buyerAcct.address);
+  // One transaction: the permit is a signature, not an approval.
+  const sent = [];
+  await buyer.route("**/api/dev/rpc", async (route) => {
+    if ((route.request().postData() ?? "").includes("eth_sendRawTransaction")) sent.push(1);
+    await route.continue();
+  });
   await card.getByRole("button", { name: "Buy licence" }).click();
-  await buyer.locator(".notice.ok").getByText(/Licence for dataset .* mined/).waitFor({ timeout: 30_000 });
+  await buyer.locator(".notice.ok").getByText(/Licence for dataset .* \(paid in LMR with a permit\).* mined/).waitFor({ timeout: 30_000 });
+  await buyer.unroute("**/api/dev/rpc");
+  assert(sent.length === 1, `one transaction sent, not ${sent.length}`);
+  assert(lmrBefore - (await lmrOf(buyerAcct.address)) === BigInt(dataset.price), "the price was pulled in LMR");
+  assert((await pub.readContract({ address: config.token, abi: erc20, functionName: "allowance", args: [buyerAcct.address, config.registry] })) === 0n, "the permit's allowance was spent exactly");
+  assert((await pub.readContract({ address: config.token, abi: erc20, functionName: "nonces", args: [buyerAcct.address] })) === 1n, "one permit used");
   const [download] = await Promise.all([buyer.waitForEvent("download"), card.getByRole("button", { name: /Download/ }).click()]);
   const file = join(dataDir, "download.zip");
   await download.saveAs(file);
@@ -400,6 +471,53 @@ await check("buyer_purchases_downloads_and_the_files_root_matches_the_registry",
   assert(await pub.readContract({ address: config.registry, abi: registry, functionName: "hasLicense", args: [BigInt(dataset.id), buyerAddr] }), "licence on chain");
 });
 
+
+await check("buyer_starts_fine_tuning_on_the_text_dataset_and_follows_it_to_delivery", async () => {
+  const card = buyer.getByTestId(`dataset-${dataset.id}`);
+  const panel = card.getByTestId("finetune");
+  await panel.locator("summary").click();
+  await panel.getByRole("combobox", { name: "Model" }).locator("option", { hasText: "Qwen2.5-0.5B-Instruct" }).waitFor({ state: "attached" });
+  await panel.getByRole("button", { name: "Start fine-tuning" }).click();
+  const row = panel.locator(".finetune-task").first();
+  await row.waitFor({ timeout: 20_000 });
+  await row.locator(".badge").getByText("Delivered").waitFor({ timeout: 30_000 });
+  await row.locator("[data-hash]").first().waitFor();
+  assert((await row.locator("[data-hash]").first().getAttribute("data-hash")) === "0x" + "0f".repeat(32), "the delivered model's root is shown");
+  // The provider got the registry's root, signed by the licensed buyer.
+  const [task] = [...brokerTasks.values()];
+  assert(brokerTasks.size === 1 && task.signer.toLowerCase() === buyerAcct.address.toLowerCase(), `the provider recovered the buyer: ${task?.signer}`);
+  assert(task.task.datasetHash.toLowerCase() === dataset.root_hash.toLowerCase(), `dataset root ${task.task.datasetHash}`);
+  await shot(buyer, "16-finetune");
+});
+
+await check("creator_escrows_a_review_job_in_lmr_with_a_signed_permit", async () => {
+  await creator.goto(`${base}/#/create`);
+  const texts = join(repo, "crates/server/samples/texts");
+  await creator.getByLabel("Choose files to upload").setInputFiles(["00.txt", "01.txt", "02.txt"].map((f) => join(texts, f)));
+  await creator.getByRole("button", { name: "Upload 3 files" }).click();
+  await creator.getByTestId("upload-result").waitFor();
+  await creator.getByLabel("Title").fill("Sentiment, paid in LMR");
+  await creator.getByRole("radio", { name: /RewardToken \(LMR\) — your wallet signs/ }).check();
+  await creator.getByLabel(/Reward per task \(LMR\)/).fill("0.02");
+  await creator.getByText(/Escrow: 0\.06 LMR/).waitFor();
+  const before = await lmrOf(creatorAcct.address);
+  const sent = [];
+  await creator.route("**/api/dev/rpc", async (route) => {
+    if ((route.request().postData() ?? "").includes("eth_sendRawTransaction")) sent.push(1);
+    await route.continue();
+  });
+  await creator.getByRole("button", { name: "Sign the permit and create the job" }).click();
+  await creator.waitForURL(/#\/creator\/jobs\/\d+$/, { timeout: 30_000 });
+  await creator.unroute("**/api/dev/rpc");
+  const id = Number(creator.url().match(/jobs\/(\d+)$/)[1]);
+  const j = await apiGet(`/api/jobs/${id}`);
+  assert(j.token.toLowerCase() === config.token.toLowerCase(), `escrowed in LMR: ${j.token}`);
+  assert(j.escrow_held === "60000000000000000", `escrow ${j.escrow_held}`);
+  assert(sent.length === 1, `one transaction (createJobWithPermit), not ${sent.length}`);
+  assert(before - (await lmrOf(creatorAcct.address)) === 60000000000000000n, "the escrow left the wallet in LMR");
+  assert((await pub.readContract({ address: config.token, abi: erc20, functionName: "allowance", args: [creatorAcct.address, config.market] })) === 0n, "no allowance left behind");
+  await creator.getByText(/0\.02 LMR per task/).waitFor();
+});
 
 // ---- consensus jobs (QualityHub) -------------------------------------------
 // The browser annotator labels every text, one of them against the others;
@@ -520,6 +638,95 @@ await check("hub_settle_shows_paid_and_slashed_and_the_credit_reaches_the_header
   await ann.waitForFunction(() => document.querySelector('[data-testid="hub-credit"]')?.textContent?.trim() === "0 LMR");
 });
 
+const goldCommitmentOf = (who, tasks, labels, salt) =>
+  keccak256(concat([who, toHex(Uint8Array.from(tasks.flatMap((t) => [t >>> 24, (t >>> 16) & 255, (t >>> 8) & 255, t & 255]))), toHex(Uint8Array.from(labels)), salt]));
+let creatorHub;
+
+await check("creator_creates_a_consensus_job_with_gold_tasks_and_the_key_is_saved_before_any_transaction", async () => {
+  await creator.goto(`${base}/#/create`);
+  const texts = join(repo, "crates/server/samples/texts");
+  await creator.getByLabel("Choose files to upload").setInputFiles(["00.txt", "01.txt", "02.txt", "03.txt", "04.txt"].map((f) => join(texts, f)));
+  await creator.getByRole("button", { name: "Upload 5 files" }).click();
+  await creator.getByTestId("upload-result").waitFor();
+  await creator.getByLabel("Title").fill("Sentiment by majority (browser-made)");
+  await creator.getByRole("radio", { name: /Majority with stakes/ }).check();
+  await creator.getByRole("checkbox", { name: "Task 0 is gold" }).check();
+  await creator.getByRole("combobox", { name: "Answer of gold task 0" }).selectOption({ label: "positive" });
+  await creator.getByLabel(/Labels per task/).fill("3");
+  await creator.getByLabel(/Commit phase/).fill("2");
+  await creator.getByTestId("hub-terms").getByText(/fee 0\.0001 LMR per ruling/).waitFor();
+  await creator.getByTestId("gold-warning").getByText(/Your gold key stays in this browser/).waitFor();
+  await pageShot(creator, "14-create-consensus");
+  // Neither the approval nor the creation may leave before the key is stored.
+  let keyAtFirstSend = undefined;
+  const sent = [];
+  await creator.route("**/api/dev/rpc", async (route) => {
+    if ((route.request().postData() ?? "").includes("eth_sendRawTransaction")) {
+      sent.push(1);
+      if (keyAtFirstSend === undefined) {
+        keyAtFirstSend = await creator.evaluate(() => {
+          const k = Object.keys(localStorage).find((k) => k.startsWith("labelmint:hub-gold:"));
+          return k ? JSON.parse(localStorage.getItem(k)).entries.at(-1) ?? null : null;
+        });
+      }
+    }
+    await route.continue();
+  });
+  await creator.getByRole("button", { name: "Save the gold key and create the consensus job" }).click();
+  await creator.waitForURL(/#\/creator\/hub\/\d+$/, { timeout: 30_000 });
+  await creator.unroute("**/api/dev/rpc");
+  assert(sent.length === 2, `the approval and the creation: ${sent.length} transactions`);
+  assert(keyAtFirstSend && JSON.stringify(keyAtFirstSend.tasks) === "[0]" && JSON.stringify(keyAtFirstSend.labels) === "[1]", `the key was stored before the first transaction: ${JSON.stringify(keyAtFirstSend)}`);
+  assert(goldCommitmentOf(creatorAcct.address, [0], [1], keyAtFirstSend.salt) === keyAtFirstSend.commitment, "its commitment is keccak256(creator, tasks, labels, salt)");
+  const id = Number(creator.url().match(/hub\/(\d+)$/)[1]);
+  creatorHub = await apiGet(`/api/hub/jobs/${id}`);
+  assert(creatorHub.creator.toLowerCase() === creatorAcct.address.toLowerCase() && creatorHub.gold_tasks === 1 && creatorHub.replication === 3, JSON.stringify(creatorHub));
+  assert(creatorHub.metadata?.title === "Sentiment by majority (browser-made)", "described");
+  assert(creatorHub.commit_end - creatorHub.now <= 2 * 3600 && creatorHub.escrow_held === (10n ** 16n * 15n).toString(), `2 h commits, 0.15 LMR escrow: ${JSON.stringify(creatorHub)}`);
+  await creator.getByTestId("gold-key-saved").waitFor();
+  // The job is on the annotators' list.
+  assert((await apiGet("/api/hub/jobs")).some((j) => j.id === id), "listed for annotators");
+});
+
+await check("creator_reveals_the_gold_key_closes_the_job_and_withdraws_the_refund", async () => {
+  const id = creatorHub.id;
+  await creator.getByRole("button", { name: "Skip to the reveal phase" }).click();
+  await creator.getByRole("button", { name: "Reveal the gold key" }).click();
+  await creator.locator(".notice.ok").getByText(/Reveal the gold key .* mined/).waitFor({ timeout: 30_000 });
+  await creator.getByTestId("gold-panel").locator(".b-approved").getByText("revealed").waitFor({ timeout: 20_000 });
+  assert((await apiGet(`/api/hub/jobs/${id}`)).gold_revealed, "the hub accepted the key: it opened the commitment");
+  await creator.getByRole("button", { name: "Skip to the settle phase" }).click();
+  await creator.getByRole("button", { name: "Skip past the settle phase" }).click();
+  const live = await apiGet(`/api/hub/jobs/${id}`);
+  const refund = BigInt(live.escrow_held) + BigInt(live.gold_bond);
+  await creator.getByRole("button", { name: "Close job" }).click();
+  await creator.locator(".notice.ok").getByText(/Close hub job .* mined/).waitFor({ timeout: 30_000 });
+  await creator.getByTestId("creator-credit").getByText(`${lmr(refund)} LMR`).waitFor({ timeout: 20_000 });
+  await pageShot(creator, "15-creator-hub-closed");
+  const before = (await creator.getByTestId("token-balance").getAttribute("title")).split(" ")[0];
+  await creator.getByRole("button", { name: "Withdraw credit" }).click();
+  await creator.waitForFunction((b) => document.querySelector('[data-testid="token-balance"]')?.getAttribute("title")?.split(" ")[0] !== b, before, { timeout: 20_000 });
+  const after = (await creator.getByTestId("token-balance").getAttribute("title")).split(" ")[0];
+  assert(BigInt(after) - BigInt(before) === refund, `the header's LMR rose by escrow + bond: ${before} -> ${after}, refund ${refund}`);
+});
+
+await check("hub_annotator_closes_the_seeded_job_and_claims_its_slash_share", async () => {
+  await ann.goto(`${base}/#/hub/${hubJob.id}`);
+  const end = ann.getByTestId("job-end");
+  await end.getByRole("button", { name: "Close job" }).click();
+  await end.getByRole("button", { name: "Claim slash share" }).waitFor({ timeout: 30_000 });
+  const closed = await apiGet(`/api/hub/jobs/${hubJob.id}`);
+  assert(closed.status === "closed", "closed on chain");
+  // The gold key of the seeded job was never revealed: its bond joined the slash
+  // pool; only the browser annotator settled, so its 5 agreeing labels are all.
+  const share = (BigInt(closed.slash_pool) * 5n) / BigInt(closed.agreed_labels);
+  assert(closed.agreed_labels === 5 && share === BigInt(hubJob.stake_per_label) / 2n + BigInt(hubJob.reward_per_label) + BigInt(hubJob.arbiter_fee), `pool ${closed.slash_pool}, ${closed.agreed_labels} agreeing labels`);
+  await end.getByTestId("slash-share").getByText(`${lmr(share)} LMR`).waitFor();
+  await end.getByRole("button", { name: "Claim slash share" }).click();
+  await end.getByTestId("slash-claimed").waitFor({ timeout: 30_000 });
+  await ann.getByTestId("hub-credit").getByText(`${lmr(share)} LMR`).waitFor({ timeout: 20_000 });
+});
+
 /** The workspace's own zgroot.ts, bundled for node. */
 async function zgRootOfWorkspace() {
   const out = join(dataDir, "zgroot.mjs");
@@ -552,11 +759,17 @@ await check("layout_fits_a_tablet_and_pages_log_no_errors", async () => {
   await ann.getByTestId("stake-panel").waitFor();
   const hubOverflow = await ann.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert(hubOverflow <= 0, `the consensus job page overflows by ${hubOverflow}px at 820px`);
+  await creator.setViewportSize({ width: 820, height: 1180 });
+  await creator.goto(`${base}/#/creator/hub/${creatorHub.id}`);
+  await creator.getByTestId("gold-panel").waitFor();
+  const creatorOverflow = await creator.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert(creatorOverflow <= 0, `the creator's consensus job page overflows by ${creatorOverflow}px at 820px`);
   const real = consoleErrors.filter((e) => !/Failed to load resource: the server responded with a status of 40[134]/.test(e));
   assert(real.length === 0, real.join("\n"));
 });
 
 await browser.close();
+broker.close();
 server.kill("SIGTERM");
 await new Promise((r) => server.on("exit", r));
 rmSync(dataDir, { recursive: true, force: true });

@@ -5,7 +5,7 @@ import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { get, post, type EventView, type Job, type JobDetail, type Submission, type Task } from "./api";
 import { Editor, Thumb, type Tool } from "./editor";
 import { HubJobCards } from "./hub";
-import { ago, date, duration, eth, REASONS, sameAddr, SCHEMA_NAMES } from "./format";
+import { ago, date, duration, eth, REASONS, sameAddr, SCHEMA_NAMES, unitOf } from "./format";
 import { color, toLabel, type Item } from "./shapes";
 import { app, notify, sendAndWait } from "./state";
 import { useStore } from "./store";
@@ -32,7 +32,7 @@ export function JobList() {
               </div>
               <h2>{j.metadata?.title ?? `Job ${j.id}`}</h2>
               <p class="bounty">
-                <Eth wei={j.reward_per_task} /> <span class="muted">per approved task</span>
+                <Eth wei={j.reward_per_task} unit={unitOf(j.token)} /> <span class="muted">per approved task</span>
               </p>
               <dl class="facts">
                 <div>
@@ -304,7 +304,7 @@ export function Workspace(p: { id: number }) {
           <div>
             <dt>Bounty</dt>
             <dd>
-              <Eth wei={j.reward_per_task} /> / task
+              <Eth wei={j.reward_per_task} unit={unitOf(j.token)} /> / task
             </dd>
           </div>
           <div>
@@ -322,7 +322,7 @@ export function Workspace(p: { id: number }) {
           <div>
             <dt>Dispute bond</dt>
             <dd>
-              <Eth wei={j.dispute_bond} />
+              <Eth wei={j.dispute_bond} unit={unitOf(j.token)} />
             </dd>
           </div>
           <div>
@@ -567,7 +567,7 @@ function Preview(p: {
       </ul>
       <footer class="modal-foot">
         <p class="muted">
-          One signature covers all {done.length} done tasks (EIP-712 <code>SubmitBatch</code>). Pending tasks stay in your draft. Payment: <Eth wei={(BigInt(p.job.reward_per_task) * BigInt(done.length)).toString()} /> if all are approved.
+          One signature covers all {done.length} done tasks (EIP-712 <code>SubmitBatch</code>). Pending tasks stay in your draft. Payment: <Eth wei={(BigInt(p.job.reward_per_task) * BigInt(done.length)).toString()} unit={unitOf(p.job.token)} /> if all are approved.
         </p>
         <Action run={submit} kind="primary" disabled={done.length === 0}>
           Sign once &amp; submit {done.length} tasks
@@ -703,11 +703,11 @@ function SubmissionRow(p: { s: Submission; info?: { job: JobDetail; tasks: Task[
       {rejected.length > 0 && !disputed && !settled && info && (
         <div class="dispute">
           <p>
-            Think the rejection is wrong? Dispute it before the arbiter <Addr a={info.job.arbiter} /> within {duration(info.job.dispute_window)} of the review. Bond: <Eth wei={info.job.dispute_bond} /> (back
+            Think the rejection is wrong? Dispute it before the arbiter <Addr a={info.job.arbiter} /> within {duration(info.job.dispute_window)} of the review. Bond: <Eth wei={info.job.dispute_bond} unit={unitOf(info.job.token)} /> (back
             with the pay if the rejection is overturned; lost if it is upheld).
           </p>
           <Action run={dispute} kind="danger" small>
-            Dispute ({eth(info.job.dispute_bond)} ETH bond)
+            Dispute ({eth(info.job.dispute_bond)} {unitOf(info.job.token)} bond)
           </Action>
         </div>
       )}

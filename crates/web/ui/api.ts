@@ -43,6 +43,8 @@ export interface ServerConfig {
   relayer: string | null;
   domain: string;
   dev: boolean;
+  /** Whether a fine-tuning provider is configured (`--broker`). */
+  broker: boolean;
 }
 
 export interface DevAccount {
@@ -293,4 +295,67 @@ export interface MyHubBatches {
   unrevealed: number;
   record: { agreed: number; judged: number; open_batches: number; locked: string; claimed: boolean };
   batches: HubBatch[];
+}
+
+/** `POST /api/creator/hub/jobs`: the approval (when needed) and the creation. */
+export interface PreparedHubJob {
+  txs: UnsignedTx[];
+  approval_needed: boolean;
+  task_count: number;
+  escrow: string;
+  gold_bond: string;
+  deposit: string;
+  max_pay_per_label: string;
+  arbiter: string;
+  arbiter_fee: string;
+  metadata_hash: string;
+}
+
+export interface ArbiterTerms {
+  id: number;
+  arbiter: string;
+  token: string;
+  fee: string;
+  bond: string;
+  dispute_window: number;
+  ruling_window: number;
+}
+
+/** `POST /api/permits/prepare`: an EIP-2612 permit to sign. */
+export interface PermitToSign {
+  typed_data: any;
+  digest: string;
+  deadline: string;
+}
+
+export interface FinetuneModel {
+  name: string;
+  hash: string;
+  data_type: string;
+  description: string;
+}
+
+export interface FinetuneTask {
+  task_id: string;
+  dataset_id: number | null;
+  model: string | null;
+  dataset_hash: string;
+  progress: string;
+  done: boolean;
+  output_root: string | null;
+  fee: string;
+  created_at: number | null;
+}
+
+export interface PreparedFinetune {
+  request: {
+    dataset_id: number;
+    model: string;
+    model_hash: string;
+    dataset_hash: string;
+    training_params: string;
+    fee: string;
+    nonce: string;
+  };
+  digest: string;
 }

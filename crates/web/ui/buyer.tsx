@@ -1,9 +1,10 @@
 // Buyer pages: the dataset catalogue with provenance, purchase from the
 // wallet, and a download verified in the browser against the registry's root.
-import { useState } from "preact/hooks";
-import { ApiError, get, post, type Dataset } from "./api";
-import { date, sameAddr } from "./format";
-import { app, notify, sendAndWait } from "./state";
+import { useEffect, useState } from "preact/hooks";
+import type { Hex } from "viem";
+import { ApiError, get, post, type Dataset, type FinetuneModel, type FinetuneTask, type PreparedFinetune } from "./api";
+import { date, sameAddr, unitOf } from "./format";
+import { app, notify, signPermit, sendAndWait } from "./state";
 import { useStore } from "./store";
 import { Action, Addr, Badge, Eth, Hash, Loading, useLoad } from "./ui";
 import { zgRoot } from "./zgroot";
@@ -31,9 +32,13 @@ export function Catalogue() {
 function DatasetCard({ d }: { d: Dataset }) {
   const st = useStore(app);
   const [verified, setVerified] = useState<{ root: string; ok: boolean; size: number } | null>(null);
+  const unit = unitOf(d.payment_token);
   const purchase = async () => {
-    const tx = await post(`/api/datasets/${d.id}/purchase/prepare`, {});
-    await sendAndWait(tx, `Licence for dataset ${d.id}`);
+    // A RewardToken price is paid with an EIP-2612 permit for exactly the
+    // price, signed in the wallet (purchaseWithPermit); ETH goes as value.
+    const permit = unit === "ETH" ? undefined : await signPermit("registry", BigInt(d.price), `Licence for dataset ${d.id}`);
+    const tx = await post(`/api/datasets/${d.id}/purchase/prepare`, { permit });
+    await sendAndWait(tx, `Licence for dataset ${d.id}${permit ? " (paid in LMR with a permit)" : ""}`);
   };
   const download = async () => {
     const resp = await fetch(`/api/datasets/${d.id}/download`, { credentials: "same-origin" });
@@ -70,7 +75,7 @@ function DatasetCard({ d }: { d: Dataset }) {
       </div>
       <h2>{d.provenance.source_job_id ? `Labels of job #${d.provenance.source_job_id}` : "External dataset"}</h2>
       <p class="bounty">
-        <Eth wei={d.price} /> <span class="muted">per licence</span>
+        <Eth wei={d.price} unit={unit} /> <span class="muted">per licence</span>
       </p>
       <dl class="facts">
         <div>
@@ -132,12 +137,129 @@ function DatasetCard({ d }: { d: Dataset }) {
           {verified.ok ? "✓ Verified:" : "✕ Mismatch:"} {Math.round(verified.size / 1024)} KiB, 0G root {verified.root.slice(0, 12)}… {verified.ok ? "matches" : "differs from"} the registry's.
         </p>
       )}
-      {d.format.startsWith("jsonl") && (
-        <details class="finetune">
-          <summary>Fine-tune a model on it</summary>
-          <p class="muted">Fine-tuning requests go to a 0G Compute broker (Qwen2.5-0.5B-Instruct and others). This server has no broker configured, so the request cannot be sent from here; the CLI's <code>labelmint finetune</code> sends it with a broker URL.</p>
-        </details>
+      {d.format.startsWith("jsonl") && <Finetune d={d} />}
+    </li>
+  );
+}
+
+const FINAL = new Set(["Delivered", "UserAcknowledged", "Finished", "Failed"]);
+
+/** Fine-tuning a model on a text dataset at the server's 0G provider: the
+ * licence is checked on chain, the wallet signs the request, the page
+ * follows the task's progress. */
+function Finetune({ d }: { d: Dataset }) {
+  const st = useStore(app);
+  const broker = !!st.config?.broker;
+  const [model, setModel] = useState("");
+  const [fee, setFee] = useState("0");
+  const models = useLoad(() => (broker ? get<FinetuneModel[]>("/api/finetune/models") : Promise.resolve([])), [broker]);
+  const mine = useLoad(() => (broker && st.address ? get<FinetuneTask[]>("/api/finetune/tasks") : Promise.resolve([])), [broker, st.address]);
+  if (!broker) {
+    return (
+      <details class="finetune" data-testid="finetune">
+        <summary>Fine-tune a model on it</summary>
+        <p class="callout" data-testid="no-broker">
+          This server has no fine-tuning provider configured, so a request cannot be sent from here. Start the server with <code>labelmint serve --broker URL</code> (a 0G fine-tuning provider), or send it with <code>labelmint finetune start --provider URL --dataset {d.id} --model NAME</code>.
+        </p>
+      </details>
+    );
+  }
+  const textModels = (models.data ?? []).filter((m) => m.data_type === "" || m.data_type === "text");
+  const chosen = model || textModels[0]?.name || "";
+  const tasks = (mine.data ?? []).filter((t) => t.dataset_id === d.id);
+  const start = async () => {
+    const wallet = app.get().wallet;
+    if (!wallet) throw new Error("Connect your wallet first.");
+    const prepared = await post<PreparedFinetune>(`/api/datasets/${d.id}/finetune/prepare`, { model: chosen, fee: fee.trim() || "0" });
+    app.set({ busy: "Fine-tuning request: sign it in your wallet…" });
+    let signature: Hex;
+    try {
+      signature = await wallet.signDigest(prepared.digest as Hex);
+    } finally {
+      app.set({ busy: null });
+    }
+    const task = await post<FinetuneTask>(`/api/datasets/${d.id}/finetune`, { request: prepared.request, signature });
+    notify("ok", `Fine-tuning task ${task.task_id} started: ${chosen} on dataset ${d.id}.`);
+    mine.reload();
+  };
+  return (
+    <details class="finetune" open={tasks.length > 0} data-testid="finetune">
+      <summary>Fine-tune a model on it</summary>
+      <p class="muted">
+        The request goes to this server's 0G fine-tuning provider, which fetches the dataset by its root and trains the model. Your licence is checked on chain first; your wallet signs the request (the provider recovers you from the signature).
+      </p>
+      {!models.data ? (
+        <Loading error={models.error} what="the provider's models" />
+      ) : (
+        <div class="row3">
+          <label class="field">
+            Model
+            <select value={chosen} onChange={(e) => setModel((e.target as HTMLSelectElement).value)}>
+              {textModels.map((m) => (
+                <option key={m.name} value={m.name}>
+                  {m.name}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label class="field">
+            Provider fee (wei)
+            <input inputMode="numeric" value={fee} onInput={(e) => setFee((e.target as HTMLInputElement).value)} />
+          </label>
+        </div>
       )}
+      <Action run={start} kind="primary" disabled={!st.address || !chosen}>
+        Start fine-tuning
+      </Action>
+      {tasks.length > 0 && (
+        <ul class="finetune-tasks" aria-label={`Fine-tuning tasks on dataset ${d.id}`}>
+          {tasks.map((t) => (
+            <FinetuneRow key={t.task_id} t={t} />
+          ))}
+        </ul>
+      )}
+    </details>
+  );
+}
+
+/** One task, its progress polled from the provider until it is final. */
+function FinetuneRow({ t }: { t: FinetuneTask }) {
+  const [now, setNow] = useState<FinetuneTask | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    let live = true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const look = async () => {
+      try {
+        const v = await get<FinetuneTask>(`/api/finetune/tasks/${encodeURIComponent(t.task_id)}`);
+        if (!live) return;
+        setNow(v);
+        setError(null);
+        if (!v.done) timer = setTimeout(look, 1500);
+      } catch (e) {
+        if (!live) return;
+        setError(String((e as Error).message ?? e));
+        timer = setTimeout(look, 5000);
+      }
+    };
+    void look();
+    return () => {
+      live = false;
+      if (timer) clearTimeout(timer);
+    };
+  }, [t.task_id]);
+  const progress = now?.progress ?? "…";
+  return (
+    <li class="finetune-task" data-testid={`finetune-${t.task_id}`}>
+      <strong>{t.model}</strong> · task <code>{t.task_id}</code> · fee {t.fee} wei ·{" "}
+      <Badge kind={progress === "Failed" ? "failed" : FINAL.has(progress) ? "approved" : "pending"}>{progress}</Badge>
+      {now?.output_root && (
+        <>
+          {" "}
+          · model root <Hash h={now.output_root} /> <span class="muted">(as the provider names it; <code>labelmint finetune download --expect-root</code> verifies the bytes)</span>
+        </>
+      )}
+      {error && <span class="error"> {error}</span>}
     </li>
   );
 }

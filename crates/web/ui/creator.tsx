@@ -3,12 +3,13 @@
 // shapes drawn over the images, approve / reject per task; status, audit,
 // and publishing the finished dataset.
 import { useState } from "preact/hooks";
-import { parseEther } from "viem";
-import { get, post, type EventView, type Job, type JobDetail, type QueuedBatch, type Task } from "./api";
+import { formatEther, parseEther } from "viem";
+import { get, post, type ArbiterTerms, type EventView, type HubJob, type Job, type JobDetail, type PreparedHubJob, type QueuedBatch, type Task } from "./api";
 import { Thumb } from "./editor";
-import { date, duration, eth, REASONS, sameAddr, SCHEMA_NAMES } from "./format";
+import { date, duration, eth, REASONS, sameAddr, SCHEMA_NAMES, unitOf } from "./format";
 import { color, fromLabel } from "./shapes";
-import { app, notify, sendAndWait } from "./state";
+import { createdHubJob, goldCommitmentOf, linkGoldKey, randomSalt, saveGoldKey } from "./gold";
+import { app, notify, sendAndWait, signPermit } from "./state";
 import { useStore } from "./store";
 import { Action, Addr, Badge, Eth, Hash, Loading, useLoad } from "./ui";
 
@@ -41,6 +42,72 @@ async function droppedFiles(dt: DataTransfer): Promise<File[]> {
   return out;
 }
 
+/** Fewest gold tasks the hub takes: 10 % of the tasks, rounded up. */
+const minGold = (tasks: number) => Math.ceil(tasks / 10);
+
+/** Fewest revealed labels that can win a task (the hub's rule). */
+const fewestWinners = (k: number, quorumBps: number) => Math.max(1, Math.ceil(((Math.floor(k / 2) + 1) * quorumBps) / 10_000));
+
+function num(text: string, what: string): number {
+  const v = Number(text);
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`${what}: enter a number above 0.`);
+  return v;
+}
+
+/** Tasks of an upload with a gold checkbox and an answer each. */
+function GoldPicker(p: { upload: Upload; classes: string[]; gold: Record<number, number>; setGold(g: Record<number, number>): void }) {
+  const { upload, classes, gold } = p;
+  const picked = Object.keys(gold).length;
+  const need = minGold(upload.tasks);
+  return (
+    <fieldset class="field gold-picker" data-testid="gold-picker">
+      <legend>
+        Gold tasks: {picked} picked, at least {need} ({upload.tasks} tasks × 10 %)
+      </legend>
+      <p class="muted">Gold tasks are hidden checks: you give their answers now, they stay secret (only a commitment goes on chain) until you reveal them after the commit phase. A batch that gets fewer than half of its gold tasks right is paid nothing and loses its stake.</p>
+      <ul class="gold-list">
+        {upload.items.slice(0, 200).map((it) => {
+          const on = gold[it.index] !== undefined;
+          return (
+            <li key={it.index} class={on ? "on" : ""}>
+              <label class="check">
+                <input
+                  type="checkbox"
+                  checked={on}
+                  aria-label={`Task ${it.index} is gold`}
+                  onChange={() => {
+                    const g = { ...gold };
+                    if (on) delete g[it.index];
+                    else g[it.index] = 0;
+                    p.setGold(g);
+                  }}
+                />
+                Task {it.index}
+              </label>
+              {upload.kind === "image" ? <img src={`/api/data/${it.root}`} alt={it.path} width={40} height={40} /> : <TextSnippet root={it.root} />}
+              {on && (
+                <select aria-label={`Answer of gold task ${it.index}`} value={gold[it.index]} onChange={(e) => p.setGold({ ...gold, [it.index]: Number((e.target as HTMLSelectElement).value) })}>
+                  {classes.map((c, i) => (
+                    <option key={c} value={i}>
+                      {c}
+                    </option>
+                  ))}
+                </select>
+              )}
+            </li>
+          );
+        })}
+      </ul>
+    </fieldset>
+  );
+}
+
+function TextSnippet(p: { root: string }) {
+  const t = useLoad(() => fetch(`/api/data/${p.root}`).then((r) => r.text()), [p.root]);
+  const text = t.data ?? "…";
+  return <span class="snippet muted">{text.length > 90 ? text.slice(0, 90) + "…" : text}</span>;
+}
+
 export function CreateJob() {
   const st = useStore(app);
   const [files, setFiles] = useState<File[]>([]);
@@ -50,10 +117,21 @@ export function CreateJob() {
   const [instructions, setInstructions] = useState("");
   const [classes, setClasses] = useState("cat, dog");
   const [schema, setSchema] = useState("bbox");
-  const [mode, setMode] = useState("review");
+  const [mode, setMode] = useState<"review" | "majority">("review");
+  const [currency, setCurrency] = useState<"eth" | "lmr">("eth");
   const [reward, setReward] = useState("0.001");
   const [days, setDays] = useState("7");
   const [reviewDays, setReviewDays] = useState("3");
+  // Consensus (QualityHub) terms.
+  const [k, setK] = useState("3");
+  const [stake, setStake] = useState("");
+  const [quorum, setQuorum] = useState("50.01");
+  const [slash, setSlash] = useState("50");
+  const [phaseHours, setPhaseHours] = useState<[string, string, string]>(["24", "24", "24"]);
+  const [terms, setTerms] = useState("2");
+  const [gold, setGold] = useState<Record<number, number>>({});
+  const [difficulty, setDifficulty] = useState("");
+  const termsView = useLoad(() => (mode === "majority" && /^\d+$/.test(terms) ? get<ArbiterTerms>(`/api/arbiter-terms/${terms}`) : Promise.resolve(null)), [mode, terms]);
 
   if (!st.address) return <p class="callout">Connect a wallet and sign in to create a job.</p>;
 
@@ -61,9 +139,18 @@ export function CreateJob() {
     const useful = fs.filter((f) => !f.name.split("/").some((p) => p.startsWith(".")));
     setFiles(useful);
     setUpload(null);
+    setGold({});
     const images = useful.filter((f) => /\.(png|jpe?g|webp)$/i.test(f.name)).length;
-    setSchema(images > 0 ? "bbox" : "categorical");
+    setSchema(images > 0 && mode === "review" ? "bbox" : "categorical");
     if (images === 0 && classes === "cat, dog") setClasses("negative, positive");
+  };
+  const pickMode = (m: "review" | "majority") => {
+    setMode(m);
+    if (m === "majority") {
+      // Consensus jobs take one class per item, paid in the RewardToken.
+      setSchema("categorical");
+      if (reward === "0.001") setReward("0.01");
+    }
   };
   const send = async () => {
     const form = new FormData();
@@ -72,10 +159,12 @@ export function CreateJob() {
     setUpload(u);
     notify("ok", `Uploaded ${u.tasks} ${u.kind} tasks; data root ${u.data_root.slice(0, 10)}…`);
   };
+  const names = classes.split(",").map((c) => c.trim()).filter(Boolean);
+  const unit = mode === "majority" || currency === "lmr" ? "LMR" : "ETH";
   const create = async () => {
-    const names = classes.split(",").map((c) => c.trim()).filter(Boolean);
     if (names.length < 2) throw new Error("Give at least two classes.");
-    const prepared = await post(`/api/jobs/prepare`, {
+    const lmr = currency === "lmr";
+    const body: Record<string, unknown> = {
       data_root: upload!.data_root,
       reward_per_task: parseEther(reward).toString(),
       schema,
@@ -84,8 +173,16 @@ export function CreateJob() {
       instructions: instructions || undefined,
       deadline_secs: Math.round(Number(days) * 86400),
       review_secs: Math.round(Number(reviewDays) * 86400),
-    });
-    await sendAndWait(prepared.tx, `Create job, escrow ${eth(prepared.escrow)} ETH`);
+    };
+    const escrowWei = parseEther(reward) * BigInt(upload!.tasks);
+    if (lmr) {
+      // EIP-2612: the wallet signs a permit for exactly the escrow; the
+      // market pulls it in the same transaction (createJobWithPermit).
+      body.token = st.config!.token;
+      body.permit = await signPermit("market", escrowWei, "Escrow in LMR");
+    }
+    const prepared = await post(`/api/jobs/prepare`, body);
+    await sendAndWait(prepared.tx, `Create job, escrow ${eth(prepared.escrow)} ${lmr ? "LMR (permit)" : "ETH"}`);
     // The indexer sees the job within a block.
     for (let i = 0; i < 40; i++) {
       const mine = await get<Job[]>(`/api/jobs?status=all&creator=${st.address}`);
@@ -98,6 +195,62 @@ export function CreateJob() {
     }
     location.hash = "#/creator";
   };
+  const createHub = async () => {
+    if (names.length < 2) throw new Error("Give at least two classes.");
+    const u = upload!;
+    const ids = Object.keys(gold).map(Number).sort((a, b) => a - b);
+    if (ids.length < minGold(u.tasks)) throw new Error(`Pick at least ${minGold(u.tasks)} gold tasks (10 % of ${u.tasks}) and give their answers.`);
+    const labels = ids.map((t) => gold[t]);
+    const classesOf = difficulty.trim()
+      ? difficulty.split(",").map((c) => {
+          const [end, weight] = c.split(":").map((x) => Number(x.trim()));
+          if (!Number.isInteger(end) || !Number.isInteger(weight)) throw new Error(`Difficulty classes: "end:weight, …", not ${JSON.stringify(c.trim())}.`);
+          return { end, weight };
+        })
+      : undefined;
+    // The gold key is made here and saved (and read back) before anything is sent.
+    const me = st.address!;
+    const salt = randomSalt();
+    const commitment = goldCommitmentOf(me, ids, labels, salt);
+    const c = st.config!;
+    saveGoldKey({ chainId: c.chain_id, hub: c.hub, creator: me, dataRoot: u.data_root, tasks: ids, labels, salt, commitment, createdAt: Date.now() });
+    const body = {
+      data_root: u.data_root,
+      title: title || undefined,
+      instructions: instructions || undefined,
+      classes: names,
+      reward_per_label: parseEther(reward).toString(),
+      replication: Math.round(num(k, "Labels per task")),
+      quorum_bps: Math.round(num(quorum, "Majority") * 100),
+      stake_per_label: parseEther(stake || stakeSuggestion).toString(),
+      slash_bps: Math.round(Number(slash) * 100),
+      commit_secs: Math.round(num(phaseHours[0], "Commit phase") * 3600),
+      reveal_secs: Math.round(num(phaseHours[1], "Reveal phase") * 3600),
+      settle_secs: Math.round(num(phaseHours[2], "Settle phase") * 3600),
+      arbiter_terms: Number(terms),
+      gold_commitment: commitment,
+      gold_tasks: ids.length,
+      difficulty: classesOf,
+    };
+    let prepared = await post<PreparedHubJob>("/api/creator/hub/jobs", body);
+    if (prepared.approval_needed) {
+      await sendAndWait(prepared.txs[0], `Approve the hub to take ${eth(prepared.deposit)} LMR`);
+      // Asked again now that the allowance is there: the creation is simulated.
+      prepared = await post<PreparedHubJob>("/api/creator/hub/jobs", body);
+    }
+    const r = await sendAndWait(prepared.txs[prepared.txs.length - 1], `Create the consensus job, escrow ${eth(prepared.escrow)} LMR + gold bond ${eth(prepared.gold_bond)} LMR`);
+    // The job id is the one the hub's JobCreated log names: never guessed
+    // from the data root (a creator may run several jobs over the same data).
+    const id = createdHubJob(r.logs, c.hub, me);
+    if (id === undefined) throw new Error(`The creation ${r.hash} holds no JobCreated log of the hub: the gold key stays unlinked in this browser.`);
+    linkGoldKey(me, commitment, id, r.hash);
+    for (let i = 0; i < 40; i++) {
+      // Wait until the server has indexed it, so its page opens with it.
+      if ((await get<HubJob[]>(`/api/hub/jobs?phase=all&creator=${me}`)).some((x) => x.id === id)) break;
+      await new Promise((res) => setTimeout(res, 250));
+    }
+    location.hash = `#/creator/hub/${id}`;
+  };
   const escrow = (() => {
     try {
       return (parseEther(reward || "0") * BigInt(upload?.tasks ?? files.length)).toString();
@@ -105,12 +258,38 @@ export function CreateJob() {
       return "0";
     }
   })();
+  const kN = Number(k) || 3;
+  const quorumBps = Math.round((Number(quorum) || 50.01) * 100);
+  const heaviest = difficulty.trim() ? Math.max(1, ...difficulty.split(",").map((c) => Number(c.split(":")[1]) || 1)) : 1;
+  const stakeSuggestion = (() => {
+    try {
+      const bounty = parseEther(reward || "0") * BigInt(kN) * BigInt(heaviest);
+      const most = bounty / BigInt(fewestWinners(kN, quorumBps));
+      return formatEther(most + (bounty % BigInt(fewestWinners(kN, quorumBps)) ? 1n : 0n));
+    } catch {
+      return "0";
+    }
+  })();
+  const hubEscrow = (() => {
+    try {
+      return parseEther(reward || "0") * BigInt(kN) * BigInt(upload?.tasks ?? 0);
+    } catch {
+      return 0n;
+    }
+  })();
+  const bond = (() => {
+    try {
+      return (parseEther(reward || "0") + BigInt(termsView.data?.fee ?? "0")) * BigInt(Object.keys(gold).length);
+    } catch {
+      return 0n;
+    }
+  })();
   const images = upload ? upload.kind === "image" : files.some((f) => /\.(png|jpe?g|webp)$/i.test(f.name));
   return (
     <section class="narrow">
       <div class="page-head">
         <h1>Create a job</h1>
-        <p class="muted">Upload a folder of images or texts, define the classes, escrow the bounty from your wallet.</p>
+        <p class="muted">Upload a folder of images or texts, define the classes and the quality mode, escrow the bounty from your wallet.</p>
       </div>
       <ol class="steps">
         <li>
@@ -149,7 +328,7 @@ export function CreateJob() {
               ✓ {upload.tasks} {upload.kind} tasks stored · data root <Hash h={upload.data_root} />
             </p>
           )}
-          {upload && upload.kind === "image" && (
+          {upload && upload.kind === "image" && mode === "review" && (
             <ul class="thumbs">
               {upload.items.slice(0, 12).map((it) => (
                 <li key={it.index}>
@@ -173,10 +352,21 @@ export function CreateJob() {
             Classes (comma-separated; annotators press 1–9)
             <input value={classes} onInput={(e) => setClasses((e.target as HTMLInputElement).value)} />
           </label>
+          <fieldset class="field">
+            <legend>Quality mode</legend>
+            <label class="radio">
+              <input type="radio" name="mode" checked={mode === "review"} onChange={() => pickMode("review")} /> Creator review — you approve or reject each task; rejections can be disputed before the default arbiter
+            </label>
+            <label class="radio">
+              <input type="radio" name="mode" checked={mode === "majority"} onChange={() => pickMode("majority")} /> Majority with stakes (QualityHub) — k annotators label each item hidden, then reveal; the majority is paid, a disagreeing label loses part of its stake; hidden gold tasks check them
+            </label>
+          </fieldset>
           <label class="field">
             Annotation
             <select value={schema} onChange={(e) => setSchema((e.target as HTMLSelectElement).value)}>
-              {images ? (
+              {mode === "majority" ? (
+                <option value="categorical">One class per {images ? "image" : "text"} (consensus jobs classify)</option>
+              ) : images ? (
                 <>
                   <option value="bbox">Bounding boxes (and polygons)</option>
                   <option value="polygon">Polygons (and boxes)</option>
@@ -190,39 +380,112 @@ export function CreateJob() {
               )}
             </select>
           </label>
-          <fieldset class="field">
-            <legend>Quality mode</legend>
-            <label class="radio">
-              <input type="radio" name="mode" checked={mode === "review"} onChange={() => setMode("review")} /> Creator review — you approve or reject each task; rejections can be disputed
-              before the default arbiter
-            </label>
-            <label class="radio disabled">
-              <input type="radio" name="mode" disabled /> Consensus with stakes (QualityHub) — annotators work on hub jobs from the job list; creating one from the browser is not offered yet
-            </label>
-          </fieldset>
+          {mode === "majority" && upload && names.length >= 2 && <GoldPicker upload={upload} classes={names} gold={gold} setGold={setGold} />}
+          {mode === "majority" && !upload && <p class="muted">Upload the data first: you pick the gold tasks and their answers among them.</p>}
         </li>
         <li>
           <h2>3. Bounty and escrow</h2>
-          <div class="row3">
-            <label class="field">
-              Reward per task (ETH)
-              <input inputMode="decimal" value={reward} onInput={(e) => setReward((e.target as HTMLInputElement).value)} />
-            </label>
-            <label class="field">
-              Deadline (days)
-              <input inputMode="numeric" value={days} onInput={(e) => setDays((e.target as HTMLInputElement).value)} />
-            </label>
-            <label class="field">
-              Review window (days)
-              <input inputMode="numeric" value={reviewDays} onInput={(e) => setReviewDays((e.target as HTMLInputElement).value)} />
-            </label>
-          </div>
-          <p>
-            Escrow: <Eth wei={escrow} /> ({upload?.tasks ?? files.length} tasks × {reward} ETH), locked in the AnnotationMarket until each task is approved or the job is cancelled.
-          </p>
-          <Action run={create} kind="primary" disabled={!upload}>
-            Escrow and create the job
-          </Action>
+          {mode === "review" ? (
+            <>
+              <fieldset class="field">
+                <legend>Escrow currency</legend>
+                <label class="radio">
+                  <input type="radio" name="currency" checked={currency === "eth"} onChange={() => setCurrency("eth")} /> ETH — sent with the transaction
+                </label>
+                <label class="radio">
+                  <input type="radio" name="currency" checked={currency === "lmr"} onChange={() => setCurrency("lmr")} /> RewardToken (LMR) — your wallet signs an EIP-2612 permit for the escrow, no separate approval
+                </label>
+              </fieldset>
+              <div class="row3">
+                <label class="field">
+                  Reward per task ({unit})
+                  <input inputMode="decimal" value={reward} onInput={(e) => setReward((e.target as HTMLInputElement).value)} />
+                </label>
+                <label class="field">
+                  Deadline (days)
+                  <input inputMode="numeric" value={days} onInput={(e) => setDays((e.target as HTMLInputElement).value)} />
+                </label>
+                <label class="field">
+                  Review window (days)
+                  <input inputMode="numeric" value={reviewDays} onInput={(e) => setReviewDays((e.target as HTMLInputElement).value)} />
+                </label>
+              </div>
+              <p>
+                Escrow: <Eth wei={escrow} unit={unit} /> ({upload?.tasks ?? files.length} tasks × {reward} {unit}), locked in the AnnotationMarket until each task is approved or the job is cancelled.
+              </p>
+              <Action run={create} kind="primary" disabled={!upload}>
+                {currency === "lmr" ? "Sign the permit and create the job" : "Escrow and create the job"}
+              </Action>
+            </>
+          ) : (
+            <>
+              <div class="row3">
+                <label class="field">
+                  Reward per agreeing label (LMR)
+                  <input inputMode="decimal" value={reward} onInput={(e) => setReward((e.target as HTMLInputElement).value)} />
+                </label>
+                <label class="field">
+                  Labels per task (k ≥ 3)
+                  <input inputMode="numeric" value={k} onInput={(e) => setK((e.target as HTMLInputElement).value)} />
+                </label>
+                <label class="field">
+                  Stake per label (LMR)
+                  <input inputMode="decimal" placeholder={stakeSuggestion} value={stake} onInput={(e) => setStake((e.target as HTMLInputElement).value)} />
+                </label>
+                <label class="field">
+                  Majority (% of revealed labels)
+                  <input inputMode="decimal" value={quorum} onInput={(e) => setQuorum((e.target as HTMLInputElement).value)} />
+                </label>
+                <label class="field">
+                  A disagreeing label loses (% of its stake)
+                  <input inputMode="decimal" value={slash} onInput={(e) => setSlash((e.target as HTMLInputElement).value)} />
+                </label>
+                <label class="field">
+                  Arbiter terms (id, in LMR)
+                  <input inputMode="numeric" value={terms} onInput={(e) => setTerms((e.target as HTMLInputElement).value)} />
+                </label>
+                {(["Commit", "Reveal", "Settle"] as const).map((name, i) => (
+                  <label class="field" key={name}>
+                    {name} phase (hours)
+                    <input
+                      inputMode="decimal"
+                      value={phaseHours[i]}
+                      onInput={(e) => {
+                        const next = [...phaseHours] as [string, string, string];
+                        next[i] = (e.target as HTMLInputElement).value;
+                        setPhaseHours(next);
+                      }}
+                    />
+                  </label>
+                ))}
+              </div>
+              <label class="field">
+                Difficulty classes (optional: "end:weight, …", tasks in upload order; a task of weight w pays and counts w labels)
+                <input placeholder="e.g. 4:1, 6:2" value={difficulty} onInput={(e) => setDifficulty((e.target as HTMLInputElement).value)} />
+              </label>
+              <p class="muted" data-testid="hub-terms">
+                Arbiter terms {terms}:{" "}
+                {termsView.data ? (
+                  <>
+                    arbiter <Addr a={termsView.data.arbiter} />, fee {eth(termsView.data.fee)} {sameAddr(termsView.data.token, st.config?.token) ? "LMR" : "(not LMR: the hub refuses them)"} per ruling
+                  </>
+                ) : (
+                  termsView.error ?? "…"
+                )}
+                . A label's stake must cover the most it can earn: {stakeSuggestion} LMR here.
+              </p>
+              <p>
+                Escrow: <Eth wei={hubEscrow} unit="LMR" /> ({upload?.tasks ?? 0} tasks × {kN} labels × {reward} LMR{heaviest > 1 ? ", times each task's weight" : ""}) and a gold bond of{" "}
+                <Eth wei={bond} unit="LMR" /> (per gold task one reward and one arbiter's fee, returned at close once the key is revealed). The hub takes both from your wallet (an approval first when needed).
+              </p>
+              <div class="salt-warning" role="note" data-testid="gold-warning">
+                <strong>Your gold key stays in this browser.</strong> Creating the job makes a random salt here and saves the key (gold tasks, answers, salt) before any transaction is sent; only its commitment goes on chain. Revealing needs that key in the reveal phase: if it is lost (site data cleared, another browser) the gold bond is forfeited to the annotators when the job closes. Export your keys after creating the job.
+              </div>
+              <Action run={createHub} kind="primary" disabled={!upload || Object.keys(gold).length < minGold(upload?.tasks ?? 1)}>
+                Save the gold key and create the consensus job
+              </Action>
+            </>
+          )}
         </li>
       </ol>
     </section>
@@ -232,6 +495,7 @@ export function CreateJob() {
 export function MyJobs() {
   const st = useStore(app);
   const jobs = useLoad(() => (st.address ? get<Job[]>(`/api/jobs?status=all&creator=${st.address}`) : Promise.resolve([])), [st.address, st.tick]);
+  const hubJobs = useLoad(() => (st.address && st.config?.hub && !/^0x0+$/.test(st.config.hub) ? get<HubJob[]>(`/api/hub/jobs?phase=all&creator=${st.address}`) : Promise.resolve([])), [st.address, st.tick]);
   if (!st.address) return <p class="callout">Connect a wallet and sign in to see your jobs.</p>;
   if (!jobs.data) return <Loading error={jobs.error} what="your jobs" />;
   return (
@@ -273,7 +537,7 @@ export function MyJobs() {
                 {j.approved}/{j.task_count}
               </td>
               <td>
-                <Eth wei={j.reward_per_task} />
+                <Eth wei={j.reward_per_task} unit={unitOf(j.token)} />
               </td>
               <td>
                 <a class="btn small" href={`#/creator/jobs/${j.id}`}>
@@ -284,6 +548,47 @@ export function MyJobs() {
           ))}
         </tbody>
       </table>
+      {(hubJobs.data?.length ?? 0) > 0 && (
+        <>
+          <h2 class="stake-gap">Consensus jobs (QualityHub)</h2>
+          <table class="table" aria-label="Your consensus jobs">
+            <thead>
+              <tr>
+                <th>Job</th>
+                <th>Phase</th>
+                <th>k</th>
+                <th>Batches</th>
+                <th>Reward / label</th>
+                <th />
+              </tr>
+            </thead>
+            <tbody>
+              {hubJobs.data!.map((j) => (
+                <tr key={j.id}>
+                  <td>
+                    hub #{j.id} {j.metadata?.title ?? ""}
+                  </td>
+                  <td>
+                    <Badge kind={`phase-${j.phase}`}>{j.phase}</Badge>
+                  </td>
+                  <td>{j.replication}</td>
+                  <td>
+                    {j.revealed}/{j.batches} revealed
+                  </td>
+                  <td>
+                    <Eth wei={j.reward_per_label} unit="LMR" />
+                  </td>
+                  <td>
+                    <a class="btn small" href={`#/creator/hub/${j.id}`}>
+                      Manage
+                    </a>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
     </section>
   );
 }
@@ -308,7 +613,7 @@ export function CreatorJob(p: { id: number }) {
           </p>
           <h1>{j.metadata?.title ?? `Job ${j.id}`}</h1>
           <p class="muted">
-            {SCHEMA_NAMES[j.schema]} · {j.task_count} tasks · <Eth wei={j.reward_per_task} /> per task · creator <Addr a={j.creator} me={st.address} />
+            {SCHEMA_NAMES[j.schema]} · {j.task_count} tasks · <Eth wei={j.reward_per_task} unit={unitOf(j.token)} /> per task · creator <Addr a={j.creator} me={st.address} />
           </p>
         </div>
         <dl class="facts wide">
@@ -327,7 +632,7 @@ export function CreatorJob(p: { id: number }) {
           <div>
             <dt>Escrow held</dt>
             <dd>
-              <Eth wei={j.escrow_held} />
+              <Eth wei={j.escrow_held} unit={unitOf(j.token)} />
             </dd>
           </div>
           <div>
@@ -436,11 +741,11 @@ function ReviewBatch(p: { job: JobDetail; batch: QueuedBatch; tasks: Task[]; can
       {p.canReview ? (
         <footer class="review-foot">
           <p class="muted">
-            Approving pays <Eth wei={(BigInt(job.reward_per_task) * BigInt(batch.labels.length - rejecting)).toString()} /> at once.
+            Approving pays <Eth wei={(BigInt(job.reward_per_task) * BigInt(batch.labels.length - rejecting)).toString()} unit={unitOf(job.token)} /> at once.
             {rejecting > 0 && (
               <>
                 {" "}
-                Rejecting deposits the arbiter's fee (<Eth wei={job.arbiter_fee} />); the annotator may dispute within {duration(job.dispute_window)}.
+                Rejecting deposits the arbiter's fee (<Eth wei={job.arbiter_fee} unit={unitOf(job.token)} />); the annotator may dispute within {duration(job.dispute_window)}.
               </>
             )}
           </p>
@@ -518,13 +823,21 @@ function Status(p: { job: JobDetail; counts: Record<string, number>; events: Eve
 
 function Publish(p: { job: JobDetail; canPublish: boolean }) {
   const [pkg, setPkg] = useState<{ root: string; size: number; format: string; tasks: number; labels: number } | null>(null);
+  const st = useStore(app);
   const [price, setPrice] = useState("0.01");
+  const [currency, setCurrency] = useState<"eth" | "lmr">("eth");
   const settled = p.job.status === "completed" || (p.job.status === "cancelled" && p.job.reserved === 0);
   const build = async () => {
     setPkg(await post(`/api/jobs/${p.job.id}/package`, {}));
   };
   const publish = async () => {
-    const tx = await post(`/api/datasets/prepare`, { root: pkg!.root, job_id: p.job.id, format: pkg!.format, price: parseEther(price).toString() });
+    const tx = await post(`/api/datasets/prepare`, {
+      root: pkg!.root,
+      job_id: p.job.id,
+      format: pkg!.format,
+      price: parseEther(price).toString(),
+      payment_token: currency === "lmr" ? st.config!.token : undefined,
+    });
     await sendAndWait(tx, "Publish the dataset");
     location.hash = "#/datasets";
   };
@@ -547,13 +860,22 @@ function Publish(p: { job: JobDetail; canPublish: boolean }) {
           <p class="ok-line" data-testid="package">
             ✓ {pkg.format} package, {pkg.tasks} tasks, {pkg.labels} labels, {Math.round(pkg.size / 1024)} KiB · root <Hash h={pkg.root} />
           </p>
+          <fieldset class="field">
+            <legend>Licence currency</legend>
+            <label class="radio">
+              <input type="radio" name="price-currency" checked={currency === "eth"} onChange={() => setCurrency("eth")} /> ETH
+            </label>
+            <label class="radio">
+              <input type="radio" name="price-currency" checked={currency === "lmr"} onChange={() => setCurrency("lmr")} /> RewardToken (LMR) — buyers pay with a signed permit
+            </label>
+          </fieldset>
           <label class="field">
-            Licence price (ETH)
+            Licence price ({currency === "lmr" ? "LMR" : "ETH"})
             <input inputMode="decimal" value={price} onInput={(e) => setPrice((e.target as HTMLInputElement).value)} />
           </label>
           <p class="muted">Each sale pays a royalty share to the annotators pro rata to their approved tasks; the rest is yours.</p>
           <Action run={publish} kind="primary" disabled={!settled || !p.canPublish}>
-            Publish for {price} ETH
+            Publish for {price} {currency === "lmr" ? "LMR" : "ETH"}
           </Action>
         </>
       )}

@@ -57,3 +57,9 @@ export const REASONS: Record<number, string> = {
   4: "Not following instructions",
   5: "Other",
 };
+
+/** The unit of an amount in `token`: ETH for the zero address, else LMR
+ * (the server prepares ETH and RewardToken payments only). */
+export function unitOf(token: string | null | undefined): string {
+  return !token || /^0x0{40}$/i.test(token) ? "ETH" : "LMR";
+}

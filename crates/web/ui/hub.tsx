@@ -11,16 +11,16 @@ import { app, notify, sendAndWait } from "./state";
 import { useStore } from "./store";
 import { Action, Badge, Eth, Hash, Loading, useLoad } from "./ui";
 
-const PHASE_TEXT: Record<string, string> = {
+export const PHASE_TEXT: Record<string, string> = {
   commit: "Commit phase",
   reveal: "Reveal phase",
   settle: "Settle phase",
   closed: "Closed",
 };
 
-const LMR = (wei: string | bigint) => <Eth wei={wei} unit="LMR" />;
+export const LMR = (wei: string | bigint) => <Eth wei={wei} unit="LMR" />;
 
-function classNames(j: HubJob): string[] {
+export function classNames(j: HubJob): string[] {
   const named = j.metadata?.classes ?? [];
   return Array.from({ length: j.num_classes }, (_, i) => named[i] ?? `class ${i + 1}`);
 }
@@ -288,6 +288,7 @@ export function HubJobPage(p: { id: number }) {
               ) : (
                 <p class="empty">The commit phase is over: no more labels for this job. {j.phase === "reveal" ? "Reveal what you committed." : ""}</p>
               )}
+              <JobEnd j={j} record={mine.data?.record ?? null} onChange={reload} />
               <Batches j={j} tasks={tasks.data} batches={batches} classes={classes} me={me} onChange={reload} />
             </div>
             <aside class="hub-side">
@@ -302,7 +303,60 @@ export function HubJobPage(p: { id: number }) {
   );
 }
 
-function PhaseClock(p: { j: HubJobDetail }) {
+export /** After the settle phase: close the job (anyone may), then claim the
+ * annotator's share of the slash pool. */
+function JobEnd(p: { j: HubJobDetail; record: MyHubBatches["record"] | null; onChange(): void }) {
+  const { j, record } = p;
+  if (j.phase !== "closed") return null;
+  const close = async () => {
+    const tx = await post<UnsignedTx>(`/api/hub/jobs/${j.id}/close/prepare`);
+    await sendAndWait(tx, `Close hub job ${j.id}`);
+    p.onChange();
+  };
+  const claim = async () => {
+    const tx = await post<UnsignedTx>(`/api/hub/jobs/${j.id}/slash-share/prepare`);
+    await sendAndWait(tx, "Claim the slash-pool share");
+    p.onChange();
+  };
+  const share = record && j.agreed_labels > 0 ? (BigInt(j.slash_pool) * BigInt(record.agreed)) / BigInt(j.agreed_labels) : 0n;
+  return (
+    <section class="panel job-end" aria-labelledby="job-end-title" data-testid="job-end">
+      <h2 id="job-end-title">The job is over</h2>
+      {j.status === "open" ? (
+        <>
+          <p>
+            The settle phase has ended. Closing credits the creator what is left of the escrow and the gold bond (a bond whose key was never revealed goes to the slash pool instead), and opens the slash pool to the agreeing labels. Anyone may close it; batches left unsettled keep their stake locked.
+          </p>
+          <Action run={close}>Close job</Action>
+        </>
+      ) : (
+        <>
+          <p>
+            Closed. Slash pool: <span data-testid="slash-pool">{LMR(j.slash_pool)}</span>, shared pro rata by the {j.agreed_labels} agreeing labels.
+          </p>
+          {record && record.agreed > 0 ? (
+            record.claimed ? (
+              <p data-testid="slash-claimed">Your share is claimed and credited.</p>
+            ) : (
+              <>
+                <p>
+                  Your {record.agreed} agreeing label{record.agreed === 1 ? "" : "s"}: <strong data-testid="slash-share">{LMR(share)}</strong>.
+                </p>
+                <Action run={claim} kind="primary">
+                  Claim slash share
+                </Action>
+              </>
+            )
+          ) : (
+            <p class="muted">You have no agreeing labels in this job: no share of its slash pool.</p>
+          )}
+        </>
+      )}
+    </section>
+  );
+}
+
+export function PhaseClock(p: { j: HubJobDetail }) {
   const { j } = p;
   const [end, what] = j.phase === "commit" ? [j.commit_end, "commits close"] : j.phase === "reveal" ? [j.reveal_end, "reveals close"] : j.phase === "settle" ? [j.settle_end, "settling ends"] : [0, ""];
   if (!end) return <span class="muted">The job is over.</span>;
@@ -743,7 +797,7 @@ function SaltsPanel(p: { me: string }) {
 }
 
 /** `--dev` only: move the local chain's clock to the next phase. */
-function DevClock(p: { j: HubJobDetail; onMoved(): void }) {
+export function DevClock(p: { j: HubJobDetail; onMoved(): void }) {
   const { j } = p;
   const move = async (to: number, what: string) => {
     const seconds = Math.max(1, to - j.now + 1);
@@ -766,6 +820,11 @@ function DevClock(p: { j: HubJobDetail; onMoved(): void }) {
         {j.phase === "reveal" && (
           <Action run={() => move(j.reveal_end, "the settle phase")} small>
             Skip to the settle phase
+          </Action>
+        )}
+        {j.phase === "settle" && (
+          <Action run={() => move(j.settle_end, "past the settle phase: the job can be closed")} small>
+            Skip past the settle phase
           </Action>
         )}
         <Action run={() => move(j.now + j.unstake_cooldown, "past the unstake cooldown")} small>

@@ -4,6 +4,7 @@ import { useEffect, useState } from "preact/hooks";
 import { JobList, MyWork, Workspace } from "./annotator";
 import { Catalogue } from "./buyer";
 import { CreateJob, CreatorJob, MyJobs } from "./creator";
+import { CreatorHubJob } from "./creatorhub";
 import { HubJobPage } from "./hub";
 import { eth, short } from "./format";
 import { app, boot, connectBrowserWallet, connectDev, dismiss, errorText, signOut } from "./state";
@@ -33,6 +34,7 @@ function Route({ hash }: { hash: string }) {
   if (path === "/create") return <CreateJob />;
   if (path === "/creator") return <MyJobs />;
   if ((m = path.match(/^\/creator\/jobs\/(\d+)$/))) return <CreatorJob id={Number(m[1])} />;
+  if ((m = path.match(/^\/creator\/hub\/(\d+)$/))) return <CreatorHubJob id={Number(m[1])} />;
   if (path === "/datasets") return <Catalogue />;
   return <JobList />;
 }

@@ -1,6 +1,6 @@
 // The application's state: server config, wallet, session, live balances,
 // notices. Everything else lives in the pages.
-import { api, ApiError, get, post, type Balances, type DevAccount, type ServerConfig, type UnsignedTx } from "./api";
+import { api, ApiError, get, post, type Balances, type DevAccount, type PermitToSign, type ServerConfig, type UnsignedTx } from "./api";
 import { Store } from "./store";
 import { connectInjected, devWallet, reconnectInjected, type Receipt, type Wallet } from "./wallet";
 
@@ -165,6 +165,22 @@ export async function sendAndWait(tx: UnsignedTx, what: string): Promise<Receipt
     }
     notify("ok", `${what}: mined in block ${r.blockNumber}.`, hash);
     return r;
+  } finally {
+    app.set({ busy: null });
+  }
+}
+
+/** Has the wallet sign an EIP-2612 permit of the RewardToken to the market
+ * (a job's escrow) or the registry (a licence) for exactly `value`: the
+ * server gives the typed data (the token's own domain, the owner's nonce). */
+export async function signPermit(spender: "market" | "registry", value: bigint, what: string): Promise<{ deadline: string; signature: string }> {
+  const wallet = app.get().wallet;
+  if (!wallet) throw new Error("Connect your wallet first.");
+  const p = await post<PermitToSign>("/api/permits/prepare", { spender, value: value.toString() });
+  app.set({ busy: `${what}: sign the permit in your wallet…` });
+  try {
+    const signature = await wallet.signTypedData(p.typed_data);
+    return { deadline: p.deadline, signature };
   } finally {
     app.set({ busy: null });
   }

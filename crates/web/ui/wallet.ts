@@ -10,6 +10,8 @@ export interface Receipt {
   hash: Hex;
   status: "success" | "reverted";
   blockNumber: bigint;
+  /** The transaction's logs (address, topics, data), in order. */
+  logs: { address: Hex; topics: Hex[]; data: Hex }[];
 }
 
 export interface Wallet {
@@ -19,6 +21,8 @@ export interface Wallet {
   address: Hex;
   signMessage(message: string): Promise<Hex>;
   signTypedData(typed: any): Promise<Hex>;
+  /** EIP-191 `personal_sign` of 32 raw bytes (a digest). */
+  signDigest(digest: Hex): Promise<Hex>;
   /** Sends a transaction the server prepared; its hash. */
   send(tx: UnsignedTx): Promise<Hex>;
   /** Waits until `hash` is mined. */
@@ -34,22 +38,27 @@ export function chainOf(config: ServerConfig, rpc: string): Chain {
   });
 }
 
-/** EIP-712 typed data as the server answers it, in viem's shape. */
+/** EIP-712 typed data as the server answers it (a batch's `SubmitBatch`
+ * or a token's `Permit`), in viem's shape: its integers as bigints. */
 function typedArgs(typed: any) {
   const types = { ...typed.types };
   delete types.EIP712Domain;
   const m = typed.message;
+  const message =
+    typed.primaryType === "Permit"
+      ? { ...m, value: BigInt(m.value), nonce: BigInt(m.nonce), deadline: BigInt(m.deadline) }
+      : {
+          ...m,
+          jobId: BigInt(m.jobId),
+          nonce: BigInt(m.nonce),
+          deadline: BigInt(m.deadline),
+          taskIds: (m.taskIds as number[]).map(Number),
+        };
   return {
     domain: { ...typed.domain, chainId: Number(typed.domain.chainId) },
     types,
     primaryType: typed.primaryType,
-    message: {
-      ...m,
-      jobId: BigInt(m.jobId),
-      nonce: BigInt(m.nonce),
-      deadline: BigInt(m.deadline),
-      taskIds: (m.taskIds as number[]).map(Number),
-    },
+    message,
   } as const;
 }
 
@@ -65,7 +74,8 @@ function txArgs(tx: UnsignedTx) {
 
 async function waitWith(client: Client, hash: Hex): Promise<Receipt> {
   const r = await waitForTransactionReceipt(client, { hash, pollingInterval: 250, timeout: 120_000 });
-  return { hash, status: r.status, blockNumber: r.blockNumber };
+  const logs = r.logs.map((l) => ({ address: l.address, topics: [...l.topics] as Hex[], data: l.data }));
+  return { hash, status: r.status, blockNumber: r.blockNumber, logs };
 }
 
 class DevWallet implements Wallet {
@@ -88,6 +98,9 @@ class DevWallet implements Wallet {
   }
   signTypedData(typed: any) {
     return this.account.signTypedData(typedArgs(typed) as any);
+  }
+  signDigest(digest: Hex) {
+    return this.account.signMessage({ message: { raw: digest } });
   }
   send(tx: UnsignedTx) {
     return sendTransaction(this.client, { account: this.account, chain: this.client.chain, ...txArgs(tx) });
@@ -124,6 +137,9 @@ class InjectedWallet implements Wallet {
   }
   signTypedData(typed: any) {
     return signTypedData(this.client, { account: this.address, ...(typedArgs(typed) as any) });
+  }
+  signDigest(digest: Hex) {
+    return signMessage(this.client, { account: this.address, message: { raw: digest } });
   }
   send(tx: UnsignedTx) {
     return sendTransaction(this.client, { account: this.address, chain: this.chain, ...txArgs(tx) });

@@ -146,6 +146,13 @@ pub fn task_digest(user: Address, r: &TaskRequest) -> B256 {
 /// fee and nonce as decimal strings.
 pub fn task_body(key: &SigningKey, request: &TaskRequest) -> serde_json::Value {
     let user = address_of(key);
+    signed_task_body(user, request, &personal_sign(key, task_digest(user, request)))
+}
+
+/// The JSON body of `POST /v1/user/{user}/task` for `request` that `user`
+/// signed elsewhere (a browser wallet's `personal_sign` of
+/// [`task_digest`]): the fields [`task_body`] sends, with `signature`.
+pub fn signed_task_body(user: Address, request: &TaskRequest, signature: &str) -> serde_json::Value {
     json!({
         "userAddress": user.to_checksum(None),
         "datasetHash": dataset_hash_text(request.dataset_hash),
@@ -153,7 +160,7 @@ pub fn task_body(key: &SigningKey, request: &TaskRequest) -> serde_json::Value {
         "preTrainedModelHash": alloy_primitives::hex::encode_prefixed(request.pre_trained_model_hash),
         "fee": request.fee.to_string(),
         "nonce": request.nonce.to_string(),
-        "signature": personal_sign(key, task_digest(user, request)),
+        "signature": signature,
     })
 }
 
@@ -207,6 +214,14 @@ impl Broker {
                 &format!("/v1/user/{user}/task"),
                 Some(task_body(key, request)),
             )
+            .await
+    }
+
+    /// Creates a task `user` signed elsewhere: `body` is
+    /// [`signed_task_body`]'s.
+    pub async fn submit_task(&self, user: Address, body: serde_json::Value) -> Result<Task> {
+        self.http
+            .json(&format!("/v1/user/{user}/task"), Some(body))
             .await
     }
 

@@ -284,8 +284,15 @@ pub struct PrepareJob {
     pub review_secs: Option<u32>,
     /// Most tasks one annotator may hold (default 256).
     pub max_held: Option<u16>,
-    /// Arbiter terms id (default 1).
+    /// Arbiter terms id (default 1 for ETH, 2 for the RewardToken).
     pub arbiter_terms: Option<u32>,
+    /// The escrow's currency: the zero address or absent for ETH, or the
+    /// RewardToken's address (then `permit` is required).
+    pub token: Option<String>,
+    /// For a RewardToken escrow: the creator's EIP-2612 permit to the market
+    /// for exactly the escrow (`POST /api/permits/prepare` gives the typed
+    /// data to sign); the transaction is then `createJobWithPermit`.
+    pub permit: Option<super::permit::PermitSignature>,
 }
 
 /// A prepared job creation.
@@ -303,6 +310,12 @@ pub struct PreparedJob {
 
 /// The `createJob` transaction for an uploaded folder, with the escrow as
 /// value; the description is stored and its root is the metadata hash.
+/// With `token` the RewardToken, the escrow is pulled with the creator's
+/// EIP-2612 permit instead (`createJobWithPermit`): an expired permit is
+/// `422 permit_expired`, one that is not the creator's signature for the
+/// escrow to the market `422 permit_invalid`, none `400 permit_required`,
+/// another token `400 unsupported_token`, a wallet short of the escrow `422
+/// insufficient_tokens`.
 #[utoipa::path(post, path = "/api/jobs/prepare", tag = "creator", request_body = PrepareJob,
     responses((status = 200, body = PreparedJob), (status = 400, body = crate::error::ErrorBody),
         (status = 401, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
@@ -326,6 +339,58 @@ pub async fn prepare_job(
         .map_err(|_| ApiError::bad_request("bad_classes", "too many classes"))?;
     let tasks = u32::try_from(manifest.tasks.len())
         .map_err(|_| ApiError::bad_request("bad_upload", "too many tasks"))?;
+    let token = match req.token.as_deref() {
+        None => Address::ZERO,
+        Some(t) => super::parse_address("token", t)?,
+    };
+    if !token.is_zero() && token != s.config.contracts.token {
+        return Err(ApiError::bad_request(
+            "unsupported_token",
+            format!(
+                "token: ETH (the zero address) or the RewardToken {}, not {token}",
+                s.config.contracts.token
+            ),
+        ));
+    }
+    let escrow = U256::from(reward) * U256::from(tasks);
+    let permit = if token.is_zero() {
+        None
+    } else {
+        let Some(p) = req.permit.as_ref() else {
+            return Err(ApiError::bad_request(
+                "permit_required",
+                "a RewardToken escrow needs the creator's EIP-2612 permit for it (POST /api/permits/prepare with spender market)",
+            ));
+        };
+        let permit = super::permit::check_permit(
+            &s,
+            session.address,
+            s.config.contracts.market,
+            escrow,
+            p,
+        )
+        .await?;
+        let balance = s
+            .rpc
+            .read(
+                Program::RewardToken,
+                token,
+                &labelmint_client::IRewardToken::balanceOfCall {
+                    account: session.address,
+                },
+            )
+            .await
+            .map_err(ApiError::upstream)?;
+        if balance < escrow {
+            return Err(ApiError::unprocessable(
+                "insufficient_tokens",
+                format!(
+                    "the wallet holds {balance} RewardToken units, less than the escrow {escrow}"
+                ),
+            ));
+        }
+        Some(permit)
+    };
     let metadata = json!({
         "title": req.title, "instructions": req.instructions, "classes": req.classes,
         "schema": schema_name, "data_root": format!("{data_root:#x}"),
@@ -340,7 +405,7 @@ pub async fn prepare_job(
     let call = IMarket::createJobCall {
         dataRoot: data_root,
         metadataHash: metadata_hash,
-        token: Address::ZERO,
+        token,
         rewardPerTask: reward,
         taskCount: tasks,
         schema,
@@ -349,10 +414,33 @@ pub async fn prepare_job(
         submitDeadline: now + req.deadline_secs.unwrap_or(7 * 24 * 3600),
         reviewWindow: req.review_secs.unwrap_or(3 * 24 * 3600),
         maxHeld: req.max_held.unwrap_or(256),
-        arbiterTerms: req.arbiter_terms.unwrap_or(market::DEFAULT_ETH_TERMS),
+        arbiterTerms: req.arbiter_terms.unwrap_or(if token.is_zero() {
+            market::DEFAULT_ETH_TERMS
+        } else {
+            market::DEFAULT_TOKEN_TERMS
+        }),
     };
-    let escrow = U256::from(reward) * U256::from(tasks);
-    let tx = UnsignedTx::market_call(&s, session.address, &call, escrow).await?;
+    let tx = match permit {
+        None => UnsignedTx::market_call(&s, session.address, &call, escrow).await?,
+        Some(p) => {
+            let with = IMarket::createJobWithPermitCall {
+                dataRoot: call.dataRoot,
+                metadataHash: call.metadataHash,
+                token: call.token,
+                rewardPerTask: call.rewardPerTask,
+                taskCount: call.taskCount,
+                schema: call.schema,
+                numClasses: call.numClasses,
+                claimDuration: call.claimDuration,
+                submitDeadline: call.submitDeadline,
+                reviewWindow: call.reviewWindow,
+                maxHeld: call.maxHeld,
+                arbiterTerms: call.arbiterTerms,
+                permit: labelmint_client::permit_blob(&p).into(),
+            };
+            UnsignedTx::market_call(&s, session.address, &with, U256::ZERO).await?
+        }
+    };
     Ok(Json(PreparedJob {
         tx,
         task_count: tasks,

@@ -238,8 +238,11 @@ pub struct PreparePublish {
     pub job_id: i64,
     /// `coco`, `jsonl-chat`, `jsonl-instruction`, `jsonl-completion`.
     pub format: String,
-    /// Licence price in wei.
+    /// Licence price in wei (or RewardToken units).
     pub price: String,
+    /// The price's currency: the zero address or absent for ETH, or the
+    /// RewardToken's address (buyers then pay with a permit).
+    pub payment_token: Option<String>,
     /// The version it replaces (0: none).
     pub previous_version: Option<i64>,
     /// Whether licences of the previous version carry over.
@@ -271,12 +274,25 @@ pub async fn prepare_publish(
     let price: u128 = parse_u256("price", &req.price)?
         .try_into()
         .map_err(|_| ApiError::bad_request("bad_amount", "price is too large"))?;
+    let payment_token = match req.payment_token.as_deref() {
+        None => Address::ZERO,
+        Some(t) => super::parse_address("payment_token", t)?,
+    };
+    if !payment_token.is_zero() && payment_token != s.config.contracts.token {
+        return Err(ApiError::bad_request(
+            "unsupported_token",
+            format!(
+                "payment_token: ETH (the zero address) or the RewardToken {}, not {payment_token}",
+                s.config.contracts.token
+            ),
+        ));
+    }
     let call = IRegistry::publishCall {
         rootHash: root,
         metadataHash: B256::ZERO,
         format,
         price,
-        paymentToken: Address::ZERO,
+        paymentToken: payment_token,
         source: s.config.contracts.market,
         sourceJobId: U256::from(u64::try_from(req.job_id).unwrap_or(0)),
         previousVersion: U256::from(u64::try_from(req.previous_version.unwrap_or(0)).unwrap_or(0)),
@@ -299,10 +315,17 @@ pub async fn prepare_publish(
 pub struct PreparePurchase {
     /// Who gets the licence (default: the signed-in buyer).
     pub licensee: Option<String>,
+    /// For a dataset priced in the RewardToken: the buyer's EIP-2612 permit
+    /// to the registry for exactly the price (`POST /api/permits/prepare`
+    /// with spender `registry`); the transaction is then `purchaseWithPermit`.
+    pub permit: Option<super::permit::PermitSignature>,
 }
 
 /// The `purchase` transaction at the current price (as `maxPrice`, so a
-/// price raised meanwhile reverts instead of charging more).
+/// price raised meanwhile reverts instead of charging more); for a dataset
+/// priced in the RewardToken, `purchaseWithPermit` with the buyer's checked
+/// permit (`400 permit_required` without one, `422 permit_expired`, `422
+/// permit_invalid`).
 #[utoipa::path(post, path = "/api/datasets/{id}/purchase/prepare", tag = "buyer",
     params(("id" = i64, Path, description = "dataset id")), request_body = PreparePurchase,
     responses((status = 200, body = UnsignedTx), (status = 400, body = crate::error::ErrorBody),
@@ -321,23 +344,37 @@ pub async fn prepare_purchase(
     };
     let token: Address = d.payment_token.parse().unwrap_or_default();
     let price = parse_u256("price", &d.price)?;
-    let call = IRegistry::purchaseCall {
-        datasetId: U256::from(id),
-        licensee,
-        token,
-        maxPrice: price.try_into().unwrap_or(u128::MAX),
+    let max_price: u128 = price.try_into().unwrap_or(u128::MAX);
+    let registry = s.config.contracts.registry;
+    let tx = if token.is_zero() {
+        let call = IRegistry::purchaseCall {
+            datasetId: U256::from(id),
+            licensee,
+            token,
+            maxPrice: max_price,
+        };
+        UnsignedTx::new(&s, Some(session.address), registry, &call, price)
+    } else {
+        let Some(p) = req.permit.as_ref() else {
+            return Err(ApiError::bad_request(
+                "permit_required",
+                format!(
+                    "dataset {id} is priced in the RewardToken: send the buyer's EIP-2612 permit for {price} (POST /api/permits/prepare with spender registry)"
+                ),
+            ));
+        };
+        let permit =
+            super::permit::check_permit(&s, session.address, registry, price, p).await?;
+        let call = IRegistry::purchaseWithPermitCall {
+            datasetId: U256::from(id),
+            licensee,
+            token,
+            maxPrice: max_price,
+            permit: labelmint_client::permit_blob(&permit).into(),
+        };
+        UnsignedTx::new(&s, Some(session.address), registry, &call, U256::ZERO)
     };
-    let value = if token.is_zero() { price } else { U256::ZERO };
-    let tx = UnsignedTx::new(
-        &s,
-        Some(session.address),
-        s.config.contracts.registry,
-        &call,
-        value,
-    )
-    .simulated(&s, Program::DatasetRegistry)
-    .await?;
-    Ok(Json(tx))
+    Ok(Json(tx.simulated(&s, Program::DatasetRegistry).await?))
 }
 
 /// Downloads the package: the signed-in address must hold a licence on

@@ -211,7 +211,7 @@ fn view(s: &AppState, r: &sqlx::any::AnyRow, now: i64) -> Result<HubJobView, sql
     })
 }
 
-async fn chain_now(s: &AppState) -> ApiResult<i64> {
+pub(crate) async fn chain_now(s: &AppState) -> ApiResult<i64> {
     let now = s.rpc.now().await.map_err(ApiError::upstream)?;
     Ok(i64::try_from(now).unwrap_or(i64::MAX))
 }
@@ -228,7 +228,7 @@ pub async fn hub_job(s: &AppState, id: i64) -> ApiResult<HubJobView> {
 }
 
 /// The hub's address, or a 404 when this server's chain has none.
-fn hub_address(s: &AppState) -> ApiResult<Address> {
+pub(crate) fn hub_address(s: &AppState) -> ApiResult<Address> {
     let hub = s.config.contracts.hub;
     if hub.is_zero() {
         return Err(ApiError::not_found(
@@ -239,12 +239,12 @@ fn hub_address(s: &AppState) -> ApiResult<Address> {
 }
 
 /// `job` as the hub's `uint256` id (only ever called on an indexed job).
-fn job_word(job: &HubJobView) -> U256 {
+pub(crate) fn job_word(job: &HubJobView) -> U256 {
     U256::from(u64::try_from(job.id).unwrap_or(0))
 }
 
 /// A UTC time for messages: `2025-06-01 12:00 UTC`.
-fn when(secs: i64) -> String {
+pub(crate) fn when(secs: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(secs).map_or_else(
         |_| format!("{secs}"),
         |t| {
@@ -261,7 +261,7 @@ fn when(secs: i64) -> String {
 }
 
 /// A `409 wrong_phase` unless `job` is in phase `want`.
-fn require_phase(job: &HubJobView, want: &str) -> ApiResult<()> {
+pub(crate) fn require_phase(job: &HubJobView, want: &str) -> ApiResult<()> {
     if job.phase == want {
         return Ok(());
     }
@@ -290,6 +290,8 @@ pub struct HubJobFilter {
     /// `open` (default: commit, reveal or settle), `commit`, `reveal`,
     /// `settle`, `closed` or `all`.
     pub phase: Option<String>,
+    /// Only the jobs of this creator.
+    pub creator: Option<String>,
     /// Items to skip.
     pub offset: Option<u32>,
     /// Items to return (at most 500).
@@ -318,10 +320,23 @@ pub async fn list(
         limit: f.limit,
     }
     .get();
-    let sql = format!("SELECT {HUB_COLUMNS} ORDER BY h.job_id DESC");
-    let rows = sqlx::query(crate::db::Db::sql(sql))
-        .fetch_all(&s.db.pool)
-        .await?;
+    let creator = f
+        .creator
+        .as_deref()
+        .map(|c| super::parse_address("creator", c))
+        .transpose()?;
+    let rows = if let Some(c) = creator {
+        let sql = format!("SELECT {HUB_COLUMNS} WHERE h.creator = $1 ORDER BY h.job_id DESC");
+        sqlx::query(crate::db::Db::sql(sql))
+            .bind(addr_key(c))
+            .fetch_all(&s.db.pool)
+            .await?
+    } else {
+        let sql = format!("SELECT {HUB_COLUMNS} ORDER BY h.job_id DESC");
+        sqlx::query(crate::db::Db::sql(sql))
+            .fetch_all(&s.db.pool)
+            .await?
+    };
     let now = chain_now(&s).await?;
     let mut out = Vec::new();
     for r in &rows {

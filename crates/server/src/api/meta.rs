@@ -32,6 +32,8 @@ pub struct ServerConfig {
     pub domain: String,
     /// Whether this is `serve --dev` on the embedded chain.
     pub dev: bool,
+    /// Whether a fine-tuning provider (broker) is configured (`--broker`).
+    pub broker: bool,
 }
 
 /// This server's chain, contracts and mode.
@@ -49,6 +51,7 @@ pub async fn config(State(s): State<AppState>) -> Json<ServerConfig> {
         relayer: s.relayer_address.map(|a| a.to_checksum(None)),
         domain: s.config.domain.clone(),
         dev: s.config.dev,
+        broker: s.broker.is_some(),
     })
 }
 

@@ -3,10 +3,13 @@
 pub mod creator;
 pub mod data;
 pub mod datasets;
+pub mod finetune;
 pub mod hub;
+pub mod hub_creator;
 pub mod jobs;
 pub mod me;
 pub mod meta;
+pub mod permit;
 pub mod submissions;
 pub mod workspace;
 
@@ -129,9 +132,20 @@ impl UnsignedTx {
 
     /// Simulates it from `from` (when known): a revert is a 422 with its name.
     pub async fn simulated(
+        self,
+        s: &AppState,
+        program: labelmint_client::revert::Program,
+    ) -> ApiResult<Self> {
+        self.simulated_with(s, program, |_| None).await
+    }
+
+    /// [`Self::simulated`], with `explain` turning a revert name into a more
+    /// telling error (`None`: the plain `422 would_revert`).
+    pub async fn simulated_with(
         mut self,
         s: &AppState,
         program: labelmint_client::revert::Program,
+        explain: impl Fn(&str) -> Option<ApiError>,
     ) -> ApiResult<Self> {
         let Some(from) = self.from.as_deref().and_then(|f| Address::from_str(f).ok()) else {
             return Ok(self);
@@ -144,7 +158,9 @@ impl UnsignedTx {
                 self.gas = Some(gas.to_string());
                 Ok(self)
             }
-            Err(e @ crate::rpc::RpcError::Reverted { .. }) => Err(would_revert(&e)),
+            Err(e @ crate::rpc::RpcError::Reverted { .. }) => {
+                Err(e.revert_name().and_then(&explain).unwrap_or_else(|| would_revert(&e)))
+            }
             // Not a revert (say, the sender cannot pay yet): the wallet will tell.
             Err(e) => {
                 tracing::debug!(error = %e, "simulation inconclusive");
@@ -349,6 +365,17 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(hub::prepare_reveal))
         .routes(routes!(hub::prepare_settle))
         .routes(routes!(hub::describe))
+        .routes(routes!(hub_creator::prepare_hub_job))
+        .routes(routes!(hub_creator::prepare_reveal_gold))
+        .routes(routes!(hub_creator::prepare_close))
+        .routes(routes!(hub_creator::prepare_claim_slash_share))
+        .routes(routes!(hub_creator::arbiter_terms))
+        .routes(routes!(permit::prepare_permit))
+        .routes(routes!(finetune::models))
+        .routes(routes!(finetune::prepare))
+        .routes(routes!(finetune::start))
+        .routes(routes!(finetune::my_tasks))
+        .routes(routes!(finetune::task_status))
         .routes(routes!(me::balances))
         .routes(routes!(me::prepare_withdraw))
         .routes(routes!(me::live))

@@ -438,3 +438,133 @@ pub async fn create_job(
     env.wait_job(id).await;
     id
 }
+
+/// Mints `amount` RewardToken units to dev account `i` (the deployer,
+/// account 0, holds the minter role).
+pub async fn mint_lmr(env: &Env, i: usize, amount: u128) {
+    env.wallet(0)
+        .send(
+            env.chain.contracts.token,
+            &labelmint_client::IRewardToken::mintCall {
+                to: env.address(i),
+                value: alloy_primitives::U256::from(amount),
+            },
+            alloy_primitives::U256::ZERO,
+        )
+        .await
+        .expect("the deployer mints");
+}
+
+/// A dev account's RewardToken balance.
+pub async fn lmr_balance(env: &Env, i: usize) -> alloy_primitives::U256 {
+    let data = alloy_sol_types::SolCall::abi_encode(&labelmint_client::IRewardToken::balanceOfCall {
+        account: env.address(i),
+    });
+    let out = env
+        .rpc(
+            "eth_call",
+            json!([{"to": format!("{:#x}", env.chain.contracts.token), "data": format!("0x{}", alloy_primitives::hex::encode(data))}, "latest"]),
+        )
+        .await;
+    out.as_str()
+        .and_then(|h| h.parse::<alloy_primitives::U256>().ok())
+        .expect("a balance")
+}
+
+/// A settled two-text job labelled by annotator A and approved, its JSONL
+/// package stored and published by the creator at `price` in
+/// `payment_token` (`None`: ETH); the dataset id and the package root.
+pub async fn publish_text_dataset(
+    env: &Env,
+    creator: &str,
+    annotator: &str,
+    price: &str,
+    payment_token: Option<String>,
+) -> (i64, String) {
+    let texts: Vec<_> = sample_texts().into_iter().take(2).collect();
+    let root = upload(env, creator, &texts).await;
+    let job = create_job(
+        env,
+        creator,
+        &root,
+        "categorical",
+        &["negative", "positive"],
+        json!({}),
+    )
+    .await;
+    let (st, acc) = submit_batch(
+        &env.http,
+        &env.url(),
+        annotator,
+        env.key(ANN_A),
+        job,
+        &[0, 1],
+        json!([1, 0]),
+    )
+    .await;
+    assert_eq!(st, StatusCode::ACCEPTED, "{acc}");
+    let s = env.wait_final(annotator, acc["id"].as_i64().unwrap()).await;
+    assert_eq!(s["status"], "mined", "{s}");
+    let queue = wait_for("batch indexed", || async {
+        let (_, q) = env
+            .call(
+                Method::GET,
+                &format!("/api/jobs/{job}/review-queue"),
+                None,
+                None,
+            )
+            .await;
+        (q.as_array().map_or(0, Vec::len) == 1).then_some(q)
+    })
+    .await;
+    let (st, review) = env
+        .call(
+            Method::POST,
+            &format!("/api/jobs/{job}/review/prepare"),
+            Some(creator),
+            Some(json!({"batches": [{"batch_id": queue[0]["batch_id"]}]})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{review}");
+    env.send_prepared(CREATOR, &review).await;
+    wait_for("job completed", || async {
+        let (_, j) = env
+            .call(Method::GET, &format!("/api/jobs/{job}"), None, None)
+            .await;
+        (j["status"] == "completed").then_some(())
+    })
+    .await;
+    let package = format!(
+        "{{\"instruction\":\"classify\",\"input\":\"job {job}\",\"output\":\"positive\"}}\n"
+    )
+    .into_bytes();
+    let resp = env
+        .http
+        .post(format!("{}/api/packages", env.url()))
+        .bearer_auth(creator)
+        .body(package)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let stored: Value = resp.json().await.unwrap();
+    let package_root = stored["root"].as_str().unwrap().to_string();
+    let mut body = json!({"root": package_root, "job_id": job, "format": "jsonl-instruction", "price": price});
+    if let Some(t) = payment_token {
+        body["payment_token"] = json!(t);
+    }
+    let (st, publish) = env
+        .call(Method::POST, "/api/datasets/prepare", Some(creator), Some(body))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{publish}");
+    env.send_prepared(CREATOR, &publish).await;
+    let d = wait_for("dataset indexed", || async {
+        let (_, d) = env.call(Method::GET, "/api/datasets", None, None).await;
+        d.as_array()?
+            .iter()
+            .find(|x| x["root_hash"] == package_root.as_str())
+            .cloned()
+    })
+    .await;
+    (d["id"].as_i64().unwrap(), package_root)
+}
