@@ -20,7 +20,11 @@ use sqlx::{
 const SCHEMA: &[(i64, &str, &str)] = &[
     (1, "schema", include_str!("../migrations/0001_schema.sql")),
     (2, "hub", include_str!("../migrations/0002_hub.sql")),
-    (3, "finetune", include_str!("../migrations/0003_finetune.sql")),
+    (
+        3,
+        "finetune",
+        include_str!("../migrations/0003_finetune.sql"),
+    ),
 ];
 
 /// Which database a URL names.

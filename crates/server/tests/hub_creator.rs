@@ -42,7 +42,12 @@ fn refused(answer: &(StatusCode, Value), status: StatusCode, code: &str, needle:
 /// Moves the chain's clock past `until` through the dev endpoint.
 async fn advance_past(env: &Env, until: i64) {
     let (_, head) = env
-        .call(Method::POST, "/api/dev/time", None, Some(json!({"seconds": 1})))
+        .call(
+            Method::POST,
+            "/api/dev/time",
+            None,
+            Some(json!({"seconds": 1})),
+        )
         .await;
     let at = head["now"].as_i64().unwrap();
     if until >= at {
@@ -89,7 +94,10 @@ async fn create(env: &Env, token: &str, body: &Value) -> (U256, Value) {
     }
     let txs = prepared["txs"].as_array().unwrap();
     assert_eq!(txs.len(), 1, "{prepared}");
-    assert!(txs[0]["gas"].is_string(), "simulated once approved: {prepared}");
+    assert!(
+        txs[0]["gas"].is_string(),
+        "simulated once approved: {prepared}"
+    );
     let receipt = env.send_prepared(CREATOR, &txs[0]).await;
     let id = receipt
         .inner
@@ -128,7 +136,14 @@ async fn consensus_job_is_prepared_with_the_approval_first_and_every_bad_term_is
     let r = post(body.clone(), None).await;
     assert_eq!(r.0, StatusCode::UNAUTHORIZED, "{}", r.1);
     refused(
-        &post(with(&body, json!({"data_root": format!("{:#x}", B256::repeat_byte(3))})), me.clone()).await,
+        &post(
+            with(
+                &body,
+                json!({"data_root": format!("{:#x}", B256::repeat_byte(3))}),
+            ),
+            me.clone(),
+        )
+        .await,
         StatusCode::NOT_FOUND,
         "not_found",
         "not in this server's store",
@@ -152,12 +167,21 @@ async fn consensus_job_is_prepared_with_the_approval_first_and_every_bad_term_is
         (json!({"gold_tasks": 0}), "gold_tasks"),
         (json!({"gold_tasks": 7}), "gold_tasks"),
         // The most one label can earn: 0.03 / 2 = 0.015 LMR.
-        (json!({"stake_per_label": (3 * REWARD / 2 - 1).to_string()}), "stake_per_label"),
+        (
+            json!({"stake_per_label": (3 * REWARD / 2 - 1).to_string()}),
+            "stake_per_label",
+        ),
         // Terms 1 are the default ETH terms; the hub pays in the RewardToken.
         (json!({"arbiter_terms": 1}), "arbiter_terms"),
         (json!({"arbiter_terms": 99}), "arbiter_terms"),
-        (json!({"difficulty": [{"end": 3, "weight": 1}]}), "difficulty"),
-        (json!({"difficulty": [{"end": 3, "weight": 0}, {"end": 6, "weight": 1}]}), "difficulty"),
+        (
+            json!({"difficulty": [{"end": 3, "weight": 1}]}),
+            "difficulty",
+        ),
+        (
+            json!({"difficulty": [{"end": 3, "weight": 0}, {"end": 6, "weight": 1}]}),
+            "difficulty",
+        ),
     ] {
         refused(
             &post(with(&body, extra.clone()), me.clone()).await,
@@ -167,7 +191,14 @@ async fn consensus_job_is_prepared_with_the_approval_first_and_every_bad_term_is
         );
     }
     refused(
-        &post(with(&body, json!({"gold_commitment": format!("{:#x}", B256::ZERO)})), me.clone()).await,
+        &post(
+            with(
+                &body,
+                json!({"gold_commitment": format!("{:#x}", B256::ZERO)}),
+            ),
+            me.clone(),
+        )
+        .await,
         StatusCode::BAD_REQUEST,
         "bad_commitment",
         "gold",
@@ -187,7 +218,9 @@ async fn consensus_job_is_prepared_with_the_approval_first_and_every_bad_term_is
     );
 
     // The terms the job names.
-    let (st, terms) = env.call(Method::GET, "/api/arbiter-terms/2", None, None).await;
+    let (st, terms) = env
+        .call(Method::GET, "/api/arbiter-terms/2", None, None)
+        .await;
     assert_eq!(st, StatusCode::OK, "{terms}");
     assert_eq!(
         terms["token"].as_str().unwrap().to_lowercase(),
@@ -195,8 +228,15 @@ async fn consensus_job_is_prepared_with_the_approval_first_and_every_bad_term_is
     );
     let fee: u128 = terms["fee"].as_str().unwrap().parse().unwrap();
     assert_eq!(fee, labelmint_client::market::DEFAULT_ARBITER_FEE);
-    let r = env.call(Method::GET, "/api/arbiter-terms/99", None, None).await;
-    refused(&r, StatusCode::NOT_FOUND, "not_found", "no arbiter terms 99");
+    let r = env
+        .call(Method::GET, "/api/arbiter-terms/99", None, None)
+        .await;
+    refused(
+        &r,
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no arbiter terms 99",
+    );
 
     // With tokens: the approval of escrow and bond first, the creation after.
     mint_lmr(&env, CREATOR, 10 * LMR).await;
@@ -214,7 +254,10 @@ async fn consensus_job_is_prepared_with_the_approval_first_and_every_bad_term_is
     assert_eq!(txs[0]["function"], "approve(address,uint256)");
     assert!(txs[0]["gas"].is_string(), "the approval is simulated");
     assert!(
-        txs[1]["function"].as_str().unwrap().starts_with("createJob("),
+        txs[1]["function"]
+            .as_str()
+            .unwrap()
+            .starts_with("createJob("),
         "{first}"
     );
     assert!(txs[1]["gas"].is_null(), "not simulated before the approval");
@@ -228,16 +271,26 @@ async fn consensus_job_is_prepared_with_the_approval_first_and_every_bad_term_is
     assert_eq!(j["arbiter_terms"], 2);
     assert_eq!(j["metadata"]["title"], "Sentiment by consensus");
     assert_eq!(j["phase"], "commit");
-    assert_eq!(j["commit_end"].as_i64().unwrap() + 86_400, j["reveal_end"].as_i64().unwrap());
+    assert_eq!(
+        j["commit_end"].as_i64().unwrap() + 86_400,
+        j["reveal_end"].as_i64().unwrap()
+    );
     let mine = format!("/api/hub/jobs?creator={}", env.address(CREATOR));
     let (_, list) = env.call(Method::GET, &mine, None, None).await;
     assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
     assert_eq!(list[0]["id"], json!(u64::try_from(id).unwrap()));
     let (_, none) = env
-        .call(Method::GET, &format!("/api/hub/jobs?creator={}", env.address(ANN_A)), None, None)
+        .call(
+            Method::GET,
+            &format!("/api/hub/jobs?creator={}", env.address(ANN_A)),
+            None,
+            None,
+        )
         .await;
     assert_eq!(none, json!([]));
-    let r = env.call(Method::GET, "/api/hub/jobs?creator=nobody", None, None).await;
+    let r = env
+        .call(Method::GET, "/api/hub/jobs?creator=nobody", None, None)
+        .await;
     refused(&r, StatusCode::BAD_REQUEST, "bad_address", "creator");
 
     // A weighted job: tasks 4 and 5 weigh 2, so they escrow and pay twice,
@@ -252,15 +305,17 @@ async fn consensus_job_is_prepared_with_the_approval_first_and_every_bad_term_is
         "invalid_parameter",
         "stake_per_label",
     );
-    let weighted = with(&weighted, json!({"stake_per_label": (3 * REWARD).to_string()}));
+    let weighted = with(
+        &weighted,
+        json!({"stake_per_label": (3 * REWARD).to_string()}),
+    );
     let prepared = ok(&env, &creator, path, weighted.clone()).await;
-    assert_eq!(prepared["escrow"], (U256::from(REWARD * 3) * U256::from(4 + 2 * 2)).to_string());
+    assert_eq!(
+        prepared["escrow"],
+        (U256::from(REWARD * 3) * U256::from(4 + 2 * 2)).to_string()
+    );
     assert!(
-        prepared["txs"]
-            .as_array()
-            .unwrap()
-            .last()
-            .unwrap()["function"]
+        prepared["txs"].as_array().unwrap().last().unwrap()["function"]
             .as_str()
             .unwrap()
             .starts_with("createWeightedJob("),
@@ -275,7 +330,10 @@ async fn consensus_job_is_prepared_with_the_approval_first_and_every_bad_term_is
             .read(
                 Program::QualityHub,
                 env.chain.contracts.hub,
-                &IHub::taskWeightCall { jobId: wid, taskId: task },
+                &IHub::taskWeightCall {
+                    jobId: wid,
+                    taskId: task,
+                },
             )
             .await
             .unwrap();
@@ -284,13 +342,22 @@ async fn consensus_job_is_prepared_with_the_approval_first_and_every_bad_term_is
     // A third job over the same data with another title would rewrite what
     // annotators of the running jobs read: refused, and nothing changes.
     refused(
-        &post(with(&body, json!({"title": "Something else entirely"})), me.clone()).await,
+        &post(
+            with(&body, json!({"title": "Something else entirely"})),
+            me.clone(),
+        )
+        .await,
         StatusCode::CONFLICT,
         "description_in_use",
         &format!("your hub job {id}"),
     );
-    let (_, still) = env.call(Method::GET, &format!("/api/hub/jobs/{id}"), None, None).await;
-    assert_eq!(still["metadata"]["title"], "Sentiment by consensus", "{still}");
+    let (_, still) = env
+        .call(Method::GET, &format!("/api/hub/jobs/{id}"), None, None)
+        .await;
+    assert_eq!(
+        still["metadata"]["title"], "Sentiment by consensus",
+        "{still}"
+    );
 }
 
 /// Stakes `amount` from dev account `i` through the API.
@@ -331,7 +398,9 @@ async fn commit_all(env: &Env, i: usize, token: &str, job: U256, labels: &[u8], 
 
 /// The signed-in account's hub credit.
 async fn credit(env: &Env, token: &str) -> U256 {
-    let (_, v) = env.call(Method::GET, "/api/hub/stake", Some(token), None).await;
+    let (_, v) = env
+        .call(Method::GET, "/api/hub/stake", Some(token), None)
+        .await;
     v["credit"].as_str().unwrap().parse().unwrap()
 }
 
@@ -363,32 +432,88 @@ async fn creator_reveals_gold_closes_the_job_and_the_majority_claims_the_slash_s
     let gold = format!("/api/hub/jobs/{id}/gold/prepare");
     let key = |tasks: Value, labels: Value, salt: String| json!({"task_ids": tasks, "labels": labels, "salt": salt});
     let good = key(json!([0]), json!([1]), format!("{gold_salt:#x}"));
-    let r = env.call(Method::POST, &gold, Some(&creator), Some(good.clone())).await;
-    refused(&r, StatusCode::CONFLICT, "wrong_phase", "reveals are taken from");
-    let r = env.call(Method::POST, &gold, None, Some(good.clone())).await;
+    let r = env
+        .call(Method::POST, &gold, Some(&creator), Some(good.clone()))
+        .await;
+    refused(
+        &r,
+        StatusCode::CONFLICT,
+        "wrong_phase",
+        "reveals are taken from",
+    );
+    let r = env
+        .call(Method::POST, &gold, None, Some(good.clone()))
+        .await;
     assert_eq!(r.0, StatusCode::UNAUTHORIZED);
     advance_past(&env, j["commit_end"].as_i64().unwrap()).await;
     for (body, status, code) in [
-        (key(json!([]), json!([]), format!("{gold_salt:#x}")), StatusCode::BAD_REQUEST, "bad_tasks"),
-        (key(json!([1, 0]), json!([1, 1]), format!("{gold_salt:#x}")), StatusCode::BAD_REQUEST, "bad_tasks"),
-        (key(json!([0, 1]), json!([1, 1]), format!("{gold_salt:#x}")), StatusCode::BAD_REQUEST, "bad_tasks"),
-        (key(json!([6]), json!([1]), format!("{gold_salt:#x}")), StatusCode::BAD_REQUEST, "bad_tasks"),
-        (key(json!([0]), json!([2]), format!("{gold_salt:#x}")), StatusCode::BAD_REQUEST, "bad_labels"),
-        (key(json!([0]), json!([1, 0]), format!("{gold_salt:#x}")), StatusCode::BAD_REQUEST, "bad_labels"),
-        (key(json!([0]), json!([1]), "0x12".into()), StatusCode::BAD_REQUEST, "bad_salt"),
+        (
+            key(json!([]), json!([]), format!("{gold_salt:#x}")),
+            StatusCode::BAD_REQUEST,
+            "bad_tasks",
+        ),
+        (
+            key(json!([1, 0]), json!([1, 1]), format!("{gold_salt:#x}")),
+            StatusCode::BAD_REQUEST,
+            "bad_tasks",
+        ),
+        (
+            key(json!([0, 1]), json!([1, 1]), format!("{gold_salt:#x}")),
+            StatusCode::BAD_REQUEST,
+            "bad_tasks",
+        ),
+        (
+            key(json!([6]), json!([1]), format!("{gold_salt:#x}")),
+            StatusCode::BAD_REQUEST,
+            "bad_tasks",
+        ),
+        (
+            key(json!([0]), json!([2]), format!("{gold_salt:#x}")),
+            StatusCode::BAD_REQUEST,
+            "bad_labels",
+        ),
+        (
+            key(json!([0]), json!([1, 0]), format!("{gold_salt:#x}")),
+            StatusCode::BAD_REQUEST,
+            "bad_labels",
+        ),
+        (
+            key(json!([0]), json!([1]), "0x12".into()),
+            StatusCode::BAD_REQUEST,
+            "bad_salt",
+        ),
         // The wrong answer or the wrong salt do not open the commitment.
-        (key(json!([0]), json!([0]), format!("{gold_salt:#x}")), StatusCode::UNPROCESSABLE_ENTITY, "gold_mismatch"),
-        (key(json!([0]), json!([1]), format!("{:#x}", B256::random())), StatusCode::UNPROCESSABLE_ENTITY, "gold_mismatch"),
+        (
+            key(json!([0]), json!([0]), format!("{gold_salt:#x}")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "gold_mismatch",
+        ),
+        (
+            key(json!([0]), json!([1]), format!("{:#x}", B256::random())),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "gold_mismatch",
+        ),
     ] {
-        let r = env.call(Method::POST, &gold, Some(&creator), Some(body.clone())).await;
+        let r = env
+            .call(Method::POST, &gold, Some(&creator), Some(body.clone()))
+            .await;
         refused(&r, status, code, "");
     }
     let tx = ok(&env, &creator, &gold, good.clone()).await;
     assert_eq!(tx["function"], "revealGold(uint256,bytes,bytes,bytes32)");
     env.send_prepared(CREATOR, &tx).await;
-    let r = env.call(Method::POST, &gold, Some(&creator), Some(good.clone())).await;
-    refused(&r, StatusCode::CONFLICT, "gold_revealed", "already revealed");
-    let (_, d) = env.call(Method::GET, &format!("/api/hub/jobs/{id}"), None, None).await;
+    let r = env
+        .call(Method::POST, &gold, Some(&creator), Some(good.clone()))
+        .await;
+    refused(
+        &r,
+        StatusCode::CONFLICT,
+        "gold_revealed",
+        "already revealed",
+    );
+    let (_, d) = env
+        .call(Method::GET, &format!("/api/hub/jobs/{id}"), None, None)
+        .await;
     assert_eq!(d["gold_revealed"], true);
 
     for (i, t, labels, salt, b) in &batches {
@@ -404,14 +529,27 @@ async fn creator_reveals_gold_closes_the_job_and_the_majority_claims_the_slash_s
     let close = format!("/api/hub/jobs/{id}/close/prepare");
     let claim = format!("/api/hub/jobs/{id}/slash-share/prepare");
     let r = env.call(Method::POST, &close, Some(&creator), None).await;
-    refused(&r, StatusCode::CONFLICT, "wrong_phase", "closes after its settle phase ends");
-    let r = env.call(Method::POST, &claim, Some(&batches[0].1), None).await;
+    refused(
+        &r,
+        StatusCode::CONFLICT,
+        "wrong_phase",
+        "closes after its settle phase ends",
+    );
+    let r = env
+        .call(Method::POST, &claim, Some(&batches[0].1), None)
+        .await;
     refused(&r, StatusCode::CONFLICT, "not_closed", "not closed yet");
 
     // Settle: each annotator its own batch.
     advance_past(&env, j["reveal_end"].as_i64().unwrap()).await;
     for (i, t, _, _, b) in &batches {
-        let tx = ok(&env, t, &format!("/api/hub/jobs/{id}/settle/prepare"), json!({"batch_id": b})).await;
+        let tx = ok(
+            &env,
+            t,
+            &format!("/api/hub/jobs/{id}/settle/prepare"),
+            json!({"batch_id": b}),
+        )
+        .await;
         env.send_prepared(*i, &tx).await;
     }
     let r = env.call(Method::POST, &close, Some(&creator), None).await;
@@ -420,7 +558,9 @@ async fn creator_reveals_gold_closes_the_job_and_the_majority_claims_the_slash_s
     // Closed after the settle phase: the creator is credited the escrow left
     // and the gold bond (the key was revealed).
     advance_past(&env, j["settle_end"].as_i64().unwrap()).await;
-    let (_, d) = env.call(Method::GET, &format!("/api/hub/jobs/{id}"), None, None).await;
+    let (_, d) = env
+        .call(Method::GET, &format!("/api/hub/jobs/{id}"), None, None)
+        .await;
     let refund: U256 = d["escrow_held"].as_str().unwrap().parse::<U256>().unwrap()
         + d["gold_bond"].as_str().unwrap().parse::<U256>().unwrap();
     let pool: U256 = d["slash_pool"].as_str().unwrap().parse().unwrap();
@@ -432,7 +572,9 @@ async fn creator_reveals_gold_closes_the_job_and_the_majority_claims_the_slash_s
     assert_eq!(credit(&env, &creator).await, before + refund);
     let r = env.call(Method::POST, &close, Some(&creator), None).await;
     refused(&r, StatusCode::CONFLICT, "already_closed", "already closed");
-    let (_, d) = env.call(Method::GET, &format!("/api/hub/jobs/{id}"), None, None).await;
+    let (_, d) = env
+        .call(Method::GET, &format!("/api/hub/jobs/{id}"), None, None)
+        .await;
     assert_eq!(d["status"], "closed");
 
     // The agreeing labels share the pool: A's six of the seventeen agreeing
@@ -446,9 +588,19 @@ async fn creator_reveals_gold_closes_the_job_and_the_majority_claims_the_slash_s
     let share = credit(&env, a).await - before;
     assert_eq!(share, pool * U256::from(6) / U256::from(17));
     let r = env.call(Method::POST, &claim, Some(a), None).await;
-    refused(&r, StatusCode::UNPROCESSABLE_ENTITY, "would_revert", "NothingToClaim");
+    refused(
+        &r,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "would_revert",
+        "NothingToClaim",
+    );
     let r = env.call(Method::POST, &claim, Some(&creator), None).await;
-    refused(&r, StatusCode::UNPROCESSABLE_ENTITY, "would_revert", "NothingToClaim");
+    refused(
+        &r,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "would_revert",
+        "NothingToClaim",
+    );
 
     // The creator withdraws its refund to the wallet.
     let owed = credit(&env, &creator).await;
@@ -456,6 +608,13 @@ async fn creator_reveals_gold_closes_the_job_and_the_majority_claims_the_slash_s
     let tx = ok(&env, &creator, "/api/hub/withdraw/prepare", json!(null)).await;
     env.send_prepared(CREATOR, &tx).await;
     assert_eq!(lmr_balance(&env, CREATOR).await, wallet + owed);
-    let r = env.call(Method::POST, "/api/hub/jobs/999/close/prepare", Some(&creator), None).await;
+    let r = env
+        .call(
+            Method::POST,
+            "/api/hub/jobs/999/close/prepare",
+            Some(&creator),
+            None,
+        )
+        .await;
     refused(&r, StatusCode::NOT_FOUND, "not_found", "no hub job");
 }

@@ -114,8 +114,13 @@ async fn token_escrow_with_a_permit_creates_the_job_and_bad_permits_are_named() 
         ),
     ] {
         refused(
-            &env.call(Method::POST, "/api/permits/prepare", Some(&creator), Some(body))
-                .await,
+            &env.call(
+                Method::POST,
+                "/api/permits/prepare",
+                Some(&creator),
+                Some(body),
+            )
+            .await,
             StatusCode::BAD_REQUEST,
             code,
         );
@@ -154,7 +159,10 @@ async fn token_escrow_with_a_permit_creates_the_job_and_bad_permits_are_named() 
         "permit_required",
     );
     refused(
-        &prepare(job(json!({"token": format!("{:#x}", Address::repeat_byte(7))}))).await,
+        &prepare(job(
+            json!({"token": format!("{:#x}", Address::repeat_byte(7))}),
+        ))
+        .await,
         StatusCode::BAD_REQUEST,
         "unsupported_token",
     );
@@ -162,11 +170,29 @@ async fn token_escrow_with_a_permit_creates_the_job_and_bad_permits_are_named() 
     let now = deadline - permit_secs();
     let expired = signed(&env, CREATOR, market, escrow, U256::ZERO, now - 10);
     let (st, v) = prepare(job(json!({"permit": expired}))).await;
-    assert_eq!((st, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("permit_expired")), "{v}");
+    assert_eq!(
+        (st, v["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("permit_expired")),
+        "{v}"
+    );
     assert!(v["message"].as_str().unwrap().contains("expired"), "{v}");
     for wrong in [
-        signed(&env, CREATOR, market, escrow - U256::from(1), U256::ZERO, deadline),
-        signed(&env, CREATOR, env.chain.contracts.registry, escrow, U256::ZERO, deadline),
+        signed(
+            &env,
+            CREATOR,
+            market,
+            escrow - U256::from(1),
+            U256::ZERO,
+            deadline,
+        ),
+        signed(
+            &env,
+            CREATOR,
+            env.chain.contracts.registry,
+            escrow,
+            U256::ZERO,
+            deadline,
+        ),
         signed(&env, CREATOR, market, escrow, U256::from(1), deadline),
         signed(&env, ANN_B, market, escrow, U256::ZERO, deadline),
     ] {
@@ -175,7 +201,10 @@ async fn token_escrow_with_a_permit_creates_the_job_and_bad_permits_are_named() 
         assert_eq!(v["code"], "permit_invalid", "{v}");
     }
     refused(
-        &prepare(job(json!({"permit": {"deadline": deadline.to_string(), "signature": "0x1234"}}))).await,
+        &prepare(job(
+            json!({"permit": {"deadline": deadline.to_string(), "signature": "0x1234"}}),
+        ))
+        .await,
         StatusCode::BAD_REQUEST,
         "bad_signature",
     );
@@ -236,11 +265,21 @@ async fn token_escrow_with_a_permit_creates_the_job_and_bad_permits_are_named() 
     let j = env.wait_job(u64::try_from(id).unwrap()).await;
     assert_eq!(j["token"].as_str().unwrap().to_lowercase(), token, "{j}");
     assert_eq!(j["escrow_held"], escrow.to_string(), "{j}");
-    assert_eq!(j["arbiter_terms"], labelmint_client::market::DEFAULT_TOKEN_TERMS);
+    assert_eq!(
+        j["arbiter_terms"],
+        labelmint_client::market::DEFAULT_TOKEN_TERMS
+    );
     // The permit is spent: the same one again is no longer the owner's
     // signature for the current nonce.
-    let (st, v) = prepare(job(json!({"permit": signed(&env, CREATOR, market, escrow, U256::ZERO, deadline)}))).await;
-    assert_eq!((st, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("permit_invalid")), "{v}");
+    let (st, v) = prepare(job(
+        json!({"permit": signed(&env, CREATOR, market, escrow, U256::ZERO, deadline)}),
+    ))
+    .await;
+    assert_eq!(
+        (st, v["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("permit_invalid")),
+        "{v}"
+    );
 }
 
 /// The default lifetime of a prepared permit.
@@ -263,12 +302,17 @@ async fn token_priced_dataset_is_bought_with_a_permit() {
     let (_, d) = env
         .call(Method::GET, &format!("/api/datasets/{id}"), None, None)
         .await;
-    assert_eq!(d["payment_token"].as_str().unwrap().to_lowercase(), token, "{d}");
+    assert_eq!(
+        d["payment_token"].as_str().unwrap().to_lowercase(),
+        token,
+        "{d}"
+    );
     assert_eq!(d["price"], price.to_string());
     mint_lmr(&env, BUYER, LMR).await;
     let path = format!("/api/datasets/{id}/purchase/prepare");
     refused(
-        &env.call(Method::POST, &path, Some(&buyer), Some(json!({}))).await,
+        &env.call(Method::POST, &path, Some(&buyer), Some(json!({})))
+            .await,
         StatusCode::BAD_REQUEST,
         "permit_required",
     );
@@ -285,13 +329,36 @@ async fn token_priced_dataset_is_bought_with_a_permit() {
     let registry = env.chain.contracts.registry;
     // A permit for less than the price, or to the market, is not the one.
     for wrong in [
-        signed(&env, BUYER, registry, price - U256::from(1), U256::ZERO, deadline),
-        signed(&env, BUYER, env.chain.contracts.market, price, U256::ZERO, deadline),
+        signed(
+            &env,
+            BUYER,
+            registry,
+            price - U256::from(1),
+            U256::ZERO,
+            deadline,
+        ),
+        signed(
+            &env,
+            BUYER,
+            env.chain.contracts.market,
+            price,
+            U256::ZERO,
+            deadline,
+        ),
     ] {
         let (st, v) = env
-            .call(Method::POST, &path, Some(&buyer), Some(json!({"permit": wrong})))
+            .call(
+                Method::POST,
+                &path,
+                Some(&buyer),
+                Some(json!({"permit": wrong})),
+            )
             .await;
-        assert_eq!((st, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("permit_invalid")), "{v}");
+        assert_eq!(
+            (st, v["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("permit_invalid")),
+            "{v}"
+        );
     }
     let before = lmr_balance(&env, BUYER).await;
     let (st, tx) = env
@@ -304,7 +371,10 @@ async fn token_priced_dataset_is_bought_with_a_permit() {
         .await;
     assert_eq!(st, StatusCode::OK, "{tx}");
     assert!(
-        tx["function"].as_str().unwrap().starts_with("purchaseWithPermit("),
+        tx["function"]
+            .as_str()
+            .unwrap()
+            .starts_with("purchaseWithPermit("),
         "{tx}"
     );
     assert!(tx["gas"].is_string(), "simulated: {tx}");
@@ -328,15 +398,20 @@ async fn token_priced_dataset_is_bought_with_a_permit() {
         )
         .await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
-    assert!(v["message"].as_str().unwrap().contains("AlreadyLicensed"), "{v}");
+    assert!(
+        v["message"].as_str().unwrap().contains("AlreadyLicensed"),
+        "{v}"
+    );
     // Publishing in a token other than ETH or the RewardToken is refused.
     refused(
         &env.call(
             Method::POST,
             "/api/datasets/prepare",
             Some(&creator),
-            Some(json!({"root": package_root, "job_id": 1, "format": "jsonl-instruction",
-                "price": "1", "payment_token": format!("{:#x}", Address::repeat_byte(9))})),
+            Some(
+                json!({"root": package_root, "job_id": 1, "format": "jsonl-instruction",
+                "price": "1", "payment_token": format!("{:#x}", Address::repeat_byte(9))}),
+            ),
         )
         .await,
         StatusCode::BAD_REQUEST,

@@ -146,13 +146,21 @@ pub fn task_digest(user: Address, r: &TaskRequest) -> B256 {
 /// fee and nonce as decimal strings.
 pub fn task_body(key: &SigningKey, request: &TaskRequest) -> serde_json::Value {
     let user = address_of(key);
-    signed_task_body(user, request, &personal_sign(key, task_digest(user, request)))
+    signed_task_body(
+        user,
+        request,
+        &personal_sign(key, task_digest(user, request)),
+    )
 }
 
 /// The JSON body of `POST /v1/user/{user}/task` for `request` that `user`
 /// signed elsewhere (a browser wallet's `personal_sign` of
 /// [`task_digest`]): the fields [`task_body`] sends, with `signature`.
-pub fn signed_task_body(user: Address, request: &TaskRequest, signature: &str) -> serde_json::Value {
+pub fn signed_task_body(
+    user: Address,
+    request: &TaskRequest,
+    signature: &str,
+) -> serde_json::Value {
     json!({
         "userAddress": user.to_checksum(None),
         "datasetHash": dataset_hash_text(request.dataset_hash),

@@ -362,14 +362,9 @@ pub async fn prepare_job(
                 "a RewardToken escrow needs the creator's EIP-2612 permit for it (POST /api/permits/prepare with spender market)",
             ));
         };
-        let permit = super::permit::check_permit(
-            &s,
-            session.address,
-            s.config.contracts.market,
-            escrow,
-            p,
-        )
-        .await?;
+        let permit =
+            super::permit::check_permit(&s, session.address, s.config.contracts.market, escrow, p)
+                .await?;
         let balance = s
             .rpc
             .read(

@@ -363,8 +363,7 @@ pub async fn prepare_purchase(
                 ),
             ));
         };
-        let permit =
-            super::permit::check_permit(&s, session.address, registry, price, p).await?;
+        let permit = super::permit::check_permit(&s, session.address, registry, price, p).await?;
         let call = IRegistry::purchaseWithPermitCall {
             datasetId: U256::from(id),
             licensee,

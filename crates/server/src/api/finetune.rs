@@ -60,14 +60,10 @@ fn broker_error(e: &ZgError) -> ApiError {
                 format!("the fine-tuning provider refused it (HTTP {status}): {body}"),
             )
         }
-        other => ApiError::new(
-            StatusCode::BAD_GATEWAY,
-            "broker_error",
-            {
-                tracing::warn!(error = %other, "fine-tuning provider failed");
-                "the fine-tuning provider failed or gave an answer that is not one (details in the server's log)".to_string()
-            },
-        ),
+        other => ApiError::new(StatusCode::BAD_GATEWAY, "broker_error", {
+            tracing::warn!(error = %other, "fine-tuning provider failed");
+            "the fine-tuning provider failed or gave an answer that is not one (details in the server's log)".to_string()
+        }),
     }
 }
 
@@ -243,22 +239,23 @@ pub async fn prepare(
         .iter()
         .filter(|m| m.name.len() <= MAX_MODEL_NAME)
         .take(MAX_MODELS)
-        .find(|m| m.name == req.model).ok_or_else(|| {
-        ApiError::unprocessable(
-            "unknown_model",
-            format!(
-                "the provider has no model {:?} (it has: {})",
-                req.model,
-                models
-                    .iter()
-                    .filter(|m| m.name.len() <= MAX_MODEL_NAME)
-                    .take(MAX_MODELS)
-                    .map(|m| m.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        )
-    })?;
+        .find(|m| m.name == req.model)
+        .ok_or_else(|| {
+            ApiError::unprocessable(
+                "unknown_model",
+                format!(
+                    "the provider has no model {:?} (it has: {})",
+                    req.model,
+                    models
+                        .iter()
+                        .filter(|m| m.name.len() <= MAX_MODEL_NAME)
+                        .take(MAX_MODELS)
+                        .map(|m| m.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+        })?;
     let millis = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis());
@@ -378,10 +375,12 @@ pub async fn start(
             r.dataset_hash
         )));
     }
-    let model_hash: B256 = r
-        .model_hash
-        .parse()
-        .map_err(|_| bad(format!("model_hash {:?} is not a 32-byte root", r.model_hash)))?;
+    let model_hash: B256 = r.model_hash.parse().map_err(|_| {
+        bad(format!(
+            "model_hash {:?} is not a 32-byte root",
+            r.model_hash
+        ))
+    })?;
     let request = TaskRequest {
         pre_trained_model_hash: model_hash,
         dataset_hash: root,
@@ -423,9 +422,7 @@ pub async fn start(
         .submit_task(session.address, body)
         .await
         .map_err(|e| broker_error(&e))?;
-    if !valid_task_id(&task.id)
-        || task.user_address != session.address
-        || task.dataset_hash != root
+    if !valid_task_id(&task.id) || task.user_address != session.address || task.dataset_hash != root
     {
         return Err(ApiError::new(
             StatusCode::BAD_GATEWAY,

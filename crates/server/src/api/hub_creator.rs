@@ -395,7 +395,10 @@ pub async fn prepare_hub_job(
     let bond = (U256::from(reward) + fee) * U256::from(req.gold_tasks);
     let deposit = escrow + bond;
     if escrow >= U256::from(u128::MAX) || deposit >= U256::from(u128::MAX) {
-        return Err(invalid("reward_per_label", "the escrow does not fit 128 bits"));
+        return Err(invalid(
+            "reward_per_label",
+            "the escrow does not fit 128 bits",
+        ));
     }
     let me = session.address;
     let up = ApiError::upstream;
@@ -594,7 +597,11 @@ pub async fn prepare_reveal_gold(
             "gold task ids: at least one, strictly ascending",
         ));
     }
-    if let Some(bad) = req.task_ids.iter().find(|&&t| i64::from(t) >= job.task_count) {
+    if let Some(bad) = req
+        .task_ids
+        .iter()
+        .find(|&&t| i64::from(t) >= job.task_count)
+    {
         return Err(ApiError::bad_request(
             "bad_tasks",
             format!("task {bad} is outside the job's {} tasks", job.task_count),
@@ -620,7 +627,11 @@ pub async fn prepare_reveal_gold(
             ),
         ));
     }
-    if let Some(bad) = req.labels.iter().find(|&&l| i64::from(l) >= job.num_classes) {
+    if let Some(bad) = req
+        .labels
+        .iter()
+        .find(|&&l| i64::from(l) >= job.num_classes)
+    {
         return Err(ApiError::bad_request(
             "bad_labels",
             format!("{bad} is not a class of this job (0..{})", job.num_classes),

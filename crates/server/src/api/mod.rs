@@ -158,9 +158,10 @@ impl UnsignedTx {
                 self.gas = Some(gas.to_string());
                 Ok(self)
             }
-            Err(e @ crate::rpc::RpcError::Reverted { .. }) => {
-                Err(e.revert_name().and_then(&explain).unwrap_or_else(|| would_revert(&e)))
-            }
+            Err(e @ crate::rpc::RpcError::Reverted { .. }) => Err(e
+                .revert_name()
+                .and_then(&explain)
+                .unwrap_or_else(|| would_revert(&e))),
             // Not a revert (say, the sender cannot pay yet): the wallet will tell.
             Err(e) => {
                 tracing::debug!(error = %e, "simulation inconclusive");

@@ -69,7 +69,11 @@ pub async fn token_domain(s: &AppState) -> ApiResult<(Eip712Domain, Value)> {
     }
     let d = s
         .rpc
-        .read(Program::RewardToken, token, &IRewardToken::eip712DomainCall {})
+        .read(
+            Program::RewardToken,
+            token,
+            &IRewardToken::eip712DomainCall {},
+        )
         .await
         .map_err(ApiError::upstream)?;
     let fields = d._0.0[0];
@@ -211,9 +215,7 @@ pub async fn check_permit(
     if deadline < U256::from(now) {
         return Err(ApiError::unprocessable(
             "permit_expired",
-            format!(
-                "the permit expired at {deadline} (chain time {now}): sign a new one"
-            ),
+            format!("the permit expired at {deadline} (chain time {now}): sign a new one"),
         ));
     }
     let raw = alloy_primitives::hex::decode(permit.signature.trim())
@@ -225,9 +227,8 @@ pub async fn check_permit(
                 "permit.signature: 65 bytes of 0x-hex (r ‖ s ‖ v)",
             )
         })?;
-    let sig = Signature::from_raw(&raw).map_err(|e| {
-        ApiError::bad_request("bad_signature", format!("permit.signature: {e}"))
-    })?;
+    let sig = Signature::from_raw(&raw)
+        .map_err(|e| ApiError::bad_request("bad_signature", format!("permit.signature: {e}")))?;
     let (domain, _) = token_domain(s).await?;
     let nonce = nonce_of(s, owner).await?;
     let digest = Permit {

@@ -457,9 +457,10 @@ pub async fn mint_lmr(env: &Env, i: usize, amount: u128) {
 
 /// A dev account's RewardToken balance.
 pub async fn lmr_balance(env: &Env, i: usize) -> alloy_primitives::U256 {
-    let data = alloy_sol_types::SolCall::abi_encode(&labelmint_client::IRewardToken::balanceOfCall {
-        account: env.address(i),
-    });
+    let data =
+        alloy_sol_types::SolCall::abi_encode(&labelmint_client::IRewardToken::balanceOfCall {
+            account: env.address(i),
+        });
     let out = env
         .rpc(
             "eth_call",
@@ -549,12 +550,18 @@ pub async fn publish_text_dataset(
     assert_eq!(resp.status(), StatusCode::OK);
     let stored: Value = resp.json().await.unwrap();
     let package_root = stored["root"].as_str().unwrap().to_string();
-    let mut body = json!({"root": package_root, "job_id": job, "format": "jsonl-instruction", "price": price});
+    let mut body =
+        json!({"root": package_root, "job_id": job, "format": "jsonl-instruction", "price": price});
     if let Some(t) = payment_token {
         body["payment_token"] = json!(t);
     }
     let (st, publish) = env
-        .call(Method::POST, "/api/datasets/prepare", Some(creator), Some(body))
+        .call(
+            Method::POST,
+            "/api/datasets/prepare",
+            Some(creator),
+            Some(body),
+        )
         .await;
     assert_eq!(st, StatusCode::OK, "{publish}");
     env.send_prepared(CREATOR, &publish).await;
