@@ -487,7 +487,7 @@ await check("buyer_starts_fine_tuning_on_the_text_dataset_and_follows_it_to_deli
   const [task] = [...brokerTasks.values()];
   assert(brokerTasks.size === 1 && task.signer.toLowerCase() === buyerAcct.address.toLowerCase(), `the provider recovered the buyer: ${task?.signer}`);
   assert(task.task.datasetHash.toLowerCase() === dataset.root_hash.toLowerCase(), `dataset root ${task.task.datasetHash}`);
-  await shot(buyer, "16-finetune");
+  await pageShot(buyer, "16-finetune");
 });
 
 await check("creator_escrows_a_review_job_in_lmr_with_a_signed_permit", async () => {
