@@ -429,11 +429,11 @@ async fn creator_reveals_gold_closes_the_job_and_the_majority_claims_the_slash_s
         batches.push((i, t, labels, salt, b));
     }
 
-    let gold = format!("/api/hub/jobs/{id}/gold/prepare");
+    let gold_path = format!("/api/hub/jobs/{id}/gold/prepare");
     let key = |tasks: Value, labels: Value, salt: String| json!({"task_ids": tasks, "labels": labels, "salt": salt});
     let good = key(json!([0]), json!([1]), format!("{gold_salt:#x}"));
     let r = env
-        .call(Method::POST, &gold, Some(&creator), Some(good.clone()))
+        .call(Method::POST, &gold_path, Some(&creator), Some(good.clone()))
         .await;
     refused(
         &r,
@@ -442,7 +442,7 @@ async fn creator_reveals_gold_closes_the_job_and_the_majority_claims_the_slash_s
         "reveals are taken from",
     );
     let r = env
-        .call(Method::POST, &gold, None, Some(good.clone()))
+        .call(Method::POST, &gold_path, None, Some(good.clone()))
         .await;
     assert_eq!(r.0, StatusCode::UNAUTHORIZED);
     advance_past(&env, j["commit_end"].as_i64().unwrap()).await;
@@ -495,15 +495,15 @@ async fn creator_reveals_gold_closes_the_job_and_the_majority_claims_the_slash_s
         ),
     ] {
         let r = env
-            .call(Method::POST, &gold, Some(&creator), Some(body.clone()))
+            .call(Method::POST, &gold_path, Some(&creator), Some(body.clone()))
             .await;
         refused(&r, status, code, "");
     }
-    let tx = ok(&env, &creator, &gold, good.clone()).await;
+    let tx = ok(&env, &creator, &gold_path, good.clone()).await;
     assert_eq!(tx["function"], "revealGold(uint256,bytes,bytes,bytes32)");
     env.send_prepared(CREATOR, &tx).await;
     let r = env
-        .call(Method::POST, &gold, Some(&creator), Some(good.clone()))
+        .call(Method::POST, &gold_path, Some(&creator), Some(good.clone()))
         .await;
     refused(
         &r,

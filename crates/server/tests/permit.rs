@@ -288,6 +288,7 @@ fn permit_secs() -> u64 {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[allow(clippy::too_many_lines)] // one purchase: every refusal of its permit, then the good one
 async fn token_priced_dataset_is_bought_with_a_permit() {
     let env = Env::new("permit-buy", |_| {}).await;
     let creator = env.sign_in(CREATOR).await;

@@ -343,49 +343,8 @@ pub async fn prepare_job(
         None => Address::ZERO,
         Some(t) => super::parse_address("token", t)?,
     };
-    if !token.is_zero() && token != s.config.contracts.token {
-        return Err(ApiError::bad_request(
-            "unsupported_token",
-            format!(
-                "token: ETH (the zero address) or the RewardToken {}, not {token}",
-                s.config.contracts.token
-            ),
-        ));
-    }
     let escrow = U256::from(reward) * U256::from(tasks);
-    let permit = if token.is_zero() {
-        None
-    } else {
-        let Some(p) = req.permit.as_ref() else {
-            return Err(ApiError::bad_request(
-                "permit_required",
-                "a RewardToken escrow needs the creator's EIP-2612 permit for it (POST /api/permits/prepare with spender market)",
-            ));
-        };
-        let permit =
-            super::permit::check_permit(&s, session.address, s.config.contracts.market, escrow, p)
-                .await?;
-        let balance = s
-            .rpc
-            .read(
-                Program::RewardToken,
-                token,
-                &labelmint_client::IRewardToken::balanceOfCall {
-                    account: session.address,
-                },
-            )
-            .await
-            .map_err(ApiError::upstream)?;
-        if balance < escrow {
-            return Err(ApiError::unprocessable(
-                "insufficient_tokens",
-                format!(
-                    "the wallet holds {balance} RewardToken units, less than the escrow {escrow}"
-                ),
-            ));
-        }
-        Some(permit)
-    };
+    let permit = escrow_permit(&s, session.address, token, escrow, req.permit.as_ref()).await?;
     let metadata = json!({
         "title": req.title, "instructions": req.instructions, "classes": req.classes,
         "schema": schema_name, "data_root": format!("{data_root:#x}"),
@@ -918,4 +877,56 @@ pub async fn job_events(
 ) -> ApiResult<Json<Vec<EventView>>> {
     jobs::job(&s, id).await?;
     Ok(Json(events_where(&s, super::MARKET_JOB_EVENTS, id).await?))
+}
+
+/// For an escrow in `token`: `None` for ETH; for the RewardToken the
+/// creator's permit for exactly `escrow` to the market, checked (signature,
+/// deadline, amount) together with the creator's balance; any other token
+/// `400 unsupported_token`.
+async fn escrow_permit(
+    s: &AppState,
+    creator: Address,
+    token: Address,
+    escrow: U256,
+    permit: Option<&super::permit::PermitSignature>,
+) -> ApiResult<Option<labelmint_client::IRewardToken::permitCall>> {
+    if !token.is_zero() && token != s.config.contracts.token {
+        return Err(ApiError::bad_request(
+            "unsupported_token",
+            format!(
+                "token: ETH (the zero address) or the RewardToken {}, not {token}",
+                s.config.contracts.token
+            ),
+        ));
+    }
+    Ok(if token.is_zero() {
+        None
+    } else {
+        let Some(p) = permit else {
+            return Err(ApiError::bad_request(
+                "permit_required",
+                "a RewardToken escrow needs the creator's EIP-2612 permit for it (POST /api/permits/prepare with spender market)",
+            ));
+        };
+        let permit =
+            super::permit::check_permit(s, creator, s.config.contracts.market, escrow, p).await?;
+        let balance = s
+            .rpc
+            .read(
+                Program::RewardToken,
+                token,
+                &labelmint_client::IRewardToken::balanceOfCall { account: creator },
+            )
+            .await
+            .map_err(ApiError::upstream)?;
+        if balance < escrow {
+            return Err(ApiError::unprocessable(
+                "insufficient_tokens",
+                format!(
+                    "the wallet holds {balance} RewardToken units, less than the escrow {escrow}"
+                ),
+            ));
+        }
+        Some(permit)
+    })
 }

@@ -740,29 +740,6 @@ pub async fn prepare_claim_slash_share(
     ))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn difficulty_classes_count_units_like_the_hub() {
-        let c = |end, weight| DifficultyClass { end, weight };
-        let (units, heaviest, bytes) = difficulty_units(&[c(4, 1), c(6, 3)], 6).unwrap();
-        assert_eq!((units, heaviest), (4 + 2 * 3, 3));
-        assert_eq!(bytes.len(), 10);
-        for bad in [
-            vec![],
-            vec![c(0, 1), c(6, 1)],
-            vec![c(3, 1), c(3, 1), c(6, 1)],
-            vec![c(3, 1), c(5, 1)],
-            vec![c(6, 0)],
-            vec![c(1, 1), c(2, 1), c(3, 1), c(4, 1), c(6, 1)],
-        ] {
-            assert!(difficulty_units(&bad, 6).is_err(), "{bad:?}");
-        }
-    }
-}
-
 /// The id of a hub job of `creator` over `data_root` when the description
 /// recorded for them differs from `metadata_hash` (`None`: no such job, or
 /// the same description).
@@ -784,4 +761,27 @@ async fn described_otherwise(
     .fetch_optional(&s.db.pool)
     .await?;
     row.map(|r| r.try_get::<i64, _>("job_id")).transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn difficulty_classes_count_units_like_the_hub() {
+        let c = |end, weight| DifficultyClass { end, weight };
+        let (units, heaviest, bytes) = difficulty_units(&[c(4, 1), c(6, 3)], 6).unwrap();
+        assert_eq!((units, heaviest), (4 + 2 * 3, 3));
+        assert_eq!(bytes.len(), 10);
+        for bad in [
+            vec![],
+            vec![c(0, 1), c(6, 1)],
+            vec![c(3, 1), c(3, 1), c(6, 1)],
+            vec![c(3, 1), c(5, 1)],
+            vec![c(6, 0)],
+            vec![c(1, 1), c(2, 1), c(3, 1), c(4, 1), c(6, 1)],
+        ] {
+            assert!(difficulty_units(&bad, 6).is_err(), "{bad:?}");
+        }
+    }
 }
