@@ -99,9 +99,13 @@ fn views_of_this_repositorys_programs_equal_nitros_formulas() {
     for name in [
         "reward_token",
         "annotation_market",
+        "annotation_market_ext",
         "dataset_registry",
         "quality_hub",
+        "quality_hub_ext",
         "quality_court",
+        "quality_court_ext",
+        "timelock",
     ] {
         let wasm = stylus_wasm(name);
         let f = figures(&wasm);
