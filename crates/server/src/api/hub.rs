@@ -261,6 +261,34 @@ pub(crate) fn when(secs: i64) -> String {
 }
 
 /// A `409 wrong_phase` unless `job` is in phase `want`.
+/// Checks `labels` against a job: `count` of them (else `400 bad_labels`
+/// naming `labels for {count} {whose} tasks`), each a class of the job;
+/// then parses `salt` (`400 bad_salt`). What a reveal of a batch and of the
+/// gold key share.
+pub(crate) fn labels_and_salt(
+    job: &HubJobView,
+    labels: &[u8],
+    count: usize,
+    whose: &str,
+    salt: &str,
+) -> ApiResult<B256> {
+    if labels.len() != count {
+        return Err(ApiError::bad_request(
+            "bad_labels",
+            format!("{} labels for {whose} {count} tasks", labels.len()),
+        ));
+    }
+    if let Some(bad) = labels.iter().find(|&&l| i64::from(l) >= job.num_classes) {
+        return Err(ApiError::bad_request(
+            "bad_labels",
+            format!("{bad} is not a class of this job (0..{})", job.num_classes),
+        ));
+    }
+    salt.trim().parse().map_err(|_| {
+        ApiError::bad_request("bad_salt", format!("{salt:?} is not a 32-byte 0x-hex salt"))
+    })
+}
+
 pub(crate) fn require_phase(job: &HubJobView, want: &str) -> ApiResult<()> {
     if job.phase == want {
         return Ok(());
@@ -1136,32 +1164,13 @@ pub async fn prepare_reveal(
         ));
     }
     require_phase(&job, "reveal")?;
-    if req.labels.len() != batch.tasks.len() {
-        return Err(ApiError::bad_request(
-            "bad_labels",
-            format!(
-                "{} labels for the batch's {} tasks",
-                req.labels.len(),
-                batch.tasks.len()
-            ),
-        ));
-    }
-    if let Some(bad) = req
-        .labels
-        .iter()
-        .find(|&&l| i64::from(l) >= job.num_classes)
-    {
-        return Err(ApiError::bad_request(
-            "bad_labels",
-            format!("{bad} is not a class of this job (0..{})", job.num_classes),
-        ));
-    }
-    let salt: B256 = req.salt.trim().parse().map_err(|_| {
-        ApiError::bad_request(
-            "bad_salt",
-            format!("{:?} is not a 32-byte 0x-hex salt", req.salt),
-        )
-    })?;
+    let salt = labels_and_salt(
+        &job,
+        &req.labels,
+        batch.tasks.len(),
+        "the batch's",
+        &req.salt,
+    )?;
     let opened = hub::commitment(job_word(&job), session.address, &req.labels, salt);
     if format!("{opened:#x}") != batch.commitment.to_lowercase() {
         return Err(ApiError::unprocessable(

@@ -617,32 +617,13 @@ pub async fn prepare_reveal_gold(
             ),
         ));
     }
-    if req.labels.len() != req.task_ids.len() {
-        return Err(ApiError::bad_request(
-            "bad_labels",
-            format!(
-                "{} labels for {} gold tasks",
-                req.labels.len(),
-                req.task_ids.len()
-            ),
-        ));
-    }
-    if let Some(bad) = req
-        .labels
-        .iter()
-        .find(|&&l| i64::from(l) >= job.num_classes)
-    {
-        return Err(ApiError::bad_request(
-            "bad_labels",
-            format!("{bad} is not a class of this job (0..{})", job.num_classes),
-        ));
-    }
-    let salt: B256 = req.salt.trim().parse().map_err(|_| {
-        ApiError::bad_request(
-            "bad_salt",
-            format!("{:?} is not a 32-byte 0x-hex salt", req.salt),
-        )
-    })?;
+    let salt = super::hub::labels_and_salt(
+        &job,
+        &req.labels,
+        req.task_ids.len(),
+        "the gold key's",
+        &req.salt,
+    )?;
     if accounts(&s, &job).await?.goldRevealed {
         return Err(ApiError::conflict(
             "gold_revealed",
