@@ -52,3 +52,25 @@ pub fn pack_difficulty(classes: &[(u32, u8)]) -> Bytes {
         })
         .collect()
 }
+
+/// `createWeightedJob` with the parameters of `c` and `difficulty`.
+pub fn weighted(c: IHub::createJobCall, difficulty: Bytes) -> IHub::createWeightedJobCall {
+    IHub::createWeightedJobCall {
+        dataRoot: c.dataRoot,
+        rewardPerVote: c.rewardPerVote,
+        taskCount: c.taskCount,
+        replication: c.replication,
+        numClasses: c.numClasses,
+        quorumBps: c.quorumBps,
+        commitDuration: c.commitDuration,
+        revealDuration: c.revealDuration,
+        settleDuration: c.settleDuration,
+        stakePerVote: c.stakePerVote,
+        slashBps: c.slashBps,
+        minReputationBps: c.minReputationBps,
+        arbiterTerms: c.arbiterTerms,
+        goldCommitment: c.goldCommitment,
+        goldTasks: c.goldTasks,
+        difficulty,
+    }
+}

@@ -212,31 +212,6 @@ impl HubJob {
     }
 }
 
-/// `createWeightedJob` with the parameters of `c` and `difficulty`.
-pub fn weighted(
-    c: IHub::createJobCall,
-    difficulty: alloy_primitives::Bytes,
-) -> IHub::createWeightedJobCall {
-    IHub::createWeightedJobCall {
-        dataRoot: c.dataRoot,
-        rewardPerVote: c.rewardPerVote,
-        taskCount: c.taskCount,
-        replication: c.replication,
-        numClasses: c.numClasses,
-        quorumBps: c.quorumBps,
-        commitDuration: c.commitDuration,
-        revealDuration: c.revealDuration,
-        settleDuration: c.settleDuration,
-        stakePerVote: c.stakePerVote,
-        slashBps: c.slashBps,
-        minReputationBps: c.minReputationBps,
-        arbiterTerms: c.arbiterTerms,
-        goldCommitment: c.goldCommitment,
-        goldTasks: c.goldTasks,
-        difficulty,
-    }
-}
-
 /// A committed batch, with what revealing and settling it needs.
 #[derive(Clone, Debug)]
 pub struct Vote {

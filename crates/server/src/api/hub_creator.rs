@@ -483,7 +483,7 @@ pub async fn prepare_hub_job(
             s,
             Some(me),
             hub_addr,
-            &weighted(&create, d.clone()),
+            &labelmint_client::hub::weighted(create.clone(), d.clone()),
             U256::ZERO,
         ),
         None => UnsignedTx::new(s, Some(me), hub_addr, &create, U256::ZERO),
@@ -516,28 +516,6 @@ pub async fn prepare_hub_job(
         arbiter_fee: fee.to_string(),
         metadata_hash: format!("{metadata_hash:#x}"),
     }))
-}
-
-/// `createWeightedJob` with the terms of `c` and `difficulty`.
-fn weighted(c: &IHub::createJobCall, difficulty: Bytes) -> IHub::createWeightedJobCall {
-    IHub::createWeightedJobCall {
-        dataRoot: c.dataRoot,
-        rewardPerVote: c.rewardPerVote,
-        taskCount: c.taskCount,
-        replication: c.replication,
-        numClasses: c.numClasses,
-        quorumBps: c.quorumBps,
-        commitDuration: c.commitDuration,
-        revealDuration: c.revealDuration,
-        settleDuration: c.settleDuration,
-        stakePerVote: c.stakePerVote,
-        slashBps: c.slashBps,
-        minReputationBps: c.minReputationBps,
-        arbiterTerms: c.arbiterTerms,
-        goldCommitment: c.goldCommitment,
-        goldTasks: c.goldTasks,
-        difficulty,
-    }
 }
 
 /// `POST /api/hub/jobs/{id}/gold/prepare` body: the gold key.
