@@ -289,6 +289,23 @@ pub(crate) fn labels_and_salt(
     })
 }
 
+/// `owner`'s RewardToken balance and its allowance to `spender`, read
+/// from the chain together.
+pub(crate) async fn token_funds(
+    s: &AppState,
+    owner: Address,
+    spender: Address,
+) -> ApiResult<(U256, U256)> {
+    let token = s.config.contracts.token;
+    let balance = IRewardToken::balanceOfCall { account: owner };
+    let allowance = IRewardToken::allowanceCall { owner, spender };
+    tokio::try_join!(
+        s.rpc.read(Program::RewardToken, token, &balance),
+        s.rpc.read(Program::RewardToken, token, &allowance),
+    )
+    .map_err(ApiError::upstream)
+}
+
 pub(crate) fn require_phase(job: &HubJobView, want: &str) -> ApiResult<()> {
     if job.phase == want {
         return Ok(());
@@ -645,7 +662,6 @@ pub struct StakeView {
 pub async fn stake(State(s): State<AppState>, session: Session) -> ApiResult<Json<StakeView>> {
     let hub = hub_address(&s)?;
     let me = session.address;
-    let token = s.config.contracts.token;
     let up = ApiError::upstream;
     let st = s
         .rpc
@@ -674,27 +690,7 @@ pub async fn stake(State(s): State<AppState>, session: Session) -> ApiResult<Jso
         )
         .await
         .map_err(up)?;
-    let balance = s
-        .rpc
-        .read(
-            Program::RewardToken,
-            token,
-            &IRewardToken::balanceOfCall { account: me },
-        )
-        .await
-        .map_err(up)?;
-    let allowance = s
-        .rpc
-        .read(
-            Program::RewardToken,
-            token,
-            &IRewardToken::allowanceCall {
-                owner: me,
-                spender: hub,
-            },
-        )
-        .await
-        .map_err(up)?;
+    let (balance, allowance) = token_funds(&s, me, hub).await?;
     let now = s.rpc.now().await.map_err(up)?;
     Ok(Json(StakeView {
         address: me.to_checksum(None),
@@ -935,15 +931,7 @@ pub async fn prepare_stake(
     let me = session.address;
     let token = s.config.contracts.token;
     let value = U256::from(amount);
-    let balance = s
-        .rpc
-        .read(
-            Program::RewardToken,
-            token,
-            &IRewardToken::balanceOfCall { account: me },
-        )
-        .await
-        .map_err(ApiError::upstream)?;
+    let (balance, allowance) = token_funds(&s, me, hub).await?;
     if balance < value {
         return Err(ApiError::unprocessable(
             "insufficient_tokens",
@@ -952,18 +940,6 @@ pub async fn prepare_stake(
             ),
         ));
     }
-    let allowance = s
-        .rpc
-        .read(
-            Program::RewardToken,
-            token,
-            &IRewardToken::allowanceCall {
-                owner: me,
-                spender: hub,
-            },
-        )
-        .await
-        .map_err(ApiError::upstream)?;
     let call = IHub::stakeCall { amount };
     let mut txs = Vec::new();
     if allowance < value {

@@ -401,16 +401,7 @@ pub async fn prepare_hub_job(
         ));
     }
     let me = session.address;
-    let up = ApiError::upstream;
-    let balance = s
-        .rpc
-        .read(
-            Program::RewardToken,
-            token,
-            &IRewardToken::balanceOfCall { account: me },
-        )
-        .await
-        .map_err(up)?;
+    let (balance, allowance) = super::hub::token_funds(&s, me, hub_addr).await?;
     if balance < deposit {
         return Err(ApiError::unprocessable(
             "insufficient_tokens",
@@ -419,18 +410,6 @@ pub async fn prepare_hub_job(
             ),
         ));
     }
-    let allowance = s
-        .rpc
-        .read(
-            Program::RewardToken,
-            token,
-            &IRewardToken::allowanceCall {
-                owner: me,
-                spender: hub_addr,
-            },
-        )
-        .await
-        .map_err(up)?;
     // The description, stored before the job exists: the hub keeps only the
     // data root, so this is what annotators will read.
     let metadata = serde_json::json!({
