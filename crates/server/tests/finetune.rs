@@ -10,20 +10,10 @@ mod common;
 mod fake;
 
 use alloy_primitives::{eip191_hash_message, B256};
-use common::{publish_text_dataset, Env, ANN_A, ANN_B, BUYER, CREATOR};
+use common::{publish_text_dataset, refused, Env, ANN_A, ANN_B, BUYER, CREATOR};
 use labelmint_client::sign_digest;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-
-/// Asserts a `{code, message}` error with `status` and `code`, whose
-/// message contains `needle`.
-fn refused(answer: &(StatusCode, Value), status: StatusCode, code: &str, needle: &str) {
-    let (st, v) = answer;
-    assert_eq!(*st, status, "{v}");
-    assert_eq!(v["code"], code, "{v}");
-    let message = v["message"].as_str().unwrap_or_default();
-    assert!(message.contains(needle), "{needle:?} not in {message:?}");
-}
 
 /// `personal_sign` of a 32-byte digest by dev account `i`.
 fn personal_sign(env: &Env, i: usize, digest: &str) -> String {

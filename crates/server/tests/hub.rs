@@ -5,7 +5,7 @@
 mod common;
 
 use alloy_primitives::{B256, U256};
-use common::{Env, ANN_A, ANN_B, CREATOR};
+use common::{advance_past, ok, refused, Env, ANN_A, ANN_B, CREATOR};
 use labelmint_client::{hub::commitment, IRewardToken};
 use labelmint_server::dev::{self, HubSeed, HUB_PHASE, HUB_REWARD, HUB_STAKE};
 use reqwest::{Method, StatusCode};
@@ -44,48 +44,6 @@ async fn seed(env: &Env) -> HubSeed {
 async fn send_all(env: &Env, i: usize, prepared: &Value) {
     for tx in prepared["txs"].as_array().expect("txs") {
         env.send_prepared(i, tx).await;
-    }
-}
-
-/// `POST path body` as `token`, expecting 200; the answer.
-async fn ok(env: &Env, token: &str, path: &str, body: Value) -> Value {
-    let (st, v) = env.call(Method::POST, path, Some(token), Some(body)).await;
-    assert_eq!(st, StatusCode::OK, "{path}: {v}");
-    v
-}
-
-/// Asserts a `{code, message}` error with `status` and `code`, whose
-/// message contains `needle`.
-fn refused(answer: &(StatusCode, Value), status: StatusCode, code: &str, needle: &str) {
-    let (st, v) = answer;
-    assert_eq!(*st, status, "{v}");
-    assert_eq!(v["code"], code, "{v}");
-    let message = v["message"].as_str().unwrap_or_default();
-    assert!(message.contains(needle), "{needle:?} not in {message:?}");
-}
-
-/// Moves the chain's clock past `until` through the dev endpoint.
-async fn advance_past(env: &Env, until: i64) {
-    let (_, head) = env
-        .call(
-            Method::POST,
-            "/api/dev/time",
-            None,
-            Some(json!({"seconds": 1})),
-        )
-        .await;
-    let at = head["now"].as_i64().unwrap();
-    if until >= at {
-        let (st, v) = env
-            .call(
-                Method::POST,
-                "/api/dev/time",
-                None,
-                Some(json!({"seconds": until - at + 1})),
-            )
-            .await;
-        assert_eq!(st, StatusCode::OK, "{v}");
-        assert!(v["now"].as_i64().unwrap() > until, "{v}");
     }
 }
 

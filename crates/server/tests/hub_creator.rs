@@ -7,7 +7,9 @@
 mod common;
 
 use alloy_primitives::{B256, U256};
-use common::{lmr_balance, mint_lmr, sample_texts, upload, Env, ANN_A, ANN_B, CREATOR};
+use common::{
+    lmr_balance, mint_lmr, ok, refused, sample_texts, upload, Env, ANN_A, ANN_B, CREATOR,
+};
 use labelmint_client::hub::{commitment, gold_commitment, IHub};
 use labelmint_client::revert::Program;
 use reqwest::{Method, StatusCode};
@@ -21,23 +23,6 @@ const LMR: u128 = 1_000_000_000_000_000_000;
 const REWARD: u128 = LMR / 100;
 /// The stake per label (0.02 LMR; the most one label can earn is 0.015).
 const STAKE: u128 = LMR / 50;
-
-/// `POST path body` as `token`, expecting 200; the answer.
-async fn ok(env: &Env, token: &str, path: &str, body: Value) -> Value {
-    let (st, v) = env.call(Method::POST, path, Some(token), Some(body)).await;
-    assert_eq!(st, StatusCode::OK, "{path}: {v}");
-    v
-}
-
-/// Asserts a `{code, message}` error with `status` and `code`, whose
-/// message contains `needle`.
-fn refused(answer: &(StatusCode, Value), status: StatusCode, code: &str, needle: &str) {
-    let (st, v) = answer;
-    assert_eq!(*st, status, "{v}");
-    assert_eq!(v["code"], code, "{v}");
-    let message = v["message"].as_str().unwrap_or_default();
-    assert!(message.contains(needle), "{needle:?} not in {message:?}");
-}
 
 /// Moves the chain's clock past `until` through the dev endpoint.
 async fn advance_past(env: &Env, until: i64) {
