@@ -47,7 +47,27 @@ async function check(name, fn) {
     failed = true;
     results.push({ name, ok: false });
     console.log(`FAIL ${name}: ${e?.stack ?? e}`);
+    await diagnose(name);
   }
+}
+// What a failed check leaves for whoever reads the log (CI keeps no screenshots):
+// each open page's address and visible text, the browser's console errors,
+// the API answers that were not 2xx/3xx, and the server's log.
+const pages = new Map();
+const badResponses = [];
+async function diagnose(name) {
+  for (const [who, page] of pages) {
+    try {
+      await page.screenshot({ path: join(shots, `FAIL-${name}-${who}.png`), fullPage: true });
+      const text = (await page.evaluate(() => document.body?.innerText ?? "")).replace(/\s+/g, " ").slice(0, 1200);
+      console.log(`  [${who}] ${page.url()}\n  [${who}] shows: ${text}`);
+    } catch (e) {
+      console.log(`  [${who}] cannot be read: ${e?.message ?? e}`);
+    }
+  }
+  for (const e of consoleErrors.slice(-20)) console.log(`  console: ${e}`);
+  for (const r of badResponses.slice(-20)) console.log(`  response: ${r}`);
+  console.log(`  server log (last 4,000 chars):\n${serverLog.slice(-4000)}`);
 }
 const assert = (cond, msg) => {
   if (!cond) throw new Error(msg);
@@ -168,7 +188,7 @@ async function actor(acct) {
 const browser = await chromium.launch({
   executablePath: chromePath,
   headless: !args.includes("--headed"),
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  args: ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
 });
 const consoleErrors = [];
 async function person(name) {
@@ -177,6 +197,14 @@ async function person(name) {
   page.setDefaultTimeout(20_000);
   page.on("console", (m) => m.type() === "error" && consoleErrors.push(`${name}: ${m.text()}`));
   page.on("pageerror", (e) => consoleErrors.push(`${name}: ${e.message}`));
+  page.on("crash", () => consoleErrors.push(`${name}: the page crashed`));
+  page.on("requestfailed", (r) => badResponses.push(`${name}: ${r.method()} ${r.url()} failed: ${r.failure()?.errorText}`));
+  page.on("response", async (r) => {
+    if (r.status() < 400) return;
+    const body = await r.text().catch(() => "");
+    badResponses.push(`${name}: ${r.request().method()} ${r.url()} -> ${r.status()} ${body.slice(0, 300)}`);
+  });
+  pages.set(name, page);
   await page.goto(base + "/");
   return page;
 }
@@ -746,6 +774,25 @@ await check("workspace_0g_root_matches_the_sdk_vectors", async () => {
     n++;
   }
   assert(n >= 10, `${n} vectors`);
+});
+
+await check("job_list_shows_a_server_error_and_recovers_by_itself", async () => {
+  const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(20_000);
+  let failures = 0;
+  // The first two answers to the job list are a node outage (502), as the server sends it.
+  await page.route(/\/api\/jobs\?status=open$/, (route) =>
+    failures++ < 2
+      ? route.fulfill({ status: 502, contentType: "application/json", body: JSON.stringify({ code: "upstream", message: "the chain node did not answer" }) })
+      : route.continue(),
+  );
+  await page.goto(base + "/");
+  await page.getByRole("alert").getByText("the chain node did not answer").waitFor();
+  await page.getByRole("link", { name: new RegExp(`Job ${boxJob.id}:`) }).waitFor();
+  assert(failures === 3, `${failures} requests for the job list`);
+  assert((await page.getByRole("alert").count()) === 0, "the error is still shown after the list loaded");
+  await ctx.close();
 });
 
 await check("layout_fits_a_tablet_and_pages_log_no_errors", async () => {

@@ -29,6 +29,12 @@ export async function api<T = any>(method: string, path: string, body?: unknown)
   return data as T;
 }
 
+/** Whether a failed request is worth another try: the network or the
+ * server failed (5xx, 429), not the request (4xx). */
+export function transient(e: unknown): boolean {
+  return !(e instanceof ApiError) || e.status >= 500 || e.status === 429;
+}
+
 export const get = <T = any>(path: string) => api<T>("GET", path);
 export const post = <T = any>(path: string, body?: unknown) => api<T>("POST", path, body ?? {});
 

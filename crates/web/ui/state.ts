@@ -1,6 +1,6 @@
 // The application's state: server config, wallet, session, live balances,
 // notices. Everything else lives in the pages.
-import { api, ApiError, get, post, type Balances, type DevAccount, type PermitToSign, type ServerConfig, type UnsignedTx } from "./api";
+import { api, ApiError, get, transient, post, type Balances, type DevAccount, type PermitToSign, type ServerConfig, type UnsignedTx } from "./api";
 import { Store } from "./store";
 import { connectInjected, devWallet, reconnectInjected, type Receipt, type Wallet } from "./wallet";
 
@@ -53,11 +53,25 @@ export function errorText(e: unknown): string {
 
 const WALLET_KEY = "labelmint:wallet";
 
+/** Loads the server's configuration (and dev accounts), then restores a
+ * session. The configuration is asked again after 1, 2, 4, then every 8 s
+ * while the server cannot answer; the error is shown meanwhile. */
 export async function boot() {
+  let config: ServerConfig;
+  let devAccounts: DevAccount[];
+  for (let tries = 0; ; tries++) {
+    try {
+      config = await get<ServerConfig>("/api/config");
+      devAccounts = config.dev ? await get<DevAccount[]>("/api/dev/accounts") : [];
+      break;
+    } catch (e) {
+      app.set({ bootError: errorText(e) });
+      if (!transient(e)) return;
+      await new Promise((r) => setTimeout(r, Math.min(1000 * 2 ** tries, 8000)));
+    }
+  }
+  app.set({ config, devAccounts, bootError: null });
   try {
-    const config = await get<ServerConfig>("/api/config");
-    const devAccounts = config.dev ? await get<DevAccount[]>("/api/dev/accounts") : [];
-    app.set({ config, devAccounts });
     const me = await api<{ address: string }>("GET", "/api/auth/me").catch(() => null);
     if (me) {
       const saved = JSON.parse(localStorage.getItem(WALLET_KEY) ?? "null");
@@ -72,7 +86,8 @@ export async function boot() {
       startLive();
     }
   } catch (e) {
-    app.set({ bootError: errorText(e) });
+    // The workspace works signed out: a session that cannot be restored is reported, not fatal.
+    notify("error", `The session could not be restored: ${errorText(e)}`);
   }
 }
 

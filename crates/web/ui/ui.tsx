@@ -1,6 +1,7 @@
 // Small shared pieces: buttons with busy state, badges, amounts, hashes, modals.
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
+import { transient } from "./api";
 import { eth, short, shortHash } from "./format";
 import { errorText, notify } from "./state";
 
@@ -116,18 +117,29 @@ export function Modal(p: { title: string; onClose: () => void; children: Compone
 }
 
 /** Loads `load()` (again whenever `deps` change), with loading and error states. */
+/** Loads `load()` when `deps` change. A transient failure is shown and
+ * retried after 1, 2, 4, then every 8 s until it succeeds; a refusal (4xx)
+ * is shown and left alone. */
 export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): { data: T | null; error: string | null; reload: () => void } {
   const [data, setData] = useState<T | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [n, setN] = useState(0);
   useEffect(() => {
     let live = true;
-    load().then(
-      (d) => live && (setData(d), setError(null)),
-      (e) => live && setError(errorText(e)),
-    );
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const attempt = (tries: number) =>
+      load().then(
+        (d) => live && (setData(d), setError(null)),
+        (e) => {
+          if (!live) return;
+          setError(errorText(e));
+          if (transient(e)) timer = setTimeout(() => live && attempt(tries + 1), Math.min(1000 * 2 ** tries, 8000));
+        },
+      );
+    attempt(0);
     return () => {
       live = false;
+      clearTimeout(timer);
     };
   }, [...deps, n]);
   return { data, error, reload: () => setN((x) => x + 1) };
