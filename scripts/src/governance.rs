@@ -19,6 +19,10 @@
 //!    `MinDelayChange`, the market's and the registry's `AdminTransferred`);
 //! 4. renounces the deployer's `DEFAULT_ADMIN_ROLE` on the token.
 //!
+//! Before the hand-over, [`enable_job_sources`] makes the QualityHub and the
+//! QualityCourt job sources of the registry (the market is one from the
+//! registry's constructor).
+//!
 //! The deployer keeps the token's `MINTER_ROLE` (the CLI mints with it); any
 //! new minter, pauser, fee, royalty share or job source goes through the
 //! Timelock from then on.
@@ -27,7 +31,9 @@ use alloy_primitives::{keccak256, Address, Bytes, B256, U256};
 use alloy_provider::Provider;
 use alloy_rpc_types_eth::TransactionRequest;
 use alloy_sol_types::{sol, SolCall, SolValue};
-use labelmint_client::deployments::{ANNOTATION_MARKET, DATASET_REGISTRY, REWARD_TOKEN, TIMELOCK};
+use labelmint_client::deployments::{
+    ANNOTATION_MARKET, DATASET_REGISTRY, QUALITY_COURT, QUALITY_HUB, REWARD_TOKEN, TIMELOCK,
+};
 
 use crate::DeployError;
 
@@ -81,6 +87,8 @@ sol! {
         function getMinDelay() external view returns (uint256 duration);
         function getOperationState(bytes32 id) external view returns (uint8);
         function updateDelay(uint256 newDelay) external;
+        function jobSourceOf(address source) external view returns (uint8 index, bool enabled);
+        function setJobSource(address source, bool enabled) external;
         function scheduleBatch(address[] targets, uint256[] values, bytes[] payloads, bytes32 predecessor, bytes32 salt, uint256 delay) external;
         function executeBatch(address[] targets, uint256[] values, bytes[] payloads, bytes32 predecessor, bytes32 salt) external payable;
     }
@@ -167,6 +175,57 @@ async fn transact<P: Provider, C: SolCall>(
         )));
     }
     Ok(())
+}
+
+/// Makes the QualityHub and the QualityCourt of `contracts` (manifest names
+/// to addresses) job sources of the DatasetRegistry, as the market is from
+/// the registry's constructor, so datasets of consensus and court jobs can
+/// be published and sold with royalties. Sends `setJobSource(source, true)`
+/// from `deployer` for each source not yet enabled; returns one line per
+/// source enabled (empty when both already were). Run it before
+/// [`hand_over`]: once the Timelock is the registry's admin, a missing
+/// source is an error naming the operation to schedule.
+pub async fn enable_job_sources<P: Provider>(
+    provider: &P,
+    deployer: Address,
+    address_of: impl Fn(&str) -> Option<Address>,
+) -> Result<Vec<String>, DeployError> {
+    let registry = address_of(DATASET_REGISTRY).ok_or_else(|| {
+        DeployError::Failed(format!("job sources: {DATASET_REGISTRY} is not deployed"))
+    })?;
+    let mut done = Vec::new();
+    for name in [QUALITY_HUB, QUALITY_COURT] {
+        let Some(source) = address_of(name) else {
+            continue;
+        };
+        if view(provider, registry, &IGoverned::jobSourceOfCall { source })
+            .await?
+            .enabled
+        {
+            continue;
+        }
+        let admin = view(provider, registry, &IGoverned::adminCall {}).await?;
+        if admin != deployer {
+            return Err(DeployError::Failed(format!(
+                "job sources: {name} {source} is not a source of the registry {registry}, whose admin is {admin}: \
+                 schedule setJobSource({source}, true) on the registry through the Timelock"
+            )));
+        }
+        let call = IGoverned::setJobSourceCall {
+            source,
+            enabled: true,
+        };
+        transact(
+            provider,
+            deployer,
+            registry,
+            &call,
+            &format!("registry setJobSource({name})"),
+        )
+        .await?;
+        done.push(format!("registry: {name} {source} enabled as a job source"));
+    }
+    Ok(done)
 }
 
 /// One call of the bootstrap batch.

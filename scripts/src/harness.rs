@@ -10,7 +10,10 @@ use std::path::Path;
 use alloy_signer_local::PrivateKeySigner;
 use labelmint_node::{Config, NodeHandle};
 
-use crate::{deploy, hand_over, labelmint_contracts, DeployError, Governance, Manifest, Options};
+use crate::{
+    deploy, enable_job_sources, hand_over, labelmint_contracts, DeployError, Governance, Manifest,
+    Options,
+};
 
 /// Chain id of the local chain.
 pub const LOCAL_CHAIN_ID: u64 = 412_346;
@@ -36,8 +39,9 @@ impl LocalChain {
 }
 
 /// Starts a node on a free loopback port, deploys every contract from
-/// `artifacts` (`target/stylus`) and hands the admin rights to the Timelock
-/// (default [`Governance`]); the manifest is written under `out_dir`.
+/// `artifacts` (`target/stylus`), makes the hub and the court job sources of
+/// the registry and hands the admin rights to the Timelock (default
+/// [`Governance`]); the manifest is written under `out_dir`.
 /// Programs built from other sources than this workspace's are refused with
 /// an error naming `cargo xtask wasm`.
 pub async fn local_chain(artifacts: &Path, out_dir: &Path) -> Result<LocalChain, DeployError> {
@@ -61,6 +65,7 @@ pub async fn local_chain(artifacts: &Path, out_dir: &Path) -> Result<LocalChain,
         dry_run: false,
     };
     let (_, manifest) = deploy(&options, signer.clone(), &contracts).await?;
+    enable_job_sources(&options, signer.clone(), &manifest).await?;
     hand_over(&options, signer.clone(), &manifest, &Governance::default()).await?;
     Ok(LocalChain {
         node,

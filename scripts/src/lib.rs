@@ -197,14 +197,7 @@ pub async fn deploy(
     signer: PrivateKeySigner,
     contracts: &[ContractSpec],
 ) -> Result<(Vec<(String, Outcome)>, Manifest), DeployError> {
-    let url: url::Url = options.rpc.parse().map_err(|e| DeployError::Unreachable {
-        url: options.rpc.clone(),
-        reason: format!("bad URL: {e}"),
-    })?;
-    let from = signer.address();
-    let provider = ProviderBuilder::new()
-        .wallet(EthereumWallet::from(signer))
-        .connect_http(url);
+    let (provider, from) = signing_provider(options, signer)?;
     let unreachable = |e: &dyn std::fmt::Display| DeployError::Unreachable {
         url: options.rpc.clone(),
         reason: e.to_string(),
@@ -522,6 +515,35 @@ pub fn labelmint_contracts_with(
     Ok(specs)
 }
 
+/// A provider for the chain of `options` that signs with `signer`, and the
+/// signer's address.
+fn signing_provider(
+    options: &Options,
+    signer: PrivateKeySigner,
+) -> Result<(impl Provider, Address), DeployError> {
+    let url: url::Url = options.rpc.parse().map_err(|e| DeployError::Unreachable {
+        url: options.rpc.clone(),
+        reason: format!("bad URL: {e}"),
+    })?;
+    let from = signer.address();
+    let provider = ProviderBuilder::new()
+        .wallet(EthereumWallet::from(signer))
+        .connect_http(url);
+    Ok((provider, from))
+}
+
+/// Runs [`governance::enable_job_sources`] on the chain of `options` for the
+/// contracts of `manifest`, sending from `signer`; what it did, one line per
+/// source enabled.
+pub async fn enable_job_sources(
+    options: &Options,
+    signer: PrivateKeySigner,
+    manifest: &Manifest,
+) -> Result<Vec<String>, DeployError> {
+    let (provider, from) = signing_provider(options, signer)?;
+    governance::enable_job_sources(&provider, from, |name| manifest.address(name)).await
+}
+
 /// Runs [`governance::hand_over`] on the chain of `options` for the
 /// contracts of `manifest`, sending from `signer`; what it did, one line
 /// per step.
@@ -531,13 +553,6 @@ pub async fn hand_over(
     manifest: &Manifest,
     governance: &Governance,
 ) -> Result<Vec<String>, DeployError> {
-    let url: url::Url = options.rpc.parse().map_err(|e| DeployError::Unreachable {
-        url: options.rpc.clone(),
-        reason: format!("bad URL: {e}"),
-    })?;
-    let from = signer.address();
-    let provider = ProviderBuilder::new()
-        .wallet(EthereumWallet::from(signer))
-        .connect_http(url);
+    let (provider, from) = signing_provider(options, signer)?;
     governance::hand_over(&provider, from, |name| manifest.address(name), governance).await
 }

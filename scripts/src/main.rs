@@ -14,7 +14,8 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use labelmint_deploy::{
-    deploy, hand_over, labelmint_contracts_with, load_signer, Governance, Options, Outcome,
+    deploy, enable_job_sources, hand_over, labelmint_contracts_with, load_signer, Governance,
+    Options, Outcome,
 };
 
 const USAGE: &str = "usage: labelmint-deploy --rpc URL [--chain-id N] [--keystore FILE] [--out deployments] [--artifacts target/stylus] [--dry-run]
@@ -101,6 +102,11 @@ async fn run() -> Result<()> {
             Outcome::Estimated { gas, cost } => println!(
                 "{name}: would use about {gas} gas, costing {cost} wei at the current gas price"
             ),
+        }
+    }
+    if !options.dry_run {
+        for line in enable_job_sources(&options, signer.clone(), &manifest).await? {
+            println!("{line}");
         }
     }
     match &governance {

@@ -12,8 +12,8 @@ use alloy_rpc_types_eth::TransactionRequest;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{sol, SolCall};
 use labelmint_deploy::{
-    deploy, hand_over, labelmint_contracts, labelmint_contracts_with, read_manifest, DeployError,
-    Governance, Manifest, Options, Outcome,
+    deploy, enable_job_sources, hand_over, labelmint_contracts, labelmint_contracts_with,
+    read_manifest, DeployError, Governance, Manifest, Options, Outcome,
 };
 
 sol! {
@@ -23,6 +23,7 @@ sol! {
         function isPauser(address account) external view returns (bool enabled);
         function hasRole(bytes32 role, address account) external view returns (bool);
         function getMinDelay() external view returns (uint256 duration);
+        function jobSourceOf(address source) external view returns (uint8 index, bool enabled);
     }
 }
 
@@ -88,6 +89,26 @@ async fn assert_governed(
         executor == deployer
     );
     assert!(!has_role(url, timelock, B256::ZERO, deployer).await);
+}
+
+/// Every job kind is a source of the registry: the market (its constructor),
+/// the QualityHub and the QualityCourt, so datasets from consensus and court
+/// jobs can be published and sold with royalties.
+async fn assert_job_sources(url: &str, m: &Manifest) {
+    let registry = m.contracts["DatasetRegistry"].address;
+    for (name, index) in [
+        ("AnnotationMarket", 1),
+        ("QualityHub", 2),
+        ("QualityCourt", 3),
+    ] {
+        let source = m.contracts[name].address;
+        let r = read(url, registry, IViews::jobSourceOfCall { source }).await;
+        assert_eq!(
+            (r.index, r.enabled),
+            (index, true),
+            "{name} as a job source"
+        );
+    }
 }
 
 fn artifacts() -> PathBuf {
@@ -212,6 +233,7 @@ async fn harness_gives_a_chain_with_every_contract_deployed() {
         deployer,
     )
     .await;
+    assert_job_sources(&chain.url(), &chain.manifest).await;
     let _ = std::fs::remove_dir_all(&out);
     chain.node.stop();
 }
@@ -233,6 +255,10 @@ async fn the_timelock_takes_the_admin_rights_with_the_configured_accounts_and_re
     let contracts = labelmint_contracts(&artifacts(), deployer).unwrap();
     let options = options(node.http_url(), &out);
     let (_, manifest) = deploy(&options, signer.clone(), &contracts).await.unwrap();
+    let sources = enable_job_sources(&options, signer.clone(), &manifest)
+        .await
+        .unwrap();
+    assert_eq!(sources.len(), 2, "{sources:#?}");
     let done = hand_over(&options, signer.clone(), &manifest, &governance)
         .await
         .unwrap();
@@ -245,7 +271,12 @@ async fn the_timelock_takes_the_admin_rights_with_the_configured_accounts_and_re
         &url, &manifest, deployer, 3_600, proposer, executor, operator,
     )
     .await;
+    assert_job_sources(&url, &manifest).await;
     // Everything is in place: a second run sends nothing.
+    let again = enable_job_sources(&options, signer.clone(), &manifest)
+        .await
+        .unwrap();
+    assert!(again.is_empty(), "{again:#?}");
     let again = hand_over(&options, signer, &manifest, &governance)
         .await
         .unwrap();
@@ -263,10 +294,13 @@ async fn without_the_timelock_the_deployer_stays_the_admin() {
     let contracts = labelmint_contracts_with(&artifacts(), deployer, false).unwrap();
     assert_eq!(contracts.len(), 8);
     assert!(contracts.iter().all(|c| c.name != "Timelock"));
-    let (_, manifest) = deploy(&options(node.http_url(), &out), signer, &contracts)
+    let options = options(node.http_url(), &out);
+    let (_, manifest) = deploy(&options, signer.clone(), &contracts).await.unwrap();
+    enable_job_sources(&options, signer, &manifest)
         .await
         .unwrap();
     let url = node.http_url();
+    assert_job_sources(&url, &manifest).await;
     let market = manifest.contracts["AnnotationMarket"].address;
     assert_eq!(read(&url, market, IViews::adminCall {}).await, deployer);
     let token = manifest.contracts["RewardToken"].address;

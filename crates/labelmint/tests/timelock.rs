@@ -5,7 +5,7 @@
 #![allow(missing_docs, clippy::too_many_lines)]
 
 use alloy_primitives::{Address, Bytes, B256, U256};
-use alloy_sol_types::{sol, SolCall, SolError};
+use alloy_sol_types::{sol, SolCall, SolConstructor, SolError};
 use labelmint::{
     artifacts,
     market::IMarket,
@@ -17,7 +17,7 @@ use labelmint::{
     },
     IRewardToken,
 };
-use labelmint_devnet::{chain::DEFAULT_TX_GAS, ChainError};
+use labelmint_devnet::{chain::DEFAULT_TX_GAS, ChainError, Receipt};
 
 mod common;
 use common::{assert_reverts, logs, ok};
@@ -28,6 +28,26 @@ const DELAY: u64 = 86_400;
 sol! {
     /// The StylusDeployer's error for a constructor that reverted.
     error ContractInitializationError(address newContract, bytes data);
+
+    /// `MultiSig` of `tests/fixtures/Adversaries.sol`: M-of-N owners.
+    #[derive(Debug, PartialEq, Eq)]
+    interface IMultiSig {
+        function submit(address target, uint256 value, bytes data) external returns (uint256 id);
+        function confirm(uint256 id) external;
+        function execute(uint256 id) external returns (bytes);
+        function confirmations(uint256 id) external view returns (uint256);
+        event Submitted(uint256 indexed id, address indexed owner, address indexed target, uint256 value, bytes data);
+        error NotOwner(address account);
+        error AlreadyConfirmed(uint256 id, address owner);
+        error AlreadyExecuted(uint256 id);
+        error NotEnoughConfirmations(uint256 id, uint256 have, uint256 need);
+        error CallFailed(uint256 id, bytes reason);
+    }
+
+    /// The multisig's constructor arguments.
+    contract MultiSigConstructor {
+        constructor(address[] owners, uint256 threshold);
+    }
 
     interface IReenterer {
         function arm(bytes data) external;
@@ -772,6 +792,209 @@ fn a_contract_proposer_a_second_timelock_governs_the_registry_through_the_first(
         g.read(inner, &ITimelock::getOperationStateCall { id: next.id() })
             .unwrap(),
         STATE_UNSET
+    );
+}
+
+/// Sends `call` to `timelock` through the multisig: submitted by `owners[0]`,
+/// confirmed by the other `owners`, executed by `who`. Returns the multisig
+/// call's id and the execution's receipt.
+fn through_multisig<C: SolCall>(
+    g: &mut Governed,
+    multisig: Address,
+    owners: &[Address],
+    who: Address,
+    target: Address,
+    call: &C,
+) -> (U256, Receipt) {
+    let submit = IMultiSig::submitCall {
+        target,
+        value: U256::ZERO,
+        data: call.abi_encode().into(),
+    };
+    let r = g.send(owners[0], multisig, &submit).unwrap();
+    ok(&r);
+    let id = logs::<IMultiSig::Submitted>(&r)[0].id;
+    for &o in &owners[1..] {
+        ok(&g.send(o, multisig, &IMultiSig::confirmCall { id }).unwrap());
+    }
+    let r = g
+        .send(who, multisig, &IMultiSig::executeCall { id })
+        .unwrap();
+    (id, r)
+}
+
+#[test]
+fn a_two_of_three_multisig_proposes_and_cancels_and_no_single_owner_can() {
+    let mut g = governed();
+    let (inner, proposer, deployer) = (g.timelock, g.proposer, g.p.m.admin);
+    let owners = [
+        g.p.m.chain.account(4),
+        g.p.m.chain.account(5),
+        g.p.m.chain.account(6),
+    ];
+    let (stranger, who) = (g.p.m.chain.account(9), executor(&g));
+    let mut code = fixture("MultiSig");
+    code.extend(
+        MultiSigConstructor::constructorCall {
+            owners: owners.to_vec(),
+            threshold: U256::from(2),
+        }
+        .abi_encode(),
+    );
+    let r =
+        g.p.m
+            .chain
+            .send(deployer, None, U256::ZERO, code, 5_000_000)
+            .unwrap();
+    ok(&r);
+    let multisig = r.contract_address.unwrap();
+
+    // The Timelock makes the multisig its only proposer and canceller.
+    let handover = BatchOperation::default()
+        .with(
+            inner,
+            &ITimelock::grantRoleCall {
+                role: PROPOSER_ROLE,
+                account: multisig,
+            },
+        )
+        .with(
+            inner,
+            &ITimelock::grantRoleCall {
+                role: CANCELLER_ROLE,
+                account: multisig,
+            },
+        )
+        .with(
+            inner,
+            &ITimelock::revokeRoleCall {
+                role: PROPOSER_ROLE,
+                account: proposer,
+            },
+        )
+        .with(
+            inner,
+            &ITimelock::revokeRoleCall {
+                role: CANCELLER_ROLE,
+                account: proposer,
+            },
+        );
+    ok(&g.govern_batch(&handover).unwrap());
+    assert!(has_role(&mut g, inner, PROPOSER_ROLE, multisig));
+    assert!(!has_role(&mut g, inner, PROPOSER_ROLE, proposer));
+
+    // No owner schedules alone, on the Timelock or through the multisig.
+    let change = fee_op(&g, 700);
+    let schedule = change.schedule(DELAY);
+    for eoa in owners.into_iter().chain([proposer]) {
+        let r = g.send(eoa, inner, &schedule).unwrap();
+        assert_reverts(&r, &unauthorized(eoa, PROPOSER_ROLE));
+    }
+    let submit = IMultiSig::submitCall {
+        target: inner,
+        value: U256::ZERO,
+        data: schedule.abi_encode().into(),
+    };
+    let r = g.send(stranger, multisig, &submit).unwrap();
+    assert_reverts(&r, &IMultiSig::NotOwner { account: stranger });
+    ok(&g.send(owners[0], multisig, &submit).unwrap());
+    let id = U256::ZERO;
+    let r = g
+        .send(owners[0], multisig, &IMultiSig::confirmCall { id })
+        .unwrap();
+    assert_reverts(
+        &r,
+        &IMultiSig::AlreadyConfirmed {
+            id,
+            owner: owners[0],
+        },
+    );
+    let r = g
+        .send(who, multisig, &IMultiSig::executeCall { id })
+        .unwrap();
+    assert_reverts(
+        &r,
+        &IMultiSig::NotEnoughConfirmations {
+            id,
+            have: U256::from(1),
+            need: U256::from(2),
+        },
+    );
+    assert_eq!(g.state(change.id()).unwrap(), STATE_UNSET);
+
+    // A second owner's confirmation lets anyone execute it: the operation is
+    // scheduled in the open, by the multisig, and runs after the delay.
+    ok(&g
+        .send(owners[2], multisig, &IMultiSig::confirmCall { id })
+        .unwrap());
+    let r = g
+        .send(who, multisig, &IMultiSig::executeCall { id })
+        .unwrap();
+    ok(&r);
+    let scheduled: Vec<_> = r
+        .logs
+        .iter()
+        .filter(|l| l.address == inner)
+        .filter_map(|l| {
+            <ITimelock::CallScheduled as alloy_sol_types::SolEvent>::decode_log_data(&l.data).ok()
+        })
+        .collect();
+    assert_eq!(scheduled.len(), 1);
+    assert_eq!(scheduled[0].id, change.id());
+    assert_eq!(g.state(change.id()).unwrap(), STATE_WAITING);
+    let r = g
+        .send(who, multisig, &IMultiSig::executeCall { id })
+        .unwrap();
+    assert_reverts(&r, &IMultiSig::AlreadyExecuted { id });
+    let r = g.execute(who, &change).unwrap();
+    assert_reverts(&r, &unexpected(change.id(), &[STATE_READY]));
+    g.p.m.chain.warp(DELAY);
+    ok(&g.execute(who, &change).unwrap());
+    assert_eq!(fee(&mut g), (g.p.m.chain.account(7), 700));
+
+    // Cancelling also takes two owners; one owner cannot cancel on the Timelock.
+    let next = fee_op(&g, 800);
+    let (_, r) = through_multisig(
+        &mut g,
+        multisig,
+        &owners[..2],
+        who,
+        inner,
+        &next.schedule(DELAY),
+    );
+    ok(&r);
+    assert_eq!(g.state(next.id()).unwrap(), STATE_WAITING);
+    let cancel = ITimelock::cancelCall { id: next.id() };
+    let r = g.send(owners[1], inner, &cancel).unwrap();
+    assert_reverts(&r, &unauthorized(owners[1], CANCELLER_ROLE));
+    let (_, r) = through_multisig(&mut g, multisig, &owners[1..], who, inner, &cancel);
+    ok(&r);
+    assert_eq!(g.state(next.id()).unwrap(), STATE_UNSET);
+    g.p.m.chain.warp(DELAY);
+    let r = g.execute(who, &next).unwrap();
+    assert_reverts(&r, &unexpected(next.id(), &[STATE_READY]));
+    assert_eq!(fee(&mut g).1, 700, "the cancelled change never applies");
+
+    // A call the Timelock refuses (below the minimum delay) fails the
+    // multisig's execution with the Timelock's error, and stays executable.
+    let short = fee_op(&g, 900).schedule(DELAY - 1);
+    let (id, r) = through_multisig(&mut g, multisig, &owners[..2], who, inner, &short);
+    assert_reverts(
+        &r,
+        &IMultiSig::CallFailed {
+            id,
+            reason: ITimelock::TimelockInsufficientDelay {
+                delay: U256::from(DELAY - 1),
+                minDelay: U256::from(DELAY),
+            }
+            .abi_encode()
+            .into(),
+        },
+    );
+    assert_eq!(
+        g.read(multisig, &IMultiSig::confirmationsCall { id })
+            .unwrap(),
+        U256::from(2)
     );
 }
 
