@@ -104,18 +104,31 @@ async fn run() -> Result<()> {
             ),
         }
     }
+    wire(&options, signer, &manifest, governance.as_ref()).await?;
+    Ok(())
+}
+
+/// After deployment: the hub and the court become the registry's job
+/// sources, then the Timelock (if any) takes the admin rights; prints what
+/// was done, and where the manifest is.
+async fn wire(
+    options: &Options,
+    signer: alloy_signer_local::PrivateKeySigner,
+    manifest: &labelmint_deploy::Manifest,
+    governance: Option<&Governance>,
+) -> Result<()> {
     if !options.dry_run {
-        for line in enable_job_sources(&options, signer.clone(), &manifest).await? {
+        for line in enable_job_sources(options, signer.clone(), manifest).await? {
             println!("{line}");
         }
     }
-    match &governance {
+    match governance {
         Some(g) if options.dry_run => println!(
             "would hand the admin rights to the Timelock: minimum delay {} s",
             g.delay
         ),
         Some(g) => {
-            for line in hand_over(&options, signer, &manifest, g).await? {
+            for line in hand_over(options, signer, manifest, g).await? {
                 println!("{line}");
             }
             println!(

@@ -8,7 +8,7 @@ mod common;
 
 use alloy_primitives::{B256, U256};
 use common::{
-    lmr_balance, mint_lmr, ok, refused, sample_texts, upload, Env, ANN_A, ANN_B, CREATOR,
+    lmr_balance, mint_lmr, ok, refused, sample_texts, upload, Env, ANN_A, ANN_B, BUYER, CREATOR,
 };
 use labelmint_client::hub::{commitment, gold_commitment, IHub};
 use labelmint_client::revert::Program;
@@ -391,7 +391,8 @@ async fn credit(env: &Env, token: &str) -> U256 {
 
 #[tokio::test(flavor = "multi_thread")]
 #[allow(clippy::too_many_lines)] // one job from creation to the slash-pool claims
-async fn creator_reveals_gold_closes_the_job_and_the_majority_claims_the_slash_share() {
+async fn creator_reveals_gold_closes_the_job_the_majority_claims_the_slash_share_and_the_labels_sell_with_royalties(
+) {
     let env = Env::new("hub-close", |c| c.dev = true).await;
     for i in [CREATOR, ANN_A, ANN_B, ANN_C] {
         mint_lmr(&env, i, 10 * LMR).await;
@@ -539,6 +540,11 @@ async fn creator_reveals_gold_closes_the_job_and_the_majority_claims_the_slash_s
     }
     let r = env.call(Method::POST, &close, Some(&creator), None).await;
     refused(&r, StatusCode::CONFLICT, "wrong_phase", "");
+    let package = format!("/api/hub/jobs/{id}/package");
+    let r = env
+        .call(Method::POST, &package, Some(&creator), Some(json!({})))
+        .await;
+    refused(&r, StatusCode::CONFLICT, "not_closed", "not closed yet");
 
     // Closed after the settle phase: the creator is credited the escrow left
     // and the gold bond (the key was revealed).
@@ -586,6 +592,195 @@ async fn creator_reveals_gold_closes_the_job_and_the_majority_claims_the_slash_s
         "would_revert",
         "NothingToClaim",
     );
+
+    // The decided labels become a dataset sold with royalties to the
+    // agreeing annotators: packaged by the creator only, published with the
+    // hub as its source.
+    let r = env
+        .call(Method::POST, &package, Some(a), Some(json!({})))
+        .await;
+    refused(&r, StatusCode::FORBIDDEN, "not_creator", "");
+    let pkg = ok(&env, &creator, &package, json!({})).await;
+    assert_eq!(
+        (pkg["format"].as_str(), pkg["tasks"].as_u64()),
+        (Some("jsonl-chat"), Some(6)),
+        "{pkg}"
+    );
+    let publish = |source: &str| json!({"root": pkg["root"], "job_id": id, "format": "jsonl-chat", "price": "1000000", "source": source});
+    let r = env
+        .call(
+            Method::POST,
+            "/api/datasets/prepare",
+            Some(&creator),
+            Some(publish("oracle")),
+        )
+        .await;
+    refused(
+        &r,
+        StatusCode::BAD_REQUEST,
+        "bad_source",
+        "market, hub or court",
+    );
+    // The same job id on the market is not this creator's settled job.
+    let r = env
+        .call(
+            Method::POST,
+            "/api/datasets/prepare",
+            Some(&creator),
+            Some(publish("market")),
+        )
+        .await;
+    assert_eq!(r.0, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.1);
+    let tx = ok(&env, &creator, "/api/datasets/prepare", publish("hub")).await;
+    env.send_prepared(CREATOR, &tx).await;
+    let dataset = common::wait_for("the consensus dataset indexed", || async {
+        let (_, list) = env.call(Method::GET, "/api/datasets", None, None).await;
+        list.as_array()?
+            .iter()
+            .find(|ds| ds["root_hash"] == pkg["root"])
+            .cloned()
+    })
+    .await;
+    let prov = &dataset["provenance"];
+    assert_eq!(prov["mode"], "consensus", "{dataset}");
+    let (_, config) = env.call(Method::GET, "/api/config", None, None).await;
+    assert_eq!(
+        prov["source"].as_str().unwrap().to_lowercase(),
+        config["hub"].as_str().unwrap().to_lowercase()
+    );
+    assert_eq!(
+        (
+            prov["source_job_id"].as_u64(),
+            prov["annotators"].as_u64(),
+            prov["shares"].as_u64()
+        ),
+        (Some(id), Some(3), Some(17))
+    );
+    let bytes = env
+        .http
+        .get(format!(
+            "{}/api/datasets/{}/download",
+            env.url(),
+            dataset["id"]
+        ))
+        .bearer_auth(&creator)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let mut jsonl = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("data.jsonl").unwrap(), &mut jsonl).unwrap();
+    let answers: Vec<String> = jsonl
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["messages"][2]["content"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    // The majority's labels (task 0 by the gold key), not C's dissent on task 5.
+    assert_eq!(
+        answers,
+        ["positive", "negative", "positive", "negative", "positive", "negative"]
+    );
+
+    // A sale pays the royalty share (20 %) to the agreeing labels and the
+    // rest to the creator; each withdraws its part once.
+    let buyer = env.sign_in(BUYER).await;
+    let tx = ok(
+        &env,
+        &buyer,
+        &format!("/api/datasets/{}/purchase/prepare", dataset["id"]),
+        json!({}),
+    )
+    .await;
+    env.send_prepared(BUYER, &tx).await;
+    let price = 1_000_000u64;
+    let royalty = price * u64::try_from(dataset["royalty_bps"].as_i64().unwrap()).unwrap() / 10_000;
+    let pool_of = |v: &Value| {
+        v["pools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| prov["source"] == "hub" && p["job_id"] == id)
+            .cloned()
+    };
+    // The pool pays a whole royalty per share (17 agreeing labels), carrying
+    // the remainder to the next sale: A's 6 shares get 6 × ⌊royalty / 17⌋.
+    for (who, session, expected) in [
+        (ANN_A, a, royalty / 17 * 6),
+        (CREATOR, &creator, price - royalty),
+    ] {
+        let mine = common::wait_for("the sale's pool", || async {
+            let (st, mine) = env
+                .call(Method::GET, "/api/me/royalties", Some(session), None)
+                .await;
+            assert_eq!(st, StatusCode::OK, "{mine}");
+            pool_of(&mine).is_some().then_some(mine)
+        })
+        .await;
+        let pool = pool_of(&mine).unwrap();
+        assert_eq!(
+            pool["amount"].as_str().unwrap(),
+            expected.to_string(),
+            "{mine}"
+        );
+        assert_eq!(pool["datasets"], json!([dataset["id"]]));
+        let to = alloy_primitives::Address::random();
+        let body = json!({"source": "hub", "job_id": id, "to": format!("{to:#x}")});
+        let tx = ok(
+            &env,
+            session,
+            "/api/royalties/withdraw/prepare",
+            body.clone(),
+        )
+        .await;
+        assert_eq!(
+            tx["function"],
+            "withdrawRoyalties(address,uint256,address,address)"
+        );
+        env.send_prepared(who, &tx).await;
+        let got = env
+            .rpc("eth_getBalance", json!([format!("{to:#x}"), "latest"]))
+            .await;
+        assert_eq!(
+            got.as_str().unwrap().parse::<U256>().unwrap(),
+            U256::from(expected)
+        );
+        let r = env
+            .call(
+                Method::POST,
+                "/api/royalties/withdraw/prepare",
+                Some(session),
+                Some(body),
+            )
+            .await;
+        refused(
+            &r,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "would_revert",
+            "NothingToWithdraw",
+        );
+        let (_, mine) = env
+            .call(Method::GET, "/api/me/royalties", Some(session), None)
+            .await;
+        assert!(pool_of(&mine).is_none(), "{mine}");
+    }
+    let r = env
+        .call(
+            Method::POST,
+            "/api/royalties/withdraw/prepare",
+            Some(a),
+            Some(json!({"source": "oracle", "job_id": id})),
+        )
+        .await;
+    refused(&r, StatusCode::BAD_REQUEST, "bad_source", "");
+    let r = env.call(Method::GET, "/api/me/royalties", None, None).await;
+    assert_eq!(r.0, StatusCode::UNAUTHORIZED);
 
     // The creator withdraws its refund to the wallet.
     let owed = credit(&env, &creator).await;

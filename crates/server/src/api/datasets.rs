@@ -27,14 +27,18 @@ use crate::{
 /// Where a dataset came from.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Provenance {
-    /// The job source (the market), zero for external datasets.
+    /// The job source (the market, the hub or the court), zero for
+    /// external datasets.
     pub source: String,
     /// The source job (0: external).
     pub source_job_id: i64,
     /// The source job's data root (the raw data the labels are about).
     pub data_root: String,
     /// How quality was established: `review` (the creator reviewed every
-    /// batch, disputes before an arbiter), `external`.
+    /// batch, disputes before an arbiter), `consensus` (a QualityHub job:
+    /// staked labels, the revealed majority, escalations to an arbiter),
+    /// `court` (a QualityCourt job: an oracle's result open to dispute),
+    /// `external`.
     pub mode: String,
     /// Annotators whose approved work the dataset carries.
     pub annotators: usize,
@@ -78,21 +82,76 @@ pub struct DatasetView {
 const COLUMNS: &str = "dataset_id, publisher, root_hash, metadata_hash, data_root, format, price, payment_token, source,
     source_job_id, previous_version, royalty_bps, fee_bps, shares, is_external, published_at";
 
+/// The program behind a job source name: `market` (also the default),
+/// `hub` or `court`; `400 bad_source` otherwise.
+pub(crate) fn source_address(s: &AppState, name: Option<&str>) -> ApiResult<Address> {
+    let c = &s.config.contracts;
+    let source = match name.unwrap_or("market") {
+        "market" => c.market,
+        "hub" => c.hub,
+        "court" => c.court,
+        _ => {
+            return Err(ApiError::bad_request(
+                "bad_source",
+                "source: market, hub or court",
+            ))
+        }
+    };
+    if source.is_zero() {
+        return Err(ApiError::bad_request(
+            "bad_source",
+            "this deployment has no program for that source",
+        ));
+    }
+    Ok(source)
+}
+
+/// The job source name of a program address (`addr_key` form, or any case):
+/// `market`, `hub`, `court`, or `None` (external, or not this deployment's).
+pub(crate) fn source_name(s: &AppState, address: &str) -> Option<&'static str> {
+    let c = &s.config.contracts;
+    let a = address.to_lowercase();
+    [("market", c.market), ("hub", c.hub), ("court", c.court)]
+        .into_iter()
+        .find(|(_, p)| !p.is_zero() && addr_key(*p) == a)
+        .map(|(n, _)| n)
+}
+
 async fn view(s: &AppState, r: &sqlx::any::AnyRow) -> ApiResult<DatasetView> {
     let id: i64 = r.try_get("dataset_id")?;
     let job: i64 = r.try_get("source_job_id")?;
     let external = r.try_get::<i64, _>("is_external")? != 0;
     let root_hash: String = r.try_get("root_hash")?;
-    let annotators = if external {
-        0
-    } else {
-        let reviews = events_where(s, "job_id = $1 AND name = 'BatchReviewed'", job).await?;
-        reviews
+    let source: String = r.try_get("source")?;
+    // Who did the accepted work: approved market batches, agreeing hub
+    // labels, claimed court payouts.
+    let (mode, filter, count) = match (external, source_name(s, &source)) {
+        (true, _) | (false, None) => ("external", None, ""),
+        (false, Some("hub")) => (
+            "consensus",
+            Some("job_id = $1 AND program = 'QualityHub' AND name = 'BatchSettled'"),
+            "agreed",
+        ),
+        (false, Some("court")) => (
+            "court",
+            Some("job_id = $1 AND program = 'QualityCourt' AND name = 'Claimed'"),
+            "labels",
+        ),
+        (false, Some(_)) => (
+            "review",
+            Some("job_id = $1 AND program = 'AnnotationMarket' AND name = 'BatchReviewed'"),
+            "approved",
+        ),
+    };
+    let annotators = match filter {
+        None => 0,
+        Some(filter) => events_where(s, filter, job)
+            .await?
             .iter()
-            .filter(|e| e.fields["approved"].as_u64().unwrap_or(0) > 0)
+            .filter(|e| e.fields[count].as_u64().unwrap_or(0) > 0)
             .filter_map(|e| e.fields["annotator"].as_str().map(str::to_lowercase))
             .collect::<std::collections::BTreeSet<_>>()
-            .len()
+            .len(),
     };
     let live = s
         .rpc
@@ -122,10 +181,10 @@ async fn view(s: &AppState, r: &sqlx::any::AnyRow) -> ApiResult<DatasetView> {
         listed: live.listed,
         available,
         provenance: Provenance {
-            source: r.try_get("source")?,
+            source,
             source_job_id: job,
             data_root: r.try_get("data_root")?,
-            mode: if external { "external" } else { "review" }.into(),
+            mode: mode.into(),
             annotators,
             shares: r.try_get("shares")?,
             previous_version: r.try_get("previous_version")?,
@@ -236,6 +295,10 @@ pub struct PreparePublish {
     pub root: String,
     /// The source job (its creator publishes; it must be settled).
     pub job_id: i64,
+    /// Which program runs the source job: `market` (the default: review
+    /// jobs), `hub` (consensus jobs) or `court` (court jobs). Sales pay
+    /// royalties to the job's annotators pro rata to their accepted labels.
+    pub source: Option<String>,
     /// `coco`, `jsonl-chat`, `jsonl-instruction`, `jsonl-completion`.
     pub format: String,
     /// Licence price in wei (or RewardToken units).
@@ -287,13 +350,14 @@ pub async fn prepare_publish(
             ),
         ));
     }
+    let source = source_address(&s, req.source.as_deref())?;
     let call = IRegistry::publishCall {
         rootHash: root,
         metadataHash: B256::ZERO,
         format,
         price,
         paymentToken: payment_token,
-        source: s.config.contracts.market,
+        source,
         sourceJobId: U256::from(u64::try_from(req.job_id).unwrap_or(0)),
         previousVersion: U256::from(u64::try_from(req.previous_version.unwrap_or(0)).unwrap_or(0)),
         carryLicenses: req.carry_licenses.unwrap_or(false),

@@ -36,7 +36,7 @@ pub const UNSTAKE_COOLDOWN: u64 = 3 * 86_400;
 /// Most tasks in one batch (the hub's `MAX_BATCH`).
 pub const MAX_BATCH: usize = 64;
 /// The events of one hub job.
-const HUB_JOB_EVENTS: &str = "job_id = $1 AND program = 'QualityHub'";
+pub(crate) const HUB_JOB_EVENTS: &str = "job_id = $1 AND program = 'QualityHub'";
 
 /// A hub job as the index knows it, with its phase at the chain's time.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

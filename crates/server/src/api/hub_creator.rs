@@ -678,6 +678,106 @@ pub async fn prepare_claim_slash_share(
     ))
 }
 
+/// Builds a closed consensus job's dataset package: every task the hub
+/// decided (`consensus`, `gold` or `ruled` in `consensusOf`) with its
+/// deciding class, as JSONL (`jsonl-chat` by default, or
+/// `jsonl-instruction` / `jsonl-completion`) with the texts, and
+/// `manifest.json` listing the job's data root and its batches'
+/// commitments. Stored privately, answered like the market's package, and
+/// published with `POST /api/datasets/prepare` and `source: "hub"`: sales
+/// then pay royalties to the agreeing annotators. The job's creator only
+/// (`403 not_creator`); `409 not_closed` before the job is closed; `422
+/// unsupported_kind` for an image job (consensus labels are one class per
+/// image, which COCO's instance annotations do not carry); `422
+/// nothing_decided` when no task was decided.
+#[utoipa::path(post, path = "/api/hub/jobs/{id}/package", tag = "creator",
+    params(("id" = i64, Path, description = "hub job id")), request_body = super::workspace::BuildPackage,
+    responses((status = 200, body = super::workspace::PackageBuilt), (status = 400, body = crate::error::ErrorBody),
+        (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)))]
+pub async fn build_package(
+    State(s): State<AppState>,
+    session: Session,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<super::workspace::BuildPackage>,
+) -> ApiResult<Json<super::workspace::PackageBuilt>> {
+    let job = hub_job(&s, id).await?;
+    if job.creator != addr_key(session.address) {
+        return Err(ApiError::forbidden(
+            "not_creator",
+            "only the job's creator packages its dataset",
+        ));
+    }
+    if accounts(&s, &job).await?.status == 1 {
+        return Err(ApiError::conflict(
+            "not_closed",
+            format!("hub job {id} is not closed yet: its labels are final once it is"),
+        ));
+    }
+    let manifest = jobs::manifest(&s, &job.data_root)?;
+    if manifest.kind != labelmint_storage::DataKind::Text {
+        return Err(ApiError::unprocessable(
+            "unsupported_kind",
+            "consensus jobs over images label one class per image, which a COCO package does not carry; \
+             only text jobs are packaged (as JSONL)",
+        ));
+    }
+    let format = req.format.unwrap_or_else(|| "jsonl-chat".into());
+    let (hub, word) = (hub_address(&s)?, job_word(&job));
+    let mut labels = Vec::new();
+    for t in &manifest.tasks {
+        let c = s
+            .rpc
+            .read(
+                Program::QualityHub,
+                hub,
+                &IHub::consensusOfCall {
+                    jobId: word,
+                    taskId: t.index,
+                },
+            )
+            .await
+            .map_err(ApiError::upstream)?;
+        // 1 consensus, 2 gold, 4 ruled: the hub decided the task.
+        if matches!(c.state, 1 | 2 | 4) {
+            labels.push((t.index, serde_json::json!({ "class": c.label })));
+        }
+    }
+    if labels.is_empty() {
+        return Err(ApiError::unprocessable(
+            "nothing_decided",
+            format!("hub job {id} decided no task: there is nothing to publish"),
+        ));
+    }
+    let events = super::events_where(&s, super::hub::HUB_JOB_EVENTS, id).await?;
+    let mut batch_roots: Vec<B256> = events
+        .iter()
+        .filter(|e| e.name == "BatchCommitted")
+        .filter_map(|e| e.fields["commitment"].as_str()?.parse().ok())
+        .collect();
+    batch_roots.sort();
+    batch_roots.dedup();
+    let source = super::workspace::PackageSource {
+        title: job
+            .metadata
+            .as_ref()
+            .and_then(|m| m["title"].as_str().map(str::to_string))
+            .unwrap_or_else(|| format!("labelmint consensus job {id}")),
+        classes: job
+            .metadata
+            .as_ref()
+            .and_then(|m| serde_json::from_value(m["classes"].clone()).ok())
+            .unwrap_or_default(),
+        creator: job.creator.clone(),
+        data_root: super::data::parse_root(&job.data_root)?,
+        batch_roots,
+    };
+    super::workspace::build_and_store(&s, manifest, format, labels, source)
+        .await
+        .map(Json)
+}
+
 /// The id of a hub job of `creator` over `data_root` when the description
 /// recorded for them differs from `metadata_hash` (`None`: no such job, or
 /// the same description).

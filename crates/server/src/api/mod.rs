@@ -10,6 +10,7 @@ pub mod jobs;
 pub mod me;
 pub mod meta;
 pub mod permit;
+pub mod royalties;
 pub mod submissions;
 pub mod workspace;
 
@@ -369,6 +370,7 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(hub_creator::prepare_hub_job))
         .routes(routes!(hub_creator::prepare_reveal_gold))
         .routes(routes!(hub_creator::prepare_close))
+        .routes(routes!(hub_creator::build_package))
         .routes(routes!(hub_creator::prepare_claim_slash_share))
         .routes(routes!(hub_creator::arbiter_terms))
         .routes(routes!(permit::prepare_permit))
@@ -379,6 +381,9 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(finetune::task_status))
         .routes(routes!(me::balances))
         .routes(routes!(me::prepare_withdraw))
+        .routes(routes!(royalties::list))
+        .routes(routes!(royalties::prepare_withdraw))
+        .routes(routes!(royalties::prepare_credit_withdraw))
         .routes(routes!(me::live))
         .routes(routes!(meta::config))
         .routes(routes!(meta::dev_accounts))

@@ -195,17 +195,6 @@ pub async fn build_package(
             "the job has no approved labels yet",
         ));
     }
-    let classes: Vec<String> = job
-        .metadata
-        .as_ref()
-        .and_then(|m| serde_json::from_value(m["classes"].clone()).ok())
-        .unwrap_or_default();
-    let title = job
-        .metadata
-        .as_ref()
-        .and_then(|m| m["title"].as_str().map(str::to_string))
-        .unwrap_or_else(|| format!("labelmint job {id}"));
-    let data_root: B256 = super::data::parse_root(&job.data_root)?;
     let mut batch_roots: Vec<B256> = labels
         .iter()
         .filter(|(_, _, p)| p.len() == 32)
@@ -213,12 +202,58 @@ pub async fn build_package(
         .collect();
     batch_roots.sort();
     batch_roots.dedup();
+    let labels = labels.into_iter().map(|(t, l, _)| (t, l)).collect();
+    let source = PackageSource {
+        title: job
+            .metadata
+            .as_ref()
+            .and_then(|m| m["title"].as_str().map(str::to_string))
+            .unwrap_or_else(|| format!("labelmint job {id}")),
+        classes: job
+            .metadata
+            .as_ref()
+            .and_then(|m| serde_json::from_value(m["classes"].clone()).ok())
+            .unwrap_or_default(),
+        creator: job.creator.clone(),
+        data_root: super::data::parse_root(&job.data_root)?,
+        batch_roots,
+    };
+    build_and_store(&s, manifest, format, labels, source)
+        .await
+        .map(Json)
+}
+
+/// What a package says about where its labels come from.
+pub(crate) struct PackageSource {
+    /// The dataset's description (the job's title).
+    pub title: String,
+    /// Class names, by class index.
+    pub classes: Vec<String>,
+    /// The job's creator (the COCO contributor).
+    pub creator: String,
+    /// The job's data root.
+    pub data_root: B256,
+    /// Commitments of the batches the labels come from.
+    pub batch_roots: Vec<B256>,
+}
+
+/// Builds a job's dataset package from `labels` — (task, label JSON): shapes
+/// for image jobs, `{"class": c}` for text jobs — in `format` (COCO with the
+/// images, or one of the JSONL schemas with the texts, and `manifest.json`
+/// with every file's root), stores it privately and answers its root.
+pub(crate) async fn build_and_store(
+    s: &AppState,
+    manifest: labelmint_storage::Manifest,
+    format: String,
+    labels: Vec<(u32, serde_json::Value)>,
+    source: PackageSource,
+) -> ApiResult<PackageBuilt> {
     let created = date_of(s.rpc.now().await.map_err(ApiError::upstream)?);
-    let creator = job.creator.clone();
     let format_name = format.clone();
     let store = s.store.clone();
     let tasks = labels.len();
     let (bytes, count) = tokio::task::spawn_blocking(move || -> Result<(Vec<u8>, usize), ApiError> {
+        let PackageSource { title, classes, creator, data_root, batch_roots } = source;
         let bad = |e: labelmint_export::ExportError| ApiError::unprocessable("bad_labels", e.to_string());
         let item = |t: &labelmint_storage::TaskItem| -> Result<Vec<u8>, ApiError> {
             let b = store.get(&t.root).map_err(|e| ApiError::not_found(format!("{}: {e}", t.path)))?;
@@ -232,7 +267,7 @@ pub async fn build_package(
         match (format.as_str(), manifest.kind) {
             ("coco", DataKind::Image) => {
                 let mut image_labels = Vec::new();
-                for (task, label, _) in &labels {
+                for (task, label) in &labels {
                     let Ok(TaskLabel::Shapes(shapes)) = serde_json::from_value::<TaskLabel>(label.clone()) else {
                         continue;
                     };
@@ -269,7 +304,7 @@ pub async fn build_package(
                 };
                 let text_labels: Vec<TextLabel> = labels
                     .iter()
-                    .filter_map(|(task, l, _)| Some(TextLabel { task: *task, label: u32::try_from(l["class"].as_u64()?).ok()? }))
+                    .filter_map(|(task, l)| Some(TextLabel { task: *task, label: u32::try_from(l["class"].as_u64()?).ok()? }))
                     .collect();
                 count = text_labels.len();
                 let texts = manifest
@@ -302,13 +337,13 @@ pub async fn build_package(
         .await
         .map_err(ApiError::internal)?
         .map_err(ApiError::internal)?;
-    Ok(Json(PackageBuilt {
+    Ok(PackageBuilt {
         root: format!("{root:#x}"),
         size,
         format: format_name,
         tasks,
         labels: count,
-    }))
+    })
 }
 
 /// `POST /api/dev/relayer` body.
