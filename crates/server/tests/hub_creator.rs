@@ -701,12 +701,12 @@ async fn creator_reveals_gold_closes_the_job_the_majority_claims_the_slash_share
     env.send_prepared(BUYER, &tx).await;
     let price = 1_000_000u64;
     let royalty = price * u64::try_from(dataset["royalty_bps"].as_i64().unwrap()).unwrap() / 10_000;
-    let pool_of = |v: &Value| {
-        v["pools"]
+    let pool_of = |answer: &Value| {
+        answer["pools"]
             .as_array()
             .unwrap()
             .iter()
-            .find(|p| prov["source"] == "hub" && p["job_id"] == id)
+            .find(|pool| pool["source"] == "hub" && pool["job_id"] == id)
             .cloned()
     };
     // The pool pays a whole royalty per share (17 agreeing labels), carrying
