@@ -131,6 +131,47 @@ impl Default for Ctx {
     }
 }
 
+/// The program that ran a dataset's source job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum JobSource {
+    /// The AnnotationMarket (creator review).
+    Market,
+    /// The QualityHub (consensus with stakes).
+    Hub,
+    /// The QualityCourt (an oracle's result, disputable).
+    Court,
+}
+
+impl JobSource {
+    /// Its address on the connected deployment.
+    fn address(self, c: &Chain) -> Result<Address> {
+        let a = match self {
+            Self::Market => c.market,
+            Self::Hub => c.hub,
+            Self::Court => c.court,
+        };
+        if a.is_zero() {
+            bail!("this deployment has no {self:?} program");
+        }
+        Ok(a)
+    }
+
+    /// The source name of `address` on the connected deployment.
+    fn of(c: &Chain, address: Address) -> Option<Self> {
+        [Self::Market, Self::Hub, Self::Court]
+            .into_iter()
+            .find(|s| s.address(c).is_ok_and(|a| a == address))
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Market => "market",
+            Self::Hub => "hub",
+            Self::Court => "court",
+        }
+    }
+}
+
 /// Formats of `export`, `package`, `job export` and `dataset publish`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ExportFormat {
@@ -447,9 +488,12 @@ pub enum DatasetCmd {
         /// The package's 0G root
         #[arg(long, value_name = "R")]
         root: B256,
-        /// Source job on the AnnotationMarket (provenance) [default: external dataset]
+        /// Source job (provenance; its annotators earn royalties) [default: external dataset]
         #[arg(long, value_name = "J")]
         job: Option<U256>,
+        /// The program that ran --job: the market (review jobs), the hub (consensus jobs) or the court
+        #[arg(long, value_enum, default_value = "market", requires = "job")]
+        source: JobSource,
         /// Dataset format
         #[arg(long, value_enum)]
         format: ExportFormat,
@@ -473,6 +517,31 @@ pub enum DatasetCmd {
         /// Licensee [default: the signer]
         #[arg(long = "for", value_name = "ADDR")]
         licensee: Option<Address>,
+    },
+    /// What you can withdraw from the registry: each sold dataset's job pool (royalties, or a creator's sale proceeds) and credits
+    #[command(after_help = "Examples:\n  labelmint dataset royalties\n  labelmint dataset royalties --account 0x…")]
+    Royalties {
+        /// Whose [default: the signer]
+        #[arg(long, value_name = "ADDR")]
+        account: Option<Address>,
+    },
+    /// Withdraw your royalties (or, as the job's creator, sale proceeds) from one job's pool
+    #[command(after_help = "Examples:
+  labelmint dataset withdraw-royalties --job 1
+  labelmint dataset withdraw-royalties --job 2 --source hub --token 0x…LMR --to 0x…")]
+    WithdrawRoyalties {
+        /// The source job
+        #[arg(long, value_name = "J")]
+        job: U256,
+        /// The program that ran it
+        #[arg(long, value_enum, default_value = "market")]
+        source: JobSource,
+        /// The currency the datasets were sold in [default: ETH]
+        #[arg(long, value_name = "ADDR", default_value_t = Address::ZERO)]
+        token: Address,
+        /// Where to [default: the signer]
+        #[arg(long, value_name = "ADDR")]
+        to: Option<Address>,
     },
     /// Download a dataset, verified against the root the registry records
     #[command(after_help = "Example:\n  labelmint dataset download 1 --out ds.zip")]
@@ -1578,6 +1647,81 @@ pub fn audit_cmd(ctx: &Ctx, id: U256) -> Result<()> {
     Ok(())
 }
 
+/// `ETH` for the zero address, else the token's address.
+fn unit(token: Address) -> String {
+    if token.is_zero() {
+        "wei (ETH)".into()
+    } else {
+        format!("units of {token}")
+    }
+}
+
+/// Most datasets `dataset royalties` reads (the newest).
+const MAX_ROYALTY_DATASETS: u64 = 1_000;
+
+/// `labelmint dataset royalties`: every job pool behind the newest datasets
+/// (at most 1,000) and the registry's credits, what `account` can withdraw.
+fn royalties(ctx: &Ctx, c: &Chain, account: Address) -> Result<()> {
+    let count = c.call(c.registry, &IRegistry::datasetCountCall {})?;
+    let count = u64::try_from(count).unwrap_or(u64::MAX);
+    let mut pools: Vec<(Address, U256, Address, Vec<u64>)> = Vec::new();
+    for id in (count.saturating_sub(MAX_ROYALTY_DATASETS) + 1..=count).rev() {
+        let d = c.call(
+            c.registry,
+            &IRegistry::getDatasetCall {
+                datasetId: U256::from(id),
+            },
+        )?;
+        if d.isExternal {
+            continue;
+        }
+        match pools.iter_mut().find(|p| {
+            (p.0, p.1, p.2) == (d.source, d.sourceJobId, d.paymentToken)
+        }) {
+            Some(p) => p.3.push(id),
+            None => pools.push((d.source, d.sourceJobId, d.paymentToken, vec![id])),
+        }
+    }
+    let mut lines = Vec::new();
+    let mut out = Vec::new();
+    for (source, job, token, datasets) in pools {
+        let amount = c.call(
+            c.registry,
+            &IRegistry::royaltyOfCall {
+                source,
+                jobId: job,
+                token,
+                account,
+            },
+        )?;
+        if amount.is_zero() {
+            continue;
+        }
+        let name = JobSource::of(c, source).map_or("other", JobSource::name);
+        lines.push(format!(
+            "{amount} {} from {name} job {job} (datasets {datasets:?}): labelmint dataset withdraw-royalties --job {job} --source {name}{}",
+            unit(token),
+            if token.is_zero() { String::new() } else { format!(" --token {token}") }
+        ));
+        out.push(json!({"source": name, "source_address": source, "job": job.to_string(), "token": token, "amount": amount.to_string(), "datasets": datasets}));
+    }
+    let mut credits = Vec::new();
+    let mut tokens = vec![Address::ZERO];
+    tokens.extend(hub::token_address(ctx, c).ok());
+    for token in tokens {
+        let amount = c.call(c.registry, &IRegistry::creditOfCall { token, account })?;
+        if !amount.is_zero() {
+            lines.push(format!("{amount} {} of registry credit", unit(token)));
+            credits.push(json!({"token": token, "amount": amount.to_string()}));
+        }
+    }
+    if lines.is_empty() {
+        lines.push(format!("nothing to withdraw for {account}"));
+    }
+    emit(lines.join("\n"), json!({"account": account, "pools": out, "credits": credits}));
+    Ok(())
+}
+
 /// Runs `labelmint dataset …`.
 #[allow(clippy::too_many_lines)]
 pub fn dataset_cmd(ctx: &Ctx, cmd: &DatasetCmd) -> Result<()> {
@@ -1586,6 +1730,7 @@ pub fn dataset_cmd(ctx: &Ctx, cmd: &DatasetCmd) -> Result<()> {
         DatasetCmd::Publish {
             root,
             job,
+            source,
             format,
             price,
             metadata,
@@ -1598,7 +1743,7 @@ pub fn dataset_cmd(ctx: &Ctx, cmd: &DatasetCmd) -> Result<()> {
                 price: *price,
                 paymentToken: Address::ZERO,
                 source: if job.is_some() {
-                    c.market
+                    source.address(&c)?
                 } else {
                     Address::ZERO
                 },
@@ -1636,6 +1781,39 @@ pub fn dataset_cmd(ctx: &Ctx, cmd: &DatasetCmd) -> Result<()> {
             emit(
                 format!("licensed dataset {id} to {licensee} for {} wei", d.price),
                 json!({"dataset": id.to_string(), "licensee": licensee, "price": d.price.to_string()}),
+            );
+        }
+        DatasetCmd::Royalties { account } => royalties(ctx, &c, account.unwrap_or(c.from))?,
+        DatasetCmd::WithdrawRoyalties {
+            job,
+            source,
+            token,
+            to,
+        } => {
+            let to = to.unwrap_or(c.from);
+            let call = IRegistry::withdrawRoyaltiesCall {
+                source: source.address(&c)?,
+                jobId: *job,
+                token: *token,
+                to,
+            };
+            let owed = c.call(
+                c.registry,
+                &IRegistry::royaltyOfCall {
+                    source: call.source,
+                    jobId: *job,
+                    token: *token,
+                    account: c.from,
+                },
+            )?;
+            c.send(c.registry, &call, U256::ZERO)?;
+            emit(
+                format!(
+                    "withdrew {owed} of {} from {} job {job}'s pool to {to}",
+                    unit(*token),
+                    source.name()
+                ),
+                json!({"source": source.name(), "job": job.to_string(), "token": token, "to": to, "amount": owed.to_string()}),
             );
         }
         DatasetCmd::Download {

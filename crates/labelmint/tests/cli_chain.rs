@@ -365,8 +365,9 @@ fn a_job_runs_from_escrow_to_a_verified_dataset_download_through_the_cli() {
     drop(chain);
 }
 
-/// One JSON-RPC call to the node over plain HTTP (time travel for windows).
-fn rpc(url: &str, method: &str, params: &str) {
+/// One JSON-RPC call to the node over plain HTTP (time travel for windows,
+/// balances); its `result`.
+fn rpc(url: &str, method: &str, params: &str) -> serde_json::Value {
     use std::io::{Read, Write};
     let host = url.trim_start_matches("http://").trim_end_matches('/');
     let body = format!(r#"{{"jsonrpc":"2.0","id":1,"method":"{method}","params":{params}}}"#);
@@ -383,6 +384,8 @@ fn rpc(url: &str, method: &str, params: &str) {
         answer.starts_with("HTTP/1.1 200") && answer.contains("\"result\""),
         "{method}: {answer}"
     );
+    let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
+    serde_json::from_str::<serde_json::Value>(body).map_or(serde_json::Value::Null, |v| v["result"].clone())
 }
 
 fn address(key: usize) -> String {
@@ -1322,6 +1325,54 @@ fn a_consensus_job_runs_from_stakes_to_withdrawals_through_the_hub_cli() {
         cli.ok(0, &["hub", "withdraw"]).parse::<u128>().unwrap(),
         refund
     );
+
+    // The consensus labels become a dataset whose sales pay the agreeing
+    // annotators: published with the hub as its source, bought, and each
+    // annotator's royalty withdrawn once.
+    let data = dir.join("consensus.jsonl");
+    std::fs::write(&data, "{\"messages\": []}\n".repeat(10)).unwrap();
+    let root = cli.ok(0, &["storage", "put", data.to_str().unwrap()]);
+    cli.fails(
+        0,
+        &["dataset", "publish", "--root", &root, "--source", "hub", "--format", "jsonl-chat", "--price", "100000"],
+        "--job",
+    );
+    let dataset = cli.ok(
+        0,
+        &["dataset", "publish", "--root", &root, "--job", "1", "--source", "hub", "--format", "jsonl-chat", "--price", "100000"],
+    );
+    cli.ok(5, &["dataset", "buy", &dataset]);
+    let owed = |n: usize| -> serde_json::Value {
+        serde_json::from_str(&cli.ok(n, &["--json", "dataset", "royalties"])).unwrap()
+    };
+    let pools = owed(1);
+    let pool = &pools["pools"][0];
+    assert_eq!((pool["source"].as_str(), pool["job"].as_str()), (Some("hub"), Some("1")), "{pools}");
+    let mine: u128 = pool["amount"].as_str().unwrap().parse().unwrap();
+    assert!(mine > 0, "{pools}");
+    assert!(cli.ok(1, &["dataset", "royalties"]).contains("withdraw-royalties --job 1 --source hub"));
+    // Annotator 1 (ten agreeing labels) earns more than annotator 3 (seven).
+    let theirs: u128 = owed(3)["pools"][0]["amount"].as_str().unwrap().parse().unwrap();
+    assert!(mine > theirs && theirs > 0, "{mine} vs {theirs}");
+    let eth = |n: usize| -> u128 {
+        let hex = rpc(&chain.url(), "eth_getBalance", &format!(r#"["{}", "latest"]"#, address(n)));
+        u128::from_str_radix(hex.as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
+    };
+    let to = 9;
+    let before = eth(to);
+    let withdrawn: serde_json::Value = serde_json::from_str(&cli.ok(
+        1,
+        &["--json", "dataset", "withdraw-royalties", "--job", "1", "--source", "hub", "--to", &address(to)],
+    ))
+    .unwrap();
+    assert_eq!(withdrawn["amount"].as_str().unwrap().parse::<u128>().unwrap(), mine);
+    assert_eq!(eth(to) - before, mine);
+    cli.fails(1, &["dataset", "withdraw-royalties", "--job", "1", "--source", "hub"], "NothingToWithdraw");
+    assert!(owed(1)["pools"].as_array().unwrap().is_empty());
+    assert!(cli.ok(1, &["dataset", "royalties"]).contains("nothing to withdraw"));
+    // The creator's sale proceeds come from the same pool.
+    let proceeds: u128 = owed(0)["pools"][0]["amount"].as_str().unwrap().parse().unwrap();
+    assert_eq!(proceeds, 80_000, "the price less the 20 % royalty share");
 
     // Reputation follows the record; annotator 4 lost part of its stake.
     let rep: serde_json::Value =

@@ -206,6 +206,10 @@ async function person(name) {
   });
   pages.set(name, page);
   await page.goto(base + "/");
+  // The first page a fresh browser renders may wait for its font cache to
+  // be built (a new machine's first Chromium run): the shell gets two
+  // minutes to appear before any check's clock starts.
+  await page.locator("#main").waitFor({ timeout: 120_000 }).catch(() => {});
   return page;
 }
 async function signIn(page, role, nth = 0) {
@@ -445,6 +449,7 @@ const erc20 = parseAbi([
   "function allowance(address, address) view returns (uint256)",
   "function nonces(address) view returns (uint256)",
 ]);
+const lmr = (wei) => Number(BigInt(wei) / 10n ** 12n) / 1e6;
 const lmrOf = (who) => pub.readContract({ address: config.token, abi: erc20, functionName: "balanceOf", args: [who] });
 const buyerAcct = accounts.find((a) => a.role === "buyer");
 const creatorAcct = accounts.find((a) => a.role === "creator");
@@ -499,6 +504,28 @@ await check("buyer_pays_in_lmr_with_a_signed_permit_downloads_and_the_files_root
   assert(await pub.readContract({ address: config.registry, abi: registry, functionName: "hasLicense", args: [BigInt(dataset.id), buyerAddr] }), "licence on chain");
 });
 
+
+await check("annotator_withdraws_the_royalty_of_the_sold_text_dataset_from_my_work", async () => {
+  // The sale of the text dataset paid its royalty share (pro rata to the
+  // approved tasks: the browser annotator labelled them all) into the job's pool.
+  const mine = await ann.evaluate(() => fetch("/api/me/royalties").then((r) => r.json()));
+  const pool = mine.pools.find((p) => p.source === "market" && p.job_id === textJob.id);
+  // A whole royalty per share (the remainder waits for the next sale); the
+  // annotator holds every share.
+  const shares = BigInt(dataset.provenance.shares);
+  const royalty = (((BigInt(dataset.price) * BigInt(dataset.royalty_bps)) / 10000n) / shares) * shares;
+  assert(pool && BigInt(pool.amount) === royalty, `the annotator's pool: ${JSON.stringify(mine)}, expected ${royalty}`);
+  await ann.goto(`${base}/#/`);
+  await ann.goto(`${base}/#/work`);
+  const row = ann.getByTestId(`royalty-market-${textJob.id}`);
+  await row.getByText(`from review job #${textJob.id}`).waitFor();
+  await pageShot(ann, "17-royalties");
+  const before = await lmrOf(annotator.address);
+  await row.getByRole("button", { name: "Withdraw" }).click();
+  await ann.locator(".notice.ok").getByText(/Withdraw .* from review job .* mined/).waitFor({ timeout: 30_000 });
+  assert((await lmrOf(annotator.address)) - before === royalty, "the wallet received the royalty");
+  await row.waitFor({ state: "detached", timeout: 20_000 });
+});
 
 await check("buyer_starts_fine_tuning_on_the_text_dataset_and_follows_it_to_delivery", async () => {
   const card = buyer.getByTestId(`dataset-${dataset.id}`);
@@ -556,7 +583,6 @@ const commitmentOf = (job, who, labels, salt) =>
   keccak256(encodePacked(["uint256", "address", "bytes", "bytes32"], [BigInt(job), who, toHex(Uint8Array.from(labels)), salt]));
 const rivals = [];
 let hubBatch;
-const lmr = (wei) => Number(BigInt(wei) / 10n ** 12n) / 1e6;
 
 await check("hub_annotator_stakes_labels_and_commits_with_the_salt_saved_before_the_transaction", async () => {
   assert(hubJob && hubJob.phase === "commit", `a seeded consensus job in its commit phase: ${JSON.stringify(hubJob)}`);
@@ -753,6 +779,29 @@ await check("hub_annotator_closes_the_seeded_job_and_claims_its_slash_share", as
   await end.getByRole("button", { name: "Claim slash share" }).click();
   await end.getByTestId("slash-claimed").waitFor({ timeout: 30_000 });
   await ann.getByTestId("hub-credit").getByText(`${lmr(share)} LMR`).waitFor({ timeout: 20_000 });
+});
+
+await check("creator_publishes_the_consensus_labels_and_the_catalogue_names_the_consensus_job", async () => {
+  // The seeded consensus job, closed above, is the dev creator's.
+  await creator.setViewportSize({ width: 1440, height: 900 });
+  await creator.goto(`${base}/#/creator/hub/${hubJob.id}`);
+  const panel = creator.getByTestId("publish-panel");
+  await panel.getByRole("button", { name: "Build the package" }).click();
+  await panel.getByTestId("package").getByText(/jsonl-chat package/).waitFor({ timeout: 20_000 });
+  await panel.getByRole("button", { name: "Publish for 0.01 ETH" }).click();
+  await creator.waitForURL(/#\/datasets$/);
+  let published;
+  for (let tries = 0; !published && tries < 100; tries++) {
+    if (tries > 0) await new Promise((r) => setTimeout(r, 200));
+    published = (await apiGet("/api/datasets")).find((d) => d.provenance.mode === "consensus" && d.provenance.source_job_id === hubJob.id);
+  }
+  assert(published, "the catalogue lists a dataset whose source is the consensus job (within 20 s of the publish)");
+  assert(published.provenance.source.toLowerCase() === config.hub.toLowerCase(), `its source is the hub: ${JSON.stringify(published.provenance)}`);
+  const card = creator.getByTestId(`dataset-${published.id}`);
+  await card.getByRole("heading", { name: `Labels of consensus job #${hubJob.id}` }).waitFor({ timeout: 20_000 });
+  await card.getByText("staked consensus").waitFor();
+  await card.getByRole("link", { name: `consensus #${hubJob.id}` }).waitFor();
+  await pageShot(creator, "18-consensus-dataset");
 });
 
 /** The workspace's own zgroot.ts, bundled for node. */

@@ -3,6 +3,7 @@
 // (each submission's status, revert name, hash, retry, dispute).
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { get, post, type EventView, type Job, type JobDetail, type Submission, type Task } from "./api";
+import { Earnings } from "./earnings";
 import { Editor, Thumb, type Tool } from "./editor";
 import { HubJobCards } from "./hub";
 import { ago, date, duration, eth, REASONS, sameAddr, SCHEMA_NAMES, unitOf } from "./format";
@@ -612,6 +613,7 @@ export function MyWork() {
         <h1>My work</h1>
         <p class="muted">Every batch you signed: relayed from the server's outbox, never dropped. Updates live.</p>
       </div>
+      <Earnings />
       {subs.data.length === 0 && <p class="empty">No submissions yet. Pick a job under “Jobs”.</p>}
       <ul class="subs" aria-label="Submissions">
         {subs.data.map((s) => (

@@ -189,6 +189,12 @@ export interface Dataset {
   published_at: number;
 }
 
+/** `GET /api/me/royalties`. */
+export interface Royalties {
+  pools: { source: string; source_address: string; job_id: number; token: string; amount: string; datasets: number[] }[];
+  credits: { token: string; amount: string }[];
+}
+
 export interface EventView {
   id: number;
   program: string;

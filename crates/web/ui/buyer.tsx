@@ -9,6 +9,16 @@ import { useStore } from "./store";
 import { Action, Addr, Badge, Eth, Hash, Loading, useLoad } from "./ui";
 import { zgRoot } from "./zgroot";
 
+/** What a dataset's source job is called, by its quality mode. */
+const JOB_KIND: Record<string, string> = { review: "job", consensus: "consensus job", court: "court job" };
+/** How its labels' quality was established. */
+const QUALITY_TEXT: Record<string, string> = {
+  review: "creator review",
+  consensus: "staked consensus",
+  court: "oracle result, disputable",
+  external: "external",
+};
+
 export function Catalogue() {
   const st = useStore(app);
   const list = useLoad(() => get<Dataset[]>("/api/datasets"), [st.tick]);
@@ -73,18 +83,28 @@ function DatasetCard({ d }: { d: Dataset }) {
         <span class="muted">dataset #{d.id}</span>
         {!d.listed && <Badge kind="failed">unlisted</Badge>}
       </div>
-      <h2>{d.provenance.source_job_id ? `Labels of job #${d.provenance.source_job_id}` : "External dataset"}</h2>
+      <h2>{d.provenance.source_job_id ? `Labels of ${JOB_KIND[d.provenance.mode] ?? "job"} #${d.provenance.source_job_id}` : "External dataset"}</h2>
       <p class="bounty">
         <Eth wei={d.price} unit={unit} /> <span class="muted">per licence</span>
       </p>
       <dl class="facts">
         <div>
           <dt>Source job</dt>
-          <dd>{d.provenance.source_job_id ? <a href={`#/jobs/${d.provenance.source_job_id}`}>#{d.provenance.source_job_id}</a> : "external"}</dd>
+          <dd>
+            {!d.provenance.source_job_id ? (
+              "external"
+            ) : d.provenance.mode === "court" ? (
+              `court #${d.provenance.source_job_id}`
+            ) : (
+              <a href={d.provenance.mode === "consensus" ? `#/hub/${d.provenance.source_job_id}` : `#/jobs/${d.provenance.source_job_id}`}>
+                {d.provenance.mode === "consensus" ? "consensus " : ""}#{d.provenance.source_job_id}
+              </a>
+            )}
+          </dd>
         </div>
         <div>
           <dt>Quality</dt>
-          <dd>{d.provenance.mode === "review" ? "creator review" : d.provenance.mode}</dd>
+          <dd>{QUALITY_TEXT[d.provenance.mode] ?? d.provenance.mode}</dd>
         </div>
         <div>
           <dt>Annotators</dt>
@@ -92,7 +112,9 @@ function DatasetCard({ d }: { d: Dataset }) {
         </div>
         <div>
           <dt>Royalty shares</dt>
-          <dd>{d.provenance.shares} tasks</dd>
+          <dd>
+            {d.provenance.shares} {d.provenance.mode === "review" ? "tasks" : "labels"}
+          </dd>
         </div>
         <div>
           <dt>Royalty</dt>

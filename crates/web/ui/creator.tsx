@@ -2,6 +2,7 @@
 // quality mode, escrow from the wallet; the review queue with each batch's
 // shapes drawn over the images, approve / reject per task; status, audit,
 // and publishing the finished dataset.
+import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
 import { formatEther, parseEther } from "viem";
 import { get, post, type ArbiterTerms, type EventView, type HubJob, type Job, type JobDetail, type PreparedHubJob, type QueuedBatch, type Task } from "./api";
@@ -11,6 +12,7 @@ import { color, fromLabel } from "./shapes";
 import { createdHubJob, goldCommitmentOf, linkGoldKey, randomSalt, saveGoldKey } from "./gold";
 import { app, notify, sendAndWait, signPermit } from "./state";
 import { useStore } from "./store";
+import { Earnings } from "./earnings";
 import { Action, Addr, Badge, Eth, Hash, Loading, useLoad } from "./ui";
 
 interface Upload {
@@ -509,6 +511,7 @@ export function MyJobs() {
           + Create job
         </a>
       </div>
+      <Earnings />
       {jobs.data.length === 0 && <p class="empty">You have not created a job yet.</p>}
       <table class="table">
         <thead>
@@ -822,18 +825,50 @@ function Status(p: { job: JobDetail; counts: Record<string, number>; events: Eve
 }
 
 function Publish(p: { job: JobDetail; canPublish: boolean }) {
+  const settled = p.job.status === "completed" || (p.job.status === "cancelled" && p.job.reserved === 0);
+  return (
+    <PublishPanel
+      source="market"
+      jobId={p.job.id}
+      packagePath={`/api/jobs/${p.job.id}/package`}
+      settled={settled}
+      canPublish={p.canPublish}
+      what={`every approved label (${p.job.schema === "categorical" && !p.job.metadata?.schema?.startsWith("b") ? "JSONL for texts" : "COCO JSON with the images"})`}
+      unsettled={
+        <>
+          The registry accepts a dataset once its job is settled: completed (every task approved) or cancelled with nothing reserved. This job is <strong>{p.job.status}</strong> with {p.job.approved}/{p.job.task_count} approved.
+        </>
+      }
+      shares="their approved tasks"
+    />
+  );
+}
+
+/** Packaging and publishing a settled job's labels as a dataset: the
+ * server builds the package, the creator's wallet sends `publish` with the
+ * job's program (`source`) as provenance. */
+export function PublishPanel(p: {
+  source: "market" | "hub";
+  jobId: number;
+  packagePath: string;
+  settled: boolean;
+  canPublish: boolean;
+  what: string;
+  unsettled: ComponentChildren;
+  shares: string;
+}) {
   const [pkg, setPkg] = useState<{ root: string; size: number; format: string; tasks: number; labels: number } | null>(null);
   const st = useStore(app);
   const [price, setPrice] = useState("0.01");
   const [currency, setCurrency] = useState<"eth" | "lmr">("eth");
-  const settled = p.job.status === "completed" || (p.job.status === "cancelled" && p.job.reserved === 0);
   const build = async () => {
-    setPkg(await post(`/api/jobs/${p.job.id}/package`, {}));
+    setPkg(await post(p.packagePath, {}));
   };
   const publish = async () => {
     const tx = await post(`/api/datasets/prepare`, {
       root: pkg!.root,
-      job_id: p.job.id,
+      job_id: p.jobId,
+      source: p.source,
       format: pkg!.format,
       price: parseEther(price).toString(),
       payment_token: currency === "lmr" ? st.config!.token : undefined,
@@ -842,15 +877,11 @@ function Publish(p: { job: JobDetail; canPublish: boolean }) {
     location.hash = "#/datasets";
   };
   return (
-    <section class="panel narrow">
-      <h2>Publish the dataset</h2>
-      {!settled && (
-        <p class="callout">
-          The registry accepts a dataset once its job is settled: completed (every task approved) or cancelled with nothing reserved. This job is <strong>{p.job.status}</strong> with {p.job.approved}/{p.job.task_count} approved.
-        </p>
-      )}
+    <section class="panel narrow" aria-labelledby={`publish-title-${p.source}`} data-testid="publish-panel">
+      <h2 id={`publish-title-${p.source}`}>Publish the dataset</h2>
+      {!p.settled && <p class="callout">{p.unsettled}</p>}
       <p class="muted">
-        The server packages every approved label ({p.job.schema === "categorical" && !p.job.metadata?.schema?.startsWith("b") ? "JSONL for texts" : "COCO JSON with the images"}) into a deterministic ZIP whose 0G root is what the registry records; buyers' downloads are checked against it.
+        The server packages {p.what} into a deterministic ZIP whose 0G root is what the registry records; buyers' downloads are checked against it.
       </p>
       <Action run={build} disabled={!p.canPublish}>
         Build the package
@@ -863,18 +894,18 @@ function Publish(p: { job: JobDetail; canPublish: boolean }) {
           <fieldset class="field">
             <legend>Licence currency</legend>
             <label class="radio">
-              <input type="radio" name="price-currency" checked={currency === "eth"} onChange={() => setCurrency("eth")} /> ETH
+              <input type="radio" name={`price-currency-${p.source}`} checked={currency === "eth"} onChange={() => setCurrency("eth")} /> ETH
             </label>
             <label class="radio">
-              <input type="radio" name="price-currency" checked={currency === "lmr"} onChange={() => setCurrency("lmr")} /> RewardToken (LMR) — buyers pay with a signed permit
+              <input type="radio" name={`price-currency-${p.source}`} checked={currency === "lmr"} onChange={() => setCurrency("lmr")} /> RewardToken (LMR) — buyers pay with a signed permit
             </label>
           </fieldset>
           <label class="field">
             Licence price ({currency === "lmr" ? "LMR" : "ETH"})
             <input inputMode="decimal" value={price} onInput={(e) => setPrice((e.target as HTMLInputElement).value)} />
           </label>
-          <p class="muted">Each sale pays a royalty share to the annotators pro rata to their approved tasks; the rest is yours.</p>
-          <Action run={publish} kind="primary" disabled={!settled || !p.canPublish}>
+          <p class="muted">Each sale pays a royalty share to the annotators pro rata to {p.shares}; the rest is yours.</p>
+          <Action run={publish} kind="primary" disabled={!p.settled || !p.canPublish}>
             Publish for {price} {currency === "lmr" ? "LMR" : "ETH"}
           </Action>
         </>

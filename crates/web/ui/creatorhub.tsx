@@ -1,10 +1,12 @@
 // The creator's page of a QualityHub consensus job: terms and phase, the
 // tally per task, the gold key kept in this browser (revealed in the reveal
-// phase), closing the job after its settle phase, and the refund credited.
+// phase), closing the job after its settle phase, the refund credited, and
+// publishing the decided labels as a dataset sold with royalties.
 import { useEffect, useState } from "preact/hooks";
 import { get, post, type HubJobDetail, type HubTask, type StakeView, type UnsignedTx } from "./api";
 import { date, eth, sameAddr } from "./format";
 import { downloadGoldKeys, goldCommitmentOf, goldKeyFor, loadGoldKeys } from "./gold";
+import { PublishPanel } from "./creator";
 import { classNames, DevClock, LMR, PHASE_TEXT, PhaseClock } from "./hub";
 import { app, sendAndWait } from "./state";
 import { useStore } from "./store";
@@ -212,6 +214,18 @@ export function CreatorHubJob(p: { id: number }) {
               </>
             )}
           </section>
+          {mine && (
+            <PublishPanel
+              source="hub"
+              jobId={j.id}
+              packagePath={`/api/hub/jobs/${j.id}/package`}
+              settled={j.status === "closed"}
+              canPublish={mine}
+              what="every task the consensus decided (the majority, the gold answer or the arbiter's ruling) as JSONL with the texts"
+              unsettled={<>The registry accepts a consensus job's dataset once the job is closed on chain: close it above after its settle phase ({date(j.settle_end)}).</>}
+              shares="their agreeing labels"
+            />
+          )}
           {st.config?.dev && <DevClock j={j} onMoved={reload} />}
         </aside>
       </div>
