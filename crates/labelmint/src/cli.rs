@@ -519,7 +519,9 @@ pub enum DatasetCmd {
         licensee: Option<Address>,
     },
     /// What you can withdraw from the registry: each sold dataset's job pool (royalties, or a creator's sale proceeds) and credits
-    #[command(after_help = "Examples:\n  labelmint dataset royalties\n  labelmint dataset royalties --account 0x…")]
+    #[command(
+        after_help = "Examples:\n  labelmint dataset royalties\n  labelmint dataset royalties --account 0x…"
+    )]
     Royalties {
         /// Whose [default: the signer]
         #[arg(long, value_name = "ADDR")]
@@ -1675,9 +1677,10 @@ fn royalties(ctx: &Ctx, c: &Chain, account: Address) -> Result<()> {
         if d.isExternal {
             continue;
         }
-        match pools.iter_mut().find(|p| {
-            (p.0, p.1, p.2) == (d.source, d.sourceJobId, d.paymentToken)
-        }) {
+        match pools
+            .iter_mut()
+            .find(|p| (p.0, p.1, p.2) == (d.source, d.sourceJobId, d.paymentToken))
+        {
             Some(p) => p.3.push(id),
             None => pools.push((d.source, d.sourceJobId, d.paymentToken, vec![id])),
         }
@@ -1718,7 +1721,10 @@ fn royalties(ctx: &Ctx, c: &Chain, account: Address) -> Result<()> {
     if lines.is_empty() {
         lines.push(format!("nothing to withdraw for {account}"));
     }
-    emit(lines.join("\n"), json!({"account": account, "pools": out, "credits": credits}));
+    emit(
+        lines.join("\n"),
+        json!({"account": account, "pools": out, "credits": credits}),
+    );
     Ok(())
 }
 

@@ -385,7 +385,8 @@ fn rpc(url: &str, method: &str, params: &str) -> serde_json::Value {
         "{method}: {answer}"
     );
     let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
-    serde_json::from_str::<serde_json::Value>(body).map_or(serde_json::Value::Null, |v| v["result"].clone())
+    serde_json::from_str::<serde_json::Value>(body)
+        .map_or(serde_json::Value::Null, |v| v["result"].clone())
 }
 
 fn address(key: usize) -> String {
@@ -1334,12 +1335,36 @@ fn a_consensus_job_runs_from_stakes_to_withdrawals_through_the_hub_cli() {
     let root = cli.ok(0, &["storage", "put", data.to_str().unwrap()]);
     cli.fails(
         0,
-        &["dataset", "publish", "--root", &root, "--source", "hub", "--format", "jsonl-chat", "--price", "100000"],
+        &[
+            "dataset",
+            "publish",
+            "--root",
+            &root,
+            "--source",
+            "hub",
+            "--format",
+            "jsonl-chat",
+            "--price",
+            "100000",
+        ],
         "--job",
     );
     let dataset = cli.ok(
         0,
-        &["dataset", "publish", "--root", &root, "--job", "1", "--source", "hub", "--format", "jsonl-chat", "--price", "100000"],
+        &[
+            "dataset",
+            "publish",
+            "--root",
+            &root,
+            "--job",
+            "1",
+            "--source",
+            "hub",
+            "--format",
+            "jsonl-chat",
+            "--price",
+            "100000",
+        ],
     );
     cli.ok(5, &["dataset", "buy", &dataset]);
     let owed = |n: usize| -> serde_json::Value {
@@ -1347,31 +1372,79 @@ fn a_consensus_job_runs_from_stakes_to_withdrawals_through_the_hub_cli() {
     };
     let pools = owed(1);
     let pool = &pools["pools"][0];
-    assert_eq!((pool["source"].as_str(), pool["job"].as_str()), (Some("hub"), Some("1")), "{pools}");
+    assert_eq!(
+        (pool["source"].as_str(), pool["job"].as_str()),
+        (Some("hub"), Some("1")),
+        "{pools}"
+    );
     let mine: u128 = pool["amount"].as_str().unwrap().parse().unwrap();
     assert!(mine > 0, "{pools}");
-    assert!(cli.ok(1, &["dataset", "royalties"]).contains("withdraw-royalties --job 1 --source hub"));
+    assert!(cli
+        .ok(1, &["dataset", "royalties"])
+        .contains("withdraw-royalties --job 1 --source hub"));
     // Annotator 1 (ten agreeing labels) earns more than annotator 3 (seven).
-    let theirs: u128 = owed(3)["pools"][0]["amount"].as_str().unwrap().parse().unwrap();
+    let theirs: u128 = owed(3)["pools"][0]["amount"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(mine > theirs && theirs > 0, "{mine} vs {theirs}");
     let eth = |n: usize| -> u128 {
-        let hex = rpc(&chain.url(), "eth_getBalance", &format!(r#"["{}", "latest"]"#, address(n)));
+        let hex = rpc(
+            &chain.url(),
+            "eth_getBalance",
+            &format!(r#"["{}", "latest"]"#, address(n)),
+        );
         u128::from_str_radix(hex.as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
     };
     let to = 9;
     let before = eth(to);
     let withdrawn: serde_json::Value = serde_json::from_str(&cli.ok(
         1,
-        &["--json", "dataset", "withdraw-royalties", "--job", "1", "--source", "hub", "--to", &address(to)],
+        &[
+            "--json",
+            "dataset",
+            "withdraw-royalties",
+            "--job",
+            "1",
+            "--source",
+            "hub",
+            "--to",
+            &address(to),
+        ],
     ))
     .unwrap();
-    assert_eq!(withdrawn["amount"].as_str().unwrap().parse::<u128>().unwrap(), mine);
+    assert_eq!(
+        withdrawn["amount"]
+            .as_str()
+            .unwrap()
+            .parse::<u128>()
+            .unwrap(),
+        mine
+    );
     assert_eq!(eth(to) - before, mine);
-    cli.fails(1, &["dataset", "withdraw-royalties", "--job", "1", "--source", "hub"], "NothingToWithdraw");
+    cli.fails(
+        1,
+        &[
+            "dataset",
+            "withdraw-royalties",
+            "--job",
+            "1",
+            "--source",
+            "hub",
+        ],
+        "NothingToWithdraw",
+    );
     assert!(owed(1)["pools"].as_array().unwrap().is_empty());
-    assert!(cli.ok(1, &["dataset", "royalties"]).contains("nothing to withdraw"));
+    assert!(cli
+        .ok(1, &["dataset", "royalties"])
+        .contains("nothing to withdraw"));
     // The creator's sale proceeds come from the same pool.
-    let proceeds: u128 = owed(0)["pools"][0]["amount"].as_str().unwrap().parse().unwrap();
+    let proceeds: u128 = owed(0)["pools"][0]["amount"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert_eq!(proceeds, 80_000, "the price less the 20 % royalty share");
 
     // Reputation follows the record; annotator 4 lost part of its stake.
