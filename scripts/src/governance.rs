@@ -183,8 +183,9 @@ async fn transact<P: Provider, C: SolCall>(
 /// be published and sold with royalties. Sends `setJobSource(source, true)`
 /// from `deployer` for each source not yet enabled; returns one line per
 /// source enabled (empty when both already were). Run it before
-/// [`hand_over`]: once the Timelock is the registry's admin, a missing
-/// source is an error naming the operation to schedule.
+/// [`hand_over`]: once the Timelock is the registry's admin, a source that is
+/// not enabled (perhaps disabled by governance) is reported, with the
+/// proposal that would enable it, and left alone.
 pub async fn enable_job_sources<P: Provider>(
     provider: &P,
     deployer: Address,
@@ -206,10 +207,12 @@ pub async fn enable_job_sources<P: Provider>(
         }
         let admin = view(provider, registry, &IGoverned::adminCall {}).await?;
         if admin != deployer {
-            return Err(DeployError::Failed(format!(
-                "job sources: {name} {source} is not a source of the registry {registry}, whose admin is {admin}: \
-                 schedule setJobSource({source}, true) on the registry through the Timelock"
-            )));
+            // Governance may have disabled it on purpose: say so, change nothing.
+            done.push(format!(
+                "registry: {name} {source} is not an enabled job source and the registry's admin is {admin}: \
+                 propose it through the Timelock if it should be (labelmint timelock propose job-source {source})"
+            ));
+            continue;
         }
         let call = IGoverned::setJobSourceCall {
             source,

@@ -117,7 +117,9 @@ async fn wire(
     manifest: &labelmint_deploy::Manifest,
     governance: Option<&Governance>,
 ) -> Result<()> {
-    if !options.dry_run {
+    if options.dry_run {
+        println!("would make the QualityHub and the QualityCourt job sources of the registry");
+    } else {
         for line in enable_job_sources(options, signer.clone(), manifest).await? {
             println!("{line}");
         }

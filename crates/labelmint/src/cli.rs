@@ -19,6 +19,7 @@ use std::{
 
 pub mod court;
 pub mod hub;
+pub mod timelock;
 pub mod token;
 
 use alloy_network::EthereumWallet;
@@ -1700,12 +1701,19 @@ fn royalties(ctx: &Ctx, c: &Chain, account: Address) -> Result<()> {
         if amount.is_zero() {
             continue;
         }
-        let name = JobSource::of(c, source).map_or("other", JobSource::name);
-        lines.push(format!(
-            "{amount} {} from {name} job {job} (datasets {datasets:?}): labelmint dataset withdraw-royalties --job {job} --source {name}{}",
-            unit(token),
-            if token.is_zero() { String::new() } else { format!(" --token {token}") }
-        ));
+        let name = JobSource::of(c, source).map(JobSource::name);
+        lines.push(match name {
+            Some(name) => format!(
+                "{amount} {} from {name} job {job} (datasets {datasets:?}): labelmint dataset withdraw-royalties --job {job} --source {name}{}",
+                unit(token),
+                if token.is_zero() { String::new() } else { format!(" --token {token}") }
+            ),
+            None => format!(
+                "{amount} {} from job {job} of {source}, not a program of this deployment (datasets {datasets:?}): withdrawRoyalties({source}, {job}, {token}, to) on the registry",
+                unit(token)
+            ),
+        });
+        let name = name.unwrap_or("other");
         out.push(json!({"source": name, "source_address": source, "job": job.to_string(), "token": token, "amount": amount.to_string(), "datasets": datasets}));
     }
     let mut credits = Vec::new();

@@ -195,6 +195,15 @@ labels.json (text):   {\"classes\": [..], \"instruction\": \"..\", \"labels\": [
         #[command(subcommand)]
         cmd: crate::cli::token::TokenCmd,
     },
+    /// Governed parameter changes through the Timelock: propose, list, execute, cancel
+    Timelock {
+        /// On-chain options.
+        #[command(flatten)]
+        chain: ChainOpts,
+        /// The subcommand.
+        #[command(subcommand)]
+        cmd: crate::cli::timelock::TimelockCmd,
+    },
     /// Quality of a labels file (CSV, JSONL, Label Studio): consensus, agreement, per-annotator audit
     #[command(subcommand)]
     Quality(crate::quality_cmd::QualityCmd),
@@ -548,6 +557,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Court { chain, cmd } => crate::cli::court::run(&ctx(g, &chain, &file)?, &cmd)?,
         Command::Hub { chain, cmd } => crate::cli::hub::run(&ctx(g, &chain, &file)?, &cmd)?,
         Command::Token { chain, cmd } => crate::cli::token::run(&ctx(g, &chain, &file)?, &cmd)?,
+        Command::Timelock { chain, cmd } => {
+            crate::cli::timelock::run(&ctx(g, &chain, &file)?, &cmd)?;
+        }
         Command::Quality(cmd) => crate::quality_cmd::quality(&cmd)?,
         Command::Import(cmd) => crate::quality_cmd::import(&cmd, &store_dir(g, &file))?,
         Command::GasSnapshot { check } => gas_snapshot(check)?,

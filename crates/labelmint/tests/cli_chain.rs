@@ -1697,3 +1697,136 @@ fn each_quality_mode_creates_its_job_on_the_program_behind_it() {
         }
     }
 }
+
+/// `labelmint timelock`: a governed parameter change is proposed in the
+/// open, refused before its delay and run by anyone after it; a cancelled
+/// one never runs; a change the registry would refuse is caught before
+/// anything is scheduled; only the proposer proposes and only a canceller
+/// cancels; a role granted through the Timelock takes effect.
+#[test]
+fn governed_parameters_change_through_the_timelock_cli() {
+    use alloy_sol_types::SolCall;
+    let (dir, _rt, chain) = start("timelock");
+    let store = dir.join("store");
+    let cli = Cli {
+        rpc: chain.url(),
+        deployments: &dir,
+        store: &store,
+    };
+    let warp = |secs: u64| {
+        rpc(&chain.url(), "evm_increaseTime", &format!("[{secs}]"));
+        rpc(&chain.url(), "evm_mine", "[]");
+    };
+    let registry = chain.manifest.contracts["DatasetRegistry"].address;
+    let royalty = || -> u64 {
+        let data = labelmint::registry::IRegistry::royaltyBpsCall {}.abi_encode();
+        let params = format!(
+            r#"[{{"to": "{registry:#x}", "data": "0x{}"}}, "latest"]"#,
+            alloy_primitives::hex::encode(data)
+        );
+        let out = rpc(&chain.url(), "eth_call", &params);
+        u64::from_str_radix(out.as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
+    };
+    let delay = labelmint_deploy::DEFAULT_TIMELOCK_DELAY;
+    assert_eq!(royalty(), 2_000);
+    // The deployment's bootstrap operation is on record, done.
+    let list = cli.ok(5, &["timelock", "list"]);
+    assert!(
+        list.contains(" done ") && list.contains("DatasetRegistry.acceptAdmin"),
+        "{list}"
+    );
+
+    // Only the proposer proposes; a refused change is caught before scheduling.
+    let royalty_change = ["timelock", "propose", "royalty", "--bps", "1500"];
+    cli.fails(1, &royalty_change, "AccessControlUnauthorizedAccount");
+    cli.fails(
+        0,
+        &[
+            "timelock",
+            "propose",
+            "fee",
+            "--recipient",
+            &address(7),
+            "--bps",
+            "1001",
+        ],
+        "InvalidParameter",
+    );
+    let out = cli.ok(0, &royalty_change);
+    let id = out.lines().next().unwrap().to_string();
+    assert!(
+        out.contains("DatasetRegistry.setRoyaltyBps(uint16)"),
+        "{out}"
+    );
+    assert!(cli
+        .ok(5, &["timelock", "list"])
+        .contains(&format!("{id} waiting (ready at")));
+    cli.fails(
+        5,
+        &["timelock", "execute", &id],
+        "TimelockUnexpectedOperationState",
+    );
+    assert_eq!(royalty(), 2_000, "nothing changes before the delay");
+    warp(delay);
+    assert!(cli
+        .ok(5, &["timelock", "list"])
+        .contains(&format!("{id} ready")));
+    assert!(cli
+        .ok(5, &["timelock", "execute", &id])
+        .starts_with(&format!("executed {id}")));
+    assert_eq!(royalty(), 1_500);
+    assert!(cli
+        .ok(5, &["timelock", "list"])
+        .contains(&format!("{id} done")));
+    cli.fails(
+        5,
+        &["timelock", "execute", &id],
+        "TimelockUnexpectedOperationState",
+    );
+
+    // A cancelled change never runs.
+    let out = cli.ok(0, &["timelock", "propose", "pauser", &address(6)]);
+    let pauser = out.lines().next().unwrap().to_string();
+    cli.fails(
+        5,
+        &["timelock", "cancel", &pauser],
+        "AccessControlUnauthorizedAccount",
+    );
+    assert_eq!(
+        cli.ok(0, &["timelock", "cancel", &pauser]),
+        format!("cancelled {pauser}")
+    );
+    assert!(cli
+        .ok(5, &["timelock", "list"])
+        .contains(&format!("{pauser} cancelled")));
+    warp(delay);
+    cli.fails(
+        5,
+        &["timelock", "execute", &pauser],
+        "TimelockUnexpectedOperationState",
+    );
+
+    // A new minter only through the Timelock; the same change again needs a salt.
+    cli.fails(
+        3,
+        &["token", "mint", &address(3), "5"],
+        "AccessControlUnauthorizedAccount",
+    );
+    let grant = ["timelock", "propose", "grant", "minter", &address(3)];
+    let minter = cli.ok(0, &grant).lines().next().unwrap().to_string();
+    warp(delay);
+    cli.ok(5, &["timelock", "execute", &minter]);
+    assert_eq!(cli.ok(3, &["token", "mint", &address(3), "5"]), "5");
+    cli.fails(0, &grant, "TimelockUnexpectedOperationState");
+    let salt = format!("0x{}", "01".repeat(32));
+    let mut again = grant.to_vec();
+    again.extend(["--salt", &salt]);
+    let second = cli.ok(0, &again).lines().next().unwrap().to_string();
+    assert_ne!(second, minter, "the salt makes another operation");
+    cli.fails(
+        5,
+        &["timelock", "execute", &format!("0x{}", "ab".repeat(32))],
+        "no operation",
+    );
+    drop(chain);
+}

@@ -996,6 +996,23 @@ fn a_two_of_three_multisig_proposes_and_cancels_and_no_single_owner_can() {
             .unwrap(),
         U256::from(2)
     );
+    // The failed call is not spent: executing it again fails the same way,
+    // not with AlreadyExecuted.
+    let r = g
+        .send(who, multisig, &IMultiSig::executeCall { id })
+        .unwrap();
+    assert_reverts(
+        &r,
+        &IMultiSig::CallFailed {
+            id,
+            reason: ITimelock::TimelockInsufficientDelay {
+                delay: U256::from(DELAY - 1),
+                minDelay: U256::from(DELAY),
+            }
+            .abi_encode()
+            .into(),
+        },
+    );
 }
 
 #[test]

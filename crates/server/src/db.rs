@@ -25,6 +25,11 @@ const SCHEMA: &[(i64, &str, &str)] = &[
         "finetune",
         include_str!("../migrations/0003_finetune.sql"),
     ),
+    (
+        4,
+        "private roots",
+        include_str!("../migrations/0004_private_roots.sql"),
+    ),
 ];
 
 /// Which database a URL names.

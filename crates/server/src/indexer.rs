@@ -568,7 +568,7 @@ async fn job_creator(
 }
 
 /// Marks a job's manifest and its items as public data (when the manifest is
-/// in the local store).
+/// in the local store), except dataset packages.
 async fn publish_data_roots(
     s: &AppState,
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
@@ -580,9 +580,16 @@ async fn publish_data_roots(
     let Ok(manifest) = serde_json::from_slice::<labelmint_storage::Manifest>(&bytes) else {
         return Ok(());
     };
+    // Anyone can create a job over any stored manifest: a dataset package
+    // (stored here as one, or published on chain) named in it stays private.
+    if crate::api::data::is_private(&mut **tx, root).await? {
+        return Ok(());
+    }
     crate::api::data::mark_public(tx, root, "manifest", bytes.len() as u64).await?;
     for t in &manifest.tasks {
-        crate::api::data::mark_public(tx, t.root, "item", t.size).await?;
+        if !crate::api::data::is_private(&mut **tx, t.root).await? {
+            crate::api::data::mark_public(tx, t.root, "item", t.size).await?;
+        }
     }
     Ok(())
 }

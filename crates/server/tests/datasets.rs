@@ -180,3 +180,75 @@ async fn licensed_download_is_verified_and_unlicensed_download_is_refused() {
         "{v}"
     );
 }
+
+/// Attack: a stranger who knows a sold dataset's package root (it is on
+/// chain) stores a made-up task manifest naming that root as a task item
+/// and creates a cheap job over it, so that the indexer would publish the
+/// manifest's items as public data and `/api/data` would hand out the
+/// package without a licence. The package stays licensed-only, and so does
+/// the made-up manifest (stored as a package).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_made_up_manifest_naming_a_sold_package_does_not_make_it_public() {
+    let env = Env::new("fake-manifest", |_| {}).await;
+    let creator = env.sign_in(CREATOR).await;
+    let a = env.sign_in(ANN_A).await;
+    let (_, package_root) = common::publish_text_dataset(&env, &creator, &a, "1000", None).await;
+    let data = |root: String| {
+        let env = &env;
+        async move {
+            env.call(Method::GET, &format!("/api/data/{root}"), None, None)
+                .await
+        }
+    };
+    assert_eq!(data(package_root.clone()).await.0, StatusCode::NOT_FOUND);
+
+    // The attacker takes a real upload's manifest and swaps in the root.
+    let attacker = env.sign_in(common::ANN_B).await;
+    let texts: Vec<_> = sample_texts().into_iter().take(1).collect();
+    let real = upload(&env, &attacker, &texts).await;
+    let (st, mut manifest) = data(real).await;
+    assert_eq!(st, StatusCode::OK, "{manifest}");
+    manifest["tasks"][0]["root"] = json!(package_root);
+    let stored: serde_json::Value = env
+        .http
+        .post(format!("{}/api/packages", env.url()))
+        .bearer_auth(&attacker)
+        .body(serde_json::to_vec(&manifest).unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let fake = stored["root"].as_str().unwrap().to_string();
+    let (st, prepared) = env
+        .call(
+            Method::POST,
+            "/api/jobs/prepare",
+            Some(&attacker),
+            Some(
+                json!({"data_root": fake, "reward_per_task": "1", "schema": "categorical",
+                "classes": ["a", "b"], "title": "cheap"}),
+            ),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{prepared}");
+    {
+        let receipt = env.send_prepared(common::ANN_B, &prepared["tx"]).await;
+        let id = receipt
+            .inner
+            .logs()
+            .iter()
+            .find_map(|l| {
+                <labelmint_client::market::IMarket::JobCreated as alloy_sol_types::SolEvent>::decode_log_data(&l.inner.data)
+                    .ok()
+                    .map(|e| e.jobId)
+            })
+            .expect("the cheap job is created");
+        env.wait_job(u64::try_from(id).unwrap()).await;
+    }
+    // The job is indexed, and publishes nothing private.
+    let (st, body) = data(package_root.clone()).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "the sold package leaked: {body}");
+    assert_eq!(data(fake).await.0, StatusCode::NOT_FOUND);
+}

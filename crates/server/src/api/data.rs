@@ -29,6 +29,37 @@ pub async fn mark_public(
     Ok(())
 }
 
+/// Records `root` as private content (a dataset package): never public
+/// data, whatever a manifest names.
+pub async fn mark_private(s: &AppState, root: B256, kind: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO private_roots (root, kind) VALUES ($1, $2) ON CONFLICT (root) DO NOTHING",
+    )
+    .bind(format!("{root:#x}"))
+    .bind(kind)
+    .execute(&s.db.pool)
+    .await?;
+    Ok(())
+}
+
+/// Whether `root` is private: stored as a package here, or the package of a
+/// published dataset (its root is on chain, so anyone knows it).
+pub async fn is_private<'e, E>(db: E, root: B256) -> Result<bool, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let key = format!("{root:#x}");
+    let row: Option<(i64,)> = sqlx::query_as(
+        "SELECT 1 FROM private_roots WHERE root = $1
+         UNION ALL SELECT 1 FROM datasets WHERE root_hash = $2 LIMIT 1",
+    )
+    .bind(key.clone())
+    .bind(key)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.is_some())
+}
+
 /// A content type from the first bytes.
 pub fn sniff(bytes: &[u8]) -> &'static str {
     if bytes.starts_with(&[0x89, b'P', b'N', b'G']) {
@@ -68,8 +99,10 @@ pub async fn get(State(s): State<AppState>, ApiPath(root): ApiPath<String>) -> A
         .bind(format!("{root:#x}"))
         .fetch_optional(&s.db.pool)
         .await?;
-    if public.is_none() {
-        return Err(ApiError::not_found(format!("no public data under {root}")));
+    if public.is_none() || is_private(&s.db.pool, root).await? {
+        return Err(ApiError::not_found(format!(
+            "no public data under {root} (a dataset package is downloaded with a licence: /api/datasets/{{id}}/download)"
+        )));
     }
     let store = s.store.clone();
     let bytes = tokio::task::spawn_blocking(move || store.get(&root))

@@ -281,6 +281,7 @@ pub async fn upload_package(
         .await
         .map_err(ApiError::internal)?
         .map_err(ApiError::internal)?;
+    super::data::mark_private(&s, root, "package").await?;
     Ok(Json(PackageStored {
         root: format!("{root:#x}"),
         size,

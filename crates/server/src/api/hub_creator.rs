@@ -52,6 +52,9 @@ pub const MAX_PHASE: u32 = 30 * 86_400;
 pub const MIN_GOLD_BPS: u64 = 1_000;
 /// Most gold tasks (the hub's `MAX_GOLD`).
 pub const MAX_GOLD: u32 = 4_096;
+/// Most tasks a consensus job's package reads (a hub job has at most
+/// `MAX_GOLD` × 10 tasks: gold is at least 10 %).
+pub const MAX_PACKAGED_TASKS: usize = 40_960;
 /// Most difficulty classes (the hub's `MAX_DIFFICULTY_CLASSES`).
 pub const MAX_DIFFICULTY_CLASSES: usize = 4;
 
@@ -688,8 +691,10 @@ pub async fn prepare_claim_slash_share(
 /// then pay royalties to the agreeing annotators. The job's creator only
 /// (`403 not_creator`); `409 not_closed` before the job is closed; `422
 /// unsupported_kind` for an image job (consensus labels are one class per
-/// image, which COCO's instance annotations do not carry); `422
-/// nothing_decided` when no task was decided.
+/// image, which COCO's instance annotations do not carry), `422
+/// no_class_names` without a description naming the classes, `422
+/// nothing_decided` when no task was decided; `400 bad_format` for a
+/// format other than the JSONL ones, checked before anything is read.
 #[utoipa::path(post, path = "/api/hub/jobs/{id}/package", tag = "creator",
     params(("id" = i64, Path, description = "hub job id")), request_body = super::workspace::BuildPackage,
     responses((status = 200, body = super::workspace::PackageBuilt), (status = 400, body = crate::error::ErrorBody),
@@ -709,7 +714,28 @@ pub async fn build_package(
             "only the job's creator packages its dataset",
         ));
     }
-    if accounts(&s, &job).await?.status == 1 {
+    if let Err(wait) = s.address_limiter.check(&addr_key(session.address)) {
+        return Err(ApiError::new(
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!(
+                "too many requests from this address: retry in {} ms",
+                wait.as_millis()
+            ),
+        ));
+    }
+    let format = req.format.unwrap_or_else(|| "jsonl-chat".into());
+    if !matches!(
+        format.as_str(),
+        "jsonl-chat" | "jsonl-instruction" | "jsonl-completion"
+    ) {
+        return Err(ApiError::bad_request(
+            "bad_format",
+            "format: jsonl-chat, jsonl-instruction or jsonl-completion (consensus jobs are text jobs)",
+        ));
+    }
+    // 2: closed (0 would be a job the chain does not know).
+    if accounts(&s, &job).await?.status != 2 {
         return Err(ApiError::conflict(
             "not_closed",
             format!("hub job {id} is not closed yet: its labels are final once it is"),
@@ -723,27 +749,27 @@ pub async fn build_package(
              only text jobs are packaged (as JSONL)",
         ));
     }
-    let format = req.format.unwrap_or_else(|| "jsonl-chat".into());
-    let (hub, word) = (hub_address(&s)?, job_word(&job));
-    let mut labels = Vec::new();
-    for t in &manifest.tasks {
-        let c = s
-            .rpc
-            .read(
-                Program::QualityHub,
-                hub,
-                &IHub::consensusOfCall {
-                    jobId: word,
-                    taskId: t.index,
-                },
-            )
-            .await
-            .map_err(ApiError::upstream)?;
-        // 1 consensus, 2 gold, 4 ruled: the hub decided the task.
-        if matches!(c.state, 1 | 2 | 4) {
-            labels.push((t.index, serde_json::json!({ "class": c.label })));
-        }
+    let classes: Vec<String> = job
+        .metadata
+        .as_ref()
+        .and_then(|m| serde_json::from_value(m["classes"].clone()).ok())
+        .unwrap_or_default();
+    if classes.len() < usize::try_from(job.num_classes).unwrap_or(usize::MAX) {
+        return Err(ApiError::unprocessable(
+            "no_class_names",
+            format!(
+                "hub job {id} has no description naming its {} classes",
+                job.num_classes
+            ),
+        ));
     }
+    // The job's tasks only (the manifest may list more than the job took):
+    // a job has at most MAX_GOLD × 10 tasks.
+    let count = usize::try_from(job.task_count)
+        .unwrap_or(0)
+        .min(manifest.tasks.len())
+        .min(MAX_PACKAGED_TASKS);
+    let labels = decided_labels(&s, &job, &manifest.tasks[..count]).await?;
     if labels.is_empty() {
         return Err(ApiError::unprocessable(
             "nothing_decided",
@@ -764,11 +790,7 @@ pub async fn build_package(
             .as_ref()
             .and_then(|m| m["title"].as_str().map(str::to_string))
             .unwrap_or_else(|| format!("labelmint consensus job {id}")),
-        classes: job
-            .metadata
-            .as_ref()
-            .and_then(|m| serde_json::from_value(m["classes"].clone()).ok())
-            .unwrap_or_default(),
+        classes,
         creator: job.creator.clone(),
         data_root: super::data::parse_root(&job.data_root)?,
         batch_roots,
@@ -776,6 +798,40 @@ pub async fn build_package(
     super::workspace::build_and_store(&s, manifest, format, labels, source)
         .await
         .map(Json)
+}
+
+/// The deciding class of every task of `tasks` the hub decided
+/// (`consensusOf` state 1 consensus, 2 gold or 4 ruled), read eight at a
+/// time.
+async fn decided_labels(
+    s: &AppState,
+    job: &super::hub::HubJobView,
+    tasks: &[labelmint_storage::TaskItem],
+) -> ApiResult<Vec<(u32, serde_json::Value)>> {
+    let (hub, word) = (hub_address(s)?, job_word(job));
+    let mut decided = Vec::with_capacity(tasks.len());
+    for chunk in tasks.chunks(8) {
+        let calls: Vec<IHub::consensusOfCall> = chunk
+            .iter()
+            .map(|t| IHub::consensusOfCall {
+                jobId: word,
+                taskId: t.index,
+            })
+            .collect();
+        let mut reads = Vec::with_capacity(calls.len());
+        for call in &calls {
+            reads.push(s.rpc.read(Program::QualityHub, hub, call));
+        }
+        let answers = futures_util::future::try_join_all(reads)
+            .await
+            .map_err(ApiError::upstream)?;
+        decided.extend(chunk.iter().map(|t| t.index).zip(answers));
+    }
+    Ok(decided
+        .into_iter()
+        .filter(|(_, c)| matches!(c.state, 1 | 2 | 4))
+        .map(|(task, c)| (task, serde_json::json!({ "class": c.label })))
+        .collect())
 }
 
 /// The id of a hub job of `creator` over `data_root` when the description

@@ -25,10 +25,10 @@ use crate::{
     auth::Session,
     error::{ApiError, ApiResult},
     extract::ApiJson,
-    state::AppState,
+    state::{addr_key, AppState},
 };
 
-/// Most job pools read for one account (the newest datasets' jobs first).
+/// Most job pools read for one account (its newest datasets' jobs first).
 pub const MAX_POOLS: usize = 256;
 
 /// What one job's pool owes the account in one token.
@@ -68,17 +68,31 @@ pub struct Royalties {
 }
 
 /// What the signed-in account can withdraw from the DatasetRegistry, live
-/// from the chain: per job pool of every dataset published from a job (at
-/// most 256 pools, newest first), and its credits in ETH and the
-/// RewardToken.
+/// from the chain: per pool of a job it published datasets from or did
+/// accepted work in (at most 256 such pools, the newest datasets' first),
+/// and its credits in ETH and the RewardToken.
 #[utoipa::path(get, path = "/api/me/royalties", tag = "account",
     responses((status = 200, body = Royalties), (status = 401, body = crate::error::ErrorBody),
         (status = 502, body = crate::error::ErrorBody)))]
 pub async fn list(State(s): State<AppState>, session: Session) -> ApiResult<Json<Royalties>> {
+    // The pools the account takes part in: as the publisher (the job's
+    // creator, who alone publishes from it), or as an annotator with work in
+    // the job (an approved market batch, a settled hub batch, a court claim).
+    let c = &s.config.contracts;
     let rows = sqlx::query(
-        "SELECT dataset_id, source, source_job_id, payment_token FROM datasets
-         WHERE is_external = 0 ORDER BY dataset_id DESC",
+        "SELECT d.dataset_id, d.source, d.source_job_id, d.payment_token FROM datasets d
+         WHERE d.is_external = 0 AND (d.publisher = $1 OR EXISTS (
+           SELECT 1 FROM event_accounts a JOIN events e ON e.id = a.event_id
+           WHERE a.account = $1 AND e.job_id = d.source_job_id AND (
+             (d.source = $2 AND e.program = 'AnnotationMarket' AND e.name = 'BatchReviewed')
+             OR (d.source = $3 AND e.program = 'QualityHub' AND e.name = 'BatchSettled')
+             OR (d.source = $4 AND e.program = 'QualityCourt' AND e.name = 'Claimed'))))
+         ORDER BY d.dataset_id DESC",
     )
+    .bind(addr_key(session.address))
+    .bind(addr_key(c.market))
+    .bind(addr_key(c.hub))
+    .bind(addr_key(c.court))
     .fetch_all(&s.db.pool)
     .await?;
     let mut groups: BTreeMap<(String, i64, String), Vec<i64>> = BTreeMap::new();
@@ -110,7 +124,7 @@ pub async fn list(State(s): State<AppState>, session: Session) -> ApiResult<Json
         else {
             continue;
         };
-        let amount = s
+        let read = s
             .rpc
             .read(
                 Program::DatasetRegistry,
@@ -122,8 +136,16 @@ pub async fn list(State(s): State<AppState>, session: Session) -> ApiResult<Json
                     account: session.address,
                 },
             )
-            .await
-            .map_err(ApiError::upstream)?;
+            .await;
+        let amount = match read {
+            Ok(a) => a,
+            // One pool the registry cannot answer for does not hide the others.
+            Err(e @ crate::rpc::RpcError::Reverted { .. }) => {
+                tracing::warn!(%source, job, "royaltyOf reverted: {e}");
+                continue;
+            }
+            Err(e) => return Err(ApiError::upstream(e)),
+        };
         if amount.is_zero() {
             continue;
         }
@@ -138,17 +160,20 @@ pub async fn list(State(s): State<AppState>, session: Session) -> ApiResult<Json
             datasets,
         });
     }
+    let credits = credits_of(&s, session.address).await?;
+    Ok(Json(Royalties { pools, credits }))
+}
+
+/// The registry's non-zero credits of `account` in ETH and the RewardToken.
+async fn credits_of(s: &AppState, account: Address) -> ApiResult<Vec<RegistryCredit>> {
     let mut credits = Vec::new();
     for token in [Address::ZERO, s.config.contracts.token] {
         let amount = s
             .rpc
             .read(
                 Program::DatasetRegistry,
-                registry,
-                &IRegistry::creditOfCall {
-                    token,
-                    account: session.address,
-                },
+                s.config.contracts.registry,
+                &IRegistry::creditOfCall { token, account },
             )
             .await
             .map_err(ApiError::upstream)?;
@@ -159,7 +184,7 @@ pub async fn list(State(s): State<AppState>, session: Session) -> ApiResult<Json
             });
         }
     }
-    Ok(Json(Royalties { pools, credits }))
+    Ok(credits)
 }
 
 /// `POST /api/royalties/withdraw/prepare` body.
@@ -190,7 +215,9 @@ pub async fn prepare_withdraw(
 ) -> ApiResult<Json<UnsignedTx>> {
     let source = source_address(&s, req.source.as_deref())?;
     let job = u64::try_from(req.job_id)
-        .map_err(|_| ApiError::bad_request("bad_job", "job_id: a job id, 1 or more"))?;
+        .ok()
+        .filter(|j| *j > 0)
+        .ok_or_else(|| ApiError::bad_request("bad_job", "job_id: a job id, 1 or more"))?;
     let token = optional_address("token", req.token.as_deref())?.unwrap_or(Address::ZERO);
     let to = optional_address("to", req.to.as_deref())?.unwrap_or(session.address);
     let call = IRegistry::withdrawRoyaltiesCall {

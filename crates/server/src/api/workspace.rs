@@ -337,6 +337,7 @@ pub(crate) async fn build_and_store(
         .await
         .map_err(ApiError::internal)?
         .map_err(ApiError::internal)?;
+    super::data::mark_private(s, root, "package").await?;
     Ok(PackageBuilt {
         root: format!("{root:#x}"),
         size,
