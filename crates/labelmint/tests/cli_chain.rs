@@ -1377,17 +1377,14 @@ fn a_consensus_job_runs_from_stakes_to_withdrawals_through_the_hub_cli() {
         (Some("hub"), Some("1")),
         "{pools}"
     );
-    let mine: u128 = pool["amount"].as_str().unwrap().parse().unwrap();
+    let amount = |v: &serde_json::Value| -> u128 { v["amount"].as_str().unwrap().parse().unwrap() };
+    let mine = amount(pool);
     assert!(mine > 0, "{pools}");
     assert!(cli
         .ok(1, &["dataset", "royalties"])
         .contains("withdraw-royalties --job 1 --source hub"));
     // Annotator 1 (ten agreeing labels) earns more than annotator 3 (seven).
-    let theirs: u128 = owed(3)["pools"][0]["amount"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let theirs = amount(&owed(3)["pools"][0]);
     assert!(mine > theirs && theirs > 0, "{mine} vs {theirs}");
     let eth = |n: usize| -> u128 {
         let hex = rpc(
@@ -1414,14 +1411,7 @@ fn a_consensus_job_runs_from_stakes_to_withdrawals_through_the_hub_cli() {
         ],
     ))
     .unwrap();
-    assert_eq!(
-        withdrawn["amount"]
-            .as_str()
-            .unwrap()
-            .parse::<u128>()
-            .unwrap(),
-        mine
-    );
+    assert_eq!(amount(&withdrawn), mine);
     assert_eq!(eth(to) - before, mine);
     cli.fails(
         1,
@@ -1440,11 +1430,7 @@ fn a_consensus_job_runs_from_stakes_to_withdrawals_through_the_hub_cli() {
         .ok(1, &["dataset", "royalties"])
         .contains("nothing to withdraw"));
     // The creator's sale proceeds come from the same pool.
-    let proceeds: u128 = owed(0)["pools"][0]["amount"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let proceeds = amount(&owed(0)["pools"][0]);
     assert_eq!(proceeds, 80_000, "the price less the 20 % royalty share");
 
     // Reputation follows the record; annotator 4 lost part of its stake.

@@ -100,6 +100,17 @@ fn has_role(g: &mut Governed, timelock: Address, role: B256, account: Address) -
         .unwrap()
 }
 
+/// The `CallScheduled` events `timelock` logged in `r`.
+fn scheduled_by(r: &Receipt, timelock: Address) -> Vec<ITimelock::CallScheduled> {
+    r.logs
+        .iter()
+        .filter(|l| l.address == timelock)
+        .filter_map(|l| {
+            <ITimelock::CallScheduled as alloy_sol_types::SolEvent>::decode_log_data(&l.data).ok()
+        })
+        .collect()
+}
+
 fn timelock_wasm() -> Vec<u8> {
     artifacts::program("timelock").unwrap().0
 }
@@ -759,14 +770,7 @@ fn a_contract_proposer_a_second_timelock_governs_the_registry_through_the_first(
     g.p.m.chain.warp(outer_delay);
     let r = g.send(who, outer, &propose.execute()).unwrap();
     ok(&r);
-    let scheduled: Vec<_> = r
-        .logs
-        .iter()
-        .filter(|l| l.address == inner)
-        .filter_map(|l| {
-            <ITimelock::CallScheduled as alloy_sol_types::SolEvent>::decode_log_data(&l.data).ok()
-        })
-        .collect();
+    let scheduled = scheduled_by(&r, inner);
     assert_eq!(scheduled.len(), 1);
     assert_eq!(scheduled[0].id, change.id());
     assert_eq!(scheduled[0].target, registry);
@@ -931,14 +935,7 @@ fn a_two_of_three_multisig_proposes_and_cancels_and_no_single_owner_can() {
         .send(who, multisig, &IMultiSig::executeCall { id })
         .unwrap();
     ok(&r);
-    let scheduled: Vec<_> = r
-        .logs
-        .iter()
-        .filter(|l| l.address == inner)
-        .filter_map(|l| {
-            <ITimelock::CallScheduled as alloy_sol_types::SolEvent>::decode_log_data(&l.data).ok()
-        })
-        .collect();
+    let scheduled = scheduled_by(&r, inner);
     assert_eq!(scheduled.len(), 1);
     assert_eq!(scheduled[0].id, change.id());
     assert_eq!(g.state(change.id()).unwrap(), STATE_WAITING);

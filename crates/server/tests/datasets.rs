@@ -233,20 +233,8 @@ async fn a_made_up_manifest_naming_a_sold_package_does_not_make_it_public() {
         )
         .await;
     assert_eq!(st, StatusCode::OK, "{prepared}");
-    {
-        let receipt = env.send_prepared(common::ANN_B, &prepared["tx"]).await;
-        let id = receipt
-            .inner
-            .logs()
-            .iter()
-            .find_map(|l| {
-                <labelmint_client::market::IMarket::JobCreated as alloy_sol_types::SolEvent>::decode_log_data(&l.inner.data)
-                    .ok()
-                    .map(|e| e.jobId)
-            })
-            .expect("the cheap job is created");
-        env.wait_job(u64::try_from(id).unwrap()).await;
-    }
+    let receipt = env.send_prepared(common::ANN_B, &prepared["tx"]).await;
+    env.wait_job(common::market_job_of(&receipt)).await;
     // The job is indexed, and publishes nothing private.
     let (st, body) = data(package_root.clone()).await;
     assert_eq!(st, StatusCode::NOT_FOUND, "the sold package leaked: {body}");

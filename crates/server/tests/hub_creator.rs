@@ -656,21 +656,8 @@ async fn creator_reveals_gold_closes_the_job_the_majority_claims_the_slash_share
         ),
         (Some(id), Some(3), Some(17))
     );
-    let bytes = env
-        .http
-        .get(format!(
-            "{}/api/datasets/{}/download",
-            env.url(),
-            dataset["id"]
-        ))
-        .bearer_auth(&creator)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let bytes = common::download(&env, &creator, &dataset["id"]).await;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
     let mut jsonl = String::new();
     std::io::Read::read_to_string(&mut zip.by_name("data.jsonl").unwrap(), &mut jsonl).unwrap();
     let answers: Vec<String> = jsonl

@@ -252,17 +252,8 @@ async fn token_escrow_with_a_permit_creates_the_job_and_bad_permits_are_named() 
     let receipt = env.send_prepared(CREATOR, &prepared["tx"]).await;
     assert!(receipt.status());
     assert_eq!(lmr_balance(&env, CREATOR).await, before - escrow);
-    let id = receipt
-        .inner
-        .logs()
-        .iter()
-        .find_map(|l| {
-            <labelmint_client::market::IMarket::JobCreated as alloy_sol_types::SolEvent>::decode_log_data(&l.inner.data)
-                .ok()
-                .map(|e| e.jobId)
-        })
-        .unwrap();
-    let j = env.wait_job(u64::try_from(id).unwrap()).await;
+    let id = common::market_job_of(&receipt);
+    let j = env.wait_job(id).await;
     assert_eq!(j["token"].as_str().unwrap().to_lowercase(), token, "{j}");
     assert_eq!(j["escrow_held"], escrow.to_string(), "{j}");
     assert_eq!(

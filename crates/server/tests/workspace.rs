@@ -245,23 +245,10 @@ async fn claim_release_and_package_prepare_what_the_wallet_sends() {
     })
     .await;
     assert_eq!(dataset["root_hash"].as_str().unwrap(), pkg_root);
-    let bytes = env
-        .http
-        .get(format!(
-            "{}/api/datasets/{}/download",
-            env.url(),
-            dataset["id"]
-        ))
-        .bearer_auth(&creator)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let bytes = common::download(&env, &creator, &dataset["id"]).await;
     let root = labelmint_storage::root_of_bytes(&bytes).unwrap();
     assert_eq!(format!("{root:#x}"), pkg_root);
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
     let mut jsonl = String::new();
     zip.by_name("data.jsonl")
         .unwrap()

@@ -424,17 +424,7 @@ pub async fn create_job(
         .await;
     assert_eq!(st, StatusCode::OK, "{prepared}");
     let receipt = env.send_prepared(CREATOR, &prepared["tx"]).await;
-    let id = receipt
-        .inner
-        .logs()
-        .iter()
-        .find_map(|l| {
-            <labelmint_client::market::IMarket::JobCreated as alloy_sol_types::SolEvent>::decode_log_data(&l.inner.data)
-                .ok()
-                .map(|e| e.jobId)
-        })
-        .unwrap();
-    let id = u64::try_from(id).unwrap();
+    let id = market_job_of(&receipt);
     env.wait_job(id).await;
     id
 }
@@ -616,4 +606,34 @@ pub async fn advance_past(env: &Env, until: i64) {
         assert_eq!(st, StatusCode::OK, "{v}");
         assert!(v["now"].as_i64().unwrap() > until, "{v}");
     }
+}
+
+/// The market job a `createJob` receipt created (its `JobCreated` log).
+pub fn market_job_of(receipt: &alloy_rpc_types_eth::TransactionReceipt) -> u64 {
+    let id = receipt
+        .inner
+        .logs()
+        .iter()
+        .find_map(|l| {
+            <labelmint_client::market::IMarket::JobCreated as alloy_sol_types::SolEvent>::decode_log_data(&l.inner.data)
+                .ok()
+                .map(|e| e.jobId)
+        })
+        .expect("a market JobCreated");
+    u64::try_from(id).unwrap()
+}
+
+/// Dataset `id`'s package downloaded with `token`'s session (a licence or
+/// the publisher's).
+pub async fn download(env: &Env, token: &str, id: &Value) -> Vec<u8> {
+    env.http
+        .get(format!("{}/api/datasets/{id}/download", env.url()))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec()
 }
