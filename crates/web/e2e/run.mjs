@@ -704,6 +704,15 @@ await check("creator_creates_a_consensus_job_with_gold_tasks_and_the_key_is_save
   await creator.getByTestId("upload-result").waitFor();
   await creator.getByLabel("Title").fill("Sentiment by majority (browser-made)");
   await creator.getByRole("radio", { name: /Majority with stakes/ }).check();
+  // Gold answers can come from a CSV file: a bad line is named, a good file ticks the task.
+  const csv = (text) => ({ name: "gold.csv", mimeType: "text/csv", buffer: Buffer.from(text) });
+  await creator.getByTestId("gold-csv").setInputFiles(csv("task,class\n0,maybe\n"));
+  await creator.locator(".notice.error").getByText(/gold\.csv: Line 2: "maybe" is not one of the classes/).waitFor();
+  await creator.getByTestId("gold-csv").setInputFiles(csv("task,class\n0,positive\n"));
+  await creator.locator(".notice.ok").getByText("1 gold answer imported from gold.csv.").waitFor();
+  assert(await creator.getByRole("checkbox", { name: "Task 0 is gold" }).isChecked(), "the CSV ticked task 0");
+  const answer = await creator.getByRole("combobox", { name: "Answer of gold task 0" }).evaluate((el) => el.options[el.selectedIndex].text);
+  assert(answer === "positive", `the CSV's answer is selected: ${answer}`);
   await creator.getByRole("checkbox", { name: "Task 0 is gold" }).check();
   await creator.getByRole("combobox", { name: "Answer of gold task 0" }).selectOption({ label: "positive" });
   await creator.getByLabel(/Labels per task/).fill("3");

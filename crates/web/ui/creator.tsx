@@ -10,7 +10,7 @@ import { Thumb } from "./editor";
 import { date, duration, eth, REASONS, sameAddr, SCHEMA_NAMES, unitOf } from "./format";
 import { color, fromLabel } from "./shapes";
 import { createdHubJob, goldCommitmentOf, linkGoldKey, randomSalt, saveGoldKey } from "./gold";
-import { app, notify, sendAndWait, signPermit } from "./state";
+import { app, errorText, notify, sendAndWait, signPermit } from "./state";
 import { useStore } from "./store";
 import { Earnings } from "./earnings";
 import { Action, Addr, Badge, Eth, Hash, Loading, useLoad } from "./ui";
@@ -56,19 +56,75 @@ function num(text: string, what: string): number {
   return v;
 }
 
-/** Tasks of an upload with a gold checkbox and an answer each. */
+/** Tasks shown per page of the gold picker. */
+const GOLD_PAGE = 200;
+
+/** Gold answers from a CSV file: one `task,class` line each (the class by
+ * name or index; a header line and blank lines are skipped). Throws on the
+ * first bad line, naming it. */
+export function parseGoldCsv(text: string, tasks: Set<number>, classes: string[]): Record<number, number> {
+  const out: Record<number, number> = {};
+  text.split(/\r?\n/).forEach((raw, n) => {
+    const line = raw.trim();
+    if (!line || (n === 0 && /^task\s*,/i.test(line))) return;
+    const [t, c, extra] = line.split(",").map((x) => x.trim());
+    const task = Number(t);
+    if (extra !== undefined || !/^\d+$/.test(t ?? "") || !tasks.has(task)) throw new Error(`Line ${n + 1}: "${line}" is not "task,class" with a task of this upload.`);
+    const byName = classes.indexOf(c ?? "");
+    const cls = byName >= 0 ? byName : /^\d+$/.test(c ?? "") ? Number(c) : -1;
+    if (cls < 0 || cls >= classes.length) throw new Error(`Line ${n + 1}: "${c}" is not one of the classes (${classes.join(", ")}) or their index.`);
+    out[task] = cls;
+  });
+  return out;
+}
+
+/** Tasks of an upload with a gold checkbox and an answer each, 200 a page,
+ * or answers imported from a CSV file. */
 function GoldPicker(p: { upload: Upload; classes: string[]; gold: Record<number, number>; setGold(g: Record<number, number>): void }) {
   const { upload, classes, gold } = p;
+  const [page, setPage] = useState(0);
   const picked = Object.keys(gold).length;
   const need = minGold(upload.tasks);
+  const pages = Math.max(1, Math.ceil(upload.items.length / GOLD_PAGE));
+  const shown = upload.items.slice(page * GOLD_PAGE, (page + 1) * GOLD_PAGE);
+  const importCsv = async (file: File) => {
+    try {
+      const answers = parseGoldCsv(await file.text(), new Set(upload.items.map((it) => it.index)), classes);
+      p.setGold({ ...gold, ...answers });
+      const n = Object.keys(answers).length;
+      notify("ok", `${n} gold answer${n === 1 ? "" : "s"} imported from ${file.name}.`);
+    } catch (e) {
+      notify("error", `${file.name}: ${errorText(e)}`);
+    }
+  };
   return (
     <fieldset class="field gold-picker" data-testid="gold-picker">
       <legend>
         Gold tasks: {picked} picked, at least {need} ({upload.tasks} tasks × 10 %)
       </legend>
       <p class="muted">Gold tasks are hidden checks: you give their answers now, they stay secret (only a commitment goes on chain) until you reveal them after the commit phase. A batch that gets fewer than half of its gold tasks right is paid nothing and loses its stake.</p>
+      <label class="field">
+        Import answers from a CSV file (<code>task,class</code> per line, the class by name or index)
+        <input type="file" accept=".csv,text/csv,text/plain" data-testid="gold-csv" onChange={(e) => {
+          const f = (e.target as HTMLInputElement).files?.[0];
+          if (f) void importCsv(f);
+        }} />
+      </label>
+      {pages > 1 && (
+        <p class="gold-pages">
+          <button type="button" class="btn small" disabled={page === 0} onClick={() => setPage(page - 1)}>
+            ‹ Previous
+          </button>
+          <span class="muted">
+            Tasks {page * GOLD_PAGE}–{Math.min((page + 1) * GOLD_PAGE, upload.items.length) - 1} of {upload.items.length}
+          </span>
+          <button type="button" class="btn small" disabled={page + 1 >= pages} onClick={() => setPage(page + 1)}>
+            Next ›
+          </button>
+        </p>
+      )}
       <ul class="gold-list">
-        {upload.items.slice(0, 200).map((it) => {
+        {shown.map((it) => {
           const on = gold[it.index] !== undefined;
           return (
             <li key={it.index} class={on ? "on" : ""}>
