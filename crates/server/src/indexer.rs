@@ -341,6 +341,13 @@ pub async fn step(s: &AppState) -> Result<bool, IndexError> {
                     }
                 }
             }
+            // A sale pays the source job's pool: its creator and annotators
+            // hear of it, so their royalties show without a reload.
+            "LicensePurchased" => {
+                if let Some(id) = record.dataset {
+                    notify.extend(royalty_holders(s, id, &datasets).await?);
+                }
+            }
             _ => {}
         }
         if matches!(
@@ -549,6 +556,59 @@ pub async fn step(s: &AppState) -> Result<bool, IndexError> {
         tracing::debug!(from, to, events = items.len(), "indexed");
     }
     Ok(true)
+}
+
+/// Who a sale of dataset `id` pays: the publisher (the source job's creator)
+/// and the accounts with accepted work in the source job (an approved
+/// market batch, a settled hub batch, a court claim), from this range's new
+/// datasets or the database; none for an external dataset.
+async fn royalty_holders(
+    s: &AppState,
+    id: U256,
+    pending: &[(U256, IRegistry::getDatasetReturn, u64)],
+) -> Result<Vec<Address>, sqlx::Error> {
+    let (publisher, source, job) = match pending.iter().find(|(d, ..)| *d == id) {
+        Some((_, d, _)) if d.isExternal => return Ok(Vec::new()),
+        Some((_, d, _)) => (d.publisher, d.source, small(d.sourceJobId)),
+        None => {
+            let row: Option<(String, String, i64, i64)> = sqlx::query_as(
+                "SELECT publisher, source, source_job_id, is_external FROM datasets WHERE dataset_id = $1",
+            )
+            .bind(small(id))
+            .fetch_optional(&s.db.pool)
+            .await?;
+            match row {
+                Some((p, src, job, 0)) => (
+                    p.parse().unwrap_or_default(),
+                    src.parse().unwrap_or_default(),
+                    job,
+                ),
+                _ => return Ok(Vec::new()),
+            }
+        }
+    };
+    let c = &s.config.contracts;
+    let (program, name) = if source == c.market {
+        ("AnnotationMarket", "BatchReviewed")
+    } else if source == c.hub {
+        ("QualityHub", "BatchSettled")
+    } else if source == c.court {
+        ("QualityCourt", "Claimed")
+    } else {
+        return Ok(vec![publisher]);
+    };
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT DISTINCT a.account FROM event_accounts a JOIN events e ON e.id = a.event_id
+         WHERE e.job_id = $1 AND e.program = $2 AND e.name = $3",
+    )
+    .bind(job)
+    .bind(program)
+    .bind(name)
+    .fetch_all(&s.db.pool)
+    .await?;
+    let mut out = vec![publisher];
+    out.extend(rows.iter().filter_map(|(a,)| a.parse::<Address>().ok()));
+    Ok(out)
 }
 
 /// The creator of `job`, from this range's new jobs or the database.

@@ -458,6 +458,9 @@ let buyer;
 await check("buyer_pays_in_lmr_with_a_signed_permit_downloads_and_the_files_root_matches_the_registry", async () => {
   buyer = await person("buyer");
   await signIn(buyer, "buyer");
+  // The annotator watches My work while the sale happens (its royalty must show live).
+  await ann.goto(`${base}/#/work`);
+  await ann.getByTestId("earnings").getByText("Nothing to withdraw.", { exact: false }).waitFor();
   await buyer.goto(`${base}/#/datasets`);
   const card = buyer.getByTestId(`dataset-${dataset.id}`);
   await card.getByText("0.01 LMR").first().waitFor();
@@ -515,8 +518,8 @@ await check("annotator_withdraws_the_royalty_of_the_sold_text_dataset_from_my_wo
   const shares = BigInt(dataset.provenance.shares);
   const royalty = (((BigInt(dataset.price) * BigInt(dataset.royalty_bps)) / 10000n) / shares) * shares;
   assert(pool && BigInt(pool.amount) === royalty, `the annotator's pool: ${JSON.stringify(mine)}, expected ${royalty}`);
-  await ann.goto(`${base}/#/`);
-  await ann.goto(`${base}/#/work`);
+  // My work was open during the sale: the row arrives by the live stream, no reload.
+  assert(new URL(ann.url()).hash === "#/work", `the annotator is still on My work: ${ann.url()}`);
   const row = ann.getByTestId(`royalty-market-${textJob.id}`);
   await row.getByText(`from review job #${textJob.id}`).waitFor();
   await pageShot(ann, "17-royalties");
