@@ -104,7 +104,7 @@ function GoldPicker(p: { upload: Upload; classes: string[]; gold: Record<number,
       </legend>
       <p class="muted">Gold tasks are hidden checks: you give their answers now, they stay secret (only a commitment goes on chain) until you reveal them after the commit phase. A batch that gets fewer than half of its gold tasks right is paid nothing and loses its stake.</p>
       <label class="field">
-        Import answers from a CSV file (<code>task,class</code> per line, the class by name or index)
+        Import answers from a CSV file: one “task,class” line each, the class by name or index
         <input type="file" accept=".csv,text/csv,text/plain" data-testid="gold-csv" onChange={(e) => {
           const f = (e.target as HTMLInputElement).files?.[0];
           if (f) void importCsv(f);
