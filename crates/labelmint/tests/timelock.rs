@@ -976,18 +976,16 @@ fn a_two_of_three_multisig_proposes_and_cancels_and_no_single_owner_can() {
     // multisig's execution with the Timelock's error, and stays executable.
     let short = fee_op(&g, 900).schedule(DELAY - 1);
     let (id, r) = through_multisig(&mut g, multisig, &owners[..2], who, inner, &short);
-    assert_reverts(
-        &r,
-        &IMultiSig::CallFailed {
-            id,
-            reason: ITimelock::TimelockInsufficientDelay {
-                delay: U256::from(DELAY - 1),
-                minDelay: U256::from(DELAY),
-            }
-            .abi_encode()
-            .into(),
-        },
-    );
+    let refused = IMultiSig::CallFailed {
+        id,
+        reason: ITimelock::TimelockInsufficientDelay {
+            delay: U256::from(DELAY - 1),
+            minDelay: U256::from(DELAY),
+        }
+        .abi_encode()
+        .into(),
+    };
+    assert_reverts(&r, &refused);
     assert_eq!(
         g.read(multisig, &IMultiSig::confirmationsCall { id })
             .unwrap(),
@@ -998,18 +996,7 @@ fn a_two_of_three_multisig_proposes_and_cancels_and_no_single_owner_can() {
     let r = g
         .send(who, multisig, &IMultiSig::executeCall { id })
         .unwrap();
-    assert_reverts(
-        &r,
-        &IMultiSig::CallFailed {
-            id,
-            reason: ITimelock::TimelockInsufficientDelay {
-                delay: U256::from(DELAY - 1),
-                minDelay: U256::from(DELAY),
-            }
-            .abi_encode()
-            .into(),
-        },
-    );
+    assert_reverts(&r, &refused);
 }
 
 #[test]
