@@ -587,14 +587,9 @@ async fn royalty_holders(
             }
         }
     };
-    let c = &s.config.contracts;
-    let (program, name) = if source == c.market {
-        ("AnnotationMarket", "BatchReviewed")
-    } else if source == c.hub {
-        ("QualityHub", "BatchSettled")
-    } else if source == c.court {
-        ("QualityCourt", "Claimed")
-    } else {
+    let Some(work) = crate::api::datasets::source_name(s, &addr_key(source))
+        .map(crate::api::datasets::AcceptedWork::of)
+    else {
         return Ok(vec![publisher]);
     };
     let rows: Vec<(String,)> = sqlx::query_as(
@@ -602,8 +597,8 @@ async fn royalty_holders(
          WHERE e.job_id = $1 AND e.program = $2 AND e.name = $3",
     )
     .bind(job)
-    .bind(program)
-    .bind(name)
+    .bind(work.program)
+    .bind(work.event)
     .fetch_all(&s.db.pool)
     .await?;
     let mut out = vec![publisher];

@@ -76,17 +76,7 @@ async fn licensed_download_is_verified_and_unlicensed_download_is_refused() {
     let package =
         b"{\"instruction\":\"classify\",\"input\":\"great work\",\"output\":\"positive\"}\n"
             .to_vec();
-    let resp = env
-        .http
-        .post(format!("{}/api/packages", env.url()))
-        .bearer_auth(&creator)
-        .body(package.clone())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    let stored: serde_json::Value = resp.json().await.unwrap();
-    let package_root = stored["root"].as_str().unwrap().to_string();
+    let package_root = common::store_package(&env, &creator, package.clone()).await;
     // The package is not public data.
     let (st, _) = env
         .call(
@@ -209,18 +199,7 @@ async fn a_made_up_manifest_naming_a_sold_package_does_not_make_it_public() {
     let (st, mut manifest) = data(real).await;
     assert_eq!(st, StatusCode::OK, "{manifest}");
     manifest["tasks"][0]["root"] = json!(package_root);
-    let stored: serde_json::Value = env
-        .http
-        .post(format!("{}/api/packages", env.url()))
-        .bearer_auth(&attacker)
-        .body(serde_json::to_vec(&manifest).unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let fake = stored["root"].as_str().unwrap().to_string();
+    let fake = common::store_package(&env, &attacker, serde_json::to_vec(&manifest).unwrap()).await;
     let (st, prepared) = env
         .call(
             Method::POST,

@@ -8,7 +8,8 @@ mod common;
 
 use alloy_primitives::{B256, U256};
 use common::{
-    lmr_balance, mint_lmr, ok, refused, sample_texts, upload, Env, ANN_A, ANN_B, BUYER, CREATOR,
+    advance_past, lmr_balance, mint_lmr, ok, refused, sample_texts, upload, Env, ANN_A, ANN_B,
+    BUYER, CREATOR,
 };
 use labelmint_client::hub::{commitment, gold_commitment, IHub};
 use labelmint_client::revert::Program;
@@ -23,30 +24,6 @@ const LMR: u128 = 1_000_000_000_000_000_000;
 const REWARD: u128 = LMR / 100;
 /// The stake per label (0.02 LMR; the most one label can earn is 0.015).
 const STAKE: u128 = LMR / 50;
-
-/// Moves the chain's clock past `until` through the dev endpoint.
-async fn advance_past(env: &Env, until: i64) {
-    let (_, head) = env
-        .call(
-            Method::POST,
-            "/api/dev/time",
-            None,
-            Some(json!({"seconds": 1})),
-        )
-        .await;
-    let at = head["now"].as_i64().unwrap();
-    if until >= at {
-        let (st, v) = env
-            .call(
-                Method::POST,
-                "/api/dev/time",
-                None,
-                Some(json!({"seconds": until - at + 1})),
-            )
-            .await;
-        assert_eq!(st, StatusCode::OK, "{v}");
-    }
-}
 
 /// A creation request over `root` with a gold key on task 0 (answer 1).
 fn job_body(env: &Env, root: &str, salt: B256) -> Value {

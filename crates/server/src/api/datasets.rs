@@ -117,42 +117,73 @@ pub(crate) fn source_name(s: &AppState, address: &str) -> Option<&'static str> {
         .map(|(n, _)| n)
 }
 
+/// Where a job source records who did accepted work: approved market
+/// batches, agreeing (settled) hub labels, claimed court payouts.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AcceptedWork {
+    /// The quality mode a dataset of the source reports.
+    pub mode: &'static str,
+    /// The program that emits the event (as the indexer stores it).
+    pub program: &'static str,
+    /// The event.
+    pub event: &'static str,
+    /// Its field counting the accepted work (zero: none).
+    pub count: &'static str,
+    /// `events_where` filter of that event for a job (`$1`).
+    pub filter: &'static str,
+}
+
+impl AcceptedWork {
+    /// The record of source `name` (`market`, `hub`, `court`; see [`source_name`]).
+    pub(crate) fn of(name: &str) -> Self {
+        match name {
+            "hub" => Self {
+                mode: "consensus",
+                program: "QualityHub",
+                event: "BatchSettled",
+                count: "agreed",
+                filter: "job_id = $1 AND program = 'QualityHub' AND name = 'BatchSettled'",
+            },
+            "court" => Self {
+                mode: "court",
+                program: "QualityCourt",
+                event: "Claimed",
+                count: "labels",
+                filter: "job_id = $1 AND program = 'QualityCourt' AND name = 'Claimed'",
+            },
+            _ => Self {
+                mode: "review",
+                program: "AnnotationMarket",
+                event: "BatchReviewed",
+                count: "approved",
+                filter: "job_id = $1 AND program = 'AnnotationMarket' AND name = 'BatchReviewed'",
+            },
+        }
+    }
+}
+
 async fn view(s: &AppState, r: &sqlx::any::AnyRow) -> ApiResult<DatasetView> {
     let id: i64 = r.try_get("dataset_id")?;
     let job: i64 = r.try_get("source_job_id")?;
     let external = r.try_get::<i64, _>("is_external")? != 0;
     let root_hash: String = r.try_get("root_hash")?;
     let source: String = r.try_get("source")?;
-    // Who did the accepted work: approved market batches, agreeing hub
-    // labels, claimed court payouts.
-    let (mode, filter, count) = match (external, source_name(s, &source)) {
-        (true, _) | (false, None) => ("external", None, ""),
-        (false, Some("hub")) => (
-            "consensus",
-            Some("job_id = $1 AND program = 'QualityHub' AND name = 'BatchSettled'"),
-            "agreed",
-        ),
-        (false, Some("court")) => (
-            "court",
-            Some("job_id = $1 AND program = 'QualityCourt' AND name = 'Claimed'"),
-            "labels",
-        ),
-        (false, Some(_)) => (
-            "review",
-            Some("job_id = $1 AND program = 'AnnotationMarket' AND name = 'BatchReviewed'"),
-            "approved",
-        ),
+    let work = if external {
+        None
+    } else {
+        source_name(s, &source).map(AcceptedWork::of)
     };
-    let annotators = match filter {
+    let annotators = match work {
         None => 0,
-        Some(filter) => events_where(s, filter, job)
+        Some(w) => events_where(s, w.filter, job)
             .await?
             .iter()
-            .filter(|e| e.fields[count].as_u64().unwrap_or(0) > 0)
+            .filter(|e| e.fields[w.count].as_u64().unwrap_or(0) > 0)
             .filter_map(|e| e.fields["annotator"].as_str().map(str::to_lowercase))
             .collect::<std::collections::BTreeSet<_>>()
             .len(),
     };
+    let mode = work.map_or("external", |w| w.mode);
     let live = s
         .rpc
         .read(

@@ -78,18 +78,9 @@ pub async fn prepare_withdraw(
     session: Session,
     ApiJson(req): ApiJson<PrepareWithdraw>,
 ) -> ApiResult<Json<UnsignedTx>> {
-    let token = req
-        .token
-        .as_deref()
-        .map(|t| super::parse_address("token", t))
-        .transpose()?
-        .unwrap_or(Address::ZERO);
-    let to = req
-        .to
-        .as_deref()
-        .map(|t| super::parse_address("to", t))
-        .transpose()?
-        .unwrap_or(session.address);
+    let token =
+        super::parse_optional_address("token", req.token.as_deref())?.unwrap_or(Address::ZERO);
+    let to = super::parse_optional_address("to", req.to.as_deref())?.unwrap_or(session.address);
     let call = IMarket::withdrawCall { token, to };
     let tx = UnsignedTx::market_call(&s, session.address, &call, U256::ZERO).await?;
     Ok(Json(tx))

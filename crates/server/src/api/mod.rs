@@ -196,6 +196,11 @@ pub fn parse_address(field: &str, text: &str) -> ApiResult<Address> {
     })
 }
 
+/// An optional address field: `None` when absent, else [`parse_address`].
+pub fn parse_optional_address(field: &str, text: Option<&str>) -> ApiResult<Option<Address>> {
+    text.map(|t| parse_address(field, t)).transpose()
+}
+
 /// Parses a decimal (or 0x-hex) amount field.
 pub fn parse_u256(field: &str, text: &str) -> ApiResult<U256> {
     U256::from_str(text.trim()).map_err(|_| {

@@ -19,7 +19,7 @@ use utoipa::ToSchema;
 
 use super::{
     datasets::{source_address, source_name},
-    parse_address, UnsignedTx,
+    parse_optional_address, UnsignedTx,
 };
 use crate::{
     auth::Session,
@@ -218,8 +218,8 @@ pub async fn prepare_withdraw(
         .ok()
         .filter(|j| *j > 0)
         .ok_or_else(|| ApiError::bad_request("bad_job", "job_id: a job id, 1 or more"))?;
-    let token = optional_address("token", req.token.as_deref())?.unwrap_or(Address::ZERO);
-    let to = optional_address("to", req.to.as_deref())?.unwrap_or(session.address);
+    let token = parse_optional_address("token", req.token.as_deref())?.unwrap_or(Address::ZERO);
+    let to = parse_optional_address("to", req.to.as_deref())?.unwrap_or(session.address);
     let call = IRegistry::withdrawRoyaltiesCall {
         source,
         jobId: U256::from(job),
@@ -249,13 +249,9 @@ pub async fn prepare_credit_withdraw(
     session: Session,
     ApiJson(req): ApiJson<PrepareCreditWithdraw>,
 ) -> ApiResult<Json<UnsignedTx>> {
-    let token = optional_address("token", req.token.as_deref())?.unwrap_or(Address::ZERO);
-    let to = optional_address("to", req.to.as_deref())?.unwrap_or(session.address);
+    let token = parse_optional_address("token", req.token.as_deref())?.unwrap_or(Address::ZERO);
+    let to = parse_optional_address("to", req.to.as_deref())?.unwrap_or(session.address);
     registry_call(&s, session.address, &IRegistry::withdrawCall { token, to }).await
-}
-
-fn optional_address(field: &str, v: Option<&str>) -> ApiResult<Option<Address>> {
-    v.map(|a| parse_address(field, a)).transpose()
 }
 
 /// `call` to the registry from `from`, simulated (a revert is `422

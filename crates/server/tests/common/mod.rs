@@ -529,17 +529,7 @@ pub async fn publish_text_dataset(
         "{{\"instruction\":\"classify\",\"input\":\"job {job}\",\"output\":\"positive\"}}\n"
     )
     .into_bytes();
-    let resp = env
-        .http
-        .post(format!("{}/api/packages", env.url()))
-        .bearer_auth(creator)
-        .body(package)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    let stored: Value = resp.json().await.unwrap();
-    let package_root = stored["root"].as_str().unwrap().to_string();
+    let package_root = store_package(env, creator, package).await;
     let mut body =
         json!({"root": package_root, "job_id": job, "format": "jsonl-instruction", "price": price});
     if let Some(t) = payment_token {
@@ -636,4 +626,20 @@ pub async fn download(env: &Env, token: &str, id: &Value) -> Vec<u8> {
         .await
         .unwrap()
         .to_vec()
+}
+
+/// Stores `bytes` as a private package with `token`'s session
+/// (`POST /api/packages`, which must answer 200); its root.
+pub async fn store_package(env: &Env, token: &str, bytes: Vec<u8>) -> String {
+    let resp = env
+        .http
+        .post(format!("{}/api/packages", env.url()))
+        .bearer_auth(token)
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let stored: Value = resp.json().await.unwrap();
+    stored["root"].as_str().unwrap().to_string()
 }
