@@ -20,6 +20,8 @@ function useHash(): string {
       window.scrollTo(0, 0);
     };
     window.addEventListener("hashchange", on);
+    // The address may have changed before this effect ran (after the first frame).
+    if ((location.hash || "#/") !== h) setH(location.hash || "#/");
     return () => window.removeEventListener("hashchange", on);
   }, []);
   return h;

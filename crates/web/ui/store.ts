@@ -19,9 +19,21 @@ export class Store<T extends object> {
   }
 }
 
-/** Re-renders the component whenever `store` changes. */
+/**
+ * Re-renders the component whenever `store` changes.
+ *
+ * Preact runs effects after the next frame, so the store can change between
+ * this render and the subscription (a server that answers before a slow first
+ * paint): the effect compares the state this render saw with the current one
+ * and re-renders if they differ, else that change would never be shown.
+ */
 export function useStore<T extends object>(store: Store<T>): T {
   const [, force] = useState(0);
-  useEffect(() => store.subscribe(() => force((n) => n + 1)), [store]);
-  return store.get();
+  const seen = store.get();
+  useEffect(() => {
+    const off = store.subscribe(() => force((n) => n + 1));
+    if (store.get() !== seen) force((n) => n + 1);
+    return off;
+  }, [store, seen]);
+  return seen;
 }

@@ -116,7 +116,6 @@ export function Modal(p: { title: string; onClose: () => void; children: Compone
   );
 }
 
-/** Loads `load()` (again whenever `deps` change), with loading and error states. */
 /** Loads `load()` when `deps` change. A transient failure is shown and
  * retried after 1, 2, 4, then every 8 s until it succeeds; a refusal (4xx)
  * is shown and left alone. */
