@@ -288,7 +288,9 @@ pub struct JobCreate {
     /// majority: where to write the gold key (must not exist)
     #[arg(long, value_name = "FILE")]
     pub gold_key: Option<PathBuf>,
-    /// majority: difficulty classes END:WEIGHT (see `labelmint hub create --help`)
+    /// Difficulty classes END:WEIGHT (see `labelmint hub create --help`): a task of weight w escrows and pays
+    /// w × the reward per label (majority: on chain; weighted, expert, optimistic: in the oracle's
+    /// `court payouts --difficulty`)
     #[arg(long, value_name = "END:W,...", value_delimiter = ',')]
     pub difficulty: Vec<String>,
     /// weighted, expert, optimistic: the account that posts results (the expert in expert mode)
@@ -1231,7 +1233,11 @@ fn check_mode_flags(a: &JobCreate) -> Result<()> {
         ("--stake", a.stake.is_some(), &[M::Majority]),
         ("--gold", !a.gold.is_empty(), &[M::Majority]),
         ("--gold-key", a.gold_key.is_some(), &[M::Majority]),
-        ("--difficulty", !a.difficulty.is_empty(), &[M::Majority]),
+        (
+            "--difficulty",
+            !a.difficulty.is_empty(),
+            &[M::Majority, M::Weighted, M::Expert, M::Optimistic],
+        ),
         (
             "--oracle",
             a.oracle.is_some(),
@@ -1315,11 +1321,17 @@ fn create_in_mode(ctx: &Ctx, c: &Chain, a: &JobCreate) -> Result<()> {
     let fee = c
         .call(c.market, &IMarket::arbiterTermsCall { termsId: a.terms })?
         .fee;
+    // A task of weight w is paid w × the reward per label (the oracle's
+    // `court payouts --difficulty` with the same classes).
+    let difficulty = crate::court::Difficulty::new(
+        hub::colon_pairs("--difficulty", &a.difficulty, "END:WEIGHT, e.g. 100:3")?,
+        a.tasks,
+    )?;
     let escrow = U256::from(a.reward)
-        .checked_mul(U256::from(a.tasks))
+        .checked_mul(U256::from(difficulty.units()))
         .and_then(|e| e.checked_mul(U256::from(k)))
         .and_then(|e| e.checked_add(U256::from(fee)))
-        .context("--reward × --tasks × --k overflows")?;
+        .context("--reward × --tasks (by weight) × --k overflows")?;
     let create = court::CourtCreate {
         oracle,
         terms: a.terms,
@@ -1334,6 +1346,13 @@ fn create_in_mode(ctx: &Ctx, c: &Chain, a: &JobCreate) -> Result<()> {
             .hint("run labelmint-deploy, pass --deployments DIR, or pass --court ADDR");
     }
     court::create(c, c.court, &create)?;
+    if !a.difficulty.is_empty() {
+        eprintln!(
+            "difficulty classes {}: the oracle passes the same --difficulty to labelmint court payouts; \
+             publish them with the job's instructions so that a disputer recomputes with them",
+            a.difficulty.join(",")
+        );
+    }
     if a.mode == M::Weighted {
         eprintln!(
             "next, the oracle: labelmint court payouts --votes votes.json --classes C --annotators … \

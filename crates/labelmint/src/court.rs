@@ -28,22 +28,108 @@ pub struct Payout {
     pub verdicts: B256,
 }
 
+/// Difficulty classes of a court job: ranges of the manifest's task order
+/// `(end, weight)`, exactly as the QualityHub's `createWeightedJob` takes
+/// them (1 to 4 classes, ends strictly ascending, the last = the task
+/// count, weights 1–255). The court pays by a posted result, so on a court
+/// job the classes are the oracle's published policy: `court payouts
+/// --difficulty` weighs each task's pay and royalty shares by them, and a
+/// disputer (and the arbiter) recomputes the result with the same classes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Difficulty {
+    classes: Vec<(u32, u8)>,
+    tasks: u32,
+}
+
+impl Difficulty {
+    /// Checks `classes` for a job of `tasks` tasks (no classes: every task weighs 1).
+    pub fn new(classes: Vec<(u32, u8)>, tasks: u32) -> Result<Self> {
+        if !classes.is_empty() {
+            let raw: Vec<u8> = classes
+                .iter()
+                .flat_map(|(end, w)| {
+                    let mut c = end.to_be_bytes().to_vec();
+                    c.push(*w);
+                    c
+                })
+                .collect();
+            if hub_common::parse_difficulty(&raw, tasks).is_none() {
+                bail!(
+                    "--difficulty: 1 to 4 classes END:WEIGHT, ends ascending, the last = the task count ({tasks}), weights 1-255"
+                );
+            }
+        }
+        Ok(Self { classes, tasks })
+    }
+
+    /// The weight of task `t`: 1 without classes, 0 past the last class.
+    pub fn weight(&self, t: u32) -> u8 {
+        if self.classes.is_empty() {
+            return 1;
+        }
+        self.classes
+            .iter()
+            .find(|(end, _)| t < *end)
+            .map_or(0, |(_, w)| *w)
+    }
+
+    /// `Σ weight(t)` over the job's tasks: the escrow is the bounty of a
+    /// task of weight 1 times this.
+    pub fn units(&self) -> u64 {
+        if self.classes.is_empty() {
+            return u64::from(self.tasks);
+        }
+        let mut start = 0u32;
+        self.classes
+            .iter()
+            .map(|&(end, w)| {
+                let n = end.saturating_sub(start);
+                start = end;
+                u64::from(n) * u64::from(w)
+            })
+            .sum()
+    }
+}
+
 /// The oracle's payouts from an IoU consensus ([`labelmint_quality::geometry::geometry_consensus`]):
-/// annotator `i` (`people[i]`) gets `per_shape` wei for every shape of theirs
-/// inside a consensus object; `verdicts` commits to "matched of drawn".
+/// annotator `i` (`people[i]`) gets `per_shape × weight(task)` wei for every
+/// shape of theirs inside a consensus object on that task, and as many
+/// royalty shares as the weights of those shapes' tasks; `verdicts` commits
+/// to "matched of drawn". Fails on a shape past the difficulty classes or a
+/// total beyond `u128`.
 pub fn geometry_payouts(
     consensus: &labelmint_quality::geometry::GeoConsensus,
     people: &[Address],
     per_shape: u128,
-) -> Vec<Payout> {
+    difficulty: &Difficulty,
+) -> Result<Vec<Payout>> {
+    let mut units = vec![0u32; people.len()];
+    for o in &consensus.objects {
+        let w = difficulty.weight(o.task);
+        if w == 0 {
+            bail!("task {} is past the last difficulty class", o.task);
+        }
+        for &a in &o.support {
+            if let Some(u) = units.get_mut(a as usize) {
+                *u = u
+                    .checked_add(u32::from(w))
+                    .ok_or_else(|| anyhow!("shapes counted by weight overflow"))?;
+            }
+        }
+    }
     people
         .iter()
         .zip(&consensus.annotators)
-        .map(|(&annotator, a)| Payout {
-            annotator,
-            payout: per_shape.saturating_mul(u128::from(a.matched)),
-            labels: a.matched,
-            verdicts: keccak256(format!("{}/{}", a.matched, a.shapes)),
+        .zip(units)
+        .map(|((&annotator, a), units)| {
+            Ok(Payout {
+                annotator,
+                payout: per_shape
+                    .checked_mul(u128::from(units))
+                    .ok_or_else(|| anyhow!("--per-shape × weighted shapes overflows"))?,
+                labels: units,
+                verdicts: keccak256(format!("{}/{}", a.matched, a.shapes)),
+            })
         })
         .collect()
 }

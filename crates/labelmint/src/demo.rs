@@ -916,7 +916,7 @@ fn court_demo(
     oracle: Address,
     annotators: &[Address; 3],
 ) -> Result<String> {
-    use crate::court::{geometry_payouts, CourtJob, ICourt, PayoutTree, SeedChain};
+    use crate::court::{geometry_payouts, CourtJob, Difficulty, ICourt, PayoutTree, SeedChain};
     use labelmint_quality::geometry::{geometry_consensus, GeoLabel, Shape};
 
     let expert = chain.account(6);
@@ -1003,7 +1003,11 @@ fn court_demo(
     let job = U256::from(1);
     let result = U256::from(1);
     let strict = geometry_consensus(&labels, 3, 0.9, 2);
-    let posted = PayoutTree::new(job, result, geometry_payouts(&strict, annotators, per_box))?;
+    let posted = PayoutTree::new(
+        job,
+        result,
+        geometry_payouts(&strict, annotators, per_box, &Difficulty::default())?,
+    )?;
     transact(
         chain,
         steps,
@@ -1052,7 +1056,11 @@ fn court_demo(
         .abi_encode(),
     )?;
     let fair = geometry_consensus(&labels, 3, 0.5, 2);
-    let fixed = PayoutTree::new(job, result, geometry_payouts(&fair, annotators, per_box))?;
+    let fixed = PayoutTree::new(
+        job,
+        result,
+        geometry_payouts(&fair, annotators, per_box, &Difficulty::default())?,
+    )?;
     transact(
         chain,
         steps,

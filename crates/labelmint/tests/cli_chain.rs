@@ -696,6 +696,43 @@ fn a_box_job_is_judged_disputed_and_paid_through_the_court_cli() {
         paid[1]["payout"], "900",
         "annotator 2: half of task 0, all of task 2"
     );
+    // Rewards by difficulty: tasks 1 and 2 weigh 3, so each pays 3 × 600
+    // and an agreeing label on it counts 3 royalty shares.
+    let mut hard = with_expert.clone();
+    hard.extend(["--difficulty", "1:1,3:3"]);
+    assert_eq!(cli.ok(1, &hard), "4200", "600 + 1800 + 1800");
+    let paid: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&weighted).unwrap()).unwrap();
+    assert_eq!(
+        (paid[1]["payout"].as_str(), paid[1]["labels"].as_u64()),
+        (Some("2100"), Some(4)),
+        "annotator 2: half of task 0 (300, 1 share), all of task 2 (1800, 3 shares)"
+    );
+    let mut short = with_expert.clone();
+    short.extend(["--difficulty", "2:1"]);
+    cli.fails(
+        1,
+        &short,
+        "the classes cover tasks 0 to 1, but the labels name task 2",
+    );
+    let hard_boxes = dir.join("hard-boxes.json");
+    let mut boxes = vec![
+        "court",
+        "payouts",
+        "--labels",
+        &labels,
+        "--annotators",
+        &annotators,
+        "--per-shape",
+        "100",
+        "--out",
+        hard_boxes.to_str().unwrap(),
+    ];
+    boxes.extend(["--difficulty", "1:1,3:2"]);
+    assert_eq!(cli.ok(1, &boxes), "1500", "each annotator: 100 + 200 + 200");
+    let paid: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&hard_boxes).unwrap()).unwrap();
+    assert_eq!(paid[2]["labels"].as_u64(), Some(5));
     let bad = write(
         &dir,
         "bad-votes.json",
@@ -1657,11 +1694,52 @@ fn each_quality_mode_creates_its_job_on_the_program_behind_it() {
         ),
         "3"
     );
+    // Rewards by difficulty on the court: tasks 6–9 weigh 3, so a weighted
+    // job escrows 3 votes × 1,000 × (6 + 4 × 3) + the fee; review has no
+    // classes and bad classes never reach the chain.
+    fails(
+        0,
+        job("review", &["--terms", &eth_terms, "--difficulty", "10:2"]),
+        "--difficulty does not apply to --mode review",
+    );
+    fails(
+        0,
+        job(
+            "weighted",
+            &[
+                "--terms",
+                &eth_terms,
+                "--oracle",
+                &address(5),
+                "--difficulty",
+                "6:1,9:3",
+            ],
+        ),
+        "the last = the task count (10)",
+    );
+    assert_eq!(
+        ok(
+            0,
+            job(
+                "weighted",
+                &[
+                    "--terms",
+                    &eth_terms,
+                    "--oracle",
+                    &address(5),
+                    "--difficulty",
+                    "6:1,10:3"
+                ]
+            )
+        ),
+        "4"
+    );
     // Pay for every label plus the arbiter's fee (10) a live result reserves.
     for (id, escrow, oracle, audit) in [
         ("1", "30010", 5, 0),
         ("2", "10010", 6, 0),
         ("3", "10010", 5, 2500),
+        ("4", "54010", 5, 0),
     ] {
         let s: serde_json::Value =
             serde_json::from_str(&cli.ok(0, &["court", "status", id])).unwrap();

@@ -174,6 +174,23 @@ pub fn weighted_payouts(
     expert: &BTreeMap<u32, u16>,
     policy: &Policy,
 ) -> Result<PayoutPlan, QualityError> {
+    weighted_payouts_by_difficulty(r, reps, bounty, expert, policy, &|_| 1)
+}
+
+/// [`weighted_payouts`] with rewards by difficulty, as the QualityHub's
+/// weighted jobs pay them: task `t` pays `bounty × task_weight(t)` to its
+/// agreeing voters, and every vote on it counts `task_weight(t)` labels in
+/// `agreed` (the annotator's royalty shares) and `judged`. A weight of 0
+/// (a task outside the job's classes) and a product or count beyond the
+/// integer range are refused.
+pub fn weighted_payouts_by_difficulty(
+    r: &Responses,
+    reps: &[Reputation],
+    bounty: u128,
+    expert: &BTreeMap<u32, u16>,
+    policy: &Policy,
+    task_weight: &dyn Fn(u32) -> u8,
+) -> Result<PayoutPlan, QualityError> {
     policy.validate()?;
     let n = r.annotators() as usize;
     if reps.len() != n {
@@ -224,6 +241,24 @@ pub fn weighted_payouts(
             by_expert,
         });
         let Some(label) = label else { continue };
+        let w = task_weight(t);
+        if w == 0 {
+            return Err(QualityError::Degenerate(
+                "a decided task is outside the difficulty classes (weight 0)",
+            ));
+        }
+        let bounty = bounty
+            .checked_mul(u128::from(w))
+            .ok_or(QualityError::Degenerate(
+                "bounty × difficulty weight overflows",
+            ))?;
+        let count = |n: &mut u32| {
+            n.checked_add(u32::from(w))
+                .map(|x| *n = x)
+                .ok_or(QualityError::Degenerate(
+                    "labels counted by weight overflow",
+                ))
+        };
         let agreeing: Vec<(usize, u128)> = votes
             .iter()
             .filter(|v| v.label == label)
@@ -234,10 +269,10 @@ pub fn weighted_payouts(
             .collect();
         let sum: u128 = agreeing.iter().map(|(_, m)| m).sum();
         for v in votes {
-            plan.judged[v.annotator as usize] += 1;
+            count(&mut plan.judged[v.annotator as usize])?;
         }
         for (a, m) in agreeing {
-            plan.agreed[a] += 1;
+            count(&mut plan.agreed[a])?;
             // bounty × m / Σm ≤ bounty: never more than the task's bounty.
             plan.pay[a] += bounty
                 .checked_mul(m)
@@ -275,6 +310,53 @@ mod tests {
                 .collect(),
         )
         .unwrap()
+    }
+
+    #[test]
+    fn a_hard_task_pays_its_weight_times_the_bounty_and_counts_its_weight_in_shares() {
+        let reps = [rep(8_000), rep(8_000), rep(8_000)];
+        // Task 0 weighs 1, task 1 weighs 3; both unanimous, task 2 (weight 3) split 1-1-1.
+        let r = responses(
+            &[
+                (0, 0, 1),
+                (0, 1, 1),
+                (0, 2, 1),
+                (1, 0, 2),
+                (1, 1, 2),
+                (1, 2, 2),
+                (2, 0, 0),
+                (2, 1, 1),
+                (2, 2, 2),
+            ],
+            3,
+        );
+        let w = |t: u32| if t == 0 { 1 } else { 3 };
+        let p = Policy::default();
+        let plan =
+            weighted_payouts_by_difficulty(&r, &reps, 300, &BTreeMap::new(), &p, &w).unwrap();
+        assert_eq!(plan.pay, vec![100 + 300, 100 + 300, 100 + 300]);
+        assert_eq!(plan.agreed, vec![4, 4, 4]);
+        assert_eq!(plan.judged, vec![4, 4, 4]);
+        assert_eq!(plan.open_escalations(), vec![2]);
+        // The expert decides task 2: its agreeing voter gets the whole weighted bounty.
+        let expert = BTreeMap::from([(2, 0)]);
+        let plan = weighted_payouts_by_difficulty(&r, &reps, 300, &expert, &p, &w).unwrap();
+        assert_eq!(plan.pay, vec![400 + 900, 400, 400]);
+        assert_eq!(plan.agreed, vec![7, 4, 4]);
+        assert_eq!(plan.judged, vec![7, 7, 7]);
+        // Weight 1 everywhere is exactly the unweighted plan.
+        assert_eq!(
+            weighted_payouts_by_difficulty(&r, &reps, 300, &expert, &p, &|_| 1).unwrap(),
+            weighted_payouts(&r, &reps, 300, &expert, &p).unwrap()
+        );
+        // A decided task outside the classes, and a weighted bounty beyond u128, are refused.
+        let outside = |t: u32| u8::from(t < 1);
+        assert!(
+            weighted_payouts_by_difficulty(&r, &reps, 300, &BTreeMap::new(), &p, &outside).is_err()
+        );
+        assert!(
+            weighted_payouts_by_difficulty(&r, &reps, u128::MAX, &BTreeMap::new(), &p, &w).is_err()
+        );
     }
 
     #[test]

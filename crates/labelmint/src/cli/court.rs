@@ -13,7 +13,7 @@ use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 
 use super::{Chain, Ctx};
-use crate::court::{geometry_payouts, ICourt, Payout, PayoutTree, SeedChain};
+use crate::court::{geometry_payouts, Difficulty, ICourt, Payout, PayoutTree, SeedChain};
 use crate::output::{emit, emit_value};
 
 /// `labelmint court …`.
@@ -204,6 +204,30 @@ pub struct CourtPayouts {
     /// With --votes: write the tasks escalated to the expert here
     #[arg(long, value_name = "FILE")]
     pub escalated: Option<PathBuf>,
+    /// Difficulty classes END:WEIGHT of the job's tasks (as given to `job create --difficulty`):
+    /// a task of weight w pays w × --per-task (--per-shape per shape) and counts w royalty shares
+    #[arg(long, value_name = "END:WEIGHT", value_delimiter = ',')]
+    pub difficulty: Vec<String>,
+}
+
+/// The `--difficulty` classes of `court payouts`, checked against the
+/// tasks the labels or votes name (the last class must end past the last task).
+fn payout_difficulty(a: &CourtPayouts, tasks: u32) -> Result<Difficulty> {
+    if a.difficulty.is_empty() {
+        return Ok(Difficulty::default());
+    }
+    let classes: Vec<(u32, u8)> =
+        crate::cli::hub::colon_pairs("--difficulty", &a.difficulty, "END:WEIGHT, e.g. 100:3")?;
+    let end = classes.last().map_or(0, |c| c.0);
+    let difficulty = Difficulty::new(classes, end)?;
+    if end < tasks {
+        bail!(
+            "--difficulty: the classes cover tasks 0 to {}, but the labels name task {}",
+            end - 1,
+            tasks - 1
+        );
+    }
+    Ok(difficulty)
 }
 
 const STATES: [&str; 6] = ["none", "posted", "in review", "final", "void", "expired"];
@@ -658,7 +682,13 @@ fn payouts(a: &CourtPayouts) -> Result<()> {
         a.iou,
         a.quorum,
     );
-    let p = geometry_payouts(&consensus, &people, per_shape);
+    let tasks = labels
+        .iter()
+        .map(|l| l.task.saturating_add(1))
+        .max()
+        .unwrap_or(0);
+    let difficulty = payout_difficulty(a, tasks)?;
+    let p = geometry_payouts(&consensus, &people, per_shape, &difficulty)?;
     let out = &a.out;
     std::fs::write(out, serde_json::to_vec_pretty(&payouts_json(&p))?)
         .with_context(|| format!("writing {}", out.display()))?;
@@ -674,7 +704,7 @@ fn payouts(a: &CourtPayouts) -> Result<()> {
 /// votes → payouts, with escalated tasks listed for the expert.
 #[allow(clippy::too_many_lines)]
 fn weighted(ctx: &Ctx, a: &CourtPayouts) -> Result<()> {
-    use labelmint_quality::payout::{weighted_payouts, Policy, Reputation};
+    use labelmint_quality::payout::{weighted_payouts_by_difficulty, Policy, Reputation};
     let file = a
         .votes
         .as_deref()
@@ -747,7 +777,11 @@ fn weighted(ctx: &Ctx, a: &CourtPayouts) -> Result<()> {
     let bounty: u128 = a
         .per_task
         .ok_or_else(|| anyhow!("court payouts --votes needs --per-task WEI"))?;
-    let plan = weighted_payouts(&r, &reps, bounty, &expert, &Policy::default())
+    let difficulty = payout_difficulty(a, tasks)?;
+    let plan =
+        weighted_payouts_by_difficulty(&r, &reps, bounty, &expert, &Policy::default(), &|t| {
+            difficulty.weight(t)
+        })
         .with_context(|| path.to_string())?;
     let p = crate::court::plan_payouts(&plan, &people);
     let out = &a.out;

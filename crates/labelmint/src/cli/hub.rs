@@ -899,7 +899,7 @@ pub fn run(ctx: &Ctx, cmd: &HubCmd) -> Result<()> {
 
 /// `A:B` items of a list flag, each side parsed (`flag` and `form` name
 /// them in errors).
-fn colon_pairs<A: std::str::FromStr, B: std::str::FromStr>(
+pub(crate) fn colon_pairs<A: std::str::FromStr, B: std::str::FromStr>(
     flag: &str,
     items: &[String],
     form: &str,
