@@ -458,6 +458,18 @@ impl Devnet {
         db.insert_account_info(address, info);
     }
 
+    /// Sets storage slot `slot` of `address` to `value` (as
+    /// `anvil_setStorageAt` does): a test can put a counter at its limit
+    /// without the millions of transactions it would take to get there.
+    pub fn set_storage(&mut self, address: Address, slot: U256, value: U256) {
+        let db = &mut self.ctx_mut().journaled_state.database;
+        // The backing database is empty and infallible: loading an account only caches it.
+        match db.insert_account_storage(address, slot, value) {
+            Ok(()) => {}
+            Err(never) => match never {},
+        }
+    }
+
     /// Sets the code of `address` (as `anvil_setCode` does); an EIP-7702
     /// delegation designator `0xef0100 ‖ address` makes it a delegated EOA.
     ///

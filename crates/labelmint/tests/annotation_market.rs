@@ -2011,3 +2011,105 @@ fn lifecycle_completes_and_direct_flow_meets_the_gas_target() {
         2
     );
 }
+
+/// A raw slot of the market's storage, `keccak256(tag ‖ a ‖ 0 ‖ 0)` as
+/// `stylus_kit::slot` computes it (tag 5: a job's record).
+fn raw_slot(tag: u8, a: U256) -> U256 {
+    let mut buf = [0u8; 128];
+    buf[31] = tag;
+    buf[32..64].copy_from_slice(&a.to_be_bytes::<32>());
+    U256::from_be_bytes(alloy_primitives::keccak256(buf).0)
+}
+
+/// The counters no test could reach by transactions (65,533 annotators in a
+/// job, 2^32 batches, 2^24 arbiter terms, 2^256 jobs) are put at their
+/// limit with `set_storage` (anvil's `setStorageAt`): one step past it
+/// reverts with its name and changes nothing, one step short still works.
+#[test]
+fn counters_at_their_limits_revert_too_many_annotators_and_overflow_and_change_nothing() {
+    let (mut m, creator, ann) = setup();
+    let (job, _) = m.create_job(creator, &small_job()).unwrap();
+    let market = m.market;
+    let base = raw_slot(5, job);
+    let words = |m: &Market| -> Vec<U256> {
+        (0..3u64)
+            .map(|i| m.chain.storage(market, base + U256::from(i)))
+            .collect()
+    };
+    // Word 0 ends with the job's member count (16 bits), word 1 with its batch count (32 bits).
+    let low = |w: U256, bits: usize| w & ((U256::from(1) << bits) - U256::from(1));
+    let with_low = |w: U256, bits: usize, v: u64| (w ^ low(w, bits)) | U256::from(v);
+    assert_eq!(low(words(&m)[0], 16), U256::ZERO, "no member yet");
+
+    // One member short of MAX_MEMBERS (65,533): the next annotator joins, the one after cannot.
+    let w0 = words(&m)[0];
+    m.chain.set_storage(market, base, with_low(w0, 16, 65_532));
+    ok(&m.claim(ann[0], job, &[0]).unwrap());
+    assert_eq!(low(words(&m)[0], 16), U256::from(65_533u64));
+    let before = words(&m);
+    assert_reverts(
+        &m.claim(ann[1], job, &[1]).unwrap(),
+        &IMarket::TooManyAnnotators {},
+    );
+    assert_eq!(words(&m), before, "the refused claim changed nothing");
+    assert_eq!(task(&mut m, job, 1).holder, Address::ZERO);
+    assert_eq!(record(&mut m, job, ann[1]).open, 0);
+
+    // The job's batch counter at 2^32 - 1: a submission reverts Overflow, and
+    // the same submission passes once the counter is one lower.
+    let w1 = words(&m)[1];
+    m.chain.set_storage(
+        market,
+        base + U256::from(1),
+        with_low(w1, 32, u64::from(u32::MAX)),
+    );
+    let before = words(&m);
+    let (r, batch) = m.submit(ann[0], job, &[0], &[1]).unwrap();
+    assert_reverts(&r, &IMarket::Overflow {});
+    assert!(batch.is_none());
+    assert_eq!(words(&m), before);
+    assert_eq!(record(&mut m, job, ann[0]).pending, 0);
+    m.chain.set_storage(
+        market,
+        base + U256::from(1),
+        with_low(w1, 32, u64::from(u32::MAX - 1)),
+    );
+    let (r, batch) = m.submit(ann[0], job, &[0], &[1]).unwrap();
+    ok(&r);
+    assert_eq!(batch.unwrap().id, U256::from(u32::MAX));
+
+    // 2^24 - 1 arbiter terms registered: the next id no longer fits a job word.
+    let terms_count = U256::from(5u64);
+    m.chain
+        .set_storage(market, terms_count, U256::from((1u64 << 24) - 1));
+    let terms = IMarket::registerArbiterTermsCall {
+        token: Address::ZERO,
+        fee: 5,
+        bond: 5,
+        disputeWindow: 3600,
+        rulingWindow: 7200,
+    };
+    assert_reverts(
+        &m.send(ann[2], &terms, U256::ZERO).unwrap(),
+        &IMarket::Overflow {},
+    );
+    assert_eq!(
+        m.chain.storage(market, terms_count),
+        U256::from((1u64 << 24) - 1)
+    );
+    m.chain
+        .set_storage(market, terms_count, U256::from((1u64 << 24) - 2));
+    ok(&m.send(ann[2], &terms, U256::ZERO).unwrap());
+
+    // The job counter at 2^256 - 1: creating a job reverts Overflow and the
+    // escrow stays with the creator.
+    let job_count = U256::from(2u64);
+    m.chain.set_storage(market, job_count, U256::MAX);
+    let held = m.chain.balance(market);
+    let spec = small_job();
+    let now = m.chain.timestamp();
+    let r = m.send(creator, &spec.call(now), spec.escrow()).unwrap();
+    assert_reverts(&r, &IMarket::Overflow {});
+    assert_eq!(m.chain.balance(market), held, "no escrow taken");
+    assert_eq!(m.chain.storage(market, job_count), U256::MAX);
+}

@@ -326,6 +326,15 @@ methods! {
         /// The code.
         code: Bytes,
     }
+    /// Sets one storage slot of an account (the value is 32 bytes).
+    SetStorageAt ["anvil_setStorageAt", "hardhat_setStorageAt"] {
+        /// The account.
+        address: Address,
+        /// The slot.
+        slot: U256,
+        /// The new value, 32 bytes.
+        value: B256,
+    }
     /// Lets `eth_sendTransaction` send from an address without its key.
     ImpersonateAccount ["anvil_impersonateAccount", "hardhat_impersonateAccount"] {
         /// The address.

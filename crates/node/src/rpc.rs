@@ -389,6 +389,14 @@ impl Node {
                 .try_set_code(address, code)
                 .map(|()| Value::Null)
                 .map_err(RpcError::invalid_params),
+            Request::SetStorageAt {
+                address,
+                slot,
+                value,
+            } => {
+                self.chain.set_storage(address, slot, value.into());
+                Ok(json!(true))
+            }
             Request::ImpersonateAccount { address } => {
                 self.impersonated.insert(address);
                 Ok(Value::Null)

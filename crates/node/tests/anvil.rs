@@ -1,5 +1,5 @@
 //! anvil's dev methods on the node state (no sockets): `anvil_setCode`,
-//! `anvil_impersonateAccount` / `anvil_stopImpersonatingAccount`, and
+//! `anvil_setStorageAt`, `anvil_impersonateAccount` / `anvil_stopImpersonatingAccount`, and
 //! `anvil_dumpState` / `anvil_loadState` with a Stylus program in the state.
 #![allow(missing_docs)]
 
@@ -114,6 +114,48 @@ fn set_code_installs_evm_and_stylus_code_and_refuses_malformed_code() {
     assert_eq!(code, -32602);
     assert!(message.contains("missing param 1 (code)"), "{message}");
     assert_eq!(ok(&mut n, "eth_chainId", json!([])), json!("0x64aba"));
+}
+
+#[test]
+fn set_storage_at_changes_what_a_stylus_program_reads_and_refuses_a_short_value() {
+    let mut n = Node::new(Devnet::new());
+    let program = deploy_program(&mut n);
+    let at = format!("{program:#x}");
+    let read = |n: &mut Node| ok(n, "eth_call", json!([{ "to": at, "data": word(1) }]));
+    assert_eq!(read(&mut n), json!(word(0)));
+    assert_eq!(
+        ok(&mut n, "anvil_setStorageAt", json!([at, word(1), word(7)])),
+        json!(true)
+    );
+    assert_eq!(
+        read(&mut n),
+        json!(word(7)),
+        "the program reads the new value"
+    );
+    assert_eq!(
+        ok(&mut n, "eth_getStorageAt", json!([at, word(1), "latest"])),
+        json!(word(7))
+    );
+    // hardhat's name, a quantity slot, on an account with no code yet.
+    ok(
+        &mut n,
+        "hardhat_setStorageAt",
+        json!([DEV1, "0x2", word(9)]),
+    );
+    assert_eq!(
+        ok(&mut n, "eth_getStorageAt", json!([DEV1, "0x2", "latest"])),
+        json!(word(9))
+    );
+    // A value that is not 32 bytes, or a missing one, is a parameter error.
+    let (code, message) = err(&mut n, "anvil_setStorageAt", json!([at, word(1), "0x07"]));
+    assert_eq!(code, -32602, "{message}");
+    let (code, message) = err(&mut n, "anvil_setStorageAt", json!([at, word(1)]));
+    assert_eq!(code, -32602, "{message}");
+    assert_eq!(
+        read(&mut n),
+        json!(word(7)),
+        "a refused call changes nothing"
+    );
 }
 
 #[test]
