@@ -463,10 +463,21 @@ impl Devnet {
     /// without the millions of transactions it would take to get there.
     pub fn set_storage(&mut self, address: Address, slot: U256, value: U256) {
         let db = &mut self.ctx_mut().journaled_state.database;
-        // The backing database is empty and infallible: loading an account only caches it.
-        match db.insert_account_storage(address, slot, value) {
-            Ok(()) => {}
-            Err(never) => match never {},
+        // A new entry is an existing, empty account (not revm's "not
+        // existing", which a state dump leaves out): anvil keeps it too.
+        match db.cache.accounts.entry(address) {
+            std::collections::hash_map::Entry::Occupied(mut e) => {
+                let account = e.get_mut();
+                if account.account_state == revm::database::AccountState::NotExisting {
+                    account.account_state = revm::database::AccountState::None;
+                }
+                account.storage.insert(slot, value);
+            }
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(revm::database::DbAccount::default())
+                    .storage
+                    .insert(slot, value);
+            }
         }
     }
 

@@ -308,7 +308,7 @@ pub struct JobCreate {
     /// Number of tasks
     #[arg(long, value_name = "N")]
     pub tasks: u32,
-    /// Reward per task in wei
+    /// Reward per label in wei (a review task has one label; the other modes pay each of its --k labels)
     #[arg(long, value_name = "WEI")]
     pub reward: u128,
     /// Arbiter terms id (`labelmint arbiter register`)
@@ -1346,20 +1346,44 @@ fn create_in_mode(ctx: &Ctx, c: &Chain, a: &JobCreate) -> Result<()> {
             .hint("run labelmint-deploy, pass --deployments DIR, or pass --court ADDR");
     }
     court::create(c, c.court, &create)?;
-    if !a.difficulty.is_empty() {
-        eprintln!(
-            "difficulty classes {}: the oracle passes the same --difficulty to labelmint court payouts; \
-             publish them with the job's instructions so that a disputer recomputes with them",
-            a.difficulty.join(",")
-        );
-    }
+    print_oracle_next(a, k);
+    Ok(())
+}
+
+/// After a court job is created: the exact `court payouts` command its
+/// oracle runs (a task's bounty is `k × reward`), with the difficulty classes.
+fn print_oracle_next(a: &JobCreate, k: u8) {
+    use crate::modes::QualityMode as M;
+    // What the oracle runs: a task's bounty is its k labels' reward.
+    let bounty = a.reward.saturating_mul(u128::from(k));
+    let weights = if a.difficulty.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " --difficulty {} --tasks {}",
+            a.difficulty.join(","),
+            a.tasks
+        )
+    };
     if a.mode == M::Weighted {
         eprintln!(
             "next, the oracle: labelmint court payouts --votes votes.json --classes C --annotators … \
-             --per-task WEI --reputations hub --out payouts.json; labelmint court post JOB --payouts payouts.json"
+             --per-task {bounty}{weights} --reputations hub --out payouts.json; labelmint court post JOB --payouts payouts.json"
+        );
+    } else {
+        eprintln!(
+            "next, the oracle: labelmint court payouts (--votes votes.json --classes C --per-task {bounty} | \
+             --labels boxes.json --per-shape WEI) --annotators …{weights} --out payouts.json; \
+             labelmint court post JOB --payouts payouts.json"
         );
     }
-    Ok(())
+    if !a.difficulty.is_empty() {
+        eprintln!(
+            "difficulty classes {}: publish them with the job's instructions, so that a disputer and the arbiter \
+             recompute a result with them",
+            a.difficulty.join(",")
+        );
+    }
 }
 
 /// Runs `labelmint task …`.

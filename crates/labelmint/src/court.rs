@@ -96,7 +96,7 @@ impl Difficulty {
 /// shape of theirs inside a consensus object on that task, and as many
 /// royalty shares as the weights of those shapes' tasks; `verdicts` commits
 /// to "matched of drawn". Fails on a shape past the difficulty classes or a
-/// total beyond `u128`.
+/// payout or total beyond `u128`.
 pub fn geometry_payouts(
     consensus: &labelmint_quality::geometry::GeoConsensus,
     people: &[Address],
@@ -117,16 +117,23 @@ pub fn geometry_payouts(
             }
         }
     }
+    let mut total = 0u128;
     people
         .iter()
         .zip(&consensus.annotators)
         .zip(units)
         .map(|((&annotator, a), units)| {
+            let payout = per_shape
+                .checked_mul(u128::from(units))
+                .and_then(|p| total.checked_add(p).map(|t| (p, t)))
+                .map(|(p, t)| {
+                    total = t;
+                    p
+                })
+                .ok_or_else(|| anyhow!("--per-shape × weighted shapes overflows"))?;
             Ok(Payout {
                 annotator,
-                payout: per_shape
-                    .checked_mul(u128::from(units))
-                    .ok_or_else(|| anyhow!("--per-shape × weighted shapes overflows"))?,
+                payout,
                 labels: units,
                 verdicts: keccak256(format!("{}/{}", a.matched, a.shapes)),
             })

@@ -2112,4 +2112,14 @@ fn counters_at_their_limits_revert_too_many_annotators_and_overflow_and_change_n
     assert_reverts(&r, &IMarket::Overflow {});
     assert_eq!(m.chain.balance(market), held, "no escrow taken");
     assert_eq!(m.chain.storage(market, job_count), U256::MAX);
+    m.chain
+        .set_storage(market, job_count, U256::MAX - U256::from(1));
+    let now = m.chain.timestamp();
+    let r = m.send(creator, &spec.call(now), spec.escrow()).unwrap();
+    ok(&r);
+    assert_eq!(
+        IMarket::createJobCall::abi_decode_returns(&r.output).unwrap(),
+        U256::MAX,
+        "the last id is still handed out"
+    );
 }

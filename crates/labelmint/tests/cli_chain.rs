@@ -699,7 +699,7 @@ fn a_box_job_is_judged_disputed_and_paid_through_the_court_cli() {
     // Rewards by difficulty: tasks 1 and 2 weigh 3, so each pays 3 × 600
     // and an agreeing label on it counts 3 royalty shares.
     let mut hard = with_expert.clone();
-    hard.extend(["--difficulty", "1:1,3:3"]);
+    hard.extend(["--difficulty", "1:1,3:3", "--tasks", "3"]);
     assert_eq!(cli.ok(1, &hard), "4200", "600 + 1800 + 1800");
     let paid: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&weighted).unwrap()).unwrap();
@@ -708,13 +708,25 @@ fn a_box_job_is_judged_disputed_and_paid_through_the_court_cli() {
         (Some("2100"), Some(4)),
         "annotator 2: half of task 0 (300, 1 share), all of task 2 (1800, 3 shares)"
     );
-    let mut short = with_expert.clone();
-    short.extend(["--difficulty", "2:1"]);
-    cli.fails(
-        1,
-        &short,
-        "the classes cover tasks 0 to 1, but the labels name task 2",
-    );
+    // Classes are checked against the job's task count, which the votes
+    // must not exceed; without --tasks there is nothing to check them by.
+    for (classes, tasks, expect) in [
+        (
+            "2:1",
+            "2",
+            "the file names task 2, but the job has --tasks 2",
+        ),
+        ("2:1", "3", "the last = the task count (3)"),
+        ("1:1,3:0", "3", "weights 1-255"),
+        ("1000:255", "10", "the last = the task count (10)"),
+    ] {
+        let mut bad = with_expert.clone();
+        bad.extend(["--difficulty", classes, "--tasks", tasks]);
+        cli.fails(1, &bad, expect);
+    }
+    let mut untied = with_expert.clone();
+    untied.extend(["--difficulty", "3:2"]);
+    cli.fails(1, &untied, "--tasks");
     let hard_boxes = dir.join("hard-boxes.json");
     let mut boxes = vec![
         "court",
@@ -728,11 +740,17 @@ fn a_box_job_is_judged_disputed_and_paid_through_the_court_cli() {
         "--out",
         hard_boxes.to_str().unwrap(),
     ];
-    boxes.extend(["--difficulty", "1:1,3:2"]);
+    boxes.extend(["--difficulty", "1:1,3:2", "--tasks", "3"]);
     assert_eq!(cli.ok(1, &boxes), "1500", "each annotator: 100 + 200 + 200");
     let paid: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&hard_boxes).unwrap()).unwrap();
-    assert_eq!(paid[2]["labels"].as_u64(), Some(5));
+    for (i, p) in paid.as_array().unwrap().iter().enumerate() {
+        assert_eq!(
+            (p["payout"].as_str(), p["labels"].as_u64()),
+            (Some("500"), Some(5)),
+            "annotator {i}"
+        );
+    }
     let bad = write(
         &dir,
         "bad-votes.json",

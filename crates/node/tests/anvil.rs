@@ -146,6 +146,27 @@ fn set_storage_at_changes_what_a_stylus_program_reads_and_refuses_a_short_value(
         ok(&mut n, "eth_getStorageAt", json!([DEV1, "0x2", "latest"])),
         json!(word(9))
     );
+    // On an address that held nothing, the slot makes the account exist:
+    // the state dump keeps it.
+    let fresh: Address = "0x00000000000000000000000000000000000000cc"
+        .parse()
+        .unwrap();
+    // A zero-value send to it first: the account is in the cache before its slot is set.
+    ok(
+        &mut n,
+        "eth_sendTransaction",
+        json!([{ "from": DEV0, "to": fresh, "value": "0x0" }]),
+    );
+    ok(&mut n, "anvil_setStorageAt", json!([fresh, "0x3", word(5)]));
+    let five = alloy_primitives::U256::from_be_bytes([5u8; 32]);
+    assert!(
+        n.chain
+            .account_states()
+            .iter()
+            .any(|a| a.address == fresh
+                && a.storage == vec![(alloy_primitives::U256::from(3), five)]),
+        "the fresh account and its slot are in the dump"
+    );
     // A value that is not 32 bytes, or a missing one, is a parameter error.
     let (code, message) = err(&mut n, "anvil_setStorageAt", json!([at, word(1), "0x07"]));
     assert_eq!(code, -32602, "{message}");

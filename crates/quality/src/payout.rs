@@ -149,9 +149,10 @@ pub struct PayoutPlan {
 }
 
 impl PayoutPlan {
-    /// Sum of the payouts.
+    /// Sum of the payouts (a plan from [`weighted_payouts`] never exceeds
+    /// `u128`: one that would is refused; saturates on a plan built by hand).
     pub fn total(&self) -> u128 {
-        self.pay.iter().sum()
+        self.pay.iter().fold(0u128, |t, p| t.saturating_add(*p))
     }
 
     /// Tasks escalated and not (yet) decided by the expert.
@@ -181,8 +182,8 @@ pub fn weighted_payouts(
 /// weighted jobs pay them: task `t` pays `bounty × task_weight(t)` to its
 /// agreeing voters, and every vote on it counts `task_weight(t)` labels in
 /// `agreed` (the annotator's royalty shares) and `judged`. A weight of 0
-/// (a task outside the job's classes) and a product or count beyond the
-/// integer range are refused.
+/// (a task outside the job's classes), a weighted bounty, a payout or a
+/// total beyond `u128`, and a count beyond `u32` are refused.
 pub fn weighted_payouts_by_difficulty(
     r: &Responses,
     reps: &[Reputation],
@@ -216,6 +217,8 @@ pub fn weighted_payouts_by_difficulty(
         outcomes: Vec::with_capacity(r.tasks() as usize),
     };
     let mut weight = vec![0u64; usize::from(r.classes())];
+    // The plan's total, kept below 2^128 so that `PayoutPlan::total` cannot wrap.
+    let mut paid = 0u128;
     for t in 0..r.tasks() {
         let votes = r.of_task(t);
         weight.fill(0);
@@ -274,9 +277,15 @@ pub fn weighted_payouts_by_difficulty(
         for (a, m) in agreeing {
             count(&mut plan.agreed[a])?;
             // bounty × m / Σm ≤ bounty: never more than the task's bounty.
-            plan.pay[a] += bounty
+            let share = bounty
                 .checked_mul(m)
                 .map_or(bounty / sum.max(1) * m, |x| x / sum.max(1));
+            plan.pay[a] = plan.pay[a]
+                .checked_add(share)
+                .ok_or(QualityError::Degenerate("payouts overflow"))?;
+            paid = paid
+                .checked_add(share)
+                .ok_or(QualityError::Degenerate("payouts overflow"))?;
         }
     }
     Ok(plan)
@@ -357,6 +366,13 @@ mod tests {
         assert!(
             weighted_payouts_by_difficulty(&r, &reps, u128::MAX, &BTreeMap::new(), &p, &w).is_err()
         );
+        // Bounties that fit one by one but not summed are refused, not wrapped;
+        // a sum just inside u128 is paid.
+        let one = [rep(8_000)];
+        let twice = responses(&[(0, 0, 1), (1, 0, 1)], 1);
+        assert!(weighted_payouts(&twice, &one, u128::MAX, &BTreeMap::new(), &p).is_err());
+        let near = weighted_payouts(&twice, &one, u128::MAX / 2, &BTreeMap::new(), &p).unwrap();
+        assert!(near.total() > u128::MAX / 2 && near.total() == near.pay[0]);
     }
 
     #[test]

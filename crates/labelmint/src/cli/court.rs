@@ -206,25 +206,35 @@ pub struct CourtPayouts {
     pub escalated: Option<PathBuf>,
     /// Difficulty classes END:WEIGHT of the job's tasks (as given to `job create --difficulty`):
     /// a task of weight w pays w × --per-task (--per-shape per shape) and counts w royalty shares
-    #[arg(long, value_name = "END:WEIGHT", value_delimiter = ',')]
+    #[arg(
+        long,
+        value_name = "END:WEIGHT",
+        value_delimiter = ',',
+        requires = "tasks"
+    )]
     pub difficulty: Vec<String>,
+    /// With --difficulty: the job's task count (the last class must end there)
+    #[arg(long, value_name = "N")]
+    pub tasks: Option<u32>,
 }
 
-/// The `--difficulty` classes of `court payouts`, checked against the
-/// tasks the labels or votes name (the last class must end past the last task).
-fn payout_difficulty(a: &CourtPayouts, tasks: u32) -> Result<Difficulty> {
+/// The `--difficulty` classes of `court payouts` for a job of `--tasks`
+/// tasks, checked against the tasks the labels or votes name (`named`: the
+/// highest task id + 1).
+fn payout_difficulty(a: &CourtPayouts, named: u32) -> Result<Difficulty> {
     if a.difficulty.is_empty() {
         return Ok(Difficulty::default());
     }
+    let tasks = a
+        .tasks
+        .ok_or_else(|| anyhow!("--difficulty needs --tasks N (the job's task count)"))?;
     let classes: Vec<(u32, u8)> =
         crate::cli::hub::colon_pairs("--difficulty", &a.difficulty, "END:WEIGHT, e.g. 100:3")?;
-    let end = classes.last().map_or(0, |c| c.0);
-    let difficulty = Difficulty::new(classes, end)?;
-    if end < tasks {
+    let difficulty = Difficulty::new(classes, tasks)?;
+    if named > tasks {
         bail!(
-            "--difficulty: the classes cover tasks 0 to {}, but the labels name task {}",
-            end - 1,
-            tasks - 1
+            "the file names task {}, but the job has --tasks {tasks}",
+            named - 1
         );
     }
     Ok(difficulty)
@@ -695,7 +705,10 @@ fn payouts(a: &CourtPayouts) -> Result<()> {
     for (who, g) in people.iter().zip(&consensus.annotators) {
         eprintln!("{who}: {} of {} shapes matched", g.matched, g.shapes);
     }
-    let total = p.iter().map(|x| x.payout).sum::<u128>();
+    let total = p
+        .iter()
+        .try_fold(0u128, |t, x| t.checked_add(x.payout))
+        .ok_or_else(|| anyhow!("the payouts' total overflows: lower --per-shape"))?;
     emit(total, json!({"total": total.to_string(), "out": out}));
     Ok(())
 }
