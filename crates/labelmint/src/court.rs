@@ -64,13 +64,7 @@ impl Difficulty {
 
     /// The weight of task `t`: 1 without classes, 0 past the last class.
     pub fn weight(&self, t: u32) -> u8 {
-        if self.classes.is_empty() {
-            return 1;
-        }
-        self.classes
-            .iter()
-            .find(|(end, _)| t < *end)
-            .map_or(0, |(_, w)| *w)
+        class_weight(&self.classes, t)
     }
 
     /// `Σ weight(t)` over the job's tasks: the escrow is the bounty of a
@@ -89,6 +83,18 @@ impl Difficulty {
             })
             .sum()
     }
+}
+
+/// The weight of task `t` under difficulty classes `(end, weight)` (ends
+/// ascending): 1 without classes, 0 past the last class.
+pub fn class_weight(classes: &[(u32, u8)], t: u32) -> u8 {
+    if classes.is_empty() {
+        return 1;
+    }
+    classes
+        .iter()
+        .find(|(end, _)| t < *end)
+        .map_or(0, |(_, w)| *w)
 }
 
 /// The oracle's payouts from an IoU consensus ([`labelmint_quality::geometry::geometry_consensus`]):

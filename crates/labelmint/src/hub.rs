@@ -111,13 +111,7 @@ impl HubJob {
 
     /// The weight of task `t` (1 without difficulty classes).
     pub fn weight(&self, t: u32) -> u8 {
-        if self.difficulty.is_empty() {
-            return 1;
-        }
-        self.difficulty
-            .iter()
-            .find(|(end, _)| t < *end)
-            .map_or(0, |(_, w)| *w)
+        crate::court::class_weight(&self.difficulty, t)
     }
 
     /// Tasks counted by weight: `Σ weight(t)`.

@@ -82,6 +82,11 @@ fn start(
     (dir, rt, chain)
 }
 
+/// The `&str` view of an owned argument list.
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
 fn write(dir: &Path, name: &str, v: &serde_json::Value) -> String {
     let p = dir.join(name);
     std::fs::write(&p, serde_json::to_vec(v).unwrap()).unwrap();
@@ -498,9 +503,9 @@ fn a_box_job_is_judged_disputed_and_paid_through_the_court_cli() {
     let annotators = people.join(",");
     let strict = dir.join("strict.json");
     let fair = dir.join("fair.json");
-    let total = cli.ok(
-        1,
-        &[
+    // `court payouts` over the boxes at 100 wei a shape, written to `out`, with `extra` flags.
+    let box_payouts = |out: &Path, extra: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = [
             "court",
             "payouts",
             "--labels",
@@ -509,28 +514,17 @@ fn a_box_job_is_judged_disputed_and_paid_through_the_court_cli() {
             &annotators,
             "--per-shape",
             "100",
-            "--iou",
-            "0.9",
             "--out",
-            strict.to_str().unwrap(),
-        ],
-    );
+            out.to_str().unwrap(),
+        ]
+        .map(str::to_string)
+        .to_vec();
+        v.extend(extra.iter().map(|s| (*s).to_string()));
+        v
+    };
+    let total = cli.ok(1, &strs(&box_payouts(&strict, &["--iou", "0.9"])));
     assert_eq!(total, "600", "annotator 3 matched nothing at IoU 0.9");
-    let total = cli.ok(
-        2,
-        &[
-            "court",
-            "payouts",
-            "--labels",
-            &labels,
-            "--annotators",
-            &annotators,
-            "--per-shape",
-            "100",
-            "--out",
-            fair.to_str().unwrap(),
-        ],
-    );
+    let total = cli.ok(2, &strs(&box_payouts(&fair, &[])));
     assert_eq!(total, "900", "everyone matched at IoU 0.5");
     cli.fails(
         1,
@@ -728,20 +722,12 @@ fn a_box_job_is_judged_disputed_and_paid_through_the_court_cli() {
     untied.extend(["--difficulty", "3:2"]);
     cli.fails(1, &untied, "--tasks");
     let hard_boxes = dir.join("hard-boxes.json");
-    let mut boxes = vec![
-        "court",
-        "payouts",
-        "--labels",
-        &labels,
-        "--annotators",
-        &annotators,
-        "--per-shape",
-        "100",
-        "--out",
-        hard_boxes.to_str().unwrap(),
-    ];
-    boxes.extend(["--difficulty", "1:1,3:2", "--tasks", "3"]);
-    assert_eq!(cli.ok(1, &boxes), "1500", "each annotator: 100 + 200 + 200");
+    let boxes = box_payouts(&hard_boxes, &["--difficulty", "1:1,3:2", "--tasks", "3"]);
+    assert_eq!(
+        cli.ok(1, &strs(&boxes)),
+        "1500",
+        "each annotator: 100 + 200 + 200"
+    );
     let paid: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&hard_boxes).unwrap()).unwrap();
     for (i, p) in paid.as_array().unwrap().iter().enumerate() {
@@ -1589,6 +1575,13 @@ fn each_quality_mode_creates_its_job_on_the_program_behind_it() {
     );
     cli.ok(0, &["token", "mint", &address(0), "1000000"]);
 
+    // A weighted court job with ETH terms, oracle account 5, and `extra` flags.
+    let oracle5 = address(5);
+    let weighted = |extra: &[&str]| {
+        let mut v = vec!["--terms", eth_terms.as_str(), "--oracle", oracle5.as_str()];
+        v.extend_from_slice(extra);
+        job("weighted", &v)
+    };
     // Flags of another mode, and missing mode flags, never reach the chain.
     fails(
         0,
@@ -1597,17 +1590,7 @@ fn each_quality_mode_creates_its_job_on_the_program_behind_it() {
     );
     fails(
         0,
-        job(
-            "weighted",
-            &[
-                "--terms",
-                &eth_terms,
-                "--oracle",
-                &address(5),
-                "--gold",
-                "0:1",
-            ],
-        ),
+        weighted(&["--gold", "0:1"]),
         "--gold does not apply to --mode weighted",
     );
     fails(
@@ -1722,36 +1705,10 @@ fn each_quality_mode_creates_its_job_on_the_program_behind_it() {
     );
     fails(
         0,
-        job(
-            "weighted",
-            &[
-                "--terms",
-                &eth_terms,
-                "--oracle",
-                &address(5),
-                "--difficulty",
-                "6:1,9:3",
-            ],
-        ),
+        weighted(&["--difficulty", "6:1,9:3"]),
         "the last = the task count (10)",
     );
-    assert_eq!(
-        ok(
-            0,
-            job(
-                "weighted",
-                &[
-                    "--terms",
-                    &eth_terms,
-                    "--oracle",
-                    &address(5),
-                    "--difficulty",
-                    "6:1,10:3"
-                ]
-            )
-        ),
-        "4"
-    );
+    assert_eq!(ok(0, weighted(&["--difficulty", "6:1,10:3"])), "4");
     // Pay for every label plus the arbiter's fee (10) a live result reserves.
     for (id, escrow, oracle, audit) in [
         ("1", "30010", 5, 0),
