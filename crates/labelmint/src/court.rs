@@ -35,31 +35,33 @@ pub struct Payout {
 /// job the classes are the oracle's published policy: `court payouts
 /// --difficulty` weighs each task's pay and royalty shares by them, and a
 /// disputer (and the arbiter) recomputes the result with the same classes.
+/// `Default` has no classes (every task weighs 1) and no tasks.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Difficulty {
     classes: Vec<(u32, u8)>,
-    tasks: u32,
+    units: u64,
 }
 
 impl Difficulty {
-    /// Checks `classes` for a job of `tasks` tasks (no classes: every task weighs 1).
+    /// Checks `classes` for a job of `tasks` tasks with the hub's own parser
+    /// (no classes: every task weighs 1).
     pub fn new(classes: Vec<(u32, u8)>, tasks: u32) -> Result<Self> {
-        if !classes.is_empty() {
-            let raw: Vec<u8> = classes
-                .iter()
-                .flat_map(|(end, w)| {
-                    let mut c = end.to_be_bytes().to_vec();
-                    c.push(*w);
-                    c
-                })
-                .collect();
-            if hub_common::parse_difficulty(&raw, tasks).is_none() {
-                bail!(
-                    "--difficulty: 1 to 4 classes END:WEIGHT, ends ascending, the last = the task count ({tasks}), weights 1-255"
-                );
-            }
+        if classes.is_empty() {
+            return Ok(Self {
+                classes,
+                units: u64::from(tasks),
+            });
         }
-        Ok(Self { classes, tasks })
+        let parsed = hub_common::parse_difficulty(&difficulty_bytes(&classes), tasks)
+            .ok_or_else(|| {
+                anyhow!(
+                    "--difficulty: 1 to 4 classes END:WEIGHT, ends ascending, the last = the task count ({tasks}), weights 1-255"
+                )
+            })?;
+        Ok(Self {
+            classes,
+            units: parsed.units,
+        })
     }
 
     /// The weight of task `t`: 1 without classes, 0 past the last class.
@@ -70,19 +72,21 @@ impl Difficulty {
     /// `Σ weight(t)` over the job's tasks: the escrow is the bounty of a
     /// task of weight 1 times this.
     pub fn units(&self) -> u64 {
-        if self.classes.is_empty() {
-            return u64::from(self.tasks);
-        }
-        let mut start = 0u32;
-        self.classes
-            .iter()
-            .map(|&(end, w)| {
-                let n = end.saturating_sub(start);
-                start = end;
-                u64::from(n) * u64::from(w)
-            })
-            .sum()
+        self.units
     }
+}
+
+/// Difficulty classes `(end, weight)` packed as `createWeightedJob` takes
+/// them: per class its end (big-endian uint32) and its weight.
+pub fn difficulty_bytes(classes: &[(u32, u8)]) -> alloy_primitives::Bytes {
+    classes
+        .iter()
+        .flat_map(|(end, w)| {
+            let mut c = end.to_be_bytes().to_vec();
+            c.push(*w);
+            c
+        })
+        .collect()
 }
 
 /// The weight of task `t` under difficulty classes `(end, weight)` (ends
@@ -123,28 +127,22 @@ pub fn geometry_payouts(
             }
         }
     }
+    let overflow = || anyhow!("--per-shape × weighted shapes overflows");
     let mut total = 0u128;
-    people
-        .iter()
-        .zip(&consensus.annotators)
-        .zip(units)
-        .map(|((&annotator, a), units)| {
-            let payout = per_shape
-                .checked_mul(u128::from(units))
-                .and_then(|p| total.checked_add(p).map(|t| (p, t)))
-                .map(|(p, t)| {
-                    total = t;
-                    p
-                })
-                .ok_or_else(|| anyhow!("--per-shape × weighted shapes overflows"))?;
-            Ok(Payout {
-                annotator,
-                payout,
-                labels: units,
-                verdicts: keccak256(format!("{}/{}", a.matched, a.shapes)),
-            })
-        })
-        .collect()
+    let mut out = Vec::with_capacity(people.len());
+    for ((&annotator, a), units) in people.iter().zip(&consensus.annotators).zip(units) {
+        let payout = per_shape
+            .checked_mul(u128::from(units))
+            .ok_or_else(overflow)?;
+        total = total.checked_add(payout).ok_or_else(overflow)?;
+        out.push(Payout {
+            annotator,
+            payout,
+            labels: units,
+            verdicts: keccak256(format!("{}/{}", a.matched, a.shapes)),
+        });
+    }
+    Ok(out)
 }
 
 /// Payouts from a reputation-weighted plan ([`labelmint_quality::payout::weighted_payouts`]):

@@ -126,14 +126,7 @@ impl HubJob {
 
     /// The difficulty classes as `createWeightedJob` takes them.
     pub fn difficulty_bytes(&self) -> alloy_primitives::Bytes {
-        self.difficulty
-            .iter()
-            .flat_map(|(end, w)| {
-                let mut c = end.to_be_bytes().to_vec();
-                c.push(*w);
-                c
-            })
-            .collect()
+        crate::court::difficulty_bytes(&self.difficulty)
     }
 
     /// The `createWeightedJob` call from `creator`.

@@ -7,12 +7,13 @@
 //   node crates/web/e2e/record.mjs [--bin target/release/labelmint] [--out docs/screenshots/workspace.webp]
 //
 // Not part of CI: it writes a documentation file. Needs `ffmpeg` on PATH.
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { serveDev } from "./serve.mjs";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const args = process.argv.slice(2);
@@ -25,25 +26,7 @@ if (spawnSync("ffmpeg", ["-version"]).status !== 0) {
 }
 
 const work = mkdtempSync(join(tmpdir(), "labelmint-record-"));
-const server = spawn(bin, ["serve", "--dev", "--port", "0", "--data-dir", join(work, "data")], {
-  cwd: repo,
-  env: { ...process.env, RUST_LOG: "warn" },
-  stdio: ["ignore", "ignore", "pipe"],
-});
-process.on("exit", () => server.exitCode === null && server.kill("SIGKILL"));
-let log = "";
-const base = await new Promise((res, rej) => {
-  const timer = setTimeout(() => rej(new Error(`labelmint serve --dev did not start in 180 s:\n${log}`)), 180_000);
-  server.stderr.on("data", (d) => {
-    log += d;
-    const m = log.match(/API on (http:\/\/[0-9.:]+)/);
-    if (m) {
-      clearTimeout(timer);
-      res(m[1]);
-    }
-  });
-  server.on("exit", (code) => rej(new Error(`labelmint serve exited (${code}):\n${log}`)));
-});
+const { server, base } = await serveDev(bin, repo, join(work, "data"));
 const boxJob = (await (await fetch(`${base}/api/jobs`)).json()).find((j) => j.schema === "bbox");
 
 const browser = await chromium.launch({

@@ -9,7 +9,6 @@
 //   node crates/web/e2e/run.mjs [--bin target/release/labelmint] [--shots DIR] [--headed]
 //
 // Prints one line per check and closes with "N passed, N failed".
-import { spawn } from "node:child_process";
 import { createServer } from "node:http";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,6 +18,7 @@ import { chromium } from "playwright-core";
 import { createPublicClient, createWalletClient, http, parseAbi, defineChain, encodePacked, keccak256, toHex, concat, recoverMessageAddress } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { build } from "esbuild";
+import { serveDev } from "./serve.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, "../../..");
@@ -67,7 +67,7 @@ async function diagnose(name) {
   }
   for (const e of consoleErrors.slice(-20)) console.log(`  console: ${e}`);
   for (const r of badResponses.slice(-20)) console.log(`  response: ${r}`);
-  console.log(`  server log (last 4,000 chars):\n${serverLog.slice(-4000)}`);
+  console.log(`  server log (last 4,000 chars):\n${dev.log.slice(-4000)}`);
 }
 const assert = (cond, msg) => {
   if (!cond) throw new Error(msg);
@@ -118,27 +118,9 @@ const brokerUrl = `http://127.0.0.1:${broker.address().port}`;
 
 // ---- the server ------------------------------------------------------------
 const dataDir = mkdtempSync(join(tmpdir(), "labelmint-e2e-"));
-const server = spawn(bin, ["serve", "--dev", "--port", "0", "--data-dir", dataDir, "--broker", brokerUrl], {
-  cwd: repo,
-  env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? "warn" },
-  stdio: ["ignore", "ignore", "pipe"],
-});
-let serverLog = "";
-// Whatever happens, the server does not outlive the suite.
-process.on("exit", () => server.exitCode === null && server.kill("SIGKILL"));
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => process.exit(130));
-const base = await new Promise((res, rej) => {
-  const timer = setTimeout(() => rej(new Error("labelmint serve --dev did not start in 180 s:\n" + serverLog)), 180_000);
-  server.stderr.on("data", (d) => {
-    serverLog += d;
-    const m = serverLog.match(/API on (http:\/\/[0-9.:]+)/);
-    if (m) {
-      clearTimeout(timer);
-      res(m[1]);
-    }
-  });
-  server.on("exit", (code) => rej(new Error(`labelmint serve exited (${code}):\n${serverLog}`)));
-});
+const dev = await serveDev(bin, repo, dataDir, ["--broker", brokerUrl]);
+const base = dev.base;
 const serverReady = (Date.now() - started) / 1000;
 console.log(`labelmint serve --dev at ${base} (ready in ${serverReady.toFixed(1)} s)`);
 
@@ -915,8 +897,8 @@ await check("layout_fits_a_tablet_and_pages_log_no_errors", async () => {
 
 await browser.close();
 broker.close();
-server.kill("SIGTERM");
-await new Promise((r) => server.on("exit", r));
+dev.server.kill("SIGTERM");
+await new Promise((r) => dev.server.on("exit", r));
 rmSync(dataDir, { recursive: true, force: true });
 const passed = results.filter((r) => r.ok).length;
 console.log(`\nweb e2e: ${((Date.now() - started) / 1000).toFixed(1)} s in all (server ready in ${serverReady.toFixed(1)} s); screenshots in ${shots}`);
