@@ -52,7 +52,7 @@ impl Difficulty {
                 units: u64::from(tasks),
             });
         }
-        let parsed = hub_common::parse_difficulty(&difficulty_bytes(&classes), tasks)
+        let parsed = hub_common::parse_difficulty(&labelmint_client::hub::pack_difficulty(&classes), tasks)
             .ok_or_else(|| {
                 anyhow!(
                     "--difficulty: 1 to 4 classes END:WEIGHT, ends ascending, the last = the task count ({tasks}), weights 1-255"
@@ -74,19 +74,6 @@ impl Difficulty {
     pub fn units(&self) -> u64 {
         self.units
     }
-}
-
-/// Difficulty classes `(end, weight)` packed as `createWeightedJob` takes
-/// them: per class its end (big-endian uint32) and its weight.
-pub fn difficulty_bytes(classes: &[(u32, u8)]) -> alloy_primitives::Bytes {
-    classes
-        .iter()
-        .flat_map(|(end, w)| {
-            let mut c = end.to_be_bytes().to_vec();
-            c.push(*w);
-            c
-        })
-        .collect()
 }
 
 /// The weight of task `t` under difficulty classes `(end, weight)` (ends

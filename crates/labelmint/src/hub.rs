@@ -126,7 +126,7 @@ impl HubJob {
 
     /// The difficulty classes as `createWeightedJob` takes them.
     pub fn difficulty_bytes(&self) -> alloy_primitives::Bytes {
-        crate::court::difficulty_bytes(&self.difficulty)
+        labelmint_client::hub::pack_difficulty(&self.difficulty)
     }
 
     /// The `createWeightedJob` call from `creator`.
