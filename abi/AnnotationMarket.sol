@@ -51,6 +51,7 @@ interface IAnnotationMarket {
     event JobCancelled(uint256 indexed jobId, address by, uint256 refund);
     event JobCompleted(uint256 indexed jobId);
     event JobCreated(uint256 indexed jobId, address indexed creator, address indexed token, bytes32 dataRoot, bytes32 metadataHash, uint32 taskCount, uint128 rewardPerTask, uint256 escrow, uint32 arbiterTerms);
+    event JobDifficulty(uint256 indexed jobId, bytes difficulty);
     event LabelsSubmitted(uint256 indexed jobId, uint256 indexed batchId, address indexed annotator, uint64 submittedAt, bytes tasks, bytes payload);
     event NoncesInvalidated(address indexed annotator, uint256 wordPos, uint256 mask);
     event Paused(address account);
@@ -74,6 +75,7 @@ interface IAnnotationMarket {
     function claimTasks(uint256 jobId, uint32[] memory taskIds) external returns (uint64 expiresAt);
     function createJob(bytes32 dataRoot, bytes32 metadataHash, address token, uint128 rewardPerTask, uint32 taskCount, uint8 schema, uint16 numClasses, uint32 claimDuration, uint64 submitDeadline, uint32 reviewWindow, uint16 maxHeld, uint32 arbiterTerms) external payable returns (uint256 jobId);
     function createJobWithPermit(bytes32 dataRoot, bytes32 metadataHash, address token, uint128 rewardPerTask, uint32 taskCount, uint8 schema, uint16 numClasses, uint32 claimDuration, uint64 submitDeadline, uint32 reviewWindow, uint16 maxHeld, uint32 arbiterTerms, bytes memory permit) external returns (uint256 jobId);
+    function createWeightedJob(bytes32 dataRoot, bytes32 metadataHash, address token, uint128 rewardPerTask, uint32 taskCount, uint8 schema, uint16 numClasses, uint32 claimDuration, uint64 submitDeadline, uint32 reviewWindow, uint16 maxHeld, uint32 arbiterTerms, bytes memory difficulty) external payable returns (uint256 jobId);
     function creditOf(address token, address account) external view returns (uint256 amount);
     function disputeRejection(uint256 jobId, uint256 batchId, uint64 reviewedAt, uint32[] memory taskIds) external payable;
     function disputeTerms(uint256 jobId) external view returns (uint32 termsId, address arbiter, uint128 arbiterFee, uint128 disputeBond, uint32 disputeWindow, uint32 rulingWindow);
@@ -95,6 +97,7 @@ interface IAnnotationMarket {
     function submitBatch(uint256 jobId, uint32[] memory taskIds, bytes memory payload) external returns (uint256 batchId);
     function submitBatchBySig(address annotator, uint256 jobId, uint32[] memory taskIds, bytes memory payload, uint256 nonce, uint256 deadline, bytes memory signature) external returns (uint256 batchId);
     function taskInfo(uint256 jobId, uint32 taskId) external view returns (uint8 state, address holder, uint64 claimExpiry);
+    function taskWeight(uint256 jobId, uint32 taskId) external view returns (uint8 weight);
     function transferAdmin(address newAdmin) external;
     function unpause() external;
     function withdraw(address token, address to) external returns (uint256 amount);

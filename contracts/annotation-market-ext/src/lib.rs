@@ -44,7 +44,8 @@ struct Owed {
     creator: U256,
     /// To the arbiter: its fees.
     arbiter: U256,
-    /// Tasks of a cancelled job that came free (refunded to the creator).
+    /// Units of a cancelled job's tasks that came free (refunded to the
+    /// creator).
     freed: u32,
 }
 
@@ -177,6 +178,12 @@ impl<H: stylus_sdk::stylus_core::Host> Extension<H> {
                     u(r.rejected),
                     u(self.real_time(r.claim_expiry)),
                 ]))
+            }
+            I::taskWeightCall::SELECTOR => {
+                let j = self.job(a.word(0)?);
+                let t = a.u64(1, 32)? as u32;
+                let w = if t < j.task_count { j.weight(t) } else { 0 };
+                Ok(ret(&[u(w)]))
             }
             I::taskInfoCall::SELECTOR => {
                 let (id, task) = (a.word(0)?, a.u64(1, 32)? as u32);
@@ -333,6 +340,7 @@ impl<H: stylus_sdk::stylus_core::Host> Extension<H> {
         let me = entry_of(&rec);
         let mut entries = Entries::new(job_id);
         let mut taken = Taken::new(job_id);
+        let mut units = 0u32;
         for &t in task_ids {
             if rec.member == 0
                 || t >= job.task_count
@@ -342,19 +350,20 @@ impl<H: stylus_sdk::stylus_core::Host> Extension<H> {
                 return Err(err::<I::NotClaimed>(&[u(t)]));
             }
             entries.set(self, t, ENTRY_FREE);
+            units = units.saturating_add(job.weight(t));
         }
         entries.flush(self);
         rec.open = if live { rec.open.saturating_sub(n) } else { 0 };
         self.sstore(rec_slot, rec.pack());
         // Every released task was counted in `reserved` when claimed.
-        job.reserved = job.reserved.saturating_sub(n);
+        job.reserved = job.reserved.saturating_sub(units);
         self.save_job(job_id, &job, 0b100);
         self.emit(
             I::ClaimReleased::SIGNATURE_HASH,
             &[job_id, word(annotator)],
             &[Arg::W(word(caller)), Arg::B(&pack_tasks(task_ids))],
         );
-        self.refund_freed(job_id, &job, n);
+        self.refund_freed(job_id, &job, units);
         Ok(())
     }
 
@@ -541,7 +550,10 @@ impl<H: stylus_sdk::stylus_core::Host> Extension<H> {
         self.sstore(slot, U256::ZERO);
         // Rejected tasks were held in `reserved` since the review.
         let n = tasks.len() as u32;
-        job.reserved = job.reserved.saturating_sub(n);
+        let units = tasks
+            .iter()
+            .fold(0u32, |w, &t| w.saturating_add(job.weight(t)));
+        job.reserved = job.reserved.saturating_sub(units);
         let (fee, bond) = (U256::from(terms.fee), U256::from(terms.bond));
         let mut to_annotator = U256::ZERO;
         match outcome {
@@ -564,11 +576,11 @@ impl<H: stylus_sdk::stylus_core::Host> Extension<H> {
         if outcome == OUTCOME_OVERTURNED || outcome == OUTCOME_UNRULED {
             let rec_slot = self.record_slot(job_id, annotator);
             let mut rec = AnnotatorRecord::unpack(self.sload(rec_slot));
-            rec.approved = rec.approved.saturating_add(n);
+            rec.approved = rec.approved.saturating_add(units);
             rec.rejected = rec.rejected.saturating_sub(n);
             self.sstore(rec_slot, rec.pack());
-            job.approved = job.approved.saturating_add(n);
-            to_annotator = to_annotator.saturating_add(job.reward_for(n));
+            job.approved = job.approved.saturating_add(units);
+            to_annotator = to_annotator.saturating_add(job.reward_for(units));
         } else if job.status == STATUS_OPEN {
             // Reopened: the taken bits and any stale claim entries cleared.
             let mut taken = Taken::new(job_id);
@@ -582,7 +594,7 @@ impl<H: stylus_sdk::stylus_core::Host> Extension<H> {
             taken.flush(self);
             entries.flush(self);
         } else {
-            owed.freed = owed.freed.saturating_add(n);
+            owed.freed = owed.freed.saturating_add(units);
         }
         self.emit(
             I::RejectionSettled::SIGNATURE_HASH,

@@ -27,7 +27,8 @@ use market_common::{
     STATUS_OPEN, SUBMIT_BATCH_TYPEHASH, TAG_MEMBER, TAG_NONCE,
 };
 use stylus_kit::{
-    b, bad_calldata, err, not_payable, split_selector, u, word, Arg, Args, RawAccess, Result,
+    b, bad_calldata, difficulty::parse_difficulty, err, not_payable, split_selector, u, word, Arg,
+    Args, RawAccess, Result,
 };
 use stylus_sdk::{call::delegate_call, prelude::*, stylus_core::calls::Call, ArbResult};
 
@@ -76,12 +77,15 @@ impl AnnotationMarket {
         let (selector, a) = split_selector(input)?;
         let payable = matches!(
             selector,
-            I::createJobCall::SELECTOR | I::reviewBatchesCall::SELECTOR
+            I::createJobCall::SELECTOR
+                | I::createWeightedJobCall::SELECTOR
+                | I::reviewBatchesCall::SELECTOR
         );
         let ret = stylus_kit::ret;
         let hot = matches!(
             selector,
             I::createJobCall::SELECTOR
+                | I::createWeightedJobCall::SELECTOR
                 | I::createJobWithPermitCall::SELECTOR
                 | I::claimTasksCall::SELECTOR
                 | I::submitBatchCall::SELECTOR
@@ -95,8 +99,9 @@ impl AnnotationMarket {
             return Err(not_payable());
         }
         match selector {
-            I::createJobCall::SELECTOR => Ok(ret(&[self.create(&a, false)?])),
-            I::createJobWithPermitCall::SELECTOR => Ok(ret(&[self.create(&a, true)?])),
+            I::createJobCall::SELECTOR => Ok(ret(&[self.create(&a, false, false)?])),
+            I::createWeightedJobCall::SELECTOR => Ok(ret(&[self.create(&a, false, true)?])),
+            I::createJobWithPermitCall::SELECTOR => Ok(ret(&[self.create(&a, true, false)?])),
             I::claimTasksCall::SELECTOR => {
                 let expiry = self.claim_tasks(a.word(0)?, &a.u32s(1)?)?;
                 Ok(ret(&[u(expiry)]))
@@ -143,10 +148,11 @@ impl AnnotationMarket {
 impl AnnotationMarket {
     // ---------------------------------------------------------------- jobs
 
-    /// `createJob` / `createJobWithPermit`: validates the terms, records the
-    /// job and pulls the escrow.
+    /// `createJob` / `createWeightedJob` / `createJobWithPermit`: validates
+    /// the terms (and a weighted job's difficulty classes), records the job
+    /// and pulls the escrow, `reward × units`.
     #[allow(clippy::too_many_lines)]
-    fn create(&mut self, a: &Args<'_>, with_permit: bool) -> Result<U256> {
+    fn create(&mut self, a: &Args<'_>, with_permit: bool, weighted: bool) -> Result<U256> {
         self.when_not_paused()?;
         let data_root = a.b256(0)?;
         let metadata_hash = a.b256(1)?;
@@ -177,7 +183,14 @@ impl AnnotationMarket {
         if job.task_count == 0 {
             return Err(bad(field::TASK_COUNT));
         }
-        let escrow = match job.reward.checked_mul(u128::from(job.task_count)) {
+        let difficulty = if weighted { a.bytes(12)? } else { &[] };
+        if weighted {
+            let d = parse_difficulty(difficulty, job.task_count)
+                .ok_or_else(|| bad(field::DIFFICULTY))?;
+            job.units = u32::try_from(d.units).map_err(|_| bad(field::DIFFICULTY))?;
+            (job.weighted, job.ends, job.weights) = (true, d.ends, d.weights);
+        }
+        let escrow = match job.reward.checked_mul(u128::from(job.units())) {
             Some(e) if job.reward != 0 => U256::from(e),
             _ => return Err(bad(field::REWARD)),
         };
@@ -225,6 +238,9 @@ impl AnnotationMarket {
         if !metadata_hash.is_zero() {
             self.sstore(base.wrapping_add(U256::from(4)), b(metadata_hash));
         }
+        if weighted {
+            self.sstore(base.wrapping_add(U256::from(5)), b(job.pack_classes()));
+        }
         self.emit(
             I::JobCreated::SIGNATURE_HASH,
             &[job_id, word(creator), word(job.token)],
@@ -237,6 +253,13 @@ impl AnnotationMarket {
                 Arg::W(u(job.terms)),
             ],
         );
+        if weighted {
+            self.emit(
+                I::JobDifficulty::SIGNATURE_HASH,
+                &[job_id],
+                &[Arg::B(difficulty)],
+            );
+        }
 
         if !job.token.is_zero() {
             if with_permit
@@ -349,7 +372,7 @@ impl AnnotationMarket {
             }
             let entry = entries.get(self, t);
             if self.take(job_id, t, entry, me, clock, &mut cache)? {
-                fresh = fresh.saturating_add(1);
+                fresh = fresh.saturating_add(job.weight(t));
             }
             entries.set(self, t, me);
         }
@@ -357,7 +380,7 @@ impl AnnotationMarket {
         rec.open = n;
         rec.claim_expiry = clock.saturating_add(u64::from(job.claim_duration));
         self.sstore(rec_slot, rec.pack());
-        // Each fresh task was free: reserved + fresh <= taskCount.
+        // Each fresh task was free: reserved + fresh units <= units.
         job.reserved = job.reserved.saturating_add(fresh);
         let mask = u8::from(job.members != members) | if fresh == 0 { 0 } else { 0b100 };
         self.save_job(job_id, &job, mask);
@@ -485,7 +508,7 @@ impl AnnotationMarket {
                     return Err(err::<I::SubmissionClosed>(&[job_id, u(job.deadline)]));
                 }
                 if self.take(job_id, t, entry, me, clock, &mut cache)? {
-                    fresh = fresh.saturating_add(1);
+                    fresh = fresh.saturating_add(job.weight(t));
                 }
             }
             taken.set(self, t, true);
@@ -499,7 +522,7 @@ impl AnnotationMarket {
         rec.pending = rec.pending.checked_add(n).ok_or_else(overflow)?;
         Self::within_limit(&job, rec.pending.saturating_add(rec.open))?;
         self.sstore(rec_slot, rec.pack());
-        // Fresh tasks were free: reserved + fresh <= taskCount.
+        // Fresh tasks were free: reserved + fresh units <= units.
         job.reserved = job.reserved.saturating_add(fresh);
         job.batches = job.batches.checked_add(1).ok_or_else(overflow)?;
         self.save_job(job_id, &job, if fresh == 0 { 0b010 } else { 0b110 });
@@ -550,7 +573,7 @@ impl AnnotationMarket {
         let now = self.vm().block_timestamp();
         let mut offset = 0usize;
         let mut rejecting = 0u32;
-        // Payments happen after every state change: (annotator, approved).
+        // Payments happen after every state change: (annotator, units).
         let mut payouts: Vec<(Address, u32)> = Vec::new();
         for i in 0..batches {
             let n: usize = counts[i].saturating_to();
@@ -589,6 +612,13 @@ impl AnnotationMarket {
                 return Err(err::<I::ReviewClosed>(&[batch_id, u(review_end)]));
             }
             let approved = (n as u32).saturating_sub(rejects);
+            // Units of the approved tasks (each counted by its weight).
+            let mut units = 0u32;
+            for (i, &t) in slice.iter().enumerate() {
+                if verdict.get(i).is_none_or(|&v| v == 0) {
+                    units = units.saturating_add(job.weight(t));
+                }
+            }
             if rejects == 0 {
                 self.sstore(batch_slot, U256::ZERO);
             } else {
@@ -606,11 +636,11 @@ impl AnnotationMarket {
             // The batch's tasks were counted in `pending` and `reserved` when
             // submitted; rejected ones stay reserved until settled.
             rec.pending = rec.pending.saturating_sub(n as u32);
-            rec.approved = rec.approved.saturating_add(approved);
+            rec.approved = rec.approved.saturating_add(units);
             rec.rejected = rec.rejected.saturating_add(rejects);
             self.sstore(rec_slot, rec.pack());
-            job.reserved = job.reserved.saturating_sub(approved);
-            job.approved = job.approved.saturating_add(approved);
+            job.reserved = job.reserved.saturating_sub(units);
+            job.approved = job.approved.saturating_add(units);
             self.emit(
                 I::BatchReviewed::SIGNATURE_HASH,
                 &[job_id, batch_id, word(annotator)],
@@ -618,14 +648,14 @@ impl AnnotationMarket {
                     Arg::W(u(now)),
                     Arg::W(u(approved)),
                     Arg::W(u(rejects)),
-                    Arg::W(job.reward_for(approved)),
+                    Arg::W(job.reward_for(units)),
                     Arg::W(u(u8::from(automatic))),
                     Arg::B(verdict),
                 ],
             );
             match payouts.last_mut() {
-                Some((to, owed)) if *to == annotator => *owed = owed.saturating_add(approved),
-                _ => payouts.push((annotator, approved)),
+                Some((to, owed)) if *to == annotator => *owed = owed.saturating_add(units),
+                _ => payouts.push((annotator, units)),
             }
         }
         if offset != tasks.len() {

@@ -228,8 +228,7 @@ impl Job {
         if self.flags & FLAG_WEIGHTED == 0 {
             return 1;
         }
-        let class = self.ends.iter().filter(|&&end| t >= end).count();
-        self.weights[class]
+        stylus_kit::difficulty::weight_of(&self.ends, &self.weights, t)
     }
 
     /// The whole bounty of one task: `k × reward` (fits: checked at creation).

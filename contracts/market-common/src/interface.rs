@@ -26,6 +26,12 @@ macro_rules! declare_interface {
                 function createJob(bytes32 dataRoot, bytes32 metadataHash, address token, uint128 rewardPerTask, uint32 taskCount, uint8 schema, uint16 numClasses, uint32 claimDuration, uint64 submitDeadline, uint32 reviewWindow, uint16 maxHeld, uint32 arbiterTerms) external payable returns (uint256 jobId);
                 /// `createJob` for an EIP-2612 token with the escrow's permit: `permit = abi.encode(uint256 deadline, uint8 v, bytes32 r, bytes32 s)`.
                 function createJobWithPermit(bytes32 dataRoot, bytes32 metadataHash, address token, uint128 rewardPerTask, uint32 taskCount, uint8 schema, uint16 numClasses, uint32 claimDuration, uint64 submitDeadline, uint32 reviewWindow, uint16 maxHeld, uint32 arbiterTerms, bytes permit) external returns (uint256 jobId);
+                /// `createJob` with tasks in difficulty classes, in the QualityHub's form: `difficulty` packs 1 to 4 classes of
+                /// 5 bytes each, the class's end (big-endian uint32, exclusive; ends strictly ascending, the last = `taskCount`)
+                /// and its weight (uint8, ≥ 1). The job's manifest orders its tasks by class. A task of weight `w` escrows and pays
+                /// `w × rewardPerTask` and counts `w` accepted labels (royalty shares): `reserved`, `approved`, `accepted` and
+                /// `acceptedLabels` count these units. The escrow is `rewardPerTask × Σ tasks × weight`.
+                function createWeightedJob(bytes32 dataRoot, bytes32 metadataHash, address token, uint128 rewardPerTask, uint32 taskCount, uint8 schema, uint16 numClasses, uint32 claimDuration, uint64 submitDeadline, uint32 reviewWindow, uint16 maxHeld, uint32 arbiterTerms, bytes difficulty) external payable returns (uint256 jobId);
                 /// The caller offers to arbitrate jobs paid in `token` (zero: ETH) for `fee` per dispute, annotators bonding `bond`
                 /// (at least the fee) to dispute within `disputeWindow` seconds of a review, the caller ruling within `rulingWindow`
                 /// seconds of a dispute (each one hour to 30 days). Terms never change; creators name them by id.
@@ -64,7 +70,8 @@ macro_rules! declare_interface {
                 function invalidateNonces(uint256 wordPos, uint256 mask) external;
                 /// Number of jobs; ids run from 1.
                 function jobCount() external view returns (uint256);
-                /// Everything about a job's terms and progress (tasks reserved and approved, batches, escrow held). Status 0 = no such job.
+                /// Everything about a job's terms and progress (units reserved and approved — tasks, each counted by its difficulty
+                /// weight —, batches, escrow held). Status 0 = no such job.
                 function getJob(uint256 jobId) external view returns (address creator, address token, uint128 rewardPerTask, uint32 taskCount, uint8 schema, uint16 numClasses, uint8 status, bytes32 dataRoot, bytes32 metadataHash, uint32 claimDuration, uint64 submitDeadline, uint32 reviewWindow, uint16 maxHeld, uint32 reserved, uint32 approved, uint32 batches, uint256 escrow);
                 /// Arbiter terms `termsId` (arbiter zero: no such terms).
                 function arbiterTerms(uint32 termsId) external view returns (address arbiter, address token, uint128 fee, uint128 bond, uint32 disputeWindow, uint32 rulingWindow);
@@ -73,10 +80,13 @@ macro_rules! declare_interface {
                 /// The job-source view a dataset registry reads: who created the job, its payment token and data root,
                 /// whether its accepted labels are final, and how many there are.
                 function jobSource(uint256 jobId) external view returns (address creator, address token, bytes32 dataRoot, bool settled, uint32 accepted);
-                /// Labels of `annotator` accepted on the job (its royalty shares).
+                /// Labels of `annotator` accepted on the job, each counted by its task's difficulty weight (its royalty shares).
                 function acceptedLabels(uint256 jobId, address annotator) external view returns (uint32 accepted);
-                /// An annotator's counters on a job and the expiry of their current claim (as if any pause ended now).
+                /// An annotator's counters on a job and the expiry of their current claim (as if any pause ended now); `approved`
+                /// counts units (each task by its difficulty weight), the others tasks.
                 function annotatorRecord(uint256 jobId, address annotator) external view returns (uint32 open, uint32 pending, uint32 approved, uint32 rejected, uint64 claimExpiry);
+                /// The difficulty weight of a task: 1 on an unweighted job, 0 for no such job or task.
+                function taskWeight(uint256 jobId, uint32 taskId) external view returns (uint8 weight);
                 /// A task's state (0 free, 1 claimed by `holder` until `claimExpiry`, 2 submitted, approved or held under a rejection).
                 function taskInfo(uint256 jobId, uint32 taskId) external view returns (uint8 state, address holder, uint64 claimExpiry);
                 /// Commitment of a batch that is pending, rejected or disputed (zero once settled).
@@ -106,8 +116,11 @@ macro_rules! declare_interface {
                 /// Accepts the admin role (the proposed admin).
                 function acceptAdmin() external;
 
-                /// A job was created and `escrow` (= taskCount × rewardPerTask) locked; the arbiter of terms `arbiterTerms` rules on its disputes.
+                /// A job was created and `escrow` (= taskCount × rewardPerTask; on a weighted job units × rewardPerTask) locked; the arbiter of terms `arbiterTerms` rules on its disputes.
                 event JobCreated(uint256 indexed jobId, address indexed creator, address indexed token, bytes32 dataRoot, bytes32 metadataHash, uint32 taskCount, uint128 rewardPerTask, uint256 escrow, uint32 arbiterTerms);
+                /// A weighted job's difficulty classes, as `createWeightedJob` took them (emitted after `JobCreated`, whose `escrow`
+                /// is `rewardPerTask × Σ tasks × weight`).
+                event JobDifficulty(uint256 indexed jobId, bytes difficulty);
                 /// `arbiter` offered terms `termsId` for jobs paid in `token`.
                 event ArbiterTermsRegistered(uint32 indexed termsId, address indexed arbiter, address indexed token, uint128 fee, uint128 bond, uint32 disputeWindow, uint32 rulingWindow);
                 /// `annotator` reserved `tasks` (packed uint32) until `expiresAt` (plus any pause).
@@ -118,7 +131,7 @@ macro_rules! declare_interface {
                 /// (one class byte per task, or a 32-byte commitment), under review until `submittedAt + reviewWindow`.
                 event LabelsSubmitted(uint256 indexed jobId, uint256 indexed batchId, address indexed annotator, uint64 submittedAt, bytes tasks, bytes payload);
                 /// Batch `batchId` was reviewed at `reviewedAt` (`automatic`: approved after its window by anyone): `approved` tasks
-                /// earned `amount`, `rejected` tasks are held until their rejection is settled. `verdicts`: empty, or one byte per
+                /// earned `amount` (`rewardPerTask × Σ` their weights), `rejected` tasks are held until their rejection is settled. `verdicts`: empty, or one byte per
                 /// task (0 approved).
                 event BatchReviewed(uint256 indexed jobId, uint256 indexed batchId, address indexed annotator, uint64 reviewedAt, uint32 approved, uint32 rejected, uint256 amount, bool automatic, bytes verdicts);
                 /// `annotator` disputed the rejection of batch `batchId` at `disputedAt`, bonding `bond`.

@@ -20,7 +20,9 @@
 //! An Arbitrum Stylus program written with stylus-sdk 0.10.
 //!
 //! ## Rules of money
-//! - `createJob` escrows exactly `taskCount × rewardPerTask`, in ETH
+//! - `createJob` escrows exactly `taskCount × rewardPerTask` (`createWeightedJob`
+//!   `units × rewardPerTask`, a task of difficulty weight `w` counting `w`
+//!   units; every count below is then in units), in ETH
 //!   (`msg.value` must match) or an ERC-20 (`transferFrom`, optionally after
 //!   an EIP-2612 `permit`; the received amount is checked, so fee-on-transfer
 //!   tokens are refused).
@@ -162,6 +164,10 @@ pub mod field {
     /// `arbiterTerms` names no terms, terms for another token, or the caller
     /// as the arbiter.
     pub const ARBITER_TERMS: u8 = 12;
+    /// Difficulty classes malformed (not 1 to 4 entries of 5 bytes, ends
+    /// not strictly ascending or the last not `taskCount`, a zero weight),
+    /// or their units (`Σ tasks × weight`) beyond 2^32 − 1.
+    pub const DIFFICULTY: u8 = 13;
 }
 
 /// EIP-712 `SubmitBatch` type hash.
@@ -232,7 +238,8 @@ pub struct AnnotatorRecord {
     pub open: u32,
     /// Submitted tasks awaiting review.
     pub pending: u32,
-    /// Approved tasks (paid), rejections overturned included.
+    /// Units of the approved tasks (paid), rejections overturned included
+    /// (a task of difficulty weight `w` counts `w`; its royalty shares).
     pub approved: u32,
     /// Rejected tasks (not overturned).
     pub rejected: u32,

@@ -66,10 +66,18 @@ pub const STAGE_REJECTED: u8 = 1;
 pub const STAGE_DISPUTED: u8 = 2;
 
 /// A job's running words 0–2, unpacked (`dataRoot` and `metadataHash` are
-/// words 3 and 4):
-/// - word 0: creator(20) ‖ taskCount(4) ‖ schema ‖ status ‖ numClasses(2) ‖ maxHeld(2) ‖ members(2)
+/// words 3 and 4; a weighted job's difficulty classes, written once at
+/// creation, word 5):
+/// - word 0: creator(20) ‖ taskCount(4) ‖ weighted(1 bit) ‖ schema(7 bits) ‖ status ‖ numClasses(2) ‖ maxHeld(2) ‖ members(2)
 /// - word 1: token(20) ‖ claimDuration(4) ‖ reviewWindow(4) ‖ batches(4)
 /// - word 2: reward(16) ‖ deadline(5) ‖ reserved(4) ‖ approved(4) ‖ arbiter terms(3)
+/// - word 5 (weighted jobs): ends(3×4) ‖ weights(4×1) ‖ units(4)
+///
+/// `reserved` and `approved` count *units*: a task of difficulty weight `w`
+/// counts `w` (every task weighs 1 on an unweighted job), so the escrow a
+/// job holds is always `reward × (units − approved)` and a cancellation
+/// refunds `reward × (units − reserved − approved)` without knowing which
+/// tasks are open.
 #[derive(Default)]
 pub struct Job {
     /// Who escrowed the job.
@@ -98,12 +106,21 @@ pub struct Job {
     pub reward: u128,
     /// Submission deadline (block time).
     pub deadline: u64,
-    /// Tasks claimed, awaiting review, or held under a rejection.
+    /// Units of the tasks claimed, awaiting review, or held under a
+    /// rejection.
     pub reserved: u32,
-    /// Tasks approved.
+    /// Units of the tasks approved.
     pub approved: u32,
     /// The arbiter terms ruling its disputes (below 2^24).
     pub terms: u32,
+    /// Tasks have difficulty weights (word 5 holds the classes).
+    pub weighted: bool,
+    /// Ends of the first three difficulty classes (weighted jobs).
+    pub ends: [u32; 3],
+    /// Weights of the difficulty classes (weighted jobs).
+    pub weights: [u8; 4],
+    /// `Σ tasks × weight` of a weighted job (`taskCount` otherwise).
+    pub units: u32,
 }
 
 fn be32(b: &[u8]) -> u32 {
@@ -117,7 +134,8 @@ impl Job {
         Self {
             creator: Address::from_slice(&a[..20]),
             task_count: be32(&a[20..24]),
-            schema: a[24],
+            schema: a[24] & 0x7f,
+            weighted: a[24] & 0x80 != 0,
             status: a[25],
             num_classes: stylus_kit::be(&a[26..28]) as u16,
             max_held: stylus_kit::be(&a[28..30]) as u16,
@@ -131,6 +149,44 @@ impl Job {
             reserved: be32(&c[21..25]),
             approved: be32(&c[25..29]),
             terms: be32(&c[29..]),
+            ..Self::default()
+        }
+    }
+
+    /// Loads the difficulty classes from word 5 (weighted jobs only).
+    pub fn load_classes(&mut self, w: B256) {
+        let x = &w.0;
+        self.ends = [be32(&x[..4]), be32(&x[4..8]), be32(&x[8..12])];
+        self.weights = [x[12], x[13], x[14], x[15]];
+        self.units = be32(&x[16..20]);
+    }
+
+    /// Packs the difficulty classes as word 5.
+    pub fn pack_classes(&self) -> B256 {
+        let mut x = [0u8; 32];
+        for (i, end) in self.ends.iter().enumerate() {
+            stylus_kit::put(&mut x, i.saturating_mul(4), 4, (*end).into());
+        }
+        x[12..16].copy_from_slice(&self.weights);
+        stylus_kit::put(&mut x, 16, 4, self.units.into());
+        B256::new(x)
+    }
+
+    /// The job's units: `Σ tasks × weight` (`taskCount` when unweighted).
+    pub fn units(&self) -> u32 {
+        if self.weighted {
+            self.units
+        } else {
+            self.task_count
+        }
+    }
+
+    /// The difficulty weight of task `t` (1 on an unweighted job).
+    pub fn weight(&self, t: u32) -> u32 {
+        if self.weighted {
+            stylus_kit::difficulty::weight_of(&self.ends, &self.weights, t).into()
+        } else {
+            1
         }
     }
 
@@ -139,7 +195,7 @@ impl Job {
         let mut a = [0u8; 32];
         a[..20].copy_from_slice(self.creator.as_slice());
         stylus_kit::put(&mut a, 20, 4, self.task_count.into());
-        a[24] = self.schema;
+        a[24] = self.schema | if self.weighted { 0x80 } else { 0 };
         a[25] = self.status;
         stylus_kit::put(&mut a, 26, 2, self.num_classes.into());
         stylus_kit::put(&mut a, 28, 2, self.max_held.into());
@@ -158,10 +214,10 @@ impl Job {
         [B256::new(a), B256::new(b), B256::new(c)]
     }
 
-    /// Tasks neither reserved nor approved (none once cancelled).
+    /// Units neither reserved nor approved (none once cancelled).
     pub fn open(&self) -> u32 {
         if self.status == STATUS_OPEN {
-            self.task_count
+            self.units()
                 .saturating_sub(self.reserved)
                 .saturating_sub(self.approved)
         } else {
@@ -169,10 +225,10 @@ impl Job {
         }
     }
 
-    /// The reward of `tasks` tasks.
-    pub fn reward_for(&self, tasks: u32) -> U256 {
-        // reward × taskCount < 2^128 is checked at creation.
-        U256::from(self.reward.saturating_mul(u128::from(tasks)))
+    /// The reward of `units` units.
+    pub fn reward_for(&self, units: u32) -> U256 {
+        // reward × units < 2^128 is checked at creation.
+        U256::from(self.reward.saturating_mul(u128::from(units)))
     }
 
     /// Whether the job's accepted labels are final: completed, or cancelled
@@ -477,13 +533,18 @@ pub trait MarketState: RawAccess {
         B256::from(self.sload(self.job_base(id).wrapping_add(U256::from(i))))
     }
 
-    /// The job's running words 0–2 (all zero for an unknown id).
+    /// The job's running words 0–2, and word 5 when it is weighted (all
+    /// zero for an unknown id).
     fn job(&self, id: U256) -> Job {
-        Job::unpack([
+        let mut job = Job::unpack([
             self.job_word(id, 0),
             self.job_word(id, 1),
             self.job_word(id, 2),
-        ])
+        ]);
+        if job.weighted {
+            job.load_classes(self.job_word(id, 5));
+        }
+        job
     }
 
     /// Registered arbiter terms `id` (arbiter zero when there are none).
@@ -580,7 +641,7 @@ pub trait MarketState: RawAccess {
     /// Saves the job's counters after settlements and completes it when
     /// every task is approved.
     fn finish_settlement(&self, job_id: U256, job: &mut Job) {
-        let completed = job.status == STATUS_OPEN && job.approved == job.task_count;
+        let completed = job.status == STATUS_OPEN && job.approved == job.units();
         let mut mask = 0b100;
         if completed {
             job.status = STATUS_COMPLETED;
@@ -592,7 +653,7 @@ pub trait MarketState: RawAccess {
         }
     }
 
-    /// On a cancelled job, `freed` reserved tasks go back to the creator.
+    /// On a cancelled job, `freed` reserved units go back to the creator.
     fn refund_freed(&self, job_id: U256, job: &Job, freed: u32) {
         if job.status == STATUS_CANCELLED && freed != 0 {
             let amount = job.reward_for(freed);

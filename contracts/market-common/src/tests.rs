@@ -102,9 +102,38 @@ fn job_words_round_trip_every_field_at_its_bounds() {
         reserved: 0x0102_0304,
         approved: 0x0506_0708,
         terms: (1 << 24) - 1,
+        ..Job::default()
     };
     let back = Job::unpack(job.pack());
     assert_eq!(back.pack(), job.pack());
+    assert!(!back.weighted, "an unweighted job keeps its schema byte");
+    assert_eq!(
+        (back.schema, back.units(), back.weight(7)),
+        (3, u32::MAX, 1)
+    );
+    // A weighted job: the flag rides on the schema byte's top bit, the
+    // classes in word 5.
+    let weighted = Job {
+        weighted: true,
+        ends: [1, 0x0102_0304, u32::MAX - 1],
+        weights: [255, 1, 7, 9],
+        units: u32::MAX,
+        ..job
+    };
+    let words = weighted.pack();
+    assert_eq!(words[0].0[24], 0x83, "schema 3 with the weighted bit");
+    let mut back = Job::unpack(words);
+    assert!(back.weighted);
+    assert_eq!(back.schema, 3);
+    back.load_classes(weighted.pack_classes());
+    assert_eq!(
+        (back.ends, back.weights, back.units()),
+        (weighted.ends, weighted.weights, u32::MAX)
+    );
+    assert_eq!(
+        [0, 1, 0x0102_0303, 0x0102_0304, u32::MAX - 1].map(|t| back.weight(t)),
+        [255, 1, 1, 7, 9]
+    );
     assert_eq!(
         (back.deadline, back.terms, back.approved, back.members),
         (job.deadline, job.terms, job.approved, job.members)

@@ -29,6 +29,7 @@ extern crate alloc;
 use alloc::vec::Vec;
 
 pub mod arbiter;
+pub mod difficulty;
 pub mod words;
 
 pub use words::{Cursor, Words};

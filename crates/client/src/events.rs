@@ -5,9 +5,9 @@
 //! name, the job, batch and dataset it concerns, every address it involves
 //! (for per-address feeds) and its fields as JSON (amounts as decimal
 //! strings, task lists unpacked). QualityHub events are flattened the same
-//! way (jobs, batches, stakes, credits; labels as a list of class numbers);
-//! QualityCourt and Timelock events decode too, their records carry the
-//! name only.
+//! way (jobs, batches, stakes, credits; labels as a list of class numbers),
+//! Timelock events with their operation ids, calls and roles; QualityCourt
+//! events decode too, their records carry the name only.
 
 use alloy_primitives::{Address, LogData, U256};
 use alloy_sol_types::SolEventInterface;
@@ -135,9 +135,10 @@ impl Event {
                 r.program = Program::QualityCourt;
                 r.name = name;
             }
-            Self::Timelock(_, name) => {
+            Self::Timelock(e, name) => {
                 r.program = Program::Timelock;
                 r.name = name;
+                timelock(e, &mut r);
             }
         }
         r
@@ -158,6 +159,11 @@ fn market(e: &M, r: &mut Record) {
                 "rewardPerTask": n(e.rewardPerTask), "escrow": n(e.escrow),
                 "arbiterTerms": e.arbiterTerms,
             });
+        }
+        M::JobDifficulty(e) => {
+            r.name = "JobDifficulty";
+            r.job = Some(e.jobId);
+            r.fields = json!({"jobId": n(e.jobId), "difficulty": e.difficulty.to_vec()});
         }
         M::TasksClaimed(e) => {
             r.name = "TasksClaimed";
@@ -417,6 +423,35 @@ fn registry(e: &R, r: &mut Record) {
         R::RoyaltyShareChanged(_) => r.name = "RoyaltyShareChanged",
         R::AdminTransferStarted(_) => r.name = "AdminTransferStarted",
         R::AdminTransferred(_) => r.name = "AdminTransferred",
+    }
+}
+
+fn timelock(e: &ITimelock::ITimelockEvents, r: &mut Record) {
+    use ITimelock::ITimelockEvents as L;
+    match e {
+        L::CallScheduled(e) => {
+            r.accounts = vec![e.target];
+            r.fields = json!({"id": e.id, "index": n(e.index), "target": e.target,
+                "value": n(e.value), "data": e.data, "predecessor": e.predecessor, "delay": n(e.delay)});
+        }
+        L::CallExecuted(e) => {
+            r.accounts = vec![e.target];
+            r.fields = json!({"id": e.id, "index": n(e.index), "target": e.target,
+                "value": n(e.value), "data": e.data});
+        }
+        L::Cancelled(e) => r.fields = json!({"id": e.id}),
+        L::CallSalt(e) => r.fields = json!({"id": e.id, "salt": e.salt}),
+        L::MinDelayChange(e) => {
+            r.fields = json!({"oldDuration": n(e.oldDuration), "newDuration": n(e.newDuration)});
+        }
+        L::RoleGranted(e) => {
+            r.accounts = vec![e.account, e.sender];
+            r.fields = json!({"role": e.role, "account": e.account, "sender": e.sender});
+        }
+        L::RoleRevoked(e) => {
+            r.accounts = vec![e.account, e.sender];
+            r.fields = json!({"role": e.role, "account": e.account, "sender": e.sender});
+        }
     }
 }
 

@@ -321,6 +321,9 @@ pub struct JobSpec {
     /// Arbiter terms (0: [`DEFAULT_ETH_TERMS`] for ETH jobs,
     /// [`DEFAULT_TOKEN_TERMS`] otherwise).
     pub terms: u32,
+    /// Difficulty classes `(end, weight)` in task order, the last ending at
+    /// `tasks` (empty: every task weighs 1, created with `createJob`).
+    pub difficulty: Vec<(u32, u8)>,
 }
 
 impl Default for JobSpec {
@@ -338,14 +341,64 @@ impl Default for JobSpec {
             review_window: 3 * 24 * 3600,
             max_held: 256,
             terms: 0,
+            difficulty: Vec::new(),
         }
     }
 }
 
 impl JobSpec {
-    /// The escrow the job needs.
+    /// The escrow the job needs: the reward × its units.
     pub fn escrow(&self) -> U256 {
-        U256::from(self.reward) * U256::from(self.tasks)
+        U256::from(self.reward) * U256::from(self.units())
+    }
+
+    /// `Σ tasks × weight` over the difficulty classes (`tasks` when there
+    /// are none).
+    pub fn units(&self) -> u64 {
+        if self.difficulty.is_empty() {
+            return self.tasks.into();
+        }
+        let mut start = 0u32;
+        let mut units = 0u64;
+        for &(end, weight) in &self.difficulty {
+            units = units
+                .saturating_add(u64::from(end.saturating_sub(start)).saturating_mul(weight.into()));
+            start = end;
+        }
+        units
+    }
+
+    /// The difficulty weight of task `t` (1 without classes; 0 past the
+    /// last class).
+    pub fn weight(&self, t: u32) -> u8 {
+        if self.difficulty.is_empty() {
+            return 1;
+        }
+        self.difficulty
+            .iter()
+            .find(|&&(end, _)| t < end)
+            .map_or(0, |&(_, w)| w)
+    }
+
+    /// The `createWeightedJob` call (the classes packed as the QualityHub
+    /// takes them), with the deadline relative to `now`.
+    pub fn weighted_call(&self, now: u64) -> IMarket::createWeightedJobCall {
+        let c = self.call(now);
+        IMarket::createWeightedJobCall {
+            dataRoot: c.dataRoot,
+            metadataHash: c.metadataHash,
+            token: c.token,
+            rewardPerTask: c.rewardPerTask,
+            taskCount: c.taskCount,
+            schema: c.schema,
+            numClasses: c.numClasses,
+            claimDuration: c.claimDuration,
+            submitDeadline: c.submitDeadline,
+            reviewWindow: c.reviewWindow,
+            maxHeld: c.maxHeld,
+            arbiterTerms: c.arbiterTerms,
+            difficulty: crate::hub::pack_difficulty(&self.difficulty),
+        }
     }
 
     /// The arbiter terms id the job names.

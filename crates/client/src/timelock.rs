@@ -186,6 +186,79 @@ impl BatchOperation {
     }
 }
 
+/// The name of a `getOperationState` answer: `waiting`, `ready`, `done`,
+/// `cancelled` (never scheduled reads the same), `unknown`.
+pub fn state_name(state: u8) -> &'static str {
+    match state {
+        STATE_WAITING => "waiting",
+        STATE_READY => "ready",
+        STATE_DONE => "done",
+        STATE_UNSET => "cancelled",
+        _ => "unknown",
+    }
+}
+
+/// A readable form of a governed call: `Program.function(types) 0x<args>`
+/// for the admin functions labelmint's programs take through the Timelock,
+/// the program named by `programs` (address, name); an unknown target or
+/// function is shown as its address or selector with the raw arguments.
+pub fn describe(programs: &[(Address, &str)], target: Address, data: &[u8]) -> String {
+    use crate::{market::IMarket, registry::IRegistry};
+    let Some((_, program)) = programs.iter().find(|(a, _)| *a == target) else {
+        return format!("{target} 0x{}", alloy_primitives::hex::encode(data));
+    };
+    let known: [([u8; 4], &str); 9] = [
+        (
+            IRegistry::setFeeCall::SELECTOR,
+            IRegistry::setFeeCall::SIGNATURE,
+        ),
+        (
+            IRegistry::setRoyaltyBpsCall::SELECTOR,
+            IRegistry::setRoyaltyBpsCall::SIGNATURE,
+        ),
+        (
+            IRegistry::setJobSourceCall::SELECTOR,
+            IRegistry::setJobSourceCall::SIGNATURE,
+        ),
+        (
+            IMarket::setPauserCall::SELECTOR,
+            IMarket::setPauserCall::SIGNATURE,
+        ),
+        (
+            ITimelock::grantRoleCall::SELECTOR,
+            ITimelock::grantRoleCall::SIGNATURE,
+        ),
+        (
+            ITimelock::revokeRoleCall::SELECTOR,
+            ITimelock::revokeRoleCall::SIGNATURE,
+        ),
+        (
+            ITimelock::updateDelayCall::SELECTOR,
+            ITimelock::updateDelayCall::SIGNATURE,
+        ),
+        (
+            IRegistry::transferAdminCall::SELECTOR,
+            IRegistry::transferAdminCall::SIGNATURE,
+        ),
+        (
+            IRegistry::acceptAdminCall::SELECTOR,
+            IRegistry::acceptAdminCall::SIGNATURE,
+        ),
+    ];
+    let selector = data.get(..4).unwrap_or_default();
+    let name = known
+        .iter()
+        .find(|(k, _)| k.as_slice() == selector)
+        .map_or_else(
+            || format!("0x{}", alloy_primitives::hex::encode(selector)),
+            |(_, n)| (*n).to_string(),
+        );
+    format!(
+        "{program}.{name} 0x{}",
+        alloy_primitives::hex::encode(data.get(4..).unwrap_or_default())
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,6 +275,31 @@ mod tests {
         assert_eq!(
             state_bits(&[STATE_WAITING, STATE_READY]),
             B256::with_last_byte(0b110)
+        );
+    }
+
+    #[test]
+    fn describe_names_known_admin_calls_and_shows_the_rest_raw() {
+        use crate::registry::IRegistry;
+        let registry = Address::repeat_byte(0x11);
+        let programs = [(registry, "DatasetRegistry")];
+        let data = IRegistry::setRoyaltyBpsCall { bps: 1500 }.abi_encode();
+        assert_eq!(
+            describe(&programs, registry, &data),
+            format!("DatasetRegistry.setRoyaltyBps(uint16) 0x{:064x}", 1500)
+        );
+        assert_eq!(
+            describe(&programs, registry, &[0xde, 0xad, 0xbe, 0xef, 1]),
+            "DatasetRegistry.0xdeadbeef 0x01"
+        );
+        let stranger = Address::repeat_byte(0x22);
+        assert_eq!(
+            describe(&programs, stranger, &[1, 2]),
+            format!("{stranger} 0x0102")
+        );
+        assert_eq!(
+            [0, 1, 2, 3, 9].map(state_name),
+            ["cancelled", "waiting", "ready", "done", "unknown"]
         );
     }
 }

@@ -240,6 +240,7 @@ pub enum JobCmd {
   labelmint arbiter register --fee 1000 --bond 2000        # an expert offers terms first (prints the terms id)
   labelmint job create --data-root 0x… --tasks 12 --reward 1000000000000000 --terms 1 --classes 3
   labelmint job create --schema bbox --data-root 0x… --tasks 100 --reward 10000 --terms 1 --max-held 16
+  labelmint job create --data-root 0x… --tasks 100 --reward 1000 --terms 1 --classes 3 --difficulty 80:1,100:4
   labelmint job create --mode majority --data-root 0x… --tasks 40 --classes 3 --reward 1000 --terms 2 \\
       --gold 0:1,10:2,20:0,30:1 --gold-key gold.json
   labelmint job create --mode weighted --oracle 0x… --data-root 0x… --tasks 100 --reward 1000 --terms 1
@@ -289,8 +290,8 @@ pub struct JobCreate {
     #[arg(long, value_name = "FILE")]
     pub gold_key: Option<PathBuf>,
     /// Difficulty classes END:WEIGHT (see `labelmint hub create --help`): a task of weight w escrows and pays
-    /// w × the reward per label (majority: on chain; weighted, expert, optimistic: in the oracle's
-    /// `court payouts --difficulty`)
+    /// w × the reward per label and counts w royalty shares (review and majority: on chain; weighted,
+    /// expert, optimistic: in the oracle's `court payouts --difficulty`)
     #[arg(long, value_name = "END:W,...", value_delimiter = ',')]
     pub difficulty: Vec<String>,
     /// weighted, expert, optimistic: the account that posts results (the expert in expert mode)
@@ -1104,15 +1105,59 @@ pub fn job_cmd(ctx: &Ctx, cmd: &JobCmd) -> Result<()> {
                 maxHeld: a.max_held,
                 arbiterTerms: a.terms,
             };
-            let escrow = U256::from(a.reward).saturating_mul(U256::from(a.tasks));
-            let r = c.send(c.market, &call, escrow)?;
+            // Difficulty classes go to `createWeightedJob`: a task of weight
+            // w escrows and pays w × the reward and counts w royalty shares.
+            let classes =
+                hub::colon_pairs("--difficulty", &a.difficulty, "END:WEIGHT, e.g. 100:3")?;
+            let spec = labelmint_client::market::JobSpec {
+                tasks: a.tasks,
+                difficulty: classes,
+                ..labelmint_client::market::JobSpec::default()
+            };
+            let packed = labelmint_client::hub::pack_difficulty(&spec.difficulty);
+            let units = if spec.difficulty.is_empty() {
+                u64::from(a.tasks)
+            } else {
+                hub_common::parse_difficulty(&packed, a.tasks)
+                    .ok_or_else(|| {
+                        anyhow!(
+                            "--difficulty: 1 to 4 classes, ends ascending and the last = --tasks ({}), weights 1-255",
+                            a.tasks
+                        )
+                    })?
+                    .units
+            };
+            if units > u64::from(u32::MAX) {
+                bail!("--difficulty: {units} units (tasks × weight) exceed the market's 2^32 − 1");
+            }
+            let escrow = U256::from(a.reward).saturating_mul(U256::from(units));
+            let r = if spec.difficulty.is_empty() {
+                c.send(c.market, &call, escrow)?
+            } else {
+                let weighted = IMarket::createWeightedJobCall {
+                    dataRoot: call.dataRoot,
+                    metadataHash: call.metadataHash,
+                    token: call.token,
+                    rewardPerTask: call.rewardPerTask,
+                    taskCount: call.taskCount,
+                    schema: call.schema,
+                    numClasses: call.numClasses,
+                    claimDuration: call.claimDuration,
+                    submitDeadline: call.submitDeadline,
+                    reviewWindow: call.reviewWindow,
+                    maxHeld: call.maxHeld,
+                    arbiterTerms: call.arbiterTerms,
+                    difficulty: packed,
+                };
+                c.send(c.market, &weighted, escrow)?
+            };
             let id = c.call(c.market, &IMarket::jobCountCall {})?;
             emit(
                 id,
-                json!({"job": id.to_string(), "escrow": escrow.to_string(), "tx": r.transaction_hash}),
+                json!({"job": id.to_string(), "escrow": escrow.to_string(), "units": units, "tx": r.transaction_hash}),
             );
             eprintln!(
-                "job {id}: {} tasks × {} wei escrowed ({escrow} wei)",
+                "job {id}: {} tasks ({units} units) × {} wei escrowed ({escrow} wei)",
                 a.tasks, a.reward
             );
         }
@@ -1129,6 +1174,11 @@ pub fn job_cmd(ctx: &Ctx, cmd: &JobCmd) -> Result<()> {
                 "claimSeconds": j.claimDuration, "submitDeadline": j.submitDeadline, "reviewSeconds": j.reviewWindow,
                 "maxHeld": j.maxHeld, "reserved": j.reserved, "approved": j.approved, "batches": j.batches,
                 "escrow": j.escrow.to_string(),
+                // Σ tasks × difficulty weight (the task count without
+                // classes): `reserved` and `approved` count these units. The
+                // escrow holds reward × (units − approved) while the job is
+                // open or completed; a cancelled job's refund hides them.
+                "units": (j.status == 1 || j.status == 2).then(|| (j.escrow / U256::from(j.rewardPerTask.max(1))).saturating_add(U256::from(j.approved)).to_string()),
             });
             emit_value(&view);
         }
@@ -1236,7 +1286,13 @@ fn check_mode_flags(a: &JobCreate) -> Result<()> {
         (
             "--difficulty",
             !a.difficulty.is_empty(),
-            &[M::Majority, M::Weighted, M::Expert, M::Optimistic],
+            &[
+                M::Review,
+                M::Majority,
+                M::Weighted,
+                M::Expert,
+                M::Optimistic,
+            ],
         ),
         (
             "--oracle",

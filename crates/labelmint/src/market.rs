@@ -150,7 +150,8 @@ impl Market {
         read_from(&mut self.chain, self.market, call)
     }
 
-    /// Creates a job from `creator`, paying its ETH escrow; returns the id.
+    /// Creates a job from `creator` (`createWeightedJob` when it has
+    /// difficulty classes), paying its ETH escrow; returns the id.
     pub fn create_job(&mut self, creator: Address, spec: &JobSpec) -> Result<(U256, Receipt)> {
         let now = self.chain.timestamp();
         let value = if spec.token.is_zero() {
@@ -158,7 +159,11 @@ impl Market {
         } else {
             U256::ZERO
         };
-        let r = self.ok(creator, &spec.call(now), value)?;
+        let r = if spec.difficulty.is_empty() {
+            self.ok(creator, &spec.call(now), value)?
+        } else {
+            self.ok(creator, &spec.weighted_call(now), value)?
+        };
         let id =
             IMarket::createJobCall::abi_decode_returns(&r.output).context("decoding the job id")?;
         Ok((id, r))
@@ -704,6 +709,37 @@ pub fn measure_gas(snapshot: &mut std::collections::BTreeMap<String, u64>) -> Re
         &r,
         true,
     )?;
+
+    // Difficulty weights: the same flow on an unweighted job and on one of
+    // 50 easy tasks and 50 of weight 3, the measured batch spanning both.
+    let mut m = Market::deploy_wasm(&token_wasm, &wasm, false)?;
+    m.create_job(creator, &spec)?;
+    let weighted = JobSpec {
+        difficulty: vec![(50, 1), (100, 3)],
+        ..spec.clone()
+    };
+    for (kind, spec) in [("unweighted", &spec), ("weighted 1/3", &weighted)] {
+        let (job, r) = m.create_job(creator, spec)?;
+        let create = if spec.difficulty.is_empty() {
+            "createJob"
+        } else {
+            "createWeightedJob"
+        };
+        put(&format!("{create}(ETH, {kind})"), &r, true)?;
+        m.submit(a, job, &tasks(0, 32), &[1; 32])?;
+        let (r, bt) = m.submit(b, job, &tasks(34, 32), &[1; 32])?;
+        put(
+            &format!("submitBatch(32 free tasks, direct, {kind})"),
+            &r,
+            true,
+        )?;
+        let r = m.review(creator, &bt.ok_or_else(|| anyhow!("no batch"))?, &[])?;
+        put(
+            &format!("reviewBatches(1 batch of 32 tasks, ETH paid, {kind})"),
+            &r,
+            true,
+        )?;
+    }
     Ok(())
 }
 

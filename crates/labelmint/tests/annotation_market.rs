@@ -2123,3 +2123,253 @@ fn counters_at_their_limits_revert_too_many_annotators_and_overflow_and_change_n
         "the last id is still handed out"
     );
 }
+
+// ------------------------------------------------------ difficulty weights
+
+/// Six easy tasks (weight 1) and two hard ones (weight 3): 12 units.
+fn mixed_job() -> JobSpec {
+    JobSpec {
+        tasks: 8,
+        difficulty: vec![(6, 1), (8, 3)],
+        ..JobSpec::default()
+    }
+}
+
+#[test]
+fn a_weighted_job_escrows_pays_and_counts_each_task_by_its_difficulty_weight() {
+    let (mut m, creator, ann) = setup();
+    let spec = mixed_job();
+    let reward = U256::from(spec.reward);
+    // The escrow is reward × 12 units, not × 8 tasks.
+    let now = m.chain.timestamp();
+    let short = reward * U256::from(8);
+    assert_reverts(
+        &m.send(creator, &spec.weighted_call(now), short).unwrap(),
+        &IMarket::WrongEscrow {
+            expected: reward * U256::from(12),
+            received: short,
+        },
+    );
+    let before = m.chain.balance(m.market);
+    let (job, r) = m.create_job(creator, &spec).unwrap();
+    assert_eq!(
+        logs::<IMarket::JobCreated>(&r)[0].escrow,
+        reward * U256::from(12)
+    );
+    assert_eq!(
+        logs::<IMarket::JobDifficulty>(&r)[0].difficulty,
+        labelmint_client::hub::pack_difficulty(&spec.difficulty)
+    );
+    assert_eq!(m.chain.balance(m.market) - before, reward * U256::from(12));
+    let weight = |m: &mut Market, t: u32| {
+        m.read(&IMarket::taskWeightCall {
+            jobId: job,
+            taskId: t,
+        })
+        .unwrap()
+    };
+    assert_eq!(
+        [0, 5, 6, 7, 8].map(|t| weight(&mut m, t)),
+        [1, 1, 3, 3, 0],
+        "task 8 does not exist"
+    );
+    assert_eq!(
+        m.read(&IMarket::taskWeightCall {
+            jobId: U256::from(99),
+            taskId: 0
+        })
+        .unwrap(),
+        0,
+        "no such job"
+    );
+    // A claims the six easy tasks, B claims the two hard ones: 6 + 6 units
+    // reserved.
+    let easy = claim_and_submit(&mut m, ann[0], job, &[0, 1, 2, 3, 4, 5]);
+    ok(&m.claim(ann[1], job, &[6, 7]).unwrap());
+    assert_eq!(job_info(&mut m, job).reserved, 12);
+    let (r, hard) = m.submit(ann[1], job, &[6, 7], &[1, 1]).unwrap();
+    ok(&r);
+    let hard = hard.unwrap();
+    // A's six easy tasks pay 6 rewards.
+    let a0 = m.chain.balance(ann[0]);
+    let r = m.review(creator, &easy, &[]).unwrap();
+    ok(&r);
+    assert_eq!(
+        logs::<IMarket::BatchReviewed>(&r)[0].amount,
+        reward * U256::from(6)
+    );
+    assert_eq!(m.chain.balance(ann[0]) - a0, reward * U256::from(6));
+    // One hard task approved pays 3 rewards; the rejected one holds 3 units.
+    let a1 = m.chain.balance(ann[1]);
+    let (r, rejection) = m.reject(creator, &hard, &[0, 2]).unwrap();
+    let e = &logs::<IMarket::BatchReviewed>(&r)[0];
+    assert_eq!(
+        (e.approved, e.rejected, e.amount),
+        (1, 1, reward * U256::from(3))
+    );
+    assert_eq!(m.chain.balance(ann[1]) - a1, reward * U256::from(3));
+    let info = job_info(&mut m, job);
+    assert_eq!((info.reserved, info.approved, info.status), (3, 9, 1));
+    assert_eq!(
+        info.escrow,
+        reward * U256::from(3),
+        "only the rejected hard task is held"
+    );
+    // The arbiter overturns: the hard task pays its weight, and the job
+    // completes at 12 approved units.
+    let (r, disputed) = m.dispute(&rejection).unwrap();
+    ok(&r);
+    let a1 = m.chain.balance(ann[1]);
+    let r = m
+        .send(
+            DEFAULT_ARBITER,
+            &disputed.unwrap().rule_call(true),
+            U256::ZERO,
+        )
+        .unwrap();
+    ok(&r);
+    assert_eq!(
+        logs::<IMarket::RejectionSettled>(&r)[0].tasks,
+        1,
+        "events count tasks"
+    );
+    assert_eq!(
+        m.chain.balance(ann[1]) - a1,
+        reward * U256::from(3) + U256::from(DEFAULT_DISPUTE_BOND)
+    );
+    assert_eq!(logs::<IMarket::JobCompleted>(&r).len(), 1);
+    let info = job_info(&mut m, job);
+    assert_eq!((info.reserved, info.approved, info.status), (0, 12, 2));
+    assert_eq!(info.escrow, U256::ZERO);
+    // Royalty shares follow the weights: B's two hard labels count 6, as
+    // much as A's six easy ones.
+    let accepted = |m: &mut Market, a: Address| {
+        m.read(&IMarket::acceptedLabelsCall {
+            jobId: job,
+            annotator: a,
+        })
+        .unwrap()
+    };
+    assert_eq!((accepted(&mut m, ann[0]), accepted(&mut m, ann[1])), (6, 6));
+    let s = m.read(&IMarket::jobSourceCall { jobId: job }).unwrap();
+    assert_eq!((s.settled, s.accepted), (true, 12));
+    let (r0, r1) = (record(&mut m, job, ann[0]), record(&mut m, job, ann[1]));
+    assert_eq!((r0.approved, r1.approved, r1.rejected), (6, 6, 0));
+}
+
+#[test]
+fn cancelling_a_weighted_job_refunds_open_units_and_freed_hard_work_refunds_its_weight() {
+    let (mut m, creator, ann) = setup();
+    // Two easy tasks, two of weight 5: 12 units.
+    let spec = JobSpec {
+        tasks: 4,
+        difficulty: vec![(2, 1), (4, 5)],
+        ..JobSpec::default()
+    };
+    let reward = U256::from(spec.reward);
+    let start = m.chain.balance(m.market);
+    let (job, _) = m.create_job(creator, &spec).unwrap();
+    // A claims hard task 3; B submits hard task 2 and has it rejected.
+    ok(&m.claim(ann[0], job, &[3]).unwrap());
+    let b = claim_and_submit(&mut m, ann[1], job, &[2]);
+    let (_, rejection) = m.reject(creator, &b, &[1]).unwrap();
+    assert_eq!(job_info(&mut m, job).reserved, 10);
+    // Cancelling refunds the two easy tasks only: 2 units.
+    let before = m.chain.balance(creator);
+    let r = m
+        .send(creator, &IMarket::cancelJobCall { jobId: job }, U256::ZERO)
+        .unwrap();
+    ok(&r);
+    assert_eq!(
+        logs::<IMarket::JobCancelled>(&r)[0].refund,
+        reward * U256::from(2)
+    );
+    assert_eq!(m.chain.balance(creator) - before, reward * U256::from(2));
+    assert_eq!(job_info(&mut m, job).escrow, reward * U256::from(10));
+    // A gives up the hard claim: its 5 units go back to the creator.
+    let r = m
+        .send(
+            ann[0],
+            &IMarket::releaseClaimCall {
+                jobId: job,
+                annotator: ann[0],
+                taskIds: vec![3],
+            },
+            U256::ZERO,
+        )
+        .unwrap();
+    ok(&r);
+    assert_eq!(
+        logs::<IMarket::EscrowRefunded>(&r)[0].amount,
+        reward * U256::from(5)
+    );
+    // The undisputed rejection settles after its window: 5 more units back.
+    m.chain.warp(u64::from(DEFAULT_DISPUTE_WINDOW) + 1);
+    let r = m
+        .send(ann[5], &rejection.settle_call(), U256::ZERO)
+        .unwrap();
+    ok(&r);
+    assert_eq!(
+        logs::<IMarket::EscrowRefunded>(&r)[0].amount,
+        reward * U256::from(5)
+    );
+    let info = job_info(&mut m, job);
+    assert_eq!(
+        (info.reserved, info.approved, info.escrow),
+        (0, 0, U256::ZERO)
+    );
+    assert_eq!(
+        m.chain.balance(m.market),
+        start,
+        "the market holds nothing of the job: every unit refunded, the fee deposit returned"
+    );
+}
+
+#[test]
+fn malformed_difficulty_classes_and_unit_overflows_are_refused_by_name() {
+    let (mut m, creator, _) = setup();
+    let now = m.chain.timestamp();
+    // The classes are checked before the escrow: no ETH is sent.
+    let refused = |m: &mut Market, spec: &JobSpec, field: u8| {
+        assert_reverts(
+            &m.send(creator, &spec.weighted_call(now), U256::ZERO)
+                .unwrap(),
+            &IMarket::InvalidJobParameter { field },
+        );
+    };
+    let with = |tasks: u32, classes: Vec<(u32, u8)>| JobSpec {
+        tasks,
+        difficulty: classes,
+        ..JobSpec::default()
+    };
+    for bad in [
+        vec![],
+        vec![(0, 1), (8, 1)],
+        vec![(4, 1), (4, 2), (8, 1)],
+        vec![(4, 1), (7, 2)],
+        vec![(8, 1), (9, 2)],
+        vec![(4, 0), (8, 1)],
+        vec![(1, 1), (2, 1), (3, 1), (4, 1), (8, 1)],
+    ] {
+        refused(&mut m, &with(8, bad), 13);
+    }
+    // Units must fit the 32-bit counters: 2^31 tasks of weight 2 do not.
+    refused(&mut m, &with(1 << 31, vec![(1 << 31, 2)]), 13);
+    // reward × units must fit 128 bits, with the units counted.
+    let mut big = with(2, vec![(1, 1), (2, 2)]);
+    big.reward = u128::MAX / 2;
+    refused(&mut m, &big, 2);
+    assert_eq!(m.read(&IMarket::jobCountCall {}).unwrap(), U256::ZERO);
+    // A ragged blob (not a multiple of 5 bytes) is refused the same way.
+    let mut call = with(8, vec![(8, 2)]).weighted_call(now);
+    call.difficulty = vec![0, 0, 0, 8, 2, 0].into();
+    assert_reverts(
+        &m.send(
+            creator,
+            &call,
+            U256::from(JobSpec::default().reward) * U256::from(16),
+        )
+        .unwrap(),
+        &IMarket::InvalidJobParameter { field: 13 },
+    );
+}

@@ -1695,13 +1695,25 @@ fn each_quality_mode_creates_its_job_on_the_program_behind_it() {
         ),
         "3"
     );
-    // Rewards by difficulty on the court: tasks 6–9 weigh 3, so a weighted
-    // job escrows 3 votes × 1,000 × (6 + 4 × 3) + the fee; review has no
-    // classes and bad classes never reach the chain.
+    // Rewards by difficulty: tasks 6–9 weigh 3, so a review job escrows
+    // 1,000 × (6 + 4 × 3) on the market, and a weighted court job 3 votes ×
+    // that + the fee; bad classes never reach the chain.
+    let review_weighted = |extra: &[&str]| {
+        let mut args = job("review", &["--terms", &eth_terms, "--classes", "3"]);
+        args.extend(extra.iter().map(ToString::to_string));
+        args
+    };
     fails(
         0,
-        job("review", &["--terms", &eth_terms, "--difficulty", "10:2"]),
-        "--difficulty does not apply to --mode review",
+        review_weighted(&["--difficulty", "6:1,9:3"]),
+        "the last = --tasks (10)",
+    );
+    assert_eq!(ok(0, review_weighted(&["--difficulty", "6:1,10:3"])), "2");
+    let status: serde_json::Value =
+        serde_json::from_str(&cli.ok(0, &["job", "status", "2"])).unwrap();
+    assert_eq!(
+        (status["escrow"].as_str(), status["units"].as_str()),
+        (Some("18000"), Some("18"))
     );
     fails(
         0,

@@ -1295,3 +1295,65 @@ proptest! {
         println!("registry royalties case ({} annotators, fee {fee_bps} bps): {counts:?}", annotators.len());
     }
 }
+
+/// A dataset from a weighted review job: one hard task of weight 3 earns
+/// the same royalty as three easy ones (shares count units, not tasks).
+#[test]
+fn royalties_of_a_weighted_job_follow_the_difficulty_weights() {
+    let mut p = Marketplace::deploy(false).unwrap();
+    let creator = p.m.chain.account(1);
+    let (easy, hard, buyer) = (
+        p.m.chain.account(2),
+        p.m.chain.account(3),
+        p.m.chain.account(5),
+    );
+    let spec = JobSpec {
+        tasks: 4,
+        difficulty: vec![(3, 1), (4, 3)],
+        data_root: B256::repeat_byte(0xd8),
+        ..JobSpec::default()
+    };
+    let (job, _) = p.m.create_job(creator, &spec).unwrap();
+    let mut batches = Vec::new();
+    for (who, tasks) in [(easy, vec![0u32, 1, 2]), (hard, vec![3])] {
+        let (r, b) = p.m.submit(who, job, &tasks, &vec![1; tasks.len()]).unwrap();
+        ok(&r);
+        batches.push(b.unwrap());
+    }
+    ok(&p.m.approve_batches(creator, &batches).unwrap());
+    let (r, id) = p
+        .publish(
+            creator,
+            &Publication {
+                job,
+                ..Publication::default()
+            },
+        )
+        .unwrap();
+    ok(&r);
+    let id = id.unwrap();
+    let price = Publication::default().price;
+    let r = p.purchase(buyer, id, buyer, U256::from(price)).unwrap();
+    ok(&r);
+    let royalty = logs::<IRegistry::LicensePurchased>(&r)[0].royalty;
+    assert!(royalty > U256::ZERO);
+    let owed = |p: &mut Marketplace, a: Address| {
+        p.read(&IRegistry::royaltyOfCall {
+            source: p.m.market,
+            jobId: job,
+            token: Address::ZERO,
+            account: a,
+        })
+        .unwrap()
+    };
+    let (e, h) = (owed(&mut p, easy), owed(&mut p, hard));
+    assert_eq!(e, h, "one task of weight 3 = three of weight 1");
+    assert_eq!(
+        e,
+        royalty / U256::from(6) * U256::from(3),
+        "3 of 6 shares each"
+    );
+    let before = p.m.chain.balance(hard);
+    ok(&p.withdraw_royalties(hard, job, Address::ZERO).unwrap());
+    assert_eq!(p.m.chain.balance(hard) - before, h);
+}

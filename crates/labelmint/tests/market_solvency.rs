@@ -1,5 +1,6 @@
 //! The AnnotationMarket's money under random sequences of everything its
-//! users can do: ETH and RewardToken jobs, claims (and evictions of expired
+//! users can do: ETH and RewardToken jobs (half of them weighted: easy and
+//! hard tasks in difficulty classes, each paid and counted by its weight), claims (and evictions of expired
 //! ones), direct and relayed submissions, a contract-wallet annotator that
 //! refuses ETH (so its payments are credited), reviews that approve or
 //! reject, disputes, rulings both ways, settlements of undisputed and
@@ -11,8 +12,9 @@
 //!   model says it should, for ETH and the token;
 //! - the market holds exactly the jobs' escrow + the arbiter fees and
 //!   dispute bonds it keeps + everyone's credits (solvency, with no dust);
-//! - each job's escrow equals reward × tasks not yet paid or refunded, its
-//!   approved count and every annotator's `acceptedLabels` match the model;
+//! - each job's escrow equals reward × the units (tasks × weight) not yet
+//!   paid or refunded, its approved units and every annotator's
+//!   `acceptedLabels` (units) match the model;
 //! - what the model says must revert did revert (work on a taken, paid or
 //!   refunded task; a live claim of another; a rejection after the review
 //!   window; a dispute, ruling or settlement on the wrong side of its window).
@@ -79,6 +81,8 @@ struct JobM {
     token: Address,
     reward: i128,
     tasks: Vec<Task>,
+    /// Each task's difficulty weight (all 1 on an unweighted job).
+    weights: Vec<i128>,
     cancelled: bool,
 }
 
@@ -87,14 +91,24 @@ impl JobM {
         self.tasks.iter().all(|t| matches!(t, Task::Approved(_)))
     }
 
-    /// Reward × tasks neither paid nor refunded.
-    fn escrow(&self) -> i128 {
-        let held = self
-            .tasks
+    /// Σ weight of the tasks in a state `pick` accepts.
+    fn units(&self, pick: impl Fn(Task) -> bool) -> i128 {
+        self.tasks
             .iter()
-            .filter(|t| matches!(t, Task::Free | Task::Claimed(_) | Task::Taken))
-            .count();
-        self.reward * held as i128
+            .zip(&self.weights)
+            .filter(|(&t, _)| pick(t))
+            .map(|(_, w)| w)
+            .sum()
+    }
+
+    /// Σ weight of `tasks`.
+    fn weight_of(&self, tasks: &[u32]) -> i128 {
+        tasks.iter().map(|&t| self.weights[t as usize]).sum()
+    }
+
+    /// Reward × units of the tasks neither paid nor refunded.
+    fn escrow(&self) -> i128 {
+        self.reward * self.units(|t| matches!(t, Task::Free | Task::Claimed(_) | Task::Taken))
     }
 }
 
@@ -263,11 +277,7 @@ impl World {
                 let info = self.m.read(&IMarket::getJobCall { jobId: id }).unwrap();
                 let model = self.jobs[i].escrow();
                 prop_assert_eq!(to_i128(info.escrow), model, "escrow of job {}", id);
-                let approved = self.jobs[i]
-                    .tasks
-                    .iter()
-                    .filter(|s| matches!(s, Task::Approved(_)))
-                    .count() as u32;
+                let approved = self.jobs[i].units(|s| matches!(s, Task::Approved(_))) as u32;
                 prop_assert_eq!(info.approved, approved, "approved of job {}", id);
                 for a in self.annotators {
                     let accepted = self
@@ -277,11 +287,7 @@ impl World {
                             annotator: a,
                         })
                         .unwrap();
-                    let model = self.jobs[i]
-                        .tasks
-                        .iter()
-                        .filter(|&&s| s == Task::Approved(a))
-                        .count() as u32;
+                    let model = self.jobs[i].units(|s| s == Task::Approved(a)) as u32;
                     prop_assert_eq!(accepted, model, "accepted labels of {} in {}", a, id);
                 }
                 escrow += model;
@@ -411,10 +417,18 @@ impl World {
         } else {
             ETH
         };
+        let tasks = u32::from(1 + c % 9);
+        // Every other job of two or more tasks mixes easy and hard ones.
+        let difficulty = if tasks >= 2 && a & 2 != 0 {
+            vec![(tasks / 2, 1 + b % 3), (tasks, 1 + c % 4)]
+        } else {
+            Vec::new()
+        };
         let spec = JobSpec {
             token,
             reward: u128::from(1 + c % 5) * 1_000_000_000_000_000,
-            tasks: u32::from(1 + c % 9),
+            tasks,
+            difficulty,
             claim_duration: CLAIM_DURATION as u32,
             deadline_in: 6 * 86_400,
             review_window: REVIEW_WINDOW as u32,
@@ -425,7 +439,14 @@ impl World {
             .m
             .create_job(creator, &spec)
             .map_err(|e| fail(format!("createJob: {e:#}")))?;
-        tally.add("createJob", true);
+        tally.add(
+            if spec.difficulty.is_empty() {
+                "createJob"
+            } else {
+                "createWeightedJob"
+            },
+            true,
+        );
         let escrow = to_i128(spec.escrow());
         self.credit_to(token, creator, -escrow);
         self.jobs.push(JobM {
@@ -434,6 +455,9 @@ impl World {
             token,
             reward: i128::try_from(spec.reward).unwrap(),
             tasks: vec![Task::Free; spec.tasks as usize],
+            weights: (0..spec.tasks)
+                .map(|t| i128::from(spec.weight(t)))
+                .collect(),
             cancelled: false,
         });
         Ok(())
@@ -527,7 +551,8 @@ impl World {
             self.jobs[j].tasks[t as usize] = Task::Approved(annotator);
         }
         let (token, reward) = (self.jobs[j].token, self.jobs[j].reward);
-        self.credit_to(token, annotator, reward * tasks.len() as i128);
+        let units = self.jobs[j].weight_of(tasks);
+        self.credit_to(token, annotator, reward * units);
     }
 
     /// Frees `tasks` of job `j`: reopened, or refunded on a cancelled job.
@@ -546,7 +571,8 @@ impl World {
                 self.jobs[j].creator,
                 self.jobs[j].reward,
             );
-            self.credit_to(token, creator, reward * tasks.len() as i128);
+            let units = self.jobs[j].weight_of(tasks);
+            self.credit_to(token, creator, reward * units);
         }
     }
 
@@ -784,10 +810,10 @@ impl World {
         let job = &mut self.jobs[j];
         job.cancelled = true;
         let mut freed = 0i128;
-        for t in &mut job.tasks {
+        for (t, w) in job.tasks.iter_mut().zip(&job.weights) {
             if *t == Task::Free {
                 *t = Task::Refunded;
-                freed += 1;
+                freed += w;
             }
         }
         let refund = freed * job.reward;
@@ -981,6 +1007,7 @@ fn random_sequences_keep_the_market_exactly_solvent_and_drain_to_zero() {
     // The sequences exercised the paths this test is about.
     for key in [
         "createJob:ok",
+        "createWeightedJob:ok",
         "claimTasks:ok",
         "claimTasks:reverted",
         "submitBatch:ok",

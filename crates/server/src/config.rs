@@ -18,6 +18,9 @@ pub struct Contracts {
     pub hub: Address,
     /// The QualityCourt (zero: none; indexed when present).
     pub court: Address,
+    /// The Timelock governing the others' parameters (zero: none; indexed
+    /// when present, listed by `GET /api/governance`).
+    pub timelock: Address,
 }
 
 impl Contracts {
@@ -29,6 +32,7 @@ impl Contracts {
             token: m.address(deployments::REWARD_TOKEN).unwrap_or_default(),
             hub: m.address(deployments::QUALITY_HUB).unwrap_or_default(),
             court: m.address(deployments::QUALITY_COURT).unwrap_or_default(),
+            timelock: m.address(deployments::TIMELOCK).unwrap_or_default(),
         })
     }
 }

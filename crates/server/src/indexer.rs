@@ -74,6 +74,8 @@ fn program_of(s: &AppState, address: Address) -> Option<Program> {
         Some(Program::QualityHub)
     } else if address == c.court {
         Some(Program::QualityCourt)
+    } else if address == c.timelock {
+        Some(Program::Timelock)
     } else {
         None
     }
@@ -82,7 +84,7 @@ fn program_of(s: &AppState, address: Address) -> Option<Program> {
 /// The addresses the indexer follows.
 fn followed(s: &AppState) -> Vec<Address> {
     let c = &s.config.contracts;
-    [c.market, c.registry, c.token, c.hub, c.court]
+    [c.market, c.registry, c.token, c.hub, c.court, c.timelock]
         .into_iter()
         .filter(|a| !a.is_zero())
         .collect()

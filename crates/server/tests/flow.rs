@@ -406,3 +406,104 @@ async fn refused_batches_carry_the_revert_name_and_the_transaction_hash() {
         .await;
     assert_eq!(st, StatusCode::NOT_FOUND);
 }
+
+/// Difficulty classes through the API: the prepared transaction is
+/// `createWeightedJob` escrowing `reward × units`, the indexed job holds
+/// that escrow and its description keeps the classes, the market weighs
+/// the tasks as asked; bad classes and a token escrow are refused by name.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_weighted_review_job_escrows_by_units_and_the_market_weighs_its_tasks() {
+    use alloy_sol_types::SolCall as _;
+    let env = Env::new("weighted", |_| {}).await;
+    let creator = env.sign_in(CREATOR).await;
+    let texts = sample_texts();
+    let n = texts.len() as u32;
+    let root = upload(&env, &creator, &texts).await;
+    let body = |difficulty: Value, token: Option<String>| {
+        json!({"data_root": root, "reward_per_task": "1000", "schema": "categorical",
+            "classes": ["a", "b"], "title": "weighted", "difficulty": difficulty, "token": token})
+    };
+    // The last class must end at the task count; weights are at least 1.
+    for bad in [
+        json!([{"end": n - 1, "weight": 1}]),
+        json!([{"end": 1, "weight": 0}, {"end": n, "weight": 1}]),
+        json!([]),
+    ] {
+        let (st, v) = env
+            .call(
+                Method::POST,
+                "/api/jobs/prepare",
+                Some(&creator),
+                Some(body(bad, None)),
+            )
+            .await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["code"], "invalid_parameter");
+        assert!(
+            v["message"].as_str().unwrap().starts_with("difficulty"),
+            "{v}"
+        );
+    }
+    let classes = json!([{"end": n - 2, "weight": 1}, {"end": n, "weight": 4}]);
+    let token = format!("{:#x}", env.chain.contracts.token);
+    let (st, v) = env
+        .call(
+            Method::POST,
+            "/api/jobs/prepare",
+            Some(&creator),
+            Some(body(classes.clone(), Some(token))),
+        )
+        .await;
+    assert_eq!(
+        (st, v["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("unsupported_token"))
+    );
+    let (st, prepared) = env
+        .call(
+            Method::POST,
+            "/api/jobs/prepare",
+            Some(&creator),
+            Some(body(classes.clone(), None)),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{prepared}");
+    let units = u64::from(n - 2) + 2 * 4;
+    assert_eq!(prepared["units"], units);
+    assert_eq!(prepared["escrow"], (1000 * units).to_string());
+    let data = prepared["tx"]["data"].as_str().unwrap();
+    assert!(
+        data.starts_with(&format!(
+            "0x{}",
+            alloy_primitives::hex::encode(
+                labelmint_client::market::IMarket::createWeightedJobCall::SELECTOR
+            )
+        )),
+        "{data}"
+    );
+    let receipt = env.send_prepared(CREATOR, &prepared["tx"]).await;
+    let id = common::market_job_of(&receipt);
+    env.wait_job(id).await;
+    let (st, job) = env
+        .call(Method::GET, &format!("/api/jobs/{id}"), None, None)
+        .await;
+    assert_eq!(st, StatusCode::OK, "{job}");
+    assert_eq!(job["escrow"], (1000 * units).to_string());
+    assert_eq!(job["metadata"]["difficulty"], classes);
+    // The market weighs the last two tasks 4, the others 1.
+    for (t, want) in [(0, 1u8), (n - 3, 1), (n - 2, 4), (n - 1, 4)] {
+        let data = labelmint_client::market::IMarket::taskWeightCall {
+            jobId: U256::from(id),
+            taskId: t,
+        }
+        .abi_encode();
+        let out = env
+            .rpc(
+                "eth_call",
+                json!([{"to": format!("{:#x}", env.chain.contracts.market),
+                    "data": format!("0x{}", alloy_primitives::hex::encode(data))}, "latest"]),
+            )
+            .await;
+        let word: U256 = out.as_str().unwrap().parse().unwrap();
+        assert_eq!(word, U256::from(want), "task {t}");
+    }
+}

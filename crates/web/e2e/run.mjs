@@ -596,6 +596,28 @@ await check("creator_escrows_a_review_job_in_lmr_with_a_signed_permit", async ()
   await creator.getByText(/0\.02 LMR per task/).waitFor();
 });
 
+await check("creator_escrows_a_review_job_with_difficulty_classes_by_weight", async () => {
+  await creator.goto(`${base}/#/create`);
+  const texts = join(repo, "crates/server/samples/texts");
+  await creator.getByLabel("Choose files to upload").setInputFiles(["03.txt", "04.txt", "05.txt"].map((f) => join(texts, f)));
+  await creator.getByRole("button", { name: "Upload 3 files" }).click();
+  await creator.getByTestId("upload-result").waitFor();
+  await creator.getByLabel("Title").fill("Sentiment, the last text hard");
+  await creator.getByLabel(/Reward per task \(ETH\)/).fill("0.001");
+  // Two easy texts and one of weight 4: 6 units.
+  await creator.getByLabel(/Difficulty classes \(optional: "end:weight, …", tasks in upload order; a task of weight w escrows/).fill("2:1, 3:4");
+  await creator.getByTestId("review-escrow").getByText(/Escrow: 0\.006 ETH \(3 tasks, 6 units by weight, × 0\.001 ETH\)/).waitFor();
+  await creator.getByRole("button", { name: "Escrow and create the job" }).click();
+  await creator.waitForURL(/#\/creator\/jobs\/\d+$/, { timeout: 30_000 });
+  const id = Number(creator.url().match(/jobs\/(\d+)$/)[1]);
+  const j = await apiGet(`/api/jobs/${id}`);
+  assert(j.escrow_held === "6000000000000000", `escrow by weight: ${j.escrow_held}`);
+  const weightOf = (t) =>
+    pub.readContract({ address: config.market, abi: parseAbi(["function taskWeight(uint256 jobId, uint32 taskId) view returns (uint8)"]), functionName: "taskWeight", args: [BigInt(id), t] });
+  const weights = [await weightOf(0), await weightOf(1), await weightOf(2)];
+  assert(weights.join(",") === "1,1,4", `the market weighs the tasks 1, 1, 4: ${weights}`);
+});
+
 // ---- consensus jobs (QualityHub) -------------------------------------------
 // The browser annotator labels every text, one of them against the others;
 // two rival annotators (dev accounts outside the browser) label the truth.
@@ -854,6 +876,36 @@ await check("workspace_0g_root_matches_the_sdk_vectors", async () => {
     n++;
   }
   assert(n >= 10, `${n} vectors`);
+});
+
+await check("a_fee_change_proposed_through_the_timelock_is_shown_waiting_with_its_call", async () => {
+  // The deployer proposes (labelmint-deploy's default governance): a royalty share of 15 %.
+  const deployer = accounts.find((a) => a.role === "deployer");
+  const wallet = createWalletClient({ account: privateKeyToAccount(deployer.key), chain, transport: http(config.rpc_url) });
+  const timelock = parseAbi([
+    "function schedule(address target, uint256 value, bytes data, bytes32 predecessor, bytes32 salt, uint256 delay)",
+    "function getMinDelay() view returns (uint256)",
+  ]);
+  const delay = await pub.readContract({ address: config.timelock, abi: timelock, functionName: "getMinDelay" });
+  const data = concat(["0x" + keccak256(toHex("setRoyaltyBps(uint16)")).slice(2, 10), toHex(1500n, { size: 32 })]);
+  const hash = await wallet.writeContract({ address: config.timelock, abi: timelock, functionName: "schedule", args: [config.registry, 0n, data, `0x${"00".repeat(32)}`, `0x${"00".repeat(32)}`, delay] });
+  assert((await pub.waitForTransactionReceipt({ hash, pollingInterval: 200 })).status === "success", "schedule reverted");
+  // The server indexes it within a block or two.
+  for (let i = 0; i < 80; i++) {
+    const g = await apiGet("/api/governance");
+    if (g.operations.some((o) => o.calls.some((c) => c.description.startsWith("DatasetRegistry.setRoyaltyBps(uint16)")))) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  await creator.setViewportSize({ width: 1440, height: 900 });
+  await creator.goto(`${base}/#/`);
+  await creator.getByRole("link", { name: "Governance" }).click();
+  await creator.waitForURL(/#\/governance$/);
+  const row = creator.getByTestId("operation").filter({ hasText: "DatasetRegistry.setRoyaltyBps(uint16)" });
+  await row.waitFor({ timeout: 30_000 });
+  assert((await row.getAttribute("data-state")) === "waiting", `state ${await row.getAttribute("data-state")}`);
+  await row.getByText(/in (2 days|48 h)/).waitFor();
+  await creator.getByTestId("min-delay").getByText("2 days").waitFor();
+  await pageShot(creator, "19-governance");
 });
 
 await check("job_list_shows_a_server_error_and_recovers_by_itself", async () => {

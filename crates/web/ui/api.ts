@@ -46,6 +46,8 @@ export interface ServerConfig {
   token: string;
   hub: string;
   court: string;
+  /** The Timelock governing parameter changes (zero address: none). */
+  timelock: string;
   relayer: string | null;
   domain: string;
   dev: boolean;
@@ -370,4 +372,22 @@ export interface PreparedFinetune {
     nonce: string;
   };
   digest: string;
+}
+
+/** `GET /api/governance`: the Timelock's operations, newest first. */
+export interface Governance {
+  timelock: string;
+  min_delay: string;
+  now: number;
+  operations: {
+    id: string;
+    state: "waiting" | "ready" | "done" | "cancelled" | "unknown";
+    ready_at: number;
+    delay: string;
+    scheduled_at: number;
+    scheduled_tx: string;
+    executed_tx: string | null;
+    cancelled_tx: string | null;
+    calls: { target: string; description: string; value: string; data: string }[];
+  }[];
 }

@@ -218,6 +218,32 @@ export function CreateJob() {
     notify("ok", `Uploaded ${u.tasks} ${u.kind} tasks; data root ${u.data_root.slice(0, 10)}…`);
   };
   const names = classes.split(",").map((c) => c.trim()).filter(Boolean);
+  // Difficulty classes "end:weight, …" over the upload order (none: every task weighs 1).
+  const classesOf = () =>
+    difficulty.trim()
+      ? difficulty.split(",").map((c) => {
+          const [end, weight] = c.split(":").map((x) => Number(x.trim()));
+          if (!Number.isInteger(end) || !Number.isInteger(weight)) throw new Error(`Difficulty classes: "end:weight, …", not ${JSON.stringify(c.trim())}.`);
+          return { end, weight };
+        })
+      : undefined;
+  // Σ tasks × weight: what the escrow multiplies (the task count when there are no classes or they do not parse).
+  const units = (() => {
+    const tasks = upload?.tasks ?? files.length;
+    try {
+      const cs = classesOf();
+      if (!cs) return tasks;
+      let start = 0;
+      let sum = 0;
+      for (const c of cs) {
+        sum += Math.max(0, c.end - start) * c.weight;
+        start = c.end;
+      }
+      return sum;
+    } catch {
+      return tasks;
+    }
+  })();
   const unit = mode === "majority" || currency === "lmr" ? "LMR" : "ETH";
   const create = async () => {
     if (names.length < 2) throw new Error("Give at least two classes.");
@@ -231,8 +257,10 @@ export function CreateJob() {
       instructions: instructions || undefined,
       deadline_secs: Math.round(Number(days) * 86400),
       review_secs: Math.round(Number(reviewDays) * 86400),
+      difficulty: classesOf(),
     };
-    const escrowWei = parseEther(reward) * BigInt(upload!.tasks);
+    const escrowWei = parseEther(reward) * BigInt(units);
+    if (lmr && body.difficulty) throw new Error("Difficulty classes need an ETH escrow.");
     if (lmr) {
       // EIP-2612: the wallet signs a permit for exactly the escrow; the
       // market pulls it in the same transaction (createJobWithPermit).
@@ -259,13 +287,6 @@ export function CreateJob() {
     const ids = Object.keys(gold).map(Number).sort((a, b) => a - b);
     if (ids.length < minGold(u.tasks)) throw new Error(`Pick at least ${minGold(u.tasks)} gold tasks (10 % of ${u.tasks}) and give their answers.`);
     const labels = ids.map((t) => gold[t]);
-    const classesOf = difficulty.trim()
-      ? difficulty.split(",").map((c) => {
-          const [end, weight] = c.split(":").map((x) => Number(x.trim()));
-          if (!Number.isInteger(end) || !Number.isInteger(weight)) throw new Error(`Difficulty classes: "end:weight, …", not ${JSON.stringify(c.trim())}.`);
-          return { end, weight };
-        })
-      : undefined;
     // The gold key is made here and saved (and read back) before anything is sent.
     const me = st.address!;
     const salt = randomSalt();
@@ -288,7 +309,7 @@ export function CreateJob() {
       arbiter_terms: Number(terms),
       gold_commitment: commitment,
       gold_tasks: ids.length,
-      difficulty: classesOf,
+      difficulty: classesOf(),
     };
     let prepared = await post<PreparedHubJob>("/api/creator/hub/jobs", body);
     if (prepared.approval_needed) {
@@ -311,7 +332,7 @@ export function CreateJob() {
   };
   const escrow = (() => {
     try {
-      return (parseEther(reward || "0") * BigInt(upload?.tasks ?? files.length)).toString();
+      return (parseEther(reward || "0") * BigInt(units)).toString();
     } catch {
       return "0";
     }
@@ -330,7 +351,7 @@ export function CreateJob() {
   })();
   const hubEscrow = (() => {
     try {
-      return parseEther(reward || "0") * BigInt(kN) * BigInt(upload?.tasks ?? 0);
+      return parseEther(reward || "0") * BigInt(kN) * BigInt(upload ? units : 0);
     } catch {
       return 0n;
     }
@@ -468,8 +489,12 @@ export function CreateJob() {
                   <input inputMode="numeric" value={reviewDays} onInput={(e) => setReviewDays((e.target as HTMLInputElement).value)} />
                 </label>
               </div>
-              <p>
-                Escrow: <Eth wei={escrow} unit={unit} /> ({upload?.tasks ?? files.length} tasks × {reward} {unit}), locked in the AnnotationMarket until each task is approved or the job is cancelled.
+              <label class="field">
+                Difficulty classes (optional: "end:weight, …", tasks in upload order; a task of weight w escrows, pays and counts w labels; ETH escrow)
+                <input placeholder="e.g. 80:1, 100:4" value={difficulty} onInput={(e) => setDifficulty((e.target as HTMLInputElement).value)} />
+              </label>
+              <p data-testid="review-escrow">
+                Escrow: <Eth wei={escrow} unit={unit} /> ({upload?.tasks ?? files.length} tasks{units !== (upload?.tasks ?? files.length) ? `, ${units} units by weight,` : ""} × {reward} {unit}), locked in the AnnotationMarket until each task is approved or the job is cancelled.
               </p>
               <Action run={create} kind="primary" disabled={!upload}>
                 {currency === "lmr" ? "Sign the permit and create the job" : "Escrow and create the job"}
@@ -533,7 +558,7 @@ export function CreateJob() {
                 . A label's stake must cover the most it can earn: {stakeSuggestion} LMR here.
               </p>
               <p>
-                Escrow: <Eth wei={hubEscrow} unit="LMR" /> ({upload?.tasks ?? 0} tasks × {kN} labels × {reward} LMR{heaviest > 1 ? ", times each task's weight" : ""}) and a gold bond of{" "}
+                Escrow: <Eth wei={hubEscrow} unit="LMR" /> ({upload?.tasks ?? 0} tasks{upload && units !== upload.tasks ? `, ${units} units by weight,` : ""} × {kN} labels × {reward} LMR) and a gold bond of{" "}
                 <Eth wei={bond} unit="LMR" /> (per gold task one reward and one arbiter's fee, returned at close once the key is revealed). The hub takes both from your wallet (an approval first when needed).
               </p>
               <div class="salt-warning" role="note" data-testid="gold-warning">

@@ -5,6 +5,7 @@ import { JobList, MyWork, Workspace } from "./annotator";
 import { Catalogue } from "./buyer";
 import { CreateJob, CreatorJob, MyJobs } from "./creator";
 import { CreatorHubJob } from "./creatorhub";
+import { Governance } from "./governance";
 import { HubJobPage } from "./hub";
 import { eth, short } from "./format";
 import { app, boot, connectBrowserWallet, connectDev, dismiss, errorText, signOut } from "./state";
@@ -38,6 +39,7 @@ function Route({ hash }: { hash: string }) {
   if ((m = path.match(/^\/creator\/jobs\/(\d+)$/))) return <CreatorJob id={Number(m[1])} />;
   if ((m = path.match(/^\/creator\/hub\/(\d+)$/))) return <CreatorHubJob id={Number(m[1])} />;
   if (path === "/datasets") return <Catalogue />;
+  if (path === "/governance") return <Governance />;
   return <JobList />;
 }
 
@@ -210,7 +212,7 @@ function App() {
       </main>
       <Notices />
       <footer class="foot">
-        labelmint · chain {st.config.chain_id} · market <code>{short(st.config.market)}</code> · hub <code>{short(st.config.hub)}</code> · registry <code>{short(st.config.registry)}</code> · <a href="/openapi.json">API</a>
+        labelmint · chain {st.config.chain_id} · market <code>{short(st.config.market)}</code> · hub <code>{short(st.config.hub)}</code> · registry <code>{short(st.config.registry)}</code> · <a href="#/governance">Governance</a> · <a href="/openapi.json">API</a>
       </footer>
     </>
   );

@@ -28,7 +28,7 @@ use crate::output::{emit, WithHint};
 use crate::registry::IRegistry;
 use crate::timelock::{
     ITimelock, Operation, CANCELLER_ROLE, DEFAULT_ADMIN_ROLE, EXECUTOR_ROLE, PROPOSER_ROLE,
-    STATE_DONE, STATE_READY, STATE_UNSET, STATE_WAITING,
+    STATE_WAITING,
 };
 use crate::IRewardToken;
 
@@ -273,72 +273,18 @@ impl Programs {
         }
     }
 
-    /// A readable name of a call: the program and the function.
+    /// A readable name of a call: the program and the function
+    /// (`labelmint_client::timelock::describe`).
     fn describe(&self, target: Address, data: &[u8]) -> String {
-        let program = if target == self.registry {
-            "DatasetRegistry"
-        } else if target == self.market {
-            "AnnotationMarket"
-        } else if target == self.token {
-            "RewardToken"
-        } else if target == self.timelock {
-            "Timelock"
-        } else {
-            return format!("{target} 0x{}", alloy_primitives::hex::encode(data));
-        };
-        let known: [(&[u8; 4], &str); 9] = [
-            (
-                &IRegistry::setFeeCall::SELECTOR,
-                IRegistry::setFeeCall::SIGNATURE,
-            ),
-            (
-                &IRegistry::setRoyaltyBpsCall::SELECTOR,
-                IRegistry::setRoyaltyBpsCall::SIGNATURE,
-            ),
-            (
-                &IRegistry::setJobSourceCall::SELECTOR,
-                IRegistry::setJobSourceCall::SIGNATURE,
-            ),
-            (
-                &IMarket::setPauserCall::SELECTOR,
-                IMarket::setPauserCall::SIGNATURE,
-            ),
-            (
-                &ITimelock::grantRoleCall::SELECTOR,
-                ITimelock::grantRoleCall::SIGNATURE,
-            ),
-            (
-                &ITimelock::revokeRoleCall::SELECTOR,
-                ITimelock::revokeRoleCall::SIGNATURE,
-            ),
-            (
-                &ITimelock::updateDelayCall::SELECTOR,
-                ITimelock::updateDelayCall::SIGNATURE,
-            ),
-            (
-                &IRegistry::transferAdminCall::SELECTOR,
-                IRegistry::transferAdminCall::SIGNATURE,
-            ),
-            (
-                &IRegistry::acceptAdminCall::SELECTOR,
-                IRegistry::acceptAdminCall::SIGNATURE,
-            ),
-        ];
-        let name = data
-            .get(..4)
-            .and_then(|s| known.iter().find(|(k, _)| k.as_slice() == s))
-            .map_or_else(
-                || {
-                    format!(
-                        "0x{}",
-                        alloy_primitives::hex::encode(data.get(..4).unwrap_or_default())
-                    )
-                },
-                |(_, n)| (*n).to_string(),
-            );
-        format!(
-            "{program}.{name} 0x{}",
-            alloy_primitives::hex::encode(data.get(4..).unwrap_or_default())
+        labelmint_client::timelock::describe(
+            &[
+                (self.registry, "DatasetRegistry"),
+                (self.market, "AnnotationMarket"),
+                (self.token, "RewardToken"),
+                (self.timelock, "Timelock"),
+            ],
+            target,
+            data,
         )
     }
 }
@@ -392,16 +338,6 @@ fn scheduled(c: &Chain, timelock: Address) -> Result<Vec<(B256, Scheduled)>> {
         .into_iter()
         .filter_map(|id| ops.remove(&id).map(|op| (id, op)))
         .collect())
-}
-
-fn state_name(state: u8) -> &'static str {
-    match state {
-        STATE_WAITING => "waiting",
-        STATE_READY => "ready",
-        STATE_DONE => "done",
-        STATE_UNSET => "cancelled",
-        _ => "unknown",
-    }
 }
 
 /// Runs `labelmint timelock <sub>`.
@@ -486,7 +422,7 @@ fn list(c: &Chain, p: &Programs) -> Result<()> {
         let calls: Vec<String> = op.calls.iter().map(|(t, _, d)| p.describe(*t, d)).collect();
         lines.push(format!(
             "{id} {} {}{}",
-            state_name(state),
+            labelmint_client::timelock::state_name(state),
             if state == STATE_WAITING {
                 format!("(ready at chain time {ready}) ")
             } else {
@@ -494,7 +430,7 @@ fn list(c: &Chain, p: &Programs) -> Result<()> {
             },
             calls.join("; ")
         ));
-        out.push(json!({"id": id, "state": state_name(state), "ready_at": ready.to_string(), "calls": calls}));
+        out.push(json!({"id": id, "state": labelmint_client::timelock::state_name(state), "ready_at": ready.to_string(), "calls": calls}));
     }
     if lines.is_empty() {
         lines.push("no operation was ever scheduled".into());

@@ -293,6 +293,10 @@ pub struct PrepareJob {
     /// for exactly the escrow (`POST /api/permits/prepare` gives the typed
     /// data to sign); the transaction is then `createJobWithPermit`.
     pub permit: Option<super::permit::PermitSignature>,
+    /// Difficulty classes over the manifest's task order (ETH escrow only):
+    /// a task of weight `w` escrows, pays and counts `w` labels; the
+    /// transaction is then `createWeightedJob`.
+    pub difficulty: Option<Vec<super::hub_creator::DifficultyClass>>,
 }
 
 /// A prepared job creation.
@@ -302,6 +306,9 @@ pub struct PreparedJob {
     pub tx: UnsignedTx,
     /// Tasks in the manifest.
     pub task_count: u32,
+    /// Σ tasks × difficulty weight (the task count without classes): the
+    /// escrow is the reward times this.
+    pub units: u64,
     /// The escrow.
     pub escrow: String,
     /// The stored description's root (the job's metadata hash).
@@ -315,7 +322,10 @@ pub struct PreparedJob {
 /// `422 permit_expired`, one that is not the creator's signature for the
 /// escrow to the market `422 permit_invalid`, none `400 permit_required`,
 /// another token `400 unsupported_token`, a wallet short of the escrow `422
-/// insufficient_tokens`.
+/// insufficient_tokens`. With `difficulty` classes the transaction is
+/// `createWeightedJob` and the escrow `reward × units` (bad classes `422
+/// invalid_parameter` naming `difficulty`; with a token `400
+/// unsupported_token`).
 #[utoipa::path(post, path = "/api/jobs/prepare", tag = "creator", request_body = PrepareJob,
     responses((status = 200, body = PreparedJob), (status = 400, body = crate::error::ErrorBody),
         (status = 401, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
@@ -343,11 +353,12 @@ pub async fn prepare_job(
         None => Address::ZERO,
         Some(t) => super::parse_address("token", t)?,
     };
-    let escrow = U256::from(reward) * U256::from(tasks);
+    let (units, difficulty) = review_units(req.difficulty.as_deref(), tasks, token)?;
+    let escrow = U256::from(reward) * U256::from(units);
     let permit = escrow_permit(&s, session.address, token, escrow, req.permit.as_ref()).await?;
     let metadata = json!({
         "title": req.title, "instructions": req.instructions, "classes": req.classes,
-        "schema": schema_name, "data_root": format!("{data_root:#x}"),
+        "schema": schema_name, "data_root": format!("{data_root:#x}"), "difficulty": req.difficulty,
     });
     let bytes = serde_json::to_vec(&metadata).map_err(ApiError::internal)?;
     let size = bytes.len() as u64;
@@ -374,9 +385,13 @@ pub async fn prepare_job(
             market::DEFAULT_TOKEN_TERMS
         }),
     };
-    let tx = match permit {
-        None => UnsignedTx::market_call(&s, session.address, &call, escrow).await?,
-        Some(p) => {
+    let tx = match (permit, difficulty) {
+        (None, Some(packed)) => {
+            let weighted = weighted_call(&call, packed);
+            UnsignedTx::market_call(&s, session.address, &weighted, escrow).await?
+        }
+        (None, None) => UnsignedTx::market_call(&s, session.address, &call, escrow).await?,
+        (Some(p), _) => {
             let with = IMarket::createJobWithPermitCall {
                 dataRoot: call.dataRoot,
                 metadataHash: call.metadataHash,
@@ -398,9 +413,59 @@ pub async fn prepare_job(
     Ok(Json(PreparedJob {
         tx,
         task_count: tasks,
+        units,
         escrow: escrow.to_string(),
         metadata_hash: format!("{metadata_hash:#x}"),
     }))
+}
+
+/// The units of a review job of `tasks` tasks (`Σ tasks × weight`) and its
+/// packed difficulty classes: the task count and none without classes;
+/// classes need an ETH escrow and units that fit the market's counters.
+fn review_units(
+    classes: Option<&[super::hub_creator::DifficultyClass]>,
+    tasks: u32,
+    token: Address,
+) -> ApiResult<(u64, Option<alloy_primitives::Bytes>)> {
+    let Some(classes) = classes else {
+        return Ok((u64::from(tasks), None));
+    };
+    if !token.is_zero() {
+        return Err(ApiError::bad_request(
+            "unsupported_token",
+            "difficulty classes need an ETH escrow (createWeightedJob takes no permit)",
+        ));
+    }
+    let (units, _, packed) = super::hub_creator::difficulty_units(classes, tasks)?;
+    if units > u64::from(u32::MAX) {
+        return Err(super::hub_creator::invalid(
+            "difficulty",
+            format!("{units} units (tasks × weight) exceed the market's 2^32 − 1"),
+        ));
+    }
+    Ok((units, Some(packed)))
+}
+
+/// `createWeightedJob` with the terms of `call` and the packed classes.
+fn weighted_call(
+    call: &IMarket::createJobCall,
+    difficulty: alloy_primitives::Bytes,
+) -> IMarket::createWeightedJobCall {
+    IMarket::createWeightedJobCall {
+        dataRoot: call.dataRoot,
+        metadataHash: call.metadataHash,
+        token: call.token,
+        rewardPerTask: call.rewardPerTask,
+        taskCount: call.taskCount,
+        schema: call.schema,
+        numClasses: call.numClasses,
+        claimDuration: call.claimDuration,
+        submitDeadline: call.submitDeadline,
+        reviewWindow: call.reviewWindow,
+        maxHeld: call.maxHeld,
+        arbiterTerms: call.arbiterTerms,
+        difficulty,
+    }
 }
 
 /// A job's batches as the events record them.

@@ -198,7 +198,7 @@ pub struct PreparedHubJob {
     pub metadata_hash: String,
 }
 
-fn invalid(field: &str, message: impl std::fmt::Display) -> ApiError {
+pub(crate) fn invalid(field: &str, message: impl std::fmt::Display) -> ApiError {
     ApiError::unprocessable("invalid_parameter", format!("{field}: {message}"))
 }
 
@@ -209,7 +209,10 @@ fn amount_u128(field: &str, text: &str) -> ApiResult<u128> {
 
 /// Checks `classes` for a job of `tasks`; (Σ weight, the heaviest weight)
 /// and the packed bytes.
-fn difficulty_units(classes: &[DifficultyClass], tasks: u32) -> ApiResult<(u64, u8, Bytes)> {
+pub(crate) fn difficulty_units(
+    classes: &[DifficultyClass],
+    tasks: u32,
+) -> ApiResult<(u64, u8, Bytes)> {
     if classes.is_empty() || classes.len() > MAX_DIFFICULTY_CLASSES {
         return Err(invalid(
             "difficulty",

@@ -249,7 +249,8 @@ pub struct JobDetail {
     /// The indexed job.
     #[serde(flatten)]
     pub job: JobView,
-    /// Live from the chain: tasks reserved (claimed or awaiting review).
+    /// Live from the chain: units reserved (tasks claimed or awaiting
+    /// review, each counted by its difficulty weight; 1 without classes).
     pub reserved: u32,
     /// Live: escrow still held.
     pub escrow_held: String,

@@ -26,6 +26,8 @@ pub struct ServerConfig {
     pub hub: String,
     /// The QualityCourt (zero: none).
     pub court: String,
+    /// The Timelock governing parameter changes (zero: none; see `GET /api/governance`).
+    pub timelock: String,
     /// The relayer that pays for signed batches.
     pub relayer: Option<String>,
     /// The SIWE domain.
@@ -48,6 +50,7 @@ pub async fn config(State(s): State<AppState>) -> Json<ServerConfig> {
         token: c.token.to_checksum(None),
         hub: c.hub.to_checksum(None),
         court: c.court.to_checksum(None),
+        timelock: c.timelock.to_checksum(None),
         relayer: s.relayer_address.map(|a| a.to_checksum(None)),
         domain: s.config.domain.clone(),
         dev: s.config.dev,

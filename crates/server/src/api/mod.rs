@@ -4,6 +4,7 @@ pub mod creator;
 pub mod data;
 pub mod datasets;
 pub mod finetune;
+pub mod governance;
 pub mod hub;
 pub mod hub_creator;
 pub mod jobs;
@@ -391,6 +392,7 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(royalties::prepare_credit_withdraw))
         .routes(routes!(me::live))
         .routes(routes!(meta::config))
+        .routes(routes!(governance::get))
         .routes(routes!(meta::dev_accounts))
         .routes(routes!(meta::health))
         .routes(routes!(workspace::prepare_claim))
