@@ -383,22 +383,10 @@ impl JobSpec {
     /// The `createWeightedJob` call (the classes packed as the QualityHub
     /// takes them), with the deadline relative to `now`.
     pub fn weighted_call(&self, now: u64) -> IMarket::createWeightedJobCall {
-        let c = self.call(now);
-        IMarket::createWeightedJobCall {
-            dataRoot: c.dataRoot,
-            metadataHash: c.metadataHash,
-            token: c.token,
-            rewardPerTask: c.rewardPerTask,
-            taskCount: c.taskCount,
-            schema: c.schema,
-            numClasses: c.numClasses,
-            claimDuration: c.claimDuration,
-            submitDeadline: c.submitDeadline,
-            reviewWindow: c.reviewWindow,
-            maxHeld: c.maxHeld,
-            arbiterTerms: c.arbiterTerms,
-            difficulty: crate::hub::pack_difficulty(&self.difficulty),
-        }
+        weighted(
+            &self.call(now),
+            crate::hub::pack_difficulty(&self.difficulty),
+        )
     }
 
     /// The arbiter terms id the job names.
@@ -450,6 +438,26 @@ impl JobSpec {
             arbiterTerms: c.arbiterTerms,
             permit: crate::token::permit_blob(permit).into(),
         }
+    }
+}
+
+/// `createWeightedJob` with the terms of `c` and `difficulty`, the classes
+/// packed by [`crate::hub::pack_difficulty`].
+pub fn weighted(c: &IMarket::createJobCall, difficulty: Bytes) -> IMarket::createWeightedJobCall {
+    IMarket::createWeightedJobCall {
+        dataRoot: c.dataRoot,
+        metadataHash: c.metadataHash,
+        token: c.token,
+        rewardPerTask: c.rewardPerTask,
+        taskCount: c.taskCount,
+        schema: c.schema,
+        numClasses: c.numClasses,
+        claimDuration: c.claimDuration,
+        submitDeadline: c.submitDeadline,
+        reviewWindow: c.reviewWindow,
+        maxHeld: c.maxHeld,
+        arbiterTerms: c.arbiterTerms,
+        difficulty,
     }
 }
 

@@ -1134,21 +1134,7 @@ pub fn job_cmd(ctx: &Ctx, cmd: &JobCmd) -> Result<()> {
             let r = if spec.difficulty.is_empty() {
                 c.send(c.market, &call, escrow)?
             } else {
-                let weighted = IMarket::createWeightedJobCall {
-                    dataRoot: call.dataRoot,
-                    metadataHash: call.metadataHash,
-                    token: call.token,
-                    rewardPerTask: call.rewardPerTask,
-                    taskCount: call.taskCount,
-                    schema: call.schema,
-                    numClasses: call.numClasses,
-                    claimDuration: call.claimDuration,
-                    submitDeadline: call.submitDeadline,
-                    reviewWindow: call.reviewWindow,
-                    maxHeld: call.maxHeld,
-                    arbiterTerms: call.arbiterTerms,
-                    difficulty: packed,
-                };
+                let weighted = labelmint_client::market::weighted(&call, packed);
                 c.send(c.market, &weighted, escrow)?
             };
             let id = c.call(c.market, &IMarket::jobCountCall {})?;

@@ -387,7 +387,7 @@ pub async fn prepare_job(
     };
     let tx = match (permit, difficulty) {
         (None, Some(packed)) => {
-            let weighted = weighted_call(&call, packed);
+            let weighted = labelmint_client::market::weighted(&call, packed);
             UnsignedTx::market_call(&s, session.address, &weighted, escrow).await?
         }
         (None, None) => UnsignedTx::market_call(&s, session.address, &call, escrow).await?,
@@ -444,28 +444,6 @@ fn review_units(
         ));
     }
     Ok((units, Some(packed)))
-}
-
-/// `createWeightedJob` with the terms of `call` and the packed classes.
-fn weighted_call(
-    call: &IMarket::createJobCall,
-    difficulty: alloy_primitives::Bytes,
-) -> IMarket::createWeightedJobCall {
-    IMarket::createWeightedJobCall {
-        dataRoot: call.dataRoot,
-        metadataHash: call.metadataHash,
-        token: call.token,
-        rewardPerTask: call.rewardPerTask,
-        taskCount: call.taskCount,
-        schema: call.schema,
-        numClasses: call.numClasses,
-        claimDuration: call.claimDuration,
-        submitDeadline: call.submitDeadline,
-        reviewWindow: call.reviewWindow,
-        maxHeld: call.maxHeld,
-        arbiterTerms: call.arbiterTerms,
-        difficulty,
-    }
 }
 
 /// A job's batches as the events record them.

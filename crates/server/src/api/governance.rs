@@ -128,8 +128,7 @@ pub async fn get(State(s): State<AppState>) -> ApiResult<Json<GovernanceView>> {
                 timelock,
                 &ITimelock::getOperationStateCall { id },
             )
-            .await
-            .map_err(ApiError::upstream)?;
+            .await;
         let ready = s
             .rpc
             .read(
@@ -137,8 +136,11 @@ pub async fn get(State(s): State<AppState>) -> ApiResult<Json<GovernanceView>> {
                 timelock,
                 &ITimelock::getTimestampCall { id },
             )
-            .await
-            .map_err(ApiError::upstream)?;
+            .await;
+        let (state, ready) = (
+            state.map_err(ApiError::upstream)?,
+            ready.map_err(ApiError::upstream)?,
+        );
         operations.push(OperationView {
             id: id.to_string(),
             state: labelmint_client::timelock::state_name(state).into(),
