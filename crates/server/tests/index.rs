@@ -240,7 +240,11 @@ async fn governance_lists_timelock_changes_waiting_ready_done_and_cancelled() {
     // After the delay it is ready; anyone runs it; then it is done.
     env.rpc("evm_increaseTime", json!([delay + 1])).await;
     env.rpc("evm_mine", json!([])).await;
-    assert_eq!(op(&get().await, royalty.id()).unwrap()["state"], "ready");
+    // (The server caches the chain's time for 200 ms.)
+    common::wait_for("ready after the delay", || async {
+        op(&get().await, royalty.id()).filter(|o| o["state"] == "ready")
+    })
+    .await;
     let executed = env
         .wallet(3)
         .send(c.timelock, &royalty.execute(), U256::ZERO)

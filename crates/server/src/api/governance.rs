@@ -44,9 +44,11 @@ pub struct GovernedCall {
 pub struct OperationView {
     /// The operation id (`hashOperation` / `hashOperationBatch`).
     pub id: String,
-    /// Live: `waiting`, `ready`, `done` or `cancelled`.
+    /// `waiting`, `ready` (the chain's time has reached `ready_at`), `done`
+    /// or `cancelled`, from the indexed events and the chain's time.
     pub state: String,
-    /// Live: the chain time from which it can run (0 once cancelled, 1 once done).
+    /// The chain time from which it can (or could) run: the scheduling
+    /// block's time + the delay.
     pub ready_at: u64,
     /// The delay it was scheduled with, in seconds.
     pub delay: String,
@@ -85,7 +87,7 @@ struct Op {
     cancelled_tx: Option<String>,
 }
 
-/// The Timelock's operations with their live state: what a parameter change
+/// The Timelock's operations with their state: what a parameter change
 /// will do and when it can run. `404 not_found` when the server follows no
 /// Timelock.
 #[utoipa::path(get, path = "/api/governance", tag = "meta",
@@ -121,30 +123,26 @@ pub async fn get(State(s): State<AppState>) -> ApiResult<Json<GovernanceView>> {
     let mut operations = Vec::new();
     for id in order.into_iter().rev().take(MAX_OPERATIONS) {
         let Some(op) = ops.remove(&id) else { continue };
-        let state = s
-            .rpc
-            .read(
-                Program::Timelock,
-                timelock,
-                &ITimelock::getOperationStateCall { id },
-            )
-            .await;
-        let ready = s
-            .rpc
-            .read(
-                Program::Timelock,
-                timelock,
-                &ITimelock::getTimestampCall { id },
-            )
-            .await;
-        let (state, ready) = (
-            state.map_err(ApiError::upstream)?,
-            ready.map_err(ApiError::upstream)?,
-        );
+        // The Timelock sets an operation's time to the scheduling block's
+        // time + its delay; done and cancelled are final in the events (an
+        // executed id can never be scheduled again; a cancelled one
+        // scheduled again starts over in `fold`). So no call per operation.
+        let ready_at = u64::try_from(op.scheduled_at)
+            .unwrap_or(0)
+            .saturating_add(op.delay.parse::<u64>().unwrap_or(u64::MAX));
+        let state = if op.executed_tx.is_some() {
+            "done"
+        } else if op.cancelled_tx.is_some() {
+            "cancelled"
+        } else if now >= ready_at {
+            "ready"
+        } else {
+            "waiting"
+        };
         operations.push(OperationView {
             id: id.to_string(),
-            state: labelmint_client::timelock::state_name(state).into(),
-            ready_at: ready.saturating_to(),
+            state: state.into(),
+            ready_at,
             delay: op.delay,
             scheduled_at: op.scheduled_at,
             scheduled_tx: op.scheduled_tx,
